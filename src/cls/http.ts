@@ -1,0 +1,148 @@
+import { ClsError } from "../errors.ts";
+
+/**
+ * JSON GETs with a per-request timeout, an overall deadline (the caller's signal) and retries with
+ * exponential backoff and full jitter on network errors, timeouts, 5xx and 429. Knows nothing of CLS.
+ */
+export interface HttpOptions {
+  baseUrl: string;
+  /** Sent as x-api-key; also scrubbed from any error text. */
+  apiKey: string;
+  userAgent: string;
+  requestTimeoutMs: number;
+  /** Attempts per request, the first included. */
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** A Retry-After longer than this is cut to it. */
+  retryAfterMaxMs: number;
+}
+
+export interface HttpDeps {
+  fetch: (input: string, init: RequestInit) => Promise<Response>;
+  /** Resolves after ms, or rejects when signal aborts. */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  random: () => number;
+  now: () => number;
+  /** Called once per attempt: outcome is the HTTP status or the error kind. */
+  onAttempt?: (endpoint: string, outcome: string, durationMs: number) => void;
+}
+
+export interface GetRequest {
+  /** Endpoint template for labels and errors, e.g. "license_servers". */
+  endpoint: string;
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** The refresh's deadline. */
+  signal: AbortSignal;
+}
+
+export const DEFAULT_HTTP_OPTIONS = {
+  maxAttempts: 4,
+  backoffBaseMs: 200,
+  backoffMaxMs: 5_000,
+  retryAfterMaxMs: 30_000,
+} as const;
+
+export type HttpGet = (req: GetRequest) => Promise<unknown>;
+
+export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
+  const scrub = (text: string) => (opts.apiKey ? text.replaceAll(opts.apiKey, "[redacted]") : text);
+
+  type Outcome = { body?: unknown; error?: ClsError; retryAfterMs?: number; final?: boolean };
+
+  async function attempt(req: GetRequest, url: string): Promise<Outcome> {
+    const started = deps.now();
+    const timeout = AbortSignal.timeout(opts.requestTimeoutMs);
+    const signal = AbortSignal.any([req.signal, timeout]);
+    let outcome = "network";
+    try {
+      const res = await deps.fetch(url, { method: "GET", headers: headersFor(req), signal, redirect: "follow" });
+      outcome = String(res.status);
+      if (!res.ok) {
+        const excerpt = scrub((await res.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " "));
+        const error = new ClsError("http", req.endpoint, `HTTP ${res.status}${excerpt ? `: ${excerpt}` : ""}`, res.status);
+        return { error, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), deps.now()) };
+      }
+      const text = await res.text();
+      try {
+        return { body: JSON.parse(text) };
+      } catch {
+        outcome = "decode";
+        return { error: new ClsError("decode", req.endpoint, `response is not JSON (${text.length} bytes)`) };
+      }
+    } catch (err) {
+      outcome = signal.aborted ? "timeout" : "network";
+      if (req.signal.aborted) return { error: deadlineError(req.endpoint), final: true };
+      if (timeout.aborted) return { error: new ClsError("timeout", req.endpoint, `no answer within ${opts.requestTimeoutMs}ms`) };
+      return { error: new ClsError("network", req.endpoint, scrub(describeNetworkError(err))) };
+    } finally {
+      deps.onAttempt?.(req.endpoint, outcome, deps.now() - started);
+    }
+  }
+
+  function headersFor(req: GetRequest): Record<string, string> {
+    return { accept: "application/json", "user-agent": opts.userAgent, "x-api-key": opts.apiKey, ...req.headers };
+  }
+
+  function backoff(attemptNo: number, retryAfterMs: number | undefined): number {
+    if (retryAfterMs !== undefined) return Math.min(retryAfterMs, opts.retryAfterMaxMs);
+    return deps.random() * Math.min(opts.backoffMaxMs, opts.backoffBaseMs * 2 ** attemptNo);
+  }
+
+  return async function get(req) {
+    const url = `${opts.baseUrl}${req.path}${req.query ? `?${new URLSearchParams(req.query)}` : ""}`;
+    for (let n = 0; ; n++) {
+      const { body, error, retryAfterMs, final } = await attempt(req, url);
+      if (!error) return body;
+      if (final || n + 1 >= opts.maxAttempts || !isRetryable(error)) throw error;
+      try {
+        await deps.sleep(backoff(n, retryAfterMs), req.signal);
+      } catch {
+        throw deadlineError(req.endpoint, error);
+      }
+    }
+  };
+}
+
+function isRetryable(e: ClsError): boolean {
+  if (e.kind === "network" || e.kind === "timeout") return true;
+  return e.kind === "http" && (e.status === 429 || (e.status ?? 0) >= 500);
+}
+
+function deadlineError(endpoint: string, last?: ClsError): ClsError {
+  const after = last ? ` while waiting to retry after: ${last.message}` : "";
+  return new ClsError("timeout", endpoint, `refresh deadline (SCRAPE_TIMEOUT) exceeded${after}`);
+}
+
+/** Retry-After as delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1_000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+function describeNetworkError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e.code && e.message && !e.message.includes(e.code)) return `${e.code}: ${e.message}`;
+  return e.message || e.code || "connection failed";
+}
+
+/** The default sleep: a timer that an abort cancels. */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,92 @@
+import pLimit from "p-limit";
+import { ClsError } from "../errors.ts";
+import type { ClsClient, RawLease, RawPool, RawServer, RawVirtualGroup } from "./client.ts";
+
+/**
+ * Everything one refresh knows about the org, in parts that can fail on their own. A part that
+ * fails keeps its previous value, so its series do not vanish (DESIGN.md "Refresh semantics").
+ */
+export interface OrgData {
+  virtualGroups: RawVirtualGroup[] | undefined;
+  /** By virtual group id. */
+  servers: Map<string, RawServer[]>;
+  /** By `${vgId}/${serverId}`. */
+  pools: Map<string, RawPool[]>;
+  /** By `${vgId}/${serviceInstanceId}` ("" when the servers name no instance). */
+  leases: Map<string, RawLease[]>;
+}
+
+export interface PartFailure {
+  endpoint: string;
+  /** HTTP status, or network | timeout | decode. */
+  reason: string;
+  message: string;
+  /** True when the previous value of the part is being served instead. */
+  stale: boolean;
+}
+
+export interface OrgFetch {
+  data: OrgData;
+  failures: PartFailure[];
+  /** Parts fetched fresh; 0 means everything served is old. */
+  succeeded: number;
+}
+
+export interface FetchOptions {
+  parallelism: number;
+  timeoutMs: number;
+  /** Aborts the refresh early (shutdown). */
+  signal?: AbortSignal;
+}
+
+export const emptyOrg = (): OrgData => ({ virtualGroups: undefined, servers: new Map(), pools: new Map(), leases: new Map() });
+
+/** `1 + V + S + I` calls (plus pages) at most `parallelism` at once, all within `timeoutMs`. */
+export async function fetchOrg(client: ClsClient, previous: OrgData | undefined, opts: FetchOptions): Promise<OrgFetch> {
+  const prev = previous ?? emptyOrg();
+  const deadline = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+  const limit = pLimit(opts.parallelism);
+  const data = emptyOrg();
+  const failures: PartFailure[] = [];
+  let succeeded = 0;
+
+  /** Runs one part under the limit; on failure records it and returns the previous value. */
+  async function part<T>(endpoint: string, fallback: T | undefined, run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const value = await limit(run);
+      succeeded++;
+      return value;
+    } catch (err) {
+      const e = err instanceof ClsError ? err : new ClsError("decode", endpoint, (err as Error).message);
+      failures.push({ endpoint: e.endpoint, reason: e.reason, message: e.message, stale: fallback !== undefined });
+      return fallback;
+    }
+  }
+
+  data.virtualGroups = await part("virtual_groups", prev.virtualGroups, () => client.listVirtualGroups(signal));
+  await Promise.all(
+    (data.virtualGroups ?? []).map(async (vg) => {
+      const servers = await part("license_servers", prev.servers.get(vg.id), () => client.listLicenseServers(vg.id, signal));
+      if (!servers) return;
+      data.servers.set(vg.id, servers);
+      const pools = servers.map(async (server) => {
+        const key = `${vg.id}/${server.id}`;
+        const got = await part("license_pools", prev.pools.get(key), () => client.listLicensePools(vg.id, server.id, signal));
+        if (got) data.pools.set(key, got);
+      });
+      const leases = instancesOf(servers).map(async (instance) => {
+        const key = `${vg.id}/${instance}`;
+        const got = await part("leases", prev.leases.get(key), () => client.listLeases(vg.id, instance || undefined, signal));
+        if (got) data.leases.set(key, got);
+      });
+      await Promise.all([...pools, ...leases]);
+    }),
+  );
+  return { data, failures, succeeded };
+}
+
+/** One leases call per distinct service instance; "" stands for servers that name none. */
+function instancesOf(servers: readonly RawServer[]): string[] {
+  return [...new Set(servers.map((s) => s.serviceInstanceId ?? ""))];
+}
