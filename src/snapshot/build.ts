@@ -1,0 +1,152 @@
+import type { RawLease, RawServer, RawVirtualGroup } from "../cls/client.ts";
+import type { OrgData, PartFailure } from "../cls/org.ts";
+import type { EntitlementRow, Labels, PoolRow, ServerFeatureRow, Snapshot, UnattributedRow } from "./types.ts";
+
+export interface BuildMeta {
+  orgName: string;
+  collectedAt: number;
+  durationMs: number;
+  failures: readonly PartFailure[];
+  invalidItems: ReadonlyArray<readonly [string, number]>;
+}
+
+/** Label values are never empty: CLS leaves fields out, and an empty label means "no label". */
+const v = (value: string | undefined): string => (value === undefined || value.trim() === "" ? "unknown" : value);
+
+/** Rows that share a label set are one series: their numbers add up instead of overwriting. */
+class Rows<R extends { labels: Labels }> {
+  private readonly byKey = new Map<string, R>();
+  /** Returns the row that now holds the numbers (an earlier one with the same labels, or `row`). */
+  add(row: R, merge: (into: R, row: R) => void): R {
+    const key = JSON.stringify(row.labels);
+    const have = this.byKey.get(key);
+    if (!have) {
+      this.byKey.set(key, row);
+      return row;
+    }
+    merge(have, row);
+    return have;
+  }
+  list(): R[] {
+    return [...this.byKey.values()];
+  }
+}
+
+const sum = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
+
+/** Pure: org data + time → the numbers the metrics show. */
+export function buildSnapshot(data: OrgData, meta: BuildMeta): Snapshot {
+  const groups = data.virtualGroups ?? [];
+  const features = new Rows<ServerFeatureRow>();
+  const pools = new Rows<PoolRow>();
+  const unattributed = new Rows<UnattributedRow>();
+  const servers: Snapshot["servers"] = [];
+  const seenLeases = new Set<string>();
+  for (const vg of groups) {
+    const vgLabels = { virtual_group_id: vg.id, virtual_group_name: v(vg.name) };
+    const vgServers = data.servers.get(vg.id) ?? [];
+    const index = indexFeatures(vgLabels, vgServers, features, servers);
+    addPools(data, vg, vgServers, index, pools);
+    for (const lease of leasesOf(data, vg.id)) {
+      if (seenLeases.has(lease.leaseId)) continue;
+      seenLeases.add(lease.leaseId);
+      const count = lease.leaseCount ? lease.leaseCount : 1;
+      const row = attribute(lease, index, vgServers);
+      if (row) row.active += count;
+      else unattributed.add({ labels: { ...vgLabels, feature_name: v(lease.featureName) }, count }, (a, b) => (a.count += b.count));
+    }
+  }
+  return {
+    orgName: meta.orgName,
+    collectedAt: meta.collectedAt,
+    durationMs: meta.durationMs,
+    up: meta.failures.length === 0,
+    entitlements: buildEntitlements(groups),
+    servers,
+    serverFeatures: features.list(),
+    pools: pools.list(),
+    unattributed: unattributed.list(),
+    invalidItems: meta.invalidItems,
+    failures: meta.failures,
+  };
+}
+
+function* leasesOf(data: OrgData, vgId: string): Generator<RawLease> {
+  for (const [key, leases] of data.leases) if (key.startsWith(`${vgId}/`)) yield* leases;
+}
+
+interface FeatureIndex {
+  /** licenseServerFeatures[].id → row. */
+  byId: Map<string, ServerFeatureRow>;
+  /** `${serverId}\n${featureName}` → row, for leases whose feature id does not match. */
+  byServerAndName: Map<string, ServerFeatureRow>;
+  serverLabels: Map<string, Labels>;
+}
+
+function indexFeatures(vgLabels: Labels, vgServers: readonly RawServer[], features: Rows<ServerFeatureRow>, servers: Snapshot["servers"]): FeatureIndex {
+  const index: FeatureIndex = { byId: new Map(), byServerAndName: new Map(), serverLabels: new Map() };
+  for (const s of vgServers) {
+    const serverLabels = { ...vgLabels, server_id: s.id, server_name: v(s.name) };
+    index.serverLabels.set(s.id, serverLabels);
+    servers.push({ labels: { ...serverLabels, status: v(s.status), deployed_on: v(s.deployedOn), leasing_mode: v(s.leasingMode) } });
+    for (const f of s.features) {
+      const labels = { ...serverLabels, feature_name: v(f.featureName), product_name: v(f.productName), license_type: v(f.licenseType) };
+      const row: ServerFeatureRow = { labels, total: f.totalQuantity, active: 0 };
+      const kept = features.add(row, (into, r) => (into.total = sum(into.total, r.total)));
+      index.byId.set(f.id, kept);
+      index.byServerAndName.set(`${s.id}\n${f.featureName}`, kept);
+    }
+  }
+  return index;
+}
+
+/** Feature id first (the documented join key), then the named server, then a group's only server. */
+function attribute(lease: RawLease, index: FeatureIndex, vgServers: readonly RawServer[]): ServerFeatureRow | undefined {
+  const byId = lease.licenseAllotmentFeatureId ? index.byId.get(lease.licenseAllotmentFeatureId) : undefined;
+  if (byId) return byId;
+  const serverId = lease.serverId ?? (vgServers.length === 1 ? vgServers[0]!.id : undefined);
+  return serverId === undefined ? undefined : index.byServerAndName.get(`${serverId}\n${lease.featureName}`);
+}
+
+function addPools(data: OrgData, vg: RawVirtualGroup, vgServers: readonly RawServer[], index: FeatureIndex, pools: Rows<PoolRow>): void {
+  const featureName = new Map<string, string>();
+  for (const s of vgServers) for (const f of s.features) featureName.set(f.id, v(f.featureName));
+  for (const s of vgServers) {
+    for (const pool of data.pools.get(`${vg.id}/${s.id}`) ?? []) {
+      for (const pf of pool.features) {
+        const labels = { ...index.serverLabels.get(s.id)!, pool_id: pool.id, pool_name: v(pool.name), feature_name: featureName.get(pf.licenseServerFeatureId) ?? "unknown" };
+        pools.add({ labels, allotment: pf.totalAllotment, inUse: pf.inUse }, (a, b) => {
+          a.allotment = sum(a.allotment, b.allotment);
+          a.inUse = sum(a.inUse, b.inUse);
+        });
+      }
+    }
+  }
+}
+
+function buildEntitlements(groups: readonly RawVirtualGroup[]): EntitlementRow[] {
+  const rows = new Rows<EntitlementRow>();
+  for (const vg of groups) {
+    for (const e of vg.entitlements) {
+      const labels = {
+        virtual_group_id: vg.id,
+        virtual_group_name: v(vg.name),
+        feature_name: v(e.featureName),
+        feature_version: v(e.featureVersion),
+        product_name: v(e.productName),
+        license_type: v(e.licenseType),
+        ems_entitlement_id: v(e.emsEntitlementId),
+        ems_product_key_id: v(e.emsProductKeyId),
+      };
+      const end = e.endDate ? Date.parse(e.endDate) : NaN;
+      const row = { labels, total: e.totalQuantity, inUse: e.inUseQuantity, unassigned: e.unassignedQuantity, end: Number.isNaN(end) ? undefined : end / 1000 };
+      rows.add(row, (a, b) => {
+        a.total = sum(a.total, b.total);
+        a.inUse = sum(a.inUse, b.inUse);
+        a.unassigned = sum(a.unassigned, b.unassigned);
+        a.end = a.end === undefined ? b.end : b.end === undefined ? a.end : Math.max(a.end, b.end);
+      });
+    }
+  }
+  return rows.list();
+}
