@@ -1,0 +1,54 @@
+import { readFileSync } from "node:fs";
+import pkg from "../package.json" with { type: "json" };
+import { loadConfig, usage } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+import { createLogger } from "./log.ts";
+import { startServer } from "./server.ts";
+
+/** Composition root: the only place that reads env, files and ports, and installs signal handlers. */
+const log = createLogger({ write: (line) => process.stderr.write(line) });
+const argv = process.argv.slice(2);
+
+if (argv.some((a) => /^--?(h|help)$/.test(a))) {
+  process.stdout.write(usage());
+  process.exit(0);
+}
+if (argv.some((a) => /^--?version$/.test(a))) {
+  process.stdout.write(`nvidia-license-server-exporter ${pkg.version} (Bun ${Bun.version})\n`);
+  process.exit(0);
+}
+
+let config;
+try {
+  config = loadConfig({ env: process.env, argv, readFile: (p) => readFileSync(p, "utf8") });
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`nvidia-license-server-exporter: ${err.message}\nRun with --help for every setting.\n`);
+  process.exit(2);
+}
+for (const warning of config.warnings) log.warn(warning);
+
+const build = { version: pkg.version, revision: process.env.GIT_REVISION || "unknown", bunVersion: Bun.version };
+let running;
+try {
+  running = startServer(config, { fetch: (input, init) => fetch(input, init), now: Date.now, log, build });
+} catch (err) {
+  log.error((err as Error).message);
+  process.exit(1);
+}
+log.info("listening", { url: running.url, metrics_path: config.metricsPath, org: config.orgName, cls: config.baseUrl });
+
+let stopping = false;
+const shutdown = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info("shutting down", { signal });
+  // Bounded: a hung CLS call or a slow client must not keep the process alive.
+  const force = setTimeout(() => process.exit(0), 8_000);
+  running.stop().finally(() => {
+    clearTimeout(force);
+    process.exit(0);
+  });
+};
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));
