@@ -1,0 +1,114 @@
+/**
+ * Per-endpoint fault injection. A request takes the first matching live rule; `times` makes a
+ * rule expire, so tests can script "fail twice, then recover" for retry and backoff logic.
+ */
+import { z } from 'zod';
+
+export const ENDPOINTS = ['virtual_groups', 'virtual_group', 'license_servers', 'license_pools', 'leases'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+export const faultRuleSchema = z.strictObject({
+  endpoint: z.enum(ENDPOINTS),
+  vgId: z.union([z.number().int(), z.string().min(1)]).optional(),
+  serverId: z.string().min(1).optional(),
+  instanceId: z.string().min(1).optional(),
+  status: z.number().int().min(100).max(599).optional(),
+  retryAfter: z.string().optional(),
+  latencyMs: z.number().min(0).max(600_000).optional(),
+  hang: z.boolean().optional(),
+  malformed: z.boolean().optional(),
+  body: z.unknown().optional(),
+  corruptCompressed: z.boolean().optional(),
+  times: z.number().int().min(1).optional(),
+});
+export const faultRulesSchema = z.array(faultRuleSchema);
+
+export type FaultRule = z.infer<typeof faultRuleSchema>;
+/** What callers may pass (before validation), e.g. from another process through PUT /_sim/faults. */
+export type FaultRuleInput = z.input<typeof faultRuleSchema>;
+
+/** Where a request goes; rules with a matcher only hit requests with the same value. */
+export interface FaultContext {
+  endpoint: Endpoint;
+  vgId?: number | undefined;
+  serverId?: string | undefined;
+  instanceId?: string | undefined;
+}
+
+export interface ActiveFault {
+  rule: FaultRule;
+  /** null = forever */
+  remaining: number | null;
+  hits: number;
+}
+
+export class FaultSet {
+  private active: ActiveFault[] = [];
+
+  /** Replaces all rules; throws a ZodError on bad input. */
+  set(rules: readonly FaultRuleInput[]): void {
+    this.active = faultRulesSchema.parse(rules).map((rule) => ({ rule, remaining: rule.times ?? null, hits: 0 }));
+  }
+
+  clear(): void {
+    this.active = [];
+  }
+
+  list(): ActiveFault[] {
+    return this.active.map((a) => ({ ...a }));
+  }
+
+  /** The rule this request suffers, if any; counts it against the rule's `times`. */
+  take(ctx: FaultContext): FaultRule | null {
+    const hit = this.active.find((a) => matches(a.rule, ctx));
+    if (!hit) return null;
+    hit.hits++;
+    if (hit.remaining !== null && --hit.remaining <= 0) this.active = this.active.filter((a) => a !== hit);
+    return hit.rule;
+  }
+}
+
+function matches(rule: FaultRule, ctx: FaultContext): boolean {
+  if (rule.endpoint !== ctx.endpoint) return false;
+  if (rule.vgId !== undefined && String(rule.vgId) !== String(ctx.vgId)) return false;
+  if (rule.serverId !== undefined && rule.serverId !== ctx.serverId) return false;
+  return rule.instanceId === undefined || rule.instanceId === ctx.instanceId;
+}
+
+/** A rule that answers with an error status before the real handler runs. */
+export function isShortCircuit(rule: FaultRule): boolean {
+  return rule.status !== undefined && rule.status >= 400 && rule.body === undefined && !rule.malformed;
+}
+
+export interface FaultedBody {
+  status: number;
+  text: string;
+}
+
+/**
+ * Applies the body-level faults to what the handler produced. Malformed output is the real body
+ * cut in half: valid UTF-8, plausible start, never parseable (the closing brace is gone).
+ */
+export function applyBodyFaults(rule: FaultRule | null, status: number, body: unknown): FaultedBody {
+  if (!rule) return { status, text: JSON.stringify(body) };
+  let out = body;
+  let code = rule.status ?? status;
+  if (rule.body !== undefined) {
+    out = rule.body;
+    code = rule.status ?? 200;
+  }
+  if (rule.corruptCompressed) out = { compressedClients: corruptCompressed(out) };
+  const text = JSON.stringify(out);
+  if (rule.malformed) return { status: rule.status ?? 200, text: text.slice(0, Math.max(1, Math.floor(text.length / 2))) };
+  return { status: code, text };
+}
+
+/** Valid base64 of a gzip stream cut short: decoding works, gunzip fails (what a broken upstream sends). */
+function corruptCompressed(body: unknown): string {
+  const b = (body ?? {}) as { clients?: unknown; compressedClients?: unknown };
+  const gz =
+    typeof b.compressedClients === 'string'
+      ? Buffer.from(b.compressedClients, 'base64')
+      : Bun.gzipSync(new TextEncoder().encode(JSON.stringify({ clients: b.clients ?? [] })));
+  return Buffer.from(gz.subarray(0, Math.max(12, Math.floor(gz.length / 2)))).toString('base64');
+}

@@ -1,0 +1,117 @@
+/**
+ * The CLS simulator: one org served over real HTTP (Bun.serve), plus the /_sim/ control API.
+ * Used by tests, the demo and benchmarks in place of api.licensing.nvidia.com.
+ */
+import { tick as churnTick, type TickResult } from './churn.ts';
+import { handleClsRequest, type ClsDeps } from './cls-handler.ts';
+import { CONTROL_PREFIX, handleControl, type ControlTarget } from './control.ts';
+import { expected, type Expected } from './expected.ts';
+import { FaultSet, type ActiveFault, type FaultRuleInput } from './faults.ts';
+import type { SimModel } from './model.ts';
+import { mulberry32, type Rng } from './random.ts';
+import { RequestLog, type SimStats } from './stats.ts';
+
+export interface SimulatorOptions {
+  scenario: SimModel;
+  apiKey: string;
+  /** 0 (default) = ephemeral port. */
+  port?: number;
+  hostname?: string;
+  /** Answer leases calls with compressedClients instead of clients. */
+  compressedLeases?: boolean;
+  /** Added to every CLS call (benchmarks use 20 ms to resemble a remote API). */
+  latencyMs?: number;
+  /** Seed of the churn generator used by tick(). */
+  seed?: number;
+}
+
+export interface Simulator {
+  /** Base URL without trailing slash, e.g. http://127.0.0.1:41234 (paths start with /v1/org/...). */
+  url: string;
+  port: number;
+  orgName: string;
+  model: SimModel;
+  stop(): Promise<void>;
+  /** Replaces the fault rules; throws (ZodError) on invalid rules. */
+  setFaults(rules: readonly FaultRuleInput[]): void;
+  clearFaults(): void;
+  faults(): ActiveFault[];
+  stats(): SimStats;
+  resetStats(): void;
+  /** Runs n churn steps (default 1); returns the summed changes and the resulting lease count. */
+  tick(n?: number): TickResult;
+  expected(pageSize?: number): Expected;
+  setOptions(opts: { compressedLeases?: boolean; latencyMs?: number }): void;
+}
+
+interface Settings {
+  compressedLeases: boolean;
+  latencyMs: number;
+}
+
+export function startSimulator(opts: SimulatorOptions): Simulator {
+  const model = opts.scenario;
+  const settings: Settings = { compressedLeases: opts.compressedLeases ?? false, latencyMs: opts.latencyMs ?? 0 };
+  const hostname = opts.hostname ?? '127.0.0.1';
+  const stopping = new AbortController();
+  const deps: ClsDeps = {
+    model,
+    apiKey: opts.apiKey,
+    faults: new FaultSet(),
+    log: new RequestLog(),
+    latencyMs: () => settings.latencyMs,
+    compressedLeases: () => settings.compressedLeases,
+    stopping: stopping.signal,
+  };
+  const control = controlTarget(deps, settings, mulberry32(opts.seed ?? 1));
+  const server = Bun.serve({
+    hostname,
+    port: opts.port ?? 0,
+    fetch(req, srv) {
+      const url = new URL(req.url);
+      if (url.pathname.startsWith(CONTROL_PREFIX)) return handleControl(req, url, control);
+      return handleClsRequest(deps, req, url, srv);
+    },
+  });
+  const port = server.port ?? 0;
+  return {
+    ...control,
+    url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`,
+    port,
+    orgName: model.orgName,
+    model,
+    async stop() {
+      stopping.abort(); // releases hung and delayed requests first, or stop(true) would cut them mid-wait
+      await server.stop(true);
+    },
+    setOptions(next) {
+      if (next.compressedLeases !== undefined) settings.compressedLeases = next.compressedLeases;
+      if (next.latencyMs !== undefined) settings.latencyMs = next.latencyMs;
+    },
+  };
+}
+
+function controlTarget(deps: ClsDeps, settings: Settings, rng: Rng): ControlTarget {
+  const { model, faults, log } = deps;
+  return {
+    stats: () => log.snapshot(),
+    resetStats: () => log.reset(),
+    setFaults: (rules) => faults.set(rules),
+    clearFaults: () => faults.clear(),
+    faults: () => faults.list(),
+    tick: (n = 1) => runTicks(model, rng, n),
+    expected: (pageSize) => expected(model, pageSize),
+    info: () => ({ orgName: model.orgName, ...settings }),
+  };
+}
+
+function runTicks(model: SimModel, rng: Rng, n: number): TickResult {
+  const sum: TickResult = { added: 0, removed: 0, leases: 0 };
+  for (let i = 0; i < n; i++) {
+    const r = churnTick(model, rng);
+    sum.added += r.added;
+    sum.removed += r.removed;
+    sum.leases = r.leases;
+  }
+  return sum;
+}
