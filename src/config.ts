@@ -16,13 +16,15 @@ export interface Setting {
   secret?: boolean;
 }
 
+const DEFAULT_LISTEN = ":9844";
+
 export const SETTINGS = [
   { env: "NVIDIA_API_KEY", flag: "nvidia-api-key", secret: true, doc: "CLS API key with access type *Licensing State*. Required unless `NVIDIA_API_KEY_FILE` is set. Prefer the env or the file: a flag shows in the process list." },
   { env: "NVIDIA_API_KEY_FILE", flag: "nvidia-api-key-file", doc: "File holding the API key (for mounted secrets); surrounding whitespace is ignored. Wins over `NVIDIA_API_KEY`." },
   { env: "NVIDIA_ORG_NAME", flag: "nvidia-org-name", doc: "CLS organisation name (the `{org-name}` in the API paths). Required." },
   { env: "NVIDIA_API_BASE_URL", flag: "nvidia-api-base-url", default: "https://api.licensing.nvidia.com", doc: "CLS API base URL (http or https)." },
   { env: "NVIDIA_SERVICE_INSTANCE_ID", flag: "nvidia-service-instance-id", doc: "Sent as `x-nv-service-instance-id` on calls that have no per-server instance id." },
-  { env: "LISTEN_ADDRESS", flag: "listen-address", default: ":9844", doc: "`host:port` to listen on; an empty host means all interfaces. When unset and `PORT` is set (Railway, Heroku), `:$PORT`." },
+  { env: "LISTEN_ADDRESS", flag: "listen-address", default: DEFAULT_LISTEN, doc: "`host:port` to listen on; an empty host means all interfaces. When unset and `PORT` is set (Railway, Heroku), `:$PORT`." },
   { env: "METRICS_PATH", flag: "metrics-path", default: "/metrics", doc: "Path of the Prometheus endpoint." },
   { env: "SCRAPE_TIMEOUT", flag: "scrape-timeout", default: "20s", doc: "Upper bound of one refresh of all CLS data, and of how long a scrape waits when no snapshot exists yet." },
   { env: "CACHE_TTL", flag: "cache-ttl", default: "60s", doc: "How long a snapshot stays fresh; the background refresh runs this often." },
@@ -76,7 +78,7 @@ const metricsPath = z
   .regex(/^\/[A-Za-z0-9._~\-/]*$/, "must start with / and hold only URL path characters")
   .refine((p) => p !== "/" && p !== "/healthz", "must not be / or /healthz, which the exporter serves itself");
 
-const nonEmpty = z.string().trim().min(1, "must not be empty");
+const nonEmpty = z.string().trim().min(1, { error: "must not be empty", abort: true });
 
 const schema = z.object({
   NVIDIA_API_KEY: nonEmpty.optional(),
@@ -136,9 +138,19 @@ function mergeInput(sources: ConfigSources, flags: Env): Env {
     const raw = flags[s.env] ?? sources.env[s.env];
     input[s.env] = raw ?? ("default" in s ? s.default : undefined);
   }
-  const listenGiven = flags.LISTEN_ADDRESS ?? sources.env.LISTEN_ADDRESS;
-  if (listenGiven === undefined && sources.env.PORT !== undefined) input.LISTEN_ADDRESS = `:${sources.env.PORT}`;
+  input.LISTEN_ADDRESS = listenInput(sources.env, flags.LISTEN_ADDRESS);
   return input;
+}
+
+/** LISTEN_ADDRESS as given, else `:$PORT` (Railway, Heroku), else the default. */
+function listenInput(env: Env, flag: string | undefined): string {
+  return flag ?? env.LISTEN_ADDRESS ?? (env.PORT !== undefined ? `:${env.PORT}` : DEFAULT_LISTEN);
+}
+
+/** Where the exporter listens, from the environment alone (for the container health check). */
+export function listenFromEnv(env: Env): ListenAddress | undefined {
+  const r = listenAddress.safeParse(listenInput(env, undefined));
+  return r.success ? r.data : undefined;
 }
 
 /** The key from its file (which wins) or the variable; empty after a problem was recorded. */
