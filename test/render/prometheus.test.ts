@@ -1,0 +1,76 @@
+import { describe, expect, test } from "bun:test";
+import { CATALOG, type MetricDef, type View } from "../../src/render/catalog.ts";
+import { PrometheusRenderer, renderCatalog } from "../../src/render/prometheus.ts";
+import { newStats } from "../../src/snapshot/refresher.ts";
+import type { Snapshot } from "../../src/snapshot/types.ts";
+
+const build = { version: "1", revision: "r", bunVersion: "b" };
+const snap = (over: Partial<Snapshot> = {}): Snapshot => ({ orgName: "o", collectedAt: 1_700_000_000_000, durationMs: 1_500, up: true, entitlements: [], servers: [], serverFeatures: [], pools: [], unattributed: [], invalidItems: [], failures: [], ...over });
+const view = (snapshot: Snapshot | undefined): View => ({ snapshot, stats: newStats(), build });
+
+describe("renderCatalog", () => {
+  test("label values are escaped whatever CLS returns", async () => {
+    const nasty = 'a"b\\c\nd ünï {}=,';
+    const labels = { virtual_group_id: "1", virtual_group_name: nasty, server_id: "s", server_name: nasty, status: "x", deployed_on: "y", leasing_mode: "z" };
+    const text = await renderCatalog(CATALOG, view(snap({ servers: [{ labels }] })), 'org "q"', "text");
+    expect(text).toContain('virtual_group_name="a\\"b\\\\c\\nd ünï {}=,"');
+    expect(text).toContain('org_name="org \\"q\\""');
+    expect(text.split("\n").filter((l) => l.startsWith("nvidia_cls_license_server_info"))).toHaveLength(1);
+  });
+
+  test("numbers CLS did not report produce no sample; families without samples are left out", async () => {
+    const labels = { virtual_group_id: "1", virtual_group_name: "v", server_id: "s", server_name: "n", feature_name: "f", product_name: "p", license_type: "l" };
+    const text = await renderCatalog(CATALOG, view(snap({ serverFeatures: [{ labels, total: undefined, active: 0 }] })), "o", "text");
+    expect(text).not.toContain("nvidia_cls_license_server_feature_total_quantity");
+    expect(text).toContain("nvidia_cls_license_server_feature_active_leases{");
+    expect(text).not.toContain("nvidia_cls_license_pool_in_use_quantity");
+  });
+
+  test("timestamps and durations are in seconds", async () => {
+    const text = await renderCatalog(CATALOG, view(snap()), "o", "text");
+    expect(text).toContain('nvidia_cls_scrape_timestamp_seconds{org_name="o"} 1700000000\n');
+    expect(text).toContain('nvidia_cls_scrape_duration_seconds{org_name="o"} 1.5\n');
+  });
+
+  test("without a snapshot: up 0 and self-metrics only", async () => {
+    const text = await renderCatalog(CATALOG, view(undefined), "o", "text");
+    expect(text).toContain('nvidia_cls_up{org_name="o"} 0');
+    expect(text).not.toContain("nvidia_cls_scrape_timestamp_seconds");
+  });
+});
+
+describe("PrometheusRenderer", () => {
+  function counting() {
+    let rowsCalls = 0;
+    const def: MetricDef = { name: "x_gauge", help: "h", type: "gauge", unit: "1", labels: [], rows: () => (rowsCalls++, [{ labels: {}, value: 1 }]) };
+    let liveCalls = 0;
+    let clock = 0;
+    const renderer = new PrometheusRenderer({ catalog: [def], orgName: "o", live: async () => (liveCalls++, "live 1\n"), liveTtlMs: 1_000, now: () => clock });
+    return { renderer, counts: () => [rowsCalls, liveCalls], tick: (ms: number) => (clock += ms) };
+  }
+
+  test("renders the catalogue once per snapshot and format, whatever the number of requests", async () => {
+    const c = counting();
+    const v = view(snap());
+    const bodies = await Promise.all(Array.from({ length: 50 }, () => c.renderer.body(v, "text", false)));
+    expect(new Set(bodies.map((b) => b.bytes)).size).toBe(1);
+    expect(c.counts()).toEqual([1, 1]);
+    await c.renderer.body(v, "openmetrics", false);
+    expect(c.counts()).toEqual([2, 2]);
+    await c.renderer.body(view(snap({ collectedAt: 2 })), "text", false);
+    expect(c.counts()).toEqual([3, 3]);
+  });
+
+  test("the live section is refreshed after its TTL without re-rendering the catalogue", async () => {
+    const c = counting();
+    const v = view(snap());
+    await c.renderer.body(v, "text", true);
+    c.tick(999);
+    await c.renderer.body(v, "text", true);
+    expect(c.counts()).toEqual([1, 1]);
+    c.tick(1);
+    const body = await c.renderer.body(v, "text", true);
+    expect(c.counts()).toEqual([1, 2]);
+    expect(new TextDecoder().decode(Bun.gunzipSync(body.bytes))).toEndWith("live 1\n");
+  });
+});

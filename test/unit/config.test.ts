@@ -1,0 +1,149 @@
+import { describe, expect, test } from "bun:test";
+import { type ConfigSources, loadConfig, SETTINGS, usage } from "../../src/config.ts";
+import { ConfigError } from "../../src/errors.ts";
+
+const SECRET = "sk-live-0123456789abcdef";
+const noFile = (): string => {
+  throw Object.assign(new Error("nope"), { code: "ENOENT" });
+};
+const base = { NVIDIA_API_KEY: SECRET, NVIDIA_ORG_NAME: "lic-example" };
+
+function load(env: Record<string, string | undefined>, argv: string[] = [], readFile: ConfigSources["readFile"] = noFile) {
+  return loadConfig({ env, argv, readFile });
+}
+
+function problems(env: Record<string, string | undefined>, argv: string[] = [], readFile: ConfigSources["readFile"] = noFile): string[] {
+  try {
+    load(env, argv, readFile);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).not.toContain(SECRET);
+    return [...(err as ConfigError).problems];
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("defaults", () => {
+  test("the seed's defaults", () => {
+    const c = load(base);
+    expect(c).toMatchObject({
+      baseUrl: "https://api.licensing.nvidia.com",
+      serviceInstanceId: undefined,
+      listen: { hostname: undefined, port: 9844 },
+      metricsPath: "/metrics",
+      scrapeTimeoutMs: 20_000,
+      cacheTtlMs: 60_000,
+      parallelism: 8,
+      warnings: [],
+    });
+  });
+
+  test("PORT is used when LISTEN_ADDRESS is unset, and ignored when it is set", () => {
+    expect(load({ ...base, PORT: "8080" }).listen).toEqual({ hostname: undefined, port: 8080 });
+    expect(load({ ...base, PORT: "8080", LISTEN_ADDRESS: "127.0.0.1:9000" }).listen).toEqual({ hostname: "127.0.0.1", port: 9000 });
+    expect(problems({ ...base, PORT: "http" })[0]).toStartWith("LISTEN_ADDRESS:");
+  });
+});
+
+describe("flags", () => {
+  test("single and double dash, = and separate value; a flag beats the env", () => {
+    const c = load({ ...base, CACHE_TTL: "5m" }, ["-cache-ttl", "1h30m", "--parallelism=3", "-listen-address=[::1]:80", "--metrics-path", "/m"]);
+    expect(c.cacheTtlMs).toBe(5_400_000);
+    expect(c.parallelism).toBe(3);
+    expect(c.listen).toEqual({ hostname: "::1", port: 80 });
+    expect(c.metricsPath).toBe("/m");
+  });
+
+  test("every setting has a flag", () => {
+    for (const s of SETTINGS) expect<string>(s.flag).toBe(s.env.toLowerCase().replaceAll("_", "-"));
+  });
+
+  test("the key as a flag works but is warned about", () => {
+    const c = load({ NVIDIA_ORG_NAME: "o" }, [`-nvidia-api-key=${SECRET}`]);
+    expect(c.apiKey).toBe(SECRET);
+    expect(c.warnings.join()).toContain("process list");
+    expect(c.warnings.join()).not.toContain(SECRET);
+  });
+
+  test("unknown flags, missing values and stray arguments are errors", () => {
+    expect(problems(base, ["-bogus", "extra", "--parallelism"])).toEqual([
+      "flags: unknown flag -bogus (see --help)",
+      "PARALLELISM: flag -parallelism needs a value",
+      'flags: unexpected argument "extra"',
+    ]);
+  });
+});
+
+describe("the API key", () => {
+  test("from a file, trimmed, winning over the variable", () => {
+    const c = load({ ...base, NVIDIA_API_KEY_FILE: "/run/secrets/key" }, [], (p) => (p === "/run/secrets/key" ? "  file-key\n" : noFile()));
+    expect(c.apiKey).toBe("file-key");
+  });
+
+  test("an unreadable or empty file is an error naming the file, not the key", () => {
+    expect(problems({ ...base, NVIDIA_API_KEY_FILE: "/nope" })).toEqual(['NVIDIA_API_KEY_FILE: cannot read "/nope" (ENOENT)']);
+    expect(problems({ ...base, NVIDIA_API_KEY_FILE: "/empty" }, [], () => " \n")).toEqual(['NVIDIA_API_KEY_FILE: file "/empty" is empty']);
+  });
+
+  test("missing or blank", () => {
+    expect(problems({ NVIDIA_ORG_NAME: "o" })).toEqual(["NVIDIA_API_KEY: required (or set NVIDIA_API_KEY_FILE)"]);
+    expect(problems({ NVIDIA_ORG_NAME: "o", NVIDIA_API_KEY: "  " })).toEqual(["NVIDIA_API_KEY: must not be empty"]);
+  });
+});
+
+describe("bad values: one error naming every bad variable", () => {
+  test("all at once", () => {
+    const found = problems({
+      NVIDIA_API_KEY: SECRET,
+      NVIDIA_API_BASE_URL: "javascript:alert(1)",
+      LISTEN_ADDRESS: "9844",
+      METRICS_PATH: "metrics",
+      SCRAPE_TIMEOUT: "20",
+      CACHE_TTL: "500ms",
+      PARALLELISM: "1e3",
+    });
+    expect(found.map((p) => p.split(":")[0])).toEqual([
+      "NVIDIA_ORG_NAME",
+      "NVIDIA_API_BASE_URL",
+      "LISTEN_ADDRESS",
+      "METRICS_PATH",
+      "SCRAPE_TIMEOUT",
+      "CACHE_TTL",
+      "PARALLELISM",
+    ]);
+  });
+
+  test.each([
+    ["NVIDIA_ORG_NAME", "a/b"],
+    ["NVIDIA_ORG_NAME", ""],
+    ["NVIDIA_API_BASE_URL", "ftp://x"],
+    ["NVIDIA_API_BASE_URL", "https://x/?q=1"],
+    ["NVIDIA_API_BASE_URL", "not a url"],
+    ["LISTEN_ADDRESS", ":70000"],
+    ["LISTEN_ADDRESS", "host"],
+    ["METRICS_PATH", "/"],
+    ["METRICS_PATH", "/healthz"],
+    ["METRICS_PATH", "/a b"],
+    ["SCRAPE_TIMEOUT", "1 hour"],
+    ["SCRAPE_TIMEOUT", "-5s"],
+    ["CACHE_TTL", "0s"],
+    ["PARALLELISM", "0"],
+    ["PARALLELISM", "65"],
+    ["PARALLELISM", "8.5"],
+    ["PARALLELISM", ""],
+    ["NVIDIA_SERVICE_INSTANCE_ID", " "],
+  ])("%s=%p", (name, value) => {
+    const found = problems({ ...base, [name]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toStartWith(`${name}: `);
+  });
+
+  test("a trailing slash on the base URL is dropped", () => {
+    expect(load({ ...base, NVIDIA_API_BASE_URL: "http://127.0.0.1:8080/" }).baseUrl).toBe("http://127.0.0.1:8080");
+  });
+});
+
+test("--help lists every setting and no secret", () => {
+  const text = usage();
+  for (const s of SETTINGS) expect(text).toContain(`-${s.flag}`);
+});

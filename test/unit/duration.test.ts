@@ -1,0 +1,22 @@
+import { describe, expect, test } from "bun:test";
+import { formatDuration, parseDuration } from "../../src/duration.ts";
+
+describe("parseDuration", () => {
+  test.each([
+    ["250ms", 250],
+    ["20s", 20_000],
+    ["5m", 300_000],
+    ["1h30m", 5_400_000],
+    ["1.5s", 1_500],
+    ["1h0m10s", 3_610_000],
+    ["500us", 0.5],
+  ])("%s → %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  test.each(["", "20", "s", "1 hour", "-5s", "5 s", "5sec", "1d", "1h30", "NaNs"])("rejects %p", (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});
+
+test("formatDuration round-trips whole values", () => {
+  for (const ms of [250, 1_000, 60_000, 5_400_000, 3_610_000]) expect(parseDuration(formatDuration(ms))).toBe(ms);
+});
