@@ -1,0 +1,39 @@
+#!/bin/sh
+# Runs the project on a machine that has only Node.js and npm: fetches the pinned Bun into .tools/
+# (from the npm registry) when the right one is not on PATH, installs dependencies from bun.lock,
+# then runs the demo, the tests or the type check. Usage: scripts/dev.sh demo|test|typecheck [args]
+set -eu
+cd "$(dirname "$0")/.."
+
+want=$(node -p "require('./package.json').engines.bun")
+if command -v bun >/dev/null 2>&1 && [ "$(bun --version)" = "$want" ]; then
+  BUN=bun
+else
+  BUN=.tools/node_modules/.bin/bun
+  if [ ! -x "$BUN" ] || [ "$("$BUN" --version 2>/dev/null)" != "$want" ]; then
+    echo "dev.sh: installing Bun $want into .tools/ (npm registry)" >&2
+    npm install --prefix .tools --no-save --no-audit --no-fund --loglevel=error "bun@$want" >&2
+  fi
+fi
+"$BUN" install --frozen-lockfile >&2
+
+# The integration tests drive a real Prometheus; Debian's package brings prometheus and promtool.
+need_prometheus() {
+  command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "dev.sh: installing Debian's prometheus package for the integration tests" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2
+  else
+    echo "dev.sh: prometheus and promtool are not installed; the Prometheus integration test will fail." >&2
+    echo "dev.sh: install them with: sudo apt-get install prometheus" >&2
+  fi
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  demo) exec "$BUN" run src/demo.ts "$@" ;;
+  test) need_prometheus; exec "$BUN" test "$@" ;;
+  typecheck) exec "$BUN" x tsc --noEmit -p . ;;
+  *) echo "usage: scripts/dev.sh demo|test|typecheck [args]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,40 @@
+/**
+ * Generates the README's configuration and metrics tables from src/config.ts and the metric
+ * catalogue. `bun run scripts/readme-tables.ts --write` updates README.md; test/readme.test.ts
+ * fails when the README and the code drift apart.
+ */
+import { SETTINGS } from "../src/config.ts";
+import { CATALOG } from "../src/render/catalog.ts";
+
+const cell = (text: string) => text.replaceAll("|", "\\|");
+
+export function configTable(): string {
+  const rows = SETTINGS.map((s) => `| \`${s.env}\` | \`-${s.flag}\` | ${"default" in s ? `\`${s.default}\`` : "–"} | ${cell(s.doc)} |`);
+  return ["| variable | flag | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
+}
+
+export function metricsTable(): string {
+  const rows = CATALOG.map((m) => `| \`${m.name}\` | ${m.type} | ${m.labels.length ? m.labels.map((l) => `\`${l}\``).join(", ") : "–"} | ${cell(m.help)} |`);
+  return ["| metric | type | labels (besides `org_name`) | meaning |", "|---|---|---|---|", ...rows].join("\n");
+}
+
+const BLOCKS = { config: configTable, metrics: metricsTable } as const;
+
+/** README text with every generated block replaced by its current content. */
+export function withTables(readme: string): string {
+  let out = readme;
+  for (const [name, make] of Object.entries(BLOCKS)) {
+    const re = new RegExp(`(<!-- ${name}:start[^>]*-->\\n)[\\s\\S]*?(\\n<!-- ${name}:end -->)`);
+    if (!re.test(out)) throw new Error(`README.md lacks the <!-- ${name}:start --> … <!-- ${name}:end --> markers`);
+    out = out.replace(re, (_, a: string, b: string) => `${a}${make()}${b}`);
+  }
+  return out;
+}
+
+if (import.meta.main) {
+  const path = new URL("../README.md", import.meta.url);
+  const readme = await Bun.file(path).text();
+  const updated = withTables(readme);
+  if (process.argv.includes("--write")) await Bun.write(path, updated);
+  else process.stdout.write(updated === readme ? "README tables are up to date\n" : "README tables are stale: run with --write\n");
+}

@@ -1,0 +1,56 @@
+import pkg from "../package.json" with { type: "json" };
+import { loadConfig } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+import { createLogger } from "./log.ts";
+import { startServer } from "./server.ts";
+import { loadScenario } from "./sim/fixtures.ts";
+import { startSimulator } from "./sim/server.ts";
+
+/**
+ * `npm run demo`: the exporter against our CLS simulator, no NVIDIA key needed. Leases churn every
+ * few seconds and the cache refreshes every 10 s, so numbers visibly move. Exporter flags still
+ * apply (e.g. `npm run demo -- -listen-address :9900`).
+ */
+const DEMO_KEY = `demo-${crypto.randomUUID()}`;
+const CHURN_MS = 3_000;
+
+const log = createLogger({ write: (line) => process.stderr.write(line) });
+const sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: DEMO_KEY, seed: Date.now() % 1_000_000 });
+const churn = setInterval(() => sim.tick(), CHURN_MS);
+
+let config;
+try {
+  const env: Record<string, string | undefined> = { CACHE_TTL: "10s", ...process.env, NVIDIA_API_KEY: DEMO_KEY, NVIDIA_ORG_NAME: sim.orgName, NVIDIA_API_BASE_URL: sim.url };
+  delete env.NVIDIA_API_KEY_FILE;
+  config = loadConfig({ env, argv: process.argv.slice(2), readFile: () => "" });
+} catch (err) {
+  process.stderr.write(`demo: ${(err as ConfigError).message}\n`);
+  process.exit(2);
+}
+
+let running;
+try {
+  running = startServer(config, { fetch: (input, init) => fetch(input, init), now: Date.now, log, build: { version: pkg.version, revision: "demo", bunVersion: Bun.version } });
+} catch (err) {
+  process.stderr.write(`demo: ${(err as Error).message}\nSet another address, e.g. npm run demo -- -listen-address 127.0.0.1:9900\n`);
+  process.exit(1);
+}
+
+process.stdout.write(`
+NVIDIA CLS exporter demo (simulated org "${sim.orgName}", leases change every ${CHURN_MS / 1000} s)
+  status page   ${running.url}/
+  metrics       ${running.url}${config.metricsPath}
+  health        ${running.url}/healthz
+  simulator     ${sim.url}/_sim/expected   (the numbers the exporter should show)
+Press Ctrl-C to stop.
+
+`);
+
+const stop = async () => {
+  clearInterval(churn);
+  await running.stop();
+  await sim.stop();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

@@ -1,0 +1,22 @@
+import { expect, test } from "bun:test";
+import { withTables } from "../scripts/readme-tables.ts";
+import { SETTINGS } from "../src/config.ts";
+
+const readme = await Bun.file(new URL("../README.md", import.meta.url)).text();
+
+test("README tables match src/config.ts and the metric catalogue (bun run scripts/readme-tables.ts --write)", () => {
+  expect(readme).toBe(withTables(readme));
+});
+
+test(".env.example names every setting", async () => {
+  const example = await Bun.file(new URL("../.env.example", import.meta.url)).text();
+  for (const s of SETTINGS) expect(example).toContain(s.env);
+});
+
+test("the README's two quick-start commands are the package scripts", async () => {
+  const pkg = await Bun.file(new URL("../package.json", import.meta.url)).json();
+  expect(readme).toContain("npm run demo");
+  expect(readme).toContain("npm test");
+  expect(pkg.scripts.demo).toBe("sh scripts/dev.sh demo");
+  expect(pkg.scripts.test).toBe("sh scripts/dev.sh test");
+});
