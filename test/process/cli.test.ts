@@ -1,0 +1,65 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { loadScenario } from "../../src/sim/fixtures.ts";
+import { startSimulator } from "../../src/sim/server.ts";
+
+const SECRET = "cli-test-key-7d0a4e3b9c";
+const MAIN = new URL("../../src/index.ts", import.meta.url).pathname;
+
+function run(args: string[], env: Record<string, string>) {
+  return Bun.spawn([process.execPath, "run", MAIN, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+}
+
+async function finished(proc: ReturnType<typeof run>) {
+  const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  return { code, out, err };
+}
+
+describe("the exporter process", () => {
+  test("bad configuration: exit 2, one message naming every bad variable, the key never printed", async () => {
+    const r = await finished(run(["-cache-ttl", "soon"], { NVIDIA_API_KEY: SECRET, PARALLELISM: "0", LISTEN_ADDRESS: "nowhere" }));
+    expect(r.code).toBe(2);
+    for (const name of ["NVIDIA_ORG_NAME", "CACHE_TTL", "PARALLELISM", "LISTEN_ADDRESS"]) expect(r.err).toContain(name);
+    expect(r.err + r.out).not.toContain(SECRET);
+  });
+
+  test("--help and --version", async () => {
+    const help = await finished(run(["--help"], {}));
+    expect(help.code).toBe(0);
+    expect(help.out).toContain("-nvidia-org-name");
+    const version = await finished(run(["-version"], {}));
+    expect(version.code).toBe(0);
+    expect(version.out).toMatch(/^nvidia-license-server-exporter \d+\.\d+\.\d+/);
+  });
+
+  test("a port in use: exit 1 with a message naming LISTEN_ADDRESS", async () => {
+    const taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const r = await finished(run([], { NVIDIA_API_KEY: SECRET, NVIDIA_ORG_NAME: "o", LISTEN_ADDRESS: `127.0.0.1:${taken.port}`, NVIDIA_API_BASE_URL: "http://127.0.0.1:9" }));
+    taken.stop(true);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("LISTEN_ADDRESS");
+  });
+
+  describe("serving", () => {
+    const sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: SECRET });
+    afterAll(() => sim.stop());
+
+    test("serves CLS data on $PORT, then exits 0 on SIGTERM, never logging the key", async () => {
+      const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+      const port = probe.port;
+      probe.stop(true);
+      const proc = run([], { NVIDIA_API_KEY: SECRET, NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: sim.url, PORT: String(port) });
+      let text = "";
+      for (let i = 0; i < 100 && !text.includes("nvidia_cls_up{"); i++) {
+        await Bun.sleep(100);
+        text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
+      }
+      expect(text).toContain('nvidia_cls_up{org_name="lic-example"} 1');
+      proc.kill("SIGTERM");
+      const r = await finished(proc);
+      expect(r.code).toBe(0);
+      expect(r.err).toContain('msg="refresh succeeded"');
+      expect(r.err).toContain('msg="shutting down" signal=SIGTERM');
+      expect(r.err + r.out + text).not.toContain(SECRET);
+    });
+  });
+});
