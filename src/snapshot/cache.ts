@@ -82,6 +82,8 @@ export class SnapshotCache {
     try {
       this.snapshot = await this.opts.refresh();
     } catch (err) {
+      // The data kept is now older than a refresh that should have replaced it.
+      if (this.snapshot?.up) this.snapshot = { ...this.snapshot, up: false };
       this.opts.onRefreshError?.(err);
     } finally {
       this.attemptedAt = this.opts.now();

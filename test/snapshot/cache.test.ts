@@ -98,7 +98,7 @@ describe("SnapshotCache", () => {
     calls[1]!(new Error("boom"));
     await Bun.sleep(0);
     expect(errors).toHaveLength(1);
-    expect(await cache.get()).toEqual(snap(1));
+    expect(await cache.get()).toEqual({ ...snap(1), up: false });
     await time.advance(30_000);
     await cache.get();
     expect(calls).toHaveLength(2);
