@@ -17,13 +17,13 @@ export interface AppDeps {
 }
 
 /** OpenMetrics only when the scraper asks for it, as Prometheus does with its Accept header. */
-export function negotiateFormat(accept: string | undefined): Format {
+export function negotiateFormat(accept: string | null | undefined): Format {
   return accept && /application\/openmetrics-text/i.test(accept) && !/application\/openmetrics-text[^,]*;\s*q=0(\.0*)?\s*(,|$)/i.test(accept)
     ? "openmetrics"
     : "text";
 }
 
-export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+export function acceptsGzip(acceptEncoding: string | null | undefined): boolean {
   if (!acceptEncoding) return false;
   return acceptEncoding.split(",").some((part) => {
     const [coding, ...params] = part.trim().split(";");
@@ -35,20 +35,20 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
-  app.use(async (c, next) => {
-    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
-      return c.text("method not allowed\n", 405, { allow: "GET, HEAD" });
-    }
-    await next();
-  });
-
+  // The hot path: a scrape's cost is this handler, so it reads raw headers, memoises the
+  // negotiation (scrapers repeat the same headers) and answers prebuilt bytes and headers.
+  const negotiated = new Map<string, readonly [Format, boolean]>();
   app.get(deps.metricsPath, async (c) => {
-    const format = negotiateFormat(c.req.header("accept"));
-    const gzip = acceptsGzip(c.req.header("accept-encoding"));
-    const body = await deps.renderer.body(await deps.view(), format, gzip);
-    const headers: Record<string, string> = { "content-type": body.contentType, vary: "Accept, Accept-Encoding" };
-    if (body.gzipped) headers["content-encoding"] = "gzip";
-    return c.body(body.bytes, 200, headers);
+    const h = c.req.raw.headers;
+    const key = `${h.get("accept")}\n${h.get("accept-encoding")}`;
+    let choice = negotiated.get(key);
+    if (!choice) {
+      if (negotiated.size >= 64) negotiated.clear();
+      choice = [negotiateFormat(h.get("accept")), acceptsGzip(h.get("accept-encoding"))];
+      negotiated.set(key, choice);
+    }
+    const body = await deps.renderer.body(await deps.view(), choice[0], choice[1]);
+    return new Response(body.bytes, { headers: body.headers });
   });
 
   app.get("/healthz", async (c) => {
@@ -65,7 +65,11 @@ export function createApp(deps: AppDeps): Hono {
     return c.html(html, 200, { "x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" });
   });
 
-  app.notFound((c) => c.text("not found\n", 404));
+  // No route matched: either an unknown path or a method other than GET/HEAD on a known one.
+  app.notFound((c) => {
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") return c.text("method not allowed\n", 405, { allow: "GET, HEAD" });
+    return c.text("not found\n", 404);
+  });
   app.onError((err, c) => {
     deps.log.error("request failed", { path: c.req.path, error: err.message });
     return c.text("internal error\n", 500);

@@ -44,8 +44,8 @@ export async function renderCatalog(catalog: readonly MetricDef[], view: View, o
 
 export interface Body {
   bytes: Uint8Array<ArrayBuffer>;
-  contentType: string;
-  gzipped: boolean;
+  /** Response headers, built once with the body. */
+  headers: Readonly<Record<string, string>>;
 }
 
 export interface RendererOptions {
@@ -57,14 +57,16 @@ export interface RendererOptions {
   now: () => number;
 }
 
+const encoder = new TextEncoder();
+
 /**
  * Bodies are built once per snapshot (and per live-section expiry), never per request: rendering
  * thousands of series costs milliseconds, serving cached bytes costs microseconds.
  */
 export class PrometheusRenderer {
   private renderedFor: unknown = null;
-  /** Catalogue text per format: depends on the snapshot only. */
-  private readonly main = new Map<Format, Promise<string>>();
+  /** Encoded catalogue text per format: depends on the snapshot only. */
+  private readonly main = new Map<Format, Promise<Uint8Array>>();
   /** Whole bodies per format and encoding, including the live section of time `at`. */
   private readonly bodies = new Map<string, { body: Promise<Body>; at: number }>();
 
@@ -90,11 +92,16 @@ export class PrometheusRenderer {
   private async build(view: View, format: Format, gzip: boolean): Promise<Body> {
     let main = this.main.get(format);
     if (!main) {
-      main = renderCatalog(this.opts.catalog, view, this.opts.orgName, format);
+      main = renderCatalog(this.opts.catalog, view, this.opts.orgName, format).then((text) => encoder.encode(text));
       this.main.set(format, main);
     }
-    const text = (await main) + (await this.opts.live(format)) + (format === "openmetrics" ? EOF_LINE : "");
-    const plain = new TextEncoder().encode(text);
-    return { bytes: gzip ? Bun.gzipSync(plain) : plain, contentType: CONTENT_TYPES[format], gzipped: gzip };
+    const head = await main;
+    const tail = encoder.encode((await this.opts.live(format)) + (format === "openmetrics" ? EOF_LINE : ""));
+    const plain = new Uint8Array(head.length + tail.length);
+    plain.set(head);
+    plain.set(tail, head.length);
+    const headers: Record<string, string> = { "content-type": CONTENT_TYPES[format], vary: "Accept, Accept-Encoding" };
+    if (gzip) headers["content-encoding"] = "gzip";
+    return { bytes: gzip ? Bun.gzipSync(plain) : plain, headers };
   }
 }
