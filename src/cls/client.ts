@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ClsError } from "../errors.ts";
-import type { HttpGet } from "./http.ts";
+import type { Budget, HttpGet } from "./http.ts";
 import * as s from "./schemas.ts";
 
 /** Typed, validated CLS data, flattened where the API nests it. */
@@ -28,10 +28,10 @@ export interface RawLease extends s.Lease {
 export type InvalidCounts = Map<string, number>;
 
 export interface ClsClient {
-  listVirtualGroups(signal: AbortSignal): Promise<RawVirtualGroup[]>;
-  listLicenseServers(vgId: string, signal: AbortSignal): Promise<RawServer[]>;
-  listLicensePools(vgId: string, serverId: string, signal: AbortSignal): Promise<RawPool[]>;
-  listLeases(vgId: string, instanceId: string | undefined, signal: AbortSignal): Promise<RawLease[]>;
+  listVirtualGroups(budget: Budget): Promise<RawVirtualGroup[]>;
+  listLicenseServers(vgId: string, budget: Budget): Promise<RawServer[]>;
+  listLicensePools(vgId: string, serverId: string, budget: Budget): Promise<RawPool[]>;
+  listLeases(vgId: string, instanceId: string | undefined, budget: Budget): Promise<RawLease[]>;
 }
 
 export const PAGE_SIZE = 100;
@@ -67,20 +67,20 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
     key: ListKey;
     path: string;
     headers: Record<string, string>;
-    signal: AbortSignal;
+    budget: Budget;
     /** Documented as paged: send page-number/page-size from the first call. */
     paged: boolean;
   }
 
   /** Walks pages; see cls-api README "Pagination" for why every stop rule is needed. */
-  async function list({ endpoint, key, path, headers, signal, paged }: ListCall): Promise<unknown[]> {
+  async function list({ endpoint, key, path, headers, budget, paged }: ListCall): Promise<unknown[]> {
     const all: unknown[] = [];
     let previousIds = "";
     let firstLength = 0;
     for (let page = 1; page <= MAX_PAGES; page++) {
       const query: Record<string, string> = endpoint === "virtual_groups" ? { detailedView: "true" } : {};
       if (paged || page > 1) Object.assign(query, { "page-number": String(page), "page-size": String(PAGE_SIZE) });
-      const body = await get({ endpoint, path, query: Object.keys(query).length ? query : undefined, headers, signal });
+      const body = await get({ endpoint, path, query: Object.keys(query).length ? query : undefined, headers, budget });
       const parsed = s.envelopes[endpoint].safeParse(body);
       if (!parsed.success) throw new ClsError("decode", endpoint, `unexpected response shape: ${z.prettifyError(parsed.error).split("\n")[0]}`);
       const items = itemsOf(endpoint, key, parsed.data as Record<string, unknown>);
@@ -96,35 +96,35 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
   }
 
   return {
-    async listVirtualGroups(signal) {
+    async listVirtualGroups(budget) {
       const path = `${org}/virtual-groups`;
-      const items = await list({ endpoint: "virtual_groups", key: "virtualGroups", path, headers: defaultHeaders, signal, paged: true });
+      const items = await list({ endpoint: "virtual_groups", key: "virtualGroups", path, headers: defaultHeaders, budget, paged: true });
       return parseItems("virtual_groups", s.virtualGroup, items).map((vg) => ({
         id: vg.id,
         name: vg.name,
         entitlements: flattenEntitlements(vg.entitlements, (schema, xs) => parseItems("virtual_groups", schema, xs)),
       }));
     },
-    async listLicenseServers(vgId, signal) {
+    async listLicenseServers(vgId, budget) {
       const path = `${org}/virtual-groups/${encodeURIComponent(vgId)}/license-servers`;
-      const items = await list({ endpoint: "license_servers", key: "licenseServers", path, headers: defaultHeaders, signal, paged: true });
+      const items = await list({ endpoint: "license_servers", key: "licenseServers", path, headers: defaultHeaders, budget, paged: true });
       return parseItems("license_servers", s.licenseServer, items).map(({ licenseServerFeatures, ...server }) => ({
         ...server,
         features: parseItems("license_servers", s.serverFeature, licenseServerFeatures),
       }));
     },
-    async listLicensePools(vgId, serverId, signal) {
+    async listLicensePools(vgId, serverId, budget) {
       const path = `${org}/virtual-groups/${encodeURIComponent(vgId)}/license-servers/${encodeURIComponent(serverId)}/license-pools`;
-      const items = await list({ endpoint: "license_pools", key: "licensePools", path, headers: defaultHeaders, signal, paged: false });
+      const items = await list({ endpoint: "license_pools", key: "licensePools", path, headers: defaultHeaders, budget, paged: false });
       return parseItems("license_pools", s.licensePool, items).map(({ licensePoolFeatures, ...pool }) => ({
         ...pool,
         features: parseItems("license_pools", s.poolFeature, licensePoolFeatures),
       }));
     },
-    async listLeases(vgId, instanceId, signal) {
+    async listLeases(vgId, instanceId, budget) {
       const path = `${org}/virtual-groups/${encodeURIComponent(vgId)}/leases/all`;
       const headers = instanceId ? { "x-nv-service-instance-id": instanceId } : defaultHeaders;
-      const items = await list({ endpoint: "leases", key: "clients", path, headers, signal, paged: false });
+      const items = await list({ endpoint: "leases", key: "clients", path, headers, budget, paged: false });
       const clients = parseItems("leases", s.leaseClient, items);
       return clients.flatMap((c) =>
         parseItems("leases", s.lease, c.leases).map((l) => ({

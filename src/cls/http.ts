@@ -28,14 +28,19 @@ export interface HttpDeps {
   onAttempt?: (endpoint: string, outcome: string, durationMs: number) => void;
 }
 
+/** What one refresh may still spend: aborted at (or before) `deadline`, in the clock of HttpDeps.now. */
+export interface Budget {
+  signal: AbortSignal;
+  deadline: number;
+}
+
 export interface GetRequest {
   /** Endpoint template for labels and errors, e.g. "license_servers". */
   endpoint: string;
   path: string;
   query?: Record<string, string>;
   headers?: Record<string, string>;
-  /** The refresh's deadline. */
-  signal: AbortSignal;
+  budget: Budget;
 }
 
 export const DEFAULT_HTTP_OPTIONS = {
@@ -55,10 +60,11 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
   async function attempt(req: GetRequest, url: string): Promise<Outcome> {
     const started = deps.now();
     const timeout = AbortSignal.timeout(opts.requestTimeoutMs);
-    const signal = AbortSignal.any([req.signal, timeout]);
+    const signal = AbortSignal.any([req.budget.signal, timeout]);
     let outcome = "network";
     try {
-      const res = await deps.fetch(url, { method: "GET", headers: headersFor(req), signal, redirect: "follow" });
+      // Redirects are not followed: fetch would carry x-api-key to wherever they point.
+      const res = await deps.fetch(url, { method: "GET", headers: headersFor(req), signal, redirect: "manual" });
       outcome = String(res.status);
       if (!res.ok) {
         const excerpt = scrub((await res.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " "));
@@ -74,7 +80,7 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
       }
     } catch (err) {
       outcome = signal.aborted ? "timeout" : "network";
-      if (req.signal.aborted) return { error: deadlineError(req.endpoint), final: true };
+      if (req.budget.signal.aborted) return { error: deadlineError(req.endpoint), final: true };
       if (timeout.aborted) return { error: new ClsError("timeout", req.endpoint, `no answer within ${opts.requestTimeoutMs}ms`) };
       return { error: new ClsError("network", req.endpoint, scrub(describeNetworkError(err))) };
     } finally {
@@ -97,8 +103,11 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
       const { body, error, retryAfterMs, final } = await attempt(req, url);
       if (!error) return body;
       if (final || n + 1 >= opts.maxAttempts || !isRetryable(error)) throw error;
+      const wait = backoff(n, retryAfterMs);
+      // A wait that outlasts the refresh cannot help: fail now, with the real cause.
+      if (deps.now() + wait >= req.budget.deadline) throw error;
       try {
-        await deps.sleep(backoff(n, retryAfterMs), req.signal);
+        await deps.sleep(wait, req.budget.signal);
       } catch {
         throw deadlineError(req.endpoint, error);
       }

@@ -35,6 +35,7 @@ export interface OrgFetch {
 export interface FetchOptions {
   parallelism: number;
   timeoutMs: number;
+  now: () => number;
   /** Aborts the refresh early (shutdown). */
   signal?: AbortSignal;
 }
@@ -44,8 +45,8 @@ export const emptyOrg = (): OrgData => ({ virtualGroups: undefined, servers: new
 /** `1 + V + S + I` calls (plus pages) at most `parallelism` at once, all within `timeoutMs`. */
 export async function fetchOrg(client: ClsClient, previous: OrgData | undefined, opts: FetchOptions): Promise<OrgFetch> {
   const prev = previous ?? emptyOrg();
-  const deadline = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  const budget = { signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout, deadline: opts.now() + opts.timeoutMs };
   const limit = pLimit(opts.parallelism);
   const data = emptyOrg();
   const failures: PartFailure[] = [];
@@ -64,20 +65,20 @@ export async function fetchOrg(client: ClsClient, previous: OrgData | undefined,
     }
   }
 
-  data.virtualGroups = await part("virtual_groups", prev.virtualGroups, () => client.listVirtualGroups(signal));
+  data.virtualGroups = await part("virtual_groups", prev.virtualGroups, () => client.listVirtualGroups(budget));
   await Promise.all(
     (data.virtualGroups ?? []).map(async (vg) => {
-      const servers = await part("license_servers", prev.servers.get(vg.id), () => client.listLicenseServers(vg.id, signal));
+      const servers = await part("license_servers", prev.servers.get(vg.id), () => client.listLicenseServers(vg.id, budget));
       if (!servers) return;
       data.servers.set(vg.id, servers);
       const pools = servers.map(async (server) => {
         const key = `${vg.id}/${server.id}`;
-        const got = await part("license_pools", prev.pools.get(key), () => client.listLicensePools(vg.id, server.id, signal));
+        const got = await part("license_pools", prev.pools.get(key), () => client.listLicensePools(vg.id, server.id, budget));
         if (got) data.pools.set(key, got);
       });
       const leases = instancesOf(servers).map(async (instance) => {
         const key = `${vg.id}/${instance}`;
-        const got = await part("leases", prev.leases.get(key), () => client.listLeases(vg.id, instance || undefined, signal));
+        const got = await part("leases", prev.leases.get(key), () => client.listLeases(vg.id, instance || undefined, budget));
         if (got) data.leases.set(key, got);
       });
       await Promise.all([...pools, ...leases]);

@@ -51,7 +51,7 @@ export function createRefresher(deps: RefresherDeps, restored?: OrgData): () => 
     const started = deps.now();
     const callsBefore = totalRequests(deps.stats);
     deps.invalid.clear();
-    const result = await fetchOrg(deps.client, data, { parallelism: deps.parallelism, timeoutMs: deps.timeoutMs, signal: deps.signal });
+    const result = await fetchOrg(deps.client, data, { parallelism: deps.parallelism, timeoutMs: deps.timeoutMs, now: deps.now, signal: deps.signal });
     const finished = deps.now();
     const stats = deps.stats;
     stats.refreshes++;

@@ -3,7 +3,7 @@ import { ClsError } from "../../src/errors.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { generateOrg } from "../../src/sim/generate.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
-import { clientFor, KEY, signal } from "./harness.ts";
+import { clientFor, KEY, budget } from "./harness.ts";
 
 let sim: Simulator;
 afterEach(() => sim?.stop());
@@ -15,7 +15,7 @@ describe("requests", () => {
   test("send the key, accept, user-agent, detailedView and explicit paging", async () => {
     start();
     const { client } = clientFor(sim);
-    const groups = await client.listVirtualGroups(signal());
+    const groups = await client.listVirtualGroups(budget());
     expect(groups.map((g) => g.id)).toEqual(["4101", "4102"]);
     const [req] = sim.stats().requests;
     expect(req!.keyOk).toBe(true);
@@ -28,8 +28,8 @@ describe("requests", () => {
   test("leases go once per service instance with its header; NVIDIA_SERVICE_INSTANCE_ID elsewhere", async () => {
     start();
     const { client } = clientFor(sim, { serviceInstanceId: "configured-instance" });
-    await client.listLicenseServers("4101", signal());
-    const leases = await client.listLeases("4101", "ae65bb2a-e7e2-5f70-bb4c-b4d3e3bd12ac", signal());
+    await client.listLicenseServers("4101", budget());
+    const leases = await client.listLeases("4101", "ae65bb2a-e7e2-5f70-bb4c-b4d3e3bd12ac", budget());
     const [servers, leaseReq] = sim.stats().requests;
     expect(servers!.headers["x-nv-service-instance-id"]).toBe("configured-instance");
     expect(leaseReq!.path).toBe("/v1/org/lic-example/virtual-groups/4101/leases/all");
@@ -40,7 +40,7 @@ describe("requests", () => {
 
   test("entitlements are flattened per product key and feature", async () => {
     start();
-    const [vg] = await clientFor(sim).client.listVirtualGroups(signal());
+    const [vg] = await clientFor(sim).client.listVirtualGroups(budget());
     expect(vg!.entitlements.map((e) => [e.emsEntitlementId, e.emsProductKeyId, e.featureName, e.totalQuantity])).toEqual([
       ["EMS-ENT-4101-0001", "PK-4101-01", "NVIDIA RTX Virtual Workstation", 40],
       ["EMS-ENT-4101-0001", "PK-4101-02", "NVIDIA Virtual PC", 200],
@@ -53,7 +53,7 @@ describe("paging", () => {
   test("walks every page of a group with more servers than a page holds", async () => {
     start({ scenario: generateOrg({ virtualGroups: 1, serversPerGroup: 230, featuresPerServer: 1, leasesPerFeature: 0, seed: 3 }) });
     const vgId = sim.expected().virtualGroups[0]!.vgId;
-    const servers = await clientFor(sim).client.listLicenseServers(String(vgId), signal());
+    const servers = await clientFor(sim).client.listLicenseServers(String(vgId), budget());
     expect(servers).toHaveLength(230);
     expect(new Set(servers.map((s) => s.id)).size).toBe(230);
     expect(sim.stats().requests.map((r) => r.query["page-number"])).toEqual(["1", "2", "3"]);
@@ -61,7 +61,7 @@ describe("paging", () => {
 
   test("walks pages of virtual groups too", async () => {
     start({ scenario: generateOrg({ virtualGroups: 120, serversPerGroup: 1, featuresPerServer: 1, leasesPerFeature: 0, seed: 4 }) });
-    expect(await clientFor(sim).client.listVirtualGroups(signal())).toHaveLength(120);
+    expect(await clientFor(sim).client.listVirtualGroups(budget())).toHaveLength(120);
     expect(sim.stats().total).toBe(2);
   });
 });
@@ -69,10 +69,10 @@ describe("paging", () => {
 describe("compressed leases", () => {
   test("decode to the same leases as the plain body", async () => {
     start();
-    const plain = await clientFor(sim).client.listLeases("4102", "1fe612d2-1d70-5091-a995-a64e4f28cbac", signal());
+    const plain = await clientFor(sim).client.listLeases("4102", "1fe612d2-1d70-5091-a995-a64e4f28cbac", budget());
     await sim.stop();
     start({ compressedLeases: true });
-    const compressed = await clientFor(sim).client.listLeases("4102", "1fe612d2-1d70-5091-a995-a64e4f28cbac", signal());
+    const compressed = await clientFor(sim).client.listLeases("4102", "1fe612d2-1d70-5091-a995-a64e4f28cbac", budget());
     expect(compressed).toEqual(plain);
     expect(plain.length).toBeGreaterThan(0);
   });
@@ -80,7 +80,7 @@ describe("compressed leases", () => {
   test("a corrupt body is a decode error naming leases", async () => {
     start({ compressedLeases: true });
     sim.setFaults([{ endpoint: "leases", corruptCompressed: true }]);
-    const err = await clientFor(sim).client.listLeases("4102", "1fe612d2-1d70-5091-a995-a64e4f28cbac", signal()).catch((e) => e);
+    const err = await clientFor(sim).client.listLeases("4102", "1fe612d2-1d70-5091-a995-a64e4f28cbac", budget()).catch((e) => e);
     expect(err).toBeInstanceOf(ClsError);
     expect(err).toMatchObject({ kind: "decode", endpoint: "leases" });
     expect(err.message).toContain("compressedClients");
@@ -92,7 +92,7 @@ describe("tolerance", () => {
     start();
     sim.setFaults([{ endpoint: "license_servers", body: { licenseServers: [{ id: "s1", extra: { deep: [1] } }, { id: 42, name: 7, licenseServerFeatures: "nope" }], newTopLevel: true } }]);
     const { client, invalid } = clientFor(sim);
-    const servers = await client.listLicenseServers("4101", signal());
+    const servers = await client.listLicenseServers("4101", budget());
     expect(servers).toEqual([
       { id: "s1", name: undefined, status: undefined, deployedOn: undefined, leasingMode: undefined, serviceInstanceId: undefined, features: [] },
       { id: "42", name: "7", status: undefined, deployedOn: undefined, leasingMode: undefined, serviceInstanceId: undefined, features: [] },
@@ -104,7 +104,7 @@ describe("tolerance", () => {
     start();
     sim.setFaults([{ endpoint: "license_pools", body: { licensePools: [{ name: "no id" }, { id: "p1", licensePoolFeatures: [{ inUse: 1 }, { licenseServerFeatureId: "f", inUse: "3" }] }] } }]);
     const { client, invalid } = clientFor(sim);
-    const pools = await client.listLicensePools("4101", "ee1f75a7-4ce5-589b-a846-44b96a1fc5dd", signal());
+    const pools = await client.listLicensePools("4101", "ee1f75a7-4ce5-589b-a846-44b96a1fc5dd", budget());
     expect(pools).toEqual([{ id: "p1", name: undefined, features: [{ licenseServerFeatureId: "f", totalAllotment: undefined, inUse: 3 }] }]);
     expect(invalid.get("license_pools")).toBe(2);
   });
@@ -112,7 +112,7 @@ describe("tolerance", () => {
   test("a body of the wrong shape is a decode error, not a crash", async () => {
     start();
     sim.setFaults([{ endpoint: "virtual_groups", body: { virtualGroups: "x" } }]);
-    const err = await clientFor(sim).client.listVirtualGroups(signal()).catch((e) => e);
+    const err = await clientFor(sim).client.listVirtualGroups(budget()).catch((e) => e);
     expect(err).toMatchObject({ kind: "decode", endpoint: "virtual_groups" });
   });
 });

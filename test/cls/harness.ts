@@ -20,4 +20,5 @@ export function clientFor(sim: Simulator, opts: Partial<HttpOptions> & { service
   return { client, attempts, invalid };
 }
 
-export const signal = (ms = 10_000) => AbortSignal.timeout(ms);
+/** A refresh budget of `ms` from now. */
+export const budget = (ms = 10_000) => ({ signal: AbortSignal.timeout(ms), deadline: Date.now() + ms });

@@ -3,7 +3,7 @@ import { createHttp, DEFAULT_HTTP_OPTIONS, parseRetryAfter } from "../../src/cls
 import { ClsError } from "../../src/errors.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
-import { KEY, signal } from "./harness.ts";
+import { KEY, budget } from "./harness.ts";
 
 let sim: Simulator;
 afterEach(() => sim?.stop());
@@ -25,7 +25,7 @@ function recordingHttp(baseUrl: string, opts: { requestTimeoutMs?: number; rando
       onAttempt: (e, o) => attempts.push(`${e}:${o}`),
     },
   );
-  const vgs = (s = signal()) => get({ endpoint: "virtual_groups", path: "/v1/org/lic-example/virtual-groups", signal: s });
+  const vgs = (s = budget()) => get({ endpoint: "virtual_groups", path: "/v1/org/lic-example/virtual-groups", budget: s });
   return { get, vgs, sleeps, attempts };
 }
 
@@ -46,8 +46,17 @@ describe("retries", () => {
     start();
     sim.setFaults([{ endpoint: "virtual_groups", status: 429, retryAfter: "3", times: 1 }, { endpoint: "virtual_groups", status: 429, retryAfter: "3600", times: 1 }]);
     const h = recordingHttp(sim.url);
-    await h.vgs();
+    await h.vgs(budget(60_000));
     expect(h.sleeps).toEqual([3_000, DEFAULT_HTTP_OPTIONS.retryAfterMaxMs]);
+  });
+
+  test("a wait that would outlast the refresh fails at once, with the real cause", async () => {
+    start();
+    sim.setFaults([{ endpoint: "virtual_groups", status: 429, retryAfter: "25" }]);
+    const h = recordingHttp(sim.url);
+    expect(await h.vgs(budget(2_000)).catch((e) => e)).toMatchObject({ kind: "http", status: 429 });
+    expect(h.sleeps).toEqual([]);
+    expect(h.attempts).toEqual(["virtual_groups:429"]);
   });
 
   test("gives up after maxAttempts with a typed error naming endpoint and status", async () => {
@@ -71,7 +80,7 @@ describe("retries", () => {
   test("a wrong key is a 401 from the simulator and is not retried", async () => {
     start();
     const h = createHttp({ ...DEFAULT_HTTP_OPTIONS, baseUrl: sim.url, apiKey: "wrong", userAgent: "t", requestTimeoutMs: 1_000 }, { fetch: (u, i) => fetch(u, i), sleep: async () => {}, random: Math.random, now: Date.now });
-    expect(await h({ endpoint: "virtual_groups", path: "/v1/org/lic-example/virtual-groups", signal: signal() }).catch((e) => e)).toMatchObject({ status: 401 });
+    expect(await h({ endpoint: "virtual_groups", path: "/v1/org/lic-example/virtual-groups", budget: budget() }).catch((e) => e)).toMatchObject({ status: 401 });
     expect(sim.stats().total).toBe(1);
   });
 
@@ -107,12 +116,27 @@ describe("timeouts", () => {
     sim.setFaults([{ endpoint: "virtual_groups", hang: true }]);
     const h = recordingHttp(sim.url, { requestTimeoutMs: 5_000 });
     const began = performance.now();
-    const err = (await h.vgs(AbortSignal.timeout(200)).catch((e) => e)) as ClsError;
+    const err = (await h.vgs(budget(200)).catch((e) => e)) as ClsError;
     expect(err).toMatchObject({ kind: "timeout", endpoint: "virtual_groups" });
     expect(err.message).toContain("SCRAPE_TIMEOUT");
     expect(h.attempts).toEqual(["virtual_groups:timeout"]);
     expect(performance.now() - began).toBeLessThan(4_000);
   });
+});
+
+test("redirects are not followed, so the key never travels to another host", async () => {
+  const seen: (string | null)[] = [];
+  const elsewhere = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => (seen.push(req.headers.get("x-api-key")), Response.json({ virtualGroups: [] })) });
+  const redirecting = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => Response.redirect(`http://127.0.0.1:${elsewhere.port}/v1/org/lic-example/virtual-groups`, 302) });
+  try {
+    const h = recordingHttp(`http://127.0.0.1:${redirecting.port}`);
+    expect(await h.vgs().catch((e) => e)).toMatchObject({ kind: "http", status: 302 });
+    expect(h.attempts).toEqual(["virtual_groups:302"]);
+    expect(seen).toEqual([]);
+  } finally {
+    elsewhere.stop(true);
+    redirecting.stop(true);
+  }
 });
 
 test("the key is scrubbed from error text even when CLS echoes it", async () => {

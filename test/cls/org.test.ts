@@ -14,7 +14,7 @@ import { clientFor, KEY } from "./harness.ts";
 let sim: Simulator;
 afterEach(() => sim?.stop());
 
-const opts = { parallelism: 8, timeoutMs: 10_000 };
+const opts = { parallelism: 8, timeoutMs: 10_000, now: Date.now };
 const meta = { orgName: "o", collectedAt: 0, durationMs: 0, failures: [], invalidItems: [] };
 
 /** The snapshot's numbers in the simulator's terms, to compare with expected(). */
