@@ -75,21 +75,32 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
   /** Walks pages; see cls-api README "Pagination" for why every stop rule is needed. */
   async function list({ endpoint, key, path, headers, budget, paged }: ListCall): Promise<unknown[]> {
     const all: unknown[] = [];
-    let previousIds = "";
+    const seen = new Set<string>();
+    let pageSize = PAGE_SIZE;
     let firstLength = 0;
     for (let page = 1; page <= MAX_PAGES; page++) {
       const query: Record<string, string> = endpoint === "virtual_groups" ? { detailedView: "true" } : {};
-      if (paged || page > 1) Object.assign(query, { "page-number": String(page), "page-size": String(PAGE_SIZE) });
+      if (paged || page > 1) Object.assign(query, { "page-number": String(page), "page-size": String(pageSize) });
       const body = await get({ endpoint, path, query: Object.keys(query).length ? query : undefined, headers, budget });
       const parsed = s.envelopes[endpoint].safeParse(body);
       if (!parsed.success) throw new ClsError("decode", endpoint, `unexpected response shape: ${z.prettifyError(parsed.error).split("\n")[0]}`);
       const items = itemsOf(endpoint, key, parsed.data as Record<string, unknown>);
-      const ids = JSON.stringify(items.map((i) => (i as { id?: unknown }).id ?? i));
-      if (items.length === 0 || ids === previousIds) break;
-      all.push(...items);
-      previousIds = ids;
-      if (page === 1) firstLength = items.length;
+      // The first item of each id wins: overlapping pages or a repeated item must not count twice.
+      const fresh = items.filter((item) => {
+        const id = idOf(item);
+        if (id === undefined) return true;
+        if (seen.has(id)) return false;
+        seen.add(id);
+        return true;
+      });
+      if (fresh.length === 0) break;
+      all.push(...fresh);
       const info = (parsed.data as { paginationInfo?: PaginationInfo }).paginationInfo;
+      if (page === 1) {
+        firstLength = items.length;
+        // An endpoint paged on its own terms keeps its page size on later pages.
+        if (!paged) pageSize = info?.pageSize ?? items.length;
+      }
       if (!hasMorePages(info, { page, seen: all.length, pageLength: items.length, firstLength, paged })) break;
     }
     return all;
@@ -160,6 +171,11 @@ export function decodeCompressedClients(b64: string): unknown[] {
 }
 
 type PaginationInfo = z.infer<typeof s.paginationInfo>;
+
+function idOf(item: unknown): string | undefined {
+  const id = (item as { id?: unknown } | null)?.id;
+  return typeof id === "string" || typeof id === "number" ? String(id) : undefined;
+}
 
 /** More pages? Trust totals when CLS gives them; otherwise continue only after a full page. */
 function hasMorePages(

@@ -116,3 +116,46 @@ describe("tolerance", () => {
     expect(err).toMatchObject({ kind: "decode", endpoint: "virtual_groups" });
   });
 });
+
+describe("paging on the server's terms and duplicate ids", () => {
+  /** A stand-in CLS that pages license pools 10 at a time on its own and insists on that size. */
+  function pagedPools(total: number) {
+    const pools = Array.from({ length: total }, (_, i) => ({ id: `p${i + 1}`, name: `pool ${i + 1}`, licensePoolFeatures: [] }));
+    return Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        const q = new URL(req.url).searchParams;
+        const page = Number(q.get("page-number") ?? 1);
+        if (q.has("page-size") && q.get("page-size") !== "10") return new Response("bad page-size", { status: 400 });
+        return Response.json({ licensePools: pools.slice((page - 1) * 10, page * 10), paginationInfo: { pageNumber: page, pageSize: 10, totalPages: Math.ceil(total / 10) } });
+      },
+    });
+  }
+
+  test("pools that turn out to be paged are read to the end with the server's page size", async () => {
+    const server = pagedPools(25);
+    try {
+      const fake = { url: `http://127.0.0.1:${server.port}`, orgName: "o" } as Simulator;
+      const pools = await clientFor(fake).client.listLicensePools("1", "s", budget());
+      expect(pools.map((p) => p.id)).toEqual(Array.from({ length: 25 }, (_, i) => `p${i + 1}`));
+    } finally {
+      server.stop(true);
+    }
+  });
+
+  test("an id listed twice counts once", async () => {
+    start();
+    const vg = (id: number) => ({ id, name: `vg${id}`, entitlements: [] });
+    sim.setFaults([{ endpoint: "virtual_groups", body: { virtualGroups: [vg(1), vg(1), vg(2)], paginationInfo: { totalPages: 1 } } }]);
+    expect((await clientFor(sim).client.listVirtualGroups(budget())).map((g) => g.id)).toEqual(["1", "2"]);
+  });
+
+  test("a page that repeats the previous one ends the walk", async () => {
+    start();
+    sim.setFaults([{ endpoint: "license_servers", body: { licenseServers: [{ id: "a" }, { id: "b" }] } }]);
+    const servers = await clientFor(sim).client.listLicenseServers("4101", budget());
+    expect(servers.map((s) => s.id)).toEqual(["a", "b"]);
+    expect(sim.stats().total).toBe(2);
+  });
+});
