@@ -39,21 +39,27 @@ export function buildSnapshot(data: OrgData, meta: BuildMeta): Snapshot {
   const groups = data.virtualGroups ?? [];
   const features = new Rows<ServerFeatureRow>();
   const pools = new Rows<PoolRow>();
-  const unattributed = new Rows<UnattributedRow>();
   const servers: Snapshot["servers"] = [];
-  const seenLeases = new Set<string>();
-  for (const vg of groups) {
-    const vgLabels = { virtual_group_id: vg.id, virtual_group_name: v(vg.name) };
+  // Feature ids are the documented join key and unique across the org: one index for every group,
+  // since a service instance may report a lease of another group's server.
+  const byId = new Map<string, ServerFeatureRow>();
+  const indexes = groups.map((vg) => {
     const vgServers = data.servers.get(vg.id) ?? [];
-    const index = indexFeatures(vgLabels, vgServers, features, servers);
+    const index = indexFeatures(data, vg, vgServers, { features, servers, byId });
     addPools(data, vg, vgServers, index, pools);
+    return { vg, vgServers, index };
+  });
+  const unattributed = new Rows<UnattributedRow>();
+  const seenLeases = new Set<string>();
+  for (const { vg, vgServers, index } of indexes) {
     for (const lease of leasesOf(data, vg.id)) {
       if (seenLeases.has(lease.leaseId)) continue;
       seenLeases.add(lease.leaseId);
-      const count = lease.leaseCount ? lease.leaseCount : 1;
-      const row = attribute(lease, index, vgServers);
-      if (row) row.active += count;
-      else unattributed.add({ labels: { ...vgLabels, feature_name: v(lease.featureName) }, count }, (a, b) => (a.count += b.count));
+      const count = lease.leaseCount !== undefined && lease.leaseCount > 0 ? lease.leaseCount : 1;
+      const row = (lease.licenseAllotmentFeatureId && byId.get(lease.licenseAllotmentFeatureId)) || attribute(lease, index, vgServers);
+      // A row whose own leases are unknown stays unknown: a partial count would look like free seats.
+      if (row) row.active = row.active === undefined ? undefined : row.active + count;
+      else unattributed.add({ labels: { virtual_group_id: vg.id, virtual_group_name: v(vg.name), feature_name: v(lease.featureName) }, count }, (a, b) => (a.count += b.count));
     }
   }
   return {
@@ -76,34 +82,42 @@ function* leasesOf(data: OrgData, vgId: string): Generator<RawLease> {
 }
 
 interface FeatureIndex {
-  /** licenseServerFeatures[].id → row. */
-  byId: Map<string, ServerFeatureRow>;
   /** `${serverId}\n${featureName}` → row, for leases whose feature id does not match. */
   byServerAndName: Map<string, ServerFeatureRow>;
   serverLabels: Map<string, Labels>;
 }
 
-function indexFeatures(vgLabels: Labels, vgServers: readonly RawServer[], features: Rows<ServerFeatureRow>, servers: Snapshot["servers"]): FeatureIndex {
-  const index: FeatureIndex = { byId: new Map(), byServerAndName: new Map(), serverLabels: new Map() };
+interface Sinks {
+  features: Rows<ServerFeatureRow>;
+  servers: Snapshot["servers"];
+  byId: Map<string, ServerFeatureRow>;
+}
+
+function indexFeatures(data: OrgData, vg: RawVirtualGroup, vgServers: readonly RawServer[], out: Sinks): FeatureIndex {
+  const index: FeatureIndex = { byServerAndName: new Map(), serverLabels: new Map() };
+  const vgLabels = { virtual_group_id: vg.id, virtual_group_name: v(vg.name) };
   for (const s of vgServers) {
     const serverLabels = { ...vgLabels, server_id: s.id, server_name: v(s.name) };
     index.serverLabels.set(s.id, serverLabels);
-    servers.push({ labels: { ...serverLabels, status: v(s.status), deployed_on: v(s.deployedOn), leasing_mode: v(s.leasingMode) } });
+    out.servers.push({ labels: { ...serverLabels, status: v(s.status), deployed_on: v(s.deployedOn), leasing_mode: v(s.leasingMode) } });
+    // Leases are known only when the call for this server's service instance has data.
+    const leasesKnown = data.leases.has(`${vg.id}/${s.serviceInstanceId ?? ""}`);
     for (const f of s.features) {
       const labels = { ...serverLabels, feature_name: v(f.featureName), product_name: v(f.productName), license_type: v(f.licenseType) };
-      const row: ServerFeatureRow = { labels, total: f.totalQuantity, active: 0 };
-      const kept = features.add(row, (into, r) => (into.total = sum(into.total, r.total)));
-      index.byId.set(f.id, kept);
+      const row: ServerFeatureRow = { labels, total: f.totalQuantity, active: leasesKnown ? 0 : undefined };
+      const kept = out.features.add(row, (into, r) => {
+        into.total = sum(into.total, r.total);
+        if (r.active === undefined) into.active = undefined;
+      });
+      out.byId.set(f.id, kept);
       index.byServerAndName.set(`${s.id}\n${f.featureName}`, kept);
     }
   }
   return index;
 }
 
-/** Feature id first (the documented join key), then the named server, then a group's only server. */
+/** When the feature id matches nothing: the named server, else a group's only server, by feature name. */
 function attribute(lease: RawLease, index: FeatureIndex, vgServers: readonly RawServer[]): ServerFeatureRow | undefined {
-  const byId = lease.licenseAllotmentFeatureId ? index.byId.get(lease.licenseAllotmentFeatureId) : undefined;
-  if (byId) return byId;
   const serverId = lease.serverId ?? (vgServers.length === 1 ? vgServers[0]!.id : undefined);
   return serverId === undefined ? undefined : index.byServerAndName.get(`${serverId}\n${lease.featureName}`);
 }

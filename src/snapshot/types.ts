@@ -19,8 +19,8 @@ export interface ServerRow {
 export interface ServerFeatureRow {
   labels: Labels;
   total: number | undefined;
-  /** Deduplicated active leases; 0 for a feature with none. */
-  active: number;
+  /** Deduplicated active leases; 0 for a feature with none; undefined when its leases could not be read. */
+  active: number | undefined;
 }
 
 export interface PoolRow {

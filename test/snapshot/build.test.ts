@@ -22,10 +22,12 @@ function lease(leaseId: string, fields: Partial<RawLease> = {}): RawLease {
   return { leaseId, featureName: "vPC", leaseCount: 1, licenseAllotmentFeatureId: undefined, serverId: undefined, serverName: undefined, ...fields };
 }
 
+/** One group; every server's instance call answered (with no leases unless `leases` says so). */
 function org(servers: RawServer[], leases: Record<string, RawLease[]>): OrgData {
   const data = emptyOrg();
   data.virtualGroups = [{ id: "1", name: "VG", entitlements: [] }];
   data.servers.set("1", servers);
+  for (const s of servers) data.leases.set(`1/${s.serviceInstanceId}`, []);
   for (const [instance, list] of Object.entries(leases)) data.leases.set(`1/${instance}`, list);
   return data;
 }
@@ -39,7 +41,7 @@ describe("lease attribution", () => {
     ["feature id wins over a contradicting server id", { x: [lease("1", { licenseAllotmentFeatureId: "fa", serverId: "b" })] }, { "a/vPC": 1, "b/vPC": 0, "b/vWS": 0 }],
     ["unknown feature id: named server + feature name", { x: [lease("1", { licenseAllotmentFeatureId: "zz", serverId: "b", featureName: "vWS" })] }, { "a/vPC": 0, "b/vPC": 0, "b/vWS": 1 }],
     ["duplicate leaseId across instances counts once", { x: [lease("1", { licenseAllotmentFeatureId: "fa" })], y: [lease("1", { licenseAllotmentFeatureId: "fa" })] }, { "a/vPC": 1, "b/vPC": 0, "b/vWS": 0 }],
-    ["leaseCount 0 or missing counts as 1, larger counts add up", { x: [lease("1", { licenseAllotmentFeatureId: "fa", leaseCount: 0 }), lease("2", { licenseAllotmentFeatureId: "fa", leaseCount: undefined }), lease("3", { licenseAllotmentFeatureId: "fa", leaseCount: 3 })] }, { "a/vPC": 5, "b/vPC": 0, "b/vWS": 0 }],
+    ["leaseCount 0, negative or missing counts as 1, larger counts add up", { x: [lease("1", { licenseAllotmentFeatureId: "fa", leaseCount: 0 }), lease("2", { licenseAllotmentFeatureId: "fa", leaseCount: undefined }), lease("3", { licenseAllotmentFeatureId: "fa", leaseCount: 3 }), lease("4", { licenseAllotmentFeatureId: "fa", leaseCount: -7 })] }, { "a/vPC": 6, "b/vPC": 0, "b/vWS": 0 }],
   ])("%s", (_, leases, want) => expect(active(org(two, leases))).toEqual(want));
 
   test("a lease naming no server belongs to a group's only server", () => {
@@ -50,6 +52,27 @@ describe("lease attribution", () => {
     const s = buildSnapshot(org(two, { x: [lease("1"), lease("2", { leaseCount: 2 }), lease("3", { featureName: undefined })] }), meta);
     expect(s.serverFeatures.every((r) => r.active === 0)).toBe(true);
     expect(s.unattributed.map((r) => [r.labels.feature_name, r.count])).toEqual([["vPC", 3], ["unknown", 1]]);
+  });
+});
+
+describe("leases across groups and unknown leases", () => {
+  test("a lease reported in one group's call counts for the server of another group that owns its feature id", () => {
+    const data = org([server("a", [["fa", "vPC", 10]]), server("c", [["fc", "vPC", 1]])], {});
+    data.virtualGroups!.push({ id: "2", name: "VG2", entitlements: [] });
+    data.servers.set("2", [server("b", [["fb", "vWS", 5]])]);
+    data.leases.set("2/inst-b", []);
+    data.leases.set("1/inst-a", [lease("L1", { licenseAllotmentFeatureId: "fb" })]);
+    data.leases.set("2/inst-b", [lease("L1", { licenseAllotmentFeatureId: "fb" })]);
+    const s = buildSnapshot(data, meta);
+    expect(active(data)).toEqual({ "a/vPC": 0, "c/vPC": 0, "b/vWS": 1 });
+    expect(s.unattributed).toEqual([]);
+  });
+
+  test("a server whose instance call has no data shows no active-lease number, not 0", () => {
+    const data = org([server("a", [["fa", "vPC", 10]]), server("b", [["fb", "vPC", 5]])], {});
+    data.leases.delete("1/inst-b");
+    data.leases.set("1/inst-a", [lease("1", { licenseAllotmentFeatureId: "fa" }), lease("2", { licenseAllotmentFeatureId: "fb" })]);
+    expect(active(data)).toEqual({ "a/vPC": 1, "b/vPC": undefined });
   });
 });
 
