@@ -33,11 +33,15 @@ export const SETTINGS = [
 
 type Env = Record<string, string | undefined>;
 
+/** Timers hold at most 2^31-1 ms (24.8 days); a longer one fires at once. */
+const MAX_DURATION_MS = 596 * 3_600_000;
+
 const duration = (min: number) =>
   z.string().transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) ctx.addIssue({ code: "custom", message: `"${text}" is not a duration (use e.g. 250ms, 20s, 5m, 1h30m)` });
     else if (ms < min) ctx.addIssue({ code: "custom", message: `must be at least ${min}ms, got "${text}"` });
+    else if (ms > MAX_DURATION_MS) ctx.addIssue({ code: "custom", message: `must be at most 596h, got "${text}"` });
     return ms ?? 0;
   });
 
@@ -50,6 +54,11 @@ const integer = (min: number, max: number) =>
 
 const baseUrl = z.string().transform((text, ctx) => {
   const url = URL.parse(text);
+  if (url && (url.username || url.password)) {
+    // Credentials in the URL would be logged with it; CLS authenticates with the API key anyway.
+    ctx.addIssue({ code: "custom", message: "must not contain a user name or password" });
+    return "";
+  }
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) {
     ctx.addIssue({ code: "custom", message: `must be an http(s) URL without query, got "${text}"` });
     return "";
@@ -117,7 +126,7 @@ export interface ConfigSources {
 /** Flags beat env; the result keyed by env name. Accepts `-flag`, `--flag`, `-flag=v` and `-flag v`. */
 function readFlags(argv: readonly string[], problems: string[]): Env {
   const options = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: "string" as const }]));
-  const args = argv.map((a) => (/^-[a-z][a-z0-9-]+(=|$)/.test(a) ? `-${a}` : a));
+  const args = doubleDashed(argv);
   // Not strict, so that one bad flag does not hide the other problems; we check what strict would.
   const { values, positionals } = parseArgs({ args, options, strict: false, allowPositionals: true });
   const known = new Map<string, string>(SETTINGS.map((s) => [s.flag, s.env]));
@@ -128,8 +137,24 @@ function readFlags(argv: readonly string[], problems: string[]): Env {
     else if (typeof value !== "string") problems.push(`${env}: flag -${flag} needs a value`);
     else out[env] = value;
   }
-  for (const p of positionals) problems.push(`flags: unexpected argument "${p.length > 40 ? `${p.slice(0, 40)}…` : p}"`);
+  // Never quoted: a stray argument is often a value (the key, even) after a mistyped flag.
+  if (positionals.length > 0) problems.push(`flags: ${positionals.length} unexpected argument(s) that belong to no flag (values must follow their flag)`);
   return out;
+}
+
+/** `-flag` → `--flag` for node's parseArgs; a value that follows a flag is left as it is. */
+function doubleDashed(argv: readonly string[]): string[] {
+  let awaitingValue = false;
+  return argv.map((arg) => {
+    if (awaitingValue) {
+      awaitingValue = false;
+      return arg;
+    }
+    const m = /^--?([a-z][a-z0-9-]*)(=.*)?$/.exec(arg);
+    if (!m) return arg;
+    awaitingValue = m[2] === undefined && SETTINGS.some((s) => s.flag === m[1]);
+    return arg.startsWith("--") ? arg : `-${arg}`;
+  });
 }
 
 function mergeInput(sources: ConfigSources, flags: Env): Env {
@@ -147,6 +172,12 @@ function listenInput(env: Env, flag: string | undefined): string {
   return flag ?? env.LISTEN_ADDRESS ?? (env.PORT !== undefined ? `:${env.PORT}` : DEFAULT_LISTEN);
 }
 
+/** A URL for reaching a listener from this host: a wildcard address becomes 127.0.0.1. */
+export function localBaseUrl(hostname: string | undefined, port: number): string {
+  const host = !hostname || hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 /** Where the exporter listens, from the environment alone (for the container health check). */
 export function listenFromEnv(env: Env): ListenAddress | undefined {
   const r = listenAddress.safeParse(listenInput(env, undefined));
@@ -159,17 +190,25 @@ function resolveKey(input: Env, sources: ConfigSources, problems: string[]): str
   if (file) {
     try {
       const key = sources.readFile(file).trim();
-      if (key) return key;
-      problems.push(`NVIDIA_API_KEY_FILE: file "${file}" is empty`);
+      if (key) return checkKey("NVIDIA_API_KEY_FILE: the file's content", key, problems);
+      problems.push("NVIDIA_API_KEY_FILE: the file is empty");
     } catch (err) {
+      // The path is not quoted: pasted by mistake, it would be the key itself.
       const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
-      problems.push(`NVIDIA_API_KEY_FILE: cannot read "${file}" (${code})`);
+      problems.push(`NVIDIA_API_KEY_FILE: cannot read the file (${code})`);
     }
     return "";
   }
   const key = input.NVIDIA_API_KEY?.trim();
-  if (key) return key;
+  if (key) return checkKey("NVIDIA_API_KEY", key, problems);
   if (input.NVIDIA_API_KEY === undefined) problems.push("NVIDIA_API_KEY: required (or set NVIDIA_API_KEY_FILE)");
+  return "";
+}
+
+/** A key that cannot travel in an HTTP header would fail every call; say so at start-up instead. */
+function checkKey(what: string, key: string, problems: string[]): string {
+  if (/^[\x21-\x7e]+$/.test(key)) return key;
+  problems.push(`${what} must be printable ASCII without spaces or line breaks`);
   return "";
 }
 
@@ -178,7 +217,7 @@ export function loadConfig(sources: ConfigSources): Config {
   const problems: string[] = [];
   const flags = readFlags(sources.argv, problems);
   const input = mergeInput(sources, flags);
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input.NVIDIA_API_KEY_FILE === undefined ? input : { ...input, NVIDIA_API_KEY: undefined });
   if (!result.success) {
     for (const issue of result.error.issues) {
       const name = String(issue.path[0] ?? "config");
@@ -199,10 +238,17 @@ export function loadConfig(sources: ConfigSources): Config {
     scrapeTimeoutMs: d.SCRAPE_TIMEOUT,
     cacheTtlMs: d.CACHE_TTL,
     parallelism: d.PARALLELISM,
-    warnings: flags.NVIDIA_API_KEY !== undefined
-      ? ["the API key was given as a flag, which any user can read in the process list; prefer NVIDIA_API_KEY or NVIDIA_API_KEY_FILE"]
-      : [],
+    warnings: warningsFor(d.NVIDIA_API_BASE_URL, flags),
   };
+}
+
+function warningsFor(baseUrl: string, flags: Env): string[] {
+  const warnings: string[] = [];
+  if (flags.NVIDIA_API_KEY !== undefined) warnings.push("the API key was given as a flag, which any user can read in the process list; prefer NVIDIA_API_KEY or NVIDIA_API_KEY_FILE");
+  const url = new URL(baseUrl);
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
+  if (url.protocol === "http:" && !loopback) warnings.push(`NVIDIA_API_BASE_URL is plain http to ${url.host}: the API key travels unencrypted`);
+  return warnings;
 }
 
 /** `--help` text, generated like the README table. */

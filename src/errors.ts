@@ -28,7 +28,3 @@ export class ClsError extends Error {
     return this.kind === "http" && this.status !== undefined ? String(this.status) : this.kind;
   }
 }
-
-export class StoreError extends Error {
-  override readonly name = "StoreError";
-}

@@ -1,4 +1,4 @@
-import { listenFromEnv } from "./config.ts";
+import { listenFromEnv, localBaseUrl } from "./config.ts";
 
 /**
  * The container HEALTHCHECK (slim images have no curl): GET /healthz on the address the exporter
@@ -9,8 +9,7 @@ if (!listen) {
   process.stderr.write("healthcheck: LISTEN_ADDRESS is invalid\n");
   process.exit(1);
 }
-const host = !listen.hostname || listen.hostname === "0.0.0.0" || listen.hostname === "::" ? "127.0.0.1" : listen.hostname;
-const url = `http://${host.includes(":") ? `[${host}]` : host}:${listen.port}/healthz`;
+const url = `${localBaseUrl(listen.hostname, listen.port)}/healthz`;
 try {
   const res = await fetch(url, { signal: AbortSignal.timeout(4_000) });
   process.exit(res.ok ? 0 : 1);

@@ -1,5 +1,5 @@
 import type { Server } from "bun";
-import type { Config } from "./config.ts";
+import { type Config, localBaseUrl } from "./config.ts";
 import { type ContextDeps, createExporter, type Exporter } from "./context.ts";
 
 export interface Running {
@@ -28,8 +28,7 @@ export function startServer(config: Config, deps: ContextDeps): Running {
     throw new Error(`cannot listen on ${where} (LISTEN_ADDRESS): ${(err as Error).message}`);
   }
   exporter.start();
-  const host = server.hostname === "0.0.0.0" || server.hostname === "::" || !server.hostname ? "127.0.0.1" : server.hostname;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
+  const url = localBaseUrl(config.listen.hostname, server.port ?? config.listen.port);
   return {
     exporter,
     server,

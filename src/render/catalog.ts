@@ -57,7 +57,7 @@ function* fromMap(map: Map<string, number>, names: readonly [string, string]): I
 const one = (value: number | undefined): Sample[] => (value === undefined ? [] : [{ labels: {}, value }]);
 
 export const CATALOG: readonly MetricDef[] = [
-  { name: "nvidia_cls_up", type: "gauge", unit: "1", labels: [], help: "1 if the last refresh of CLS data fully succeeded, else 0 (also 0 while serving a snapshot restored from disk).", rows: (v) => [{ labels: {}, value: v.snapshot?.up ? 1 : 0 }] },
+  { name: "nvidia_cls_up", type: "gauge", unit: "1", labels: [], help: "1 if the last refresh of CLS data fully succeeded, else 0.", rows: (v) => [{ labels: {}, value: v.snapshot?.up ? 1 : 0 }] },
   { name: "nvidia_cls_scrape_duration_seconds", type: "gauge", unit: "s", labels: [], help: "How long the refresh that produced the served data took.", rows: (v) => one(v.snapshot && v.snapshot.durationMs / 1000) },
   { name: "nvidia_cls_scrape_timestamp_seconds", type: "gauge", unit: "s", labels: [], help: "When the served data was collected from CLS (unix seconds).", rows: (v) => one(v.snapshot && v.snapshot.collectedAt / 1000) },
   { name: "nvidia_cls_entitlement_total_quantity", type: "gauge", unit: "{license}", labels: ENTITLEMENT, help: "Seats bought, per entitlement product key and feature.", rows: (v) => defined(v.snapshot?.entitlements, (r) => r.total) },

@@ -47,11 +47,6 @@ export class SnapshotCache {
     return this.opts.now() - this.attemptedAt < this.opts.ttlMs;
   }
 
-  /** Serves a snapshot loaded from disk until the first refresh replaces it; it counts as stale. */
-  seed(snapshot: Snapshot): void {
-    this.snapshot ??= snapshot;
-  }
-
   /**
    * The read path of scrapes and pushes: never waits on CLS when a snapshot exists; with none,
    * waits for the refresh up to scrapeTimeoutMs and may then return undefined.

@@ -44,8 +44,8 @@ export interface RefresherDeps {
  * snapshot. When nothing at all was fetched the previous snapshot is served as it was (its data and
  * timestamp unchanged) with up = 0.
  */
-export function createRefresher(deps: RefresherDeps, restored?: OrgData): () => Promise<Snapshot> {
-  let data = restored;
+export function createRefresher(deps: RefresherDeps): () => Promise<Snapshot> {
+  let data: OrgData | undefined;
   let last: Snapshot | undefined;
   return async () => {
     const started = deps.now();

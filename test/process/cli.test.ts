@@ -54,12 +54,17 @@ describe("the exporter process", () => {
         text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
       }
       expect(text).toContain('nvidia_cls_up{org_name="lic-example"} 1');
+      const healthcheck = new URL("../../src/healthcheck.ts", import.meta.url).pathname;
+      const healthy = Bun.spawnSync([process.execPath, "run", healthcheck], { env: { PORT: String(port) } });
+      expect(healthy.exitCode).toBe(0);
       proc.kill("SIGTERM");
       const r = await finished(proc);
       expect(r.code).toBe(0);
       expect(r.err).toContain('msg="refresh succeeded"');
       expect(r.err).toContain('msg="shutting down" signal=SIGTERM');
       expect(r.err + r.out + text).not.toContain(SECRET);
+      const unhealthy = Bun.spawnSync([process.execPath, "run", healthcheck], { env: { PORT: String(port) } });
+      expect(unhealthy.exitCode).toBe(1);
     });
   });
 });

@@ -134,11 +134,4 @@ describe("SnapshotCache", () => {
     await cache.get();
     expect(calls).toHaveLength(2);
   });
-
-  test("a seeded (restored) snapshot is served at once and counts as stale", async () => {
-    const { cache, calls } = setup();
-    cache.seed(snap(0));
-    expect(await cache.get()).toEqual(snap(0));
-    expect(calls).toHaveLength(1);
-  });
 });

@@ -69,8 +69,18 @@ describe("flags", () => {
     expect(problems(base, ["-bogus", "extra", "--parallelism"])).toEqual([
       "flags: unknown flag -bogus (see --help)",
       "PARALLELISM: flag -parallelism needs a value",
-      'flags: unexpected argument "extra"',
+      "flags: 1 unexpected argument(s) that belong to no flag (values must follow their flag)",
     ]);
+  });
+
+  test("a value after a mistyped flag is never echoed", () => {
+    const found = problems({ NVIDIA_ORG_NAME: "o" }, ["--nvidia-apikey", SECRET]);
+    expect(found.join("\n")).not.toContain(SECRET);
+    expect(found[0]).toBe("flags: unknown flag -nvidia-apikey (see --help)");
+  });
+
+  test("a value that starts with a dash stays as given", () => {
+    expect(load({ NVIDIA_ORG_NAME: "o" }, ["-nvidia-api-key", "-secretlower"]).apiKey).toBe("-secretlower");
   });
 });
 
@@ -80,9 +90,18 @@ describe("the API key", () => {
     expect(c.apiKey).toBe("file-key");
   });
 
-  test("an unreadable or empty file is an error naming the file, not the key", () => {
-    expect(problems({ ...base, NVIDIA_API_KEY_FILE: "/nope" })).toEqual(['NVIDIA_API_KEY_FILE: cannot read "/nope" (ENOENT)']);
-    expect(problems({ ...base, NVIDIA_API_KEY_FILE: "/empty" }, [], () => " \n")).toEqual(['NVIDIA_API_KEY_FILE: file "/empty" is empty']);
+  test("an unreadable or empty file is an error that does not quote the path (it might be the key)", () => {
+    expect(problems({ ...base, NVIDIA_API_KEY_FILE: SECRET })).toEqual(["NVIDIA_API_KEY_FILE: cannot read the file (ENOENT)"]);
+    expect(problems({ ...base, NVIDIA_API_KEY_FILE: "/empty" }, [], () => " \n")).toEqual(["NVIDIA_API_KEY_FILE: the file is empty"]);
+  });
+
+  test("the file wins even over an empty NVIDIA_API_KEY", () => {
+    expect(load({ NVIDIA_ORG_NAME: "o", NVIDIA_API_KEY: "", NVIDIA_API_KEY_FILE: "/k" }, [], () => "k1").apiKey).toBe("k1");
+  });
+
+  test("a key that cannot be sent in a header is refused at start-up", () => {
+    expect(problems({ NVIDIA_ORG_NAME: "o", NVIDIA_API_KEY: "abc\ndef" })).toEqual(["NVIDIA_API_KEY must be printable ASCII without spaces or line breaks"]);
+    expect(problems({ NVIDIA_ORG_NAME: "o", NVIDIA_API_KEY_FILE: "/k" }, [], () => "ab cd\n")).toEqual(["NVIDIA_API_KEY_FILE: the file's content must be printable ASCII without spaces or line breaks"]);
   });
 
   test("missing or blank", () => {
@@ -127,6 +146,9 @@ describe("bad values: one error naming every bad variable", () => {
     ["SCRAPE_TIMEOUT", "1 hour"],
     ["SCRAPE_TIMEOUT", "-5s"],
     ["CACHE_TTL", "0s"],
+    ["CACHE_TTL", "597h"],
+    ["SCRAPE_TIMEOUT", "720h"],
+    ["NVIDIA_API_BASE_URL", "https://user:pw@api.example.com"],
     ["PARALLELISM", "0"],
     ["PARALLELISM", "65"],
     ["PARALLELISM", "8.5"],
@@ -136,6 +158,11 @@ describe("bad values: one error naming every bad variable", () => {
     const found = problems({ ...base, [name]: value });
     expect(found).toHaveLength(1);
     expect(found[0]).toStartWith(`${name}: `);
+  });
+
+  test("plain http to a remote host is warned about; to loopback it is not", () => {
+    expect(load({ ...base, NVIDIA_API_BASE_URL: "http://cls.example.com" }).warnings.join()).toContain("unencrypted");
+    expect(load({ ...base, NVIDIA_API_BASE_URL: "http://127.0.0.1:8080" }).warnings).toEqual([]);
   });
 
   test("a trailing slash on the base URL is dropped", () => {
