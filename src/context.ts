@@ -47,6 +47,7 @@ export function createExporter(config: Config, deps: ContextDeps) {
     orgName: config.orgName,
     metricsPath: config.metricsPath,
     view: async () => ({ ...current(), snapshot: await cache.get() }),
+    peek: () => cache.peek(),
     current,
     renderer,
     now: deps.now,

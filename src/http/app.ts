@@ -2,13 +2,15 @@ import { Hono } from "hono";
 import type { Logger } from "../log.ts";
 import type { View } from "../render/catalog.ts";
 import { renderPage } from "../render/page.ts";
-import type { Format, PrometheusRenderer } from "../render/prometheus.ts";
+import type { Body, Format, PrometheusRenderer } from "../render/prometheus.ts";
 
 export interface AppDeps {
   orgName: string;
   metricsPath: string;
   /** For scrapes: resolves per the cache's rules (at once when any snapshot exists). */
   view: () => Promise<View>;
+  /** For scrapes, without waiting: the snapshot there is, a stale one triggering a refresh. */
+  peek: () => View["snapshot"];
   /** For pages and health checks: what is there now, never starting a refresh. */
   current: () => View;
   renderer: PrometheusRenderer;
@@ -36,9 +38,11 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
   // The hot path: a scrape's cost is this handler, so it reads raw headers, memoises the
-  // negotiation (scrapers repeat the same headers) and answers prebuilt bytes and headers.
+  // negotiation (scrapers repeat the same headers) and, when the body for the current snapshot is
+  // built, answers synchronously: no promise, no await, prebuilt bytes and headers.
   const negotiated = new Map<string, readonly [Format, boolean]>();
-  app.get(deps.metricsPath, async (c) => {
+  const respond = (body: Body) => new Response(body.bytes, { headers: body.headers });
+  app.get(deps.metricsPath, (c): Response | Promise<Response> => {
     const h = c.req.raw.headers;
     const key = `${h.get("accept")}\n${h.get("accept-encoding")}`;
     let choice = negotiated.get(key);
@@ -47,8 +51,10 @@ export function createApp(deps: AppDeps): Hono {
       choice = [negotiateFormat(h.get("accept")), acceptsGzip(h.get("accept-encoding"))];
       negotiated.set(key, choice);
     }
-    const body = await deps.renderer.body(await deps.view(), choice[0], choice[1]);
-    return new Response(body.bytes, { headers: body.headers });
+    const [format, gzip] = choice;
+    const ready = deps.renderer.ready(deps.peek(), format, gzip);
+    if (ready) return respond(ready);
+    return deps.view().then((view) => deps.renderer.body(view, format, gzip)).then(respond);
   });
 
   app.get("/healthz", async (c) => {

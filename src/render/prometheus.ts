@@ -67,10 +67,17 @@ export class PrometheusRenderer {
   private renderedFor: unknown = null;
   /** Encoded catalogue text per format: depends on the snapshot only. */
   private readonly main = new Map<Format, Promise<Uint8Array>>();
-  /** Whole bodies per format and encoding, including the live section of time `at`. */
-  private readonly bodies = new Map<string, { body: Promise<Body>; at: number }>();
+  /** Whole bodies per format and encoding, including the live section of time `at`; `ready` once built. */
+  private readonly bodies = new Map<string, { body: Promise<Body>; at: number; ready?: Body }>();
 
   constructor(private readonly opts: RendererOptions) {}
+
+  /** The body for this snapshot if it is already built and current: lets a scrape answer synchronously. */
+  ready(snapshot: unknown, format: Format, gzip: boolean): Body | undefined {
+    if (snapshot === undefined || snapshot !== this.renderedFor) return undefined;
+    const cached = this.bodies.get(`${format}:${gzip}`);
+    return cached?.ready && this.opts.now() - cached.at < this.opts.liveTtlMs ? cached.ready : undefined;
+  }
 
   body(view: View, format: Format, gzip: boolean): Promise<Body> {
     // With no snapshot yet every request renders anew: the stats still move between attempts.
@@ -83,10 +90,13 @@ export class PrometheusRenderer {
     const now = this.opts.now();
     const cached = this.bodies.get(key);
     if (cached && now - cached.at < this.opts.liveTtlMs) return cached.body;
-    const body = this.build(view, format, gzip);
-    this.bodies.set(key, { body, at: now });
-    body.catch(() => this.bodies.delete(key));
-    return body;
+    const entry: { body: Promise<Body>; at: number; ready?: Body } = { body: this.build(view, format, gzip), at: now };
+    this.bodies.set(key, entry);
+    entry.body.then(
+      (b) => (entry.ready = b),
+      () => this.bodies.get(key) === entry && this.bodies.delete(key),
+    );
+    return entry.body;
   }
 
   private async build(view: View, format: Format, gzip: boolean): Promise<Body> {

@@ -47,6 +47,12 @@ export class SnapshotCache {
     return this.opts.now() - this.attemptedAt < this.opts.ttlMs;
   }
 
+  /** The read path that never waits: starts (or joins) a refresh when stale, returns what there is. */
+  peek(): Snapshot | undefined {
+    if (!this.isFresh()) void this.refresh();
+    return this.snapshot;
+  }
+
   /**
    * The read path of scrapes and pushes: never waits on CLS when a snapshot exists; with none,
    * waits for the refresh up to scrapeTimeoutMs and may then return undefined.

@@ -89,6 +89,15 @@ describe("other routes", () => {
     await ex.stop();
   });
 
+  test("400 concurrent first scrapes cause one refresh: the minimum number of CLS calls", async () => {
+    const ex = exporterFor(sim.url);
+    sim.resetStats();
+    const answers = await Promise.all(Array.from({ length: 400 }, async () => (await ex.app.request("/metrics")).text()));
+    expect(answers.every((t) => t.includes('nvidia_cls_up{org_name="lic-example"} 1'))).toBe(true);
+    expect(sim.stats().total).toBe(sim.expected().calls.total);
+    await ex.stop();
+  });
+
   test("METRICS_PATH moves the endpoint", async () => {
     const ex = exporterFor(sim.url, { METRICS_PATH: "/custom/path" });
     expect((await ex.app.request("/custom/path")).status).toBe(200);

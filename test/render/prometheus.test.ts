@@ -61,6 +61,18 @@ describe("PrometheusRenderer", () => {
     expect(c.counts()).toEqual([3, 3]);
   });
 
+  test("ready() hands out a built body synchronously, and nothing for another snapshot or after the live TTL", async () => {
+    const c = counting();
+    const s1 = snap();
+    expect(c.renderer.ready(s1, "text", false)).toBeUndefined();
+    const built = await c.renderer.body(view(s1), "text", false);
+    expect(c.renderer.ready(s1, "text", false)).toBe(built);
+    expect(c.renderer.ready(s1, "text", true)).toBeUndefined();
+    expect(c.renderer.ready(snap({ collectedAt: 2 }), "text", false)).toBeUndefined();
+    c.tick(1_000);
+    expect(c.renderer.ready(s1, "text", false)).toBeUndefined();
+  });
+
   test("the live section is refreshed after its TTL without re-rendering the catalogue", async () => {
     const c = counting();
     const v = view(snap());
