@@ -1,0 +1,15 @@
+#!/bin/sh
+# Runs every benchmark in one session (about 6 minutes on 2 cores) and prints Markdown tables on
+# stdout (progress on stderr). Needs Bun and wrk (Debian: apt-get install wrk). Traffic stays on
+# 127.0.0.1; every script stops by itself within its own deadline.
+#   sh bench/run-all.sh | tee /tmp/bench.md
+set -eu
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null 2>&1 || { echo "run-all: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%M:%SZ), nproc $(nproc), Bun $(bun --version), $(uname -sr)"
+echo
+for script in calls refresh memory throughput; do
+  echo "run-all: bench/$script.ts" >&2
+  bun run "bench/$script.ts"
+  echo
+done
