@@ -1,9 +1,9 @@
 /**
- * Generates the README's configuration and metrics tables from src/config.ts and the metric
+ * Generates the README's configuration and metrics tables from src/settings.ts and the metric
  * catalogue. `bun run scripts/readme-tables.ts --write` updates README.md; test/readme.test.ts
  * fails when the README and the code drift apart.
  */
-import { SETTINGS } from "../src/config.ts";
+import { SETTINGS } from "../src/settings.ts";
 import { CATALOG } from "../src/render/catalog.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|");

@@ -1,35 +1,8 @@
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
-
-/**
- * The single home of configuration: every variable, its flag, its default and its documentation.
- * The README table is generated from SETTINGS (test/readme.test.ts fails when they drift).
- */
-export interface Setting {
-  env: string;
-  flag: string;
-  default?: string;
-  doc: string;
-  /** Never echoed in errors, logs or help. */
-  secret?: boolean;
-}
-
-const DEFAULT_LISTEN = ":9844";
-
-export const SETTINGS = [
-  { env: "NVIDIA_API_KEY", flag: "nvidia-api-key", secret: true, doc: "CLS API key with access type *Licensing State*. Required unless `NVIDIA_API_KEY_FILE` is set. Prefer the env or the file: a flag shows in the process list." },
-  { env: "NVIDIA_API_KEY_FILE", flag: "nvidia-api-key-file", doc: "File holding the API key (for mounted secrets); surrounding whitespace is ignored. Wins over `NVIDIA_API_KEY`." },
-  { env: "NVIDIA_ORG_NAME", flag: "nvidia-org-name", doc: "CLS organisation name (the `{org-name}` in the API paths). Required." },
-  { env: "NVIDIA_API_BASE_URL", flag: "nvidia-api-base-url", default: "https://api.licensing.nvidia.com", doc: "CLS API base URL (http or https)." },
-  { env: "NVIDIA_SERVICE_INSTANCE_ID", flag: "nvidia-service-instance-id", doc: "Sent as `x-nv-service-instance-id` on calls that have no per-server instance id." },
-  { env: "LISTEN_ADDRESS", flag: "listen-address", default: DEFAULT_LISTEN, doc: "`host:port` to listen on; an empty host means all interfaces. When unset and `PORT` is set (Railway, Heroku), `:$PORT`." },
-  { env: "METRICS_PATH", flag: "metrics-path", default: "/metrics", doc: "Path of the Prometheus endpoint." },
-  { env: "SCRAPE_TIMEOUT", flag: "scrape-timeout", default: "20s", doc: "Upper bound of one refresh of all CLS data, and of how long a scrape waits when no snapshot exists yet." },
-  { env: "CACHE_TTL", flag: "cache-ttl", default: "60s", doc: "How long a snapshot stays fresh; the background refresh runs this often." },
-  { env: "PARALLELISM", flag: "parallelism", default: "8", doc: "Most CLS calls in flight at once (1–64)." },
-] as const satisfies readonly Setting[];
+import { readFlags } from "./flags.ts";
+import { DEFAULT_LISTEN, SETTINGS } from "./settings.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -121,40 +94,6 @@ export interface ConfigSources {
   argv: readonly string[];
   /** Reads NVIDIA_API_KEY_FILE; injected so config stays free of side effects. */
   readFile: (path: string) => string;
-}
-
-/** Flags beat env; the result keyed by env name. Accepts `-flag`, `--flag`, `-flag=v` and `-flag v`. */
-function readFlags(argv: readonly string[], problems: string[]): Env {
-  const options = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: "string" as const }]));
-  const args = doubleDashed(argv);
-  // Not strict, so that one bad flag does not hide the other problems; we check what strict would.
-  const { values, positionals } = parseArgs({ args, options, strict: false, allowPositionals: true });
-  const known = new Map<string, string>(SETTINGS.map((s) => [s.flag, s.env]));
-  const out: Env = {};
-  for (const [flag, value] of Object.entries(values)) {
-    const env = known.get(flag);
-    if (env === undefined) problems.push(`flags: unknown flag -${flag} (see --help)`);
-    else if (typeof value !== "string") problems.push(`${env}: flag -${flag} needs a value`);
-    else out[env] = value;
-  }
-  // Never quoted: a stray argument is often a value (the key, even) after a mistyped flag.
-  if (positionals.length > 0) problems.push(`flags: ${positionals.length} unexpected argument(s) that belong to no flag (values must follow their flag)`);
-  return out;
-}
-
-/** `-flag` → `--flag` for node's parseArgs; a value that follows a flag is left as it is. */
-function doubleDashed(argv: readonly string[]): string[] {
-  let awaitingValue = false;
-  return argv.map((arg) => {
-    if (awaitingValue) {
-      awaitingValue = false;
-      return arg;
-    }
-    const m = /^--?([a-z][a-z0-9-]*)(=.*)?$/.exec(arg);
-    if (!m) return arg;
-    awaitingValue = m[2] === undefined && SETTINGS.some((s) => s.flag === m[1]);
-    return arg.startsWith("--") ? arg : `-${arg}`;
-  });
 }
 
 function mergeInput(sources: ConfigSources, flags: Env): Env {
@@ -249,13 +188,4 @@ function warningsFor(baseUrl: string, flags: Env): string[] {
   const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
   if (url.protocol === "http:" && !loopback) warnings.push(`NVIDIA_API_BASE_URL is plain http to ${url.host}: the API key travels unencrypted`);
   return warnings;
-}
-
-/** `--help` text, generated like the README table. */
-export function usage(): string {
-  const lines = SETTINGS.map((s) => {
-    const def = "default" in s ? ` (default ${s.default})` : "";
-    return `  -${s.flag}  env ${s.env}${def}\n      ${s.doc.replaceAll("`", "")}`;
-  });
-  return `Usage: bun run src/index.ts [flags]\n\nEvery flag may also be given as its environment variable; a flag wins.\n\n${lines.join("\n")}\n`;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import pkg from "../package.json" with { type: "json" };
-import { loadConfig, usage } from "./config.ts";
+import { loadConfig } from "./config.ts";
+import { usage } from "./flags.ts";
 import { ConfigError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { startServer } from "./server.ts";

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { withTables } from "../scripts/readme-tables.ts";
-import { SETTINGS } from "../src/config.ts";
+import { SETTINGS } from "../src/settings.ts";
 
 const readme = await Bun.file(new URL("../README.md", import.meta.url)).text();
 

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { type ConfigSources, loadConfig, SETTINGS, usage } from "../../src/config.ts";
+import { type ConfigSources, loadConfig } from "../../src/config.ts";
+import { usage } from "../../src/flags.ts";
+import { SETTINGS } from "../../src/settings.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 const SECRET = "sk-live-0123456789abcdef";
