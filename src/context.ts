@@ -20,7 +20,7 @@ export interface ContextDeps {
 }
 
 /** A single CLS call may use half the refresh budget, so one retry always fits; never more than 10 s. */
-export const requestTimeoutFor = (scrapeTimeoutMs: number) => Math.min(10_000, Math.max(50, Math.floor(scrapeTimeoutMs / 2)));
+const requestTimeoutFor = (scrapeTimeoutMs: number) => Math.min(10_000, Math.max(50, Math.floor(scrapeTimeoutMs / 2)));
 
 /** Builds the object graph. No side effects until start(): tests pass fakes for fetch, clock and timers. */
 export function createExporter(config: Config, deps: ContextDeps) {

@@ -22,15 +22,3 @@ export function parseDuration(text: string): number | undefined {
   for (const [, amount, unit] of text.matchAll(PART)) ms += Number(amount) * (UNIT_MS[unit!] ?? 0);
   return ms;
 }
-
-/** The shortest Go-style spelling of whole milliseconds, for help texts and logs. */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  if (ms % 1_000 !== 0) return `${ms}ms`;
-  let s = ms / 1_000;
-  const h = Math.floor(s / 3_600);
-  s -= h * 3_600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${s ? `${s}s` : ""}`;
-}

@@ -19,7 +19,7 @@ function quote(value: string | number | boolean): string {
   return /^[^\s"=\\]+$/.test(text) ? text : JSON.stringify(text);
 }
 
-export function formatLine(time: Date, level: Level, msg: string, fields: Fields = {}): string {
+function formatLine(time: Date, level: Level, msg: string, fields: Fields = {}): string {
   const parts = [`time=${time.toISOString()}`, `level=${level}`, `msg=${quote(msg)}`];
   for (const [k, val] of Object.entries(fields)) if (val !== undefined) parts.push(`${k}=${quote(val)}`);
   return parts.join(" ");

@@ -34,7 +34,7 @@ export interface ClsClient {
   listLeases(vgId: string, instanceId: string | undefined, budget: Budget): Promise<RawLease[]>;
 }
 
-export const PAGE_SIZE = 100;
+const PAGE_SIZE = 100;
 /** A guard against a server that never stops paging. */
 const MAX_PAGES = 1_000;
 
@@ -159,7 +159,7 @@ function itemsOf(endpoint: Envelope, key: ListKey, body: Record<string, unknown>
   return items;
 }
 
-export function decodeCompressedClients(b64: string): unknown[] {
+function decodeCompressedClients(b64: string): unknown[] {
   try {
     const json = new TextDecoder().decode(Bun.gunzipSync(Buffer.from(b64, "base64")));
     const clients = (JSON.parse(json) as { clients?: unknown }).clients;

@@ -19,13 +19,13 @@ export interface AppDeps {
 }
 
 /** OpenMetrics only when the scraper asks for it, as Prometheus does with its Accept header. */
-export function negotiateFormat(accept: string | null | undefined): Format {
+function negotiateFormat(accept: string | null | undefined): Format {
   return accept && /application\/openmetrics-text/i.test(accept) && !/application\/openmetrics-text[^,]*;\s*q=0(\.0*)?\s*(,|$)/i.test(accept)
     ? "openmetrics"
     : "text";
 }
 
-export function acceptsGzip(acceptEncoding: string | null | undefined): boolean {
+function acceptsGzip(acceptEncoding: string | null | undefined): boolean {
   if (!acceptEncoding) return false;
   return acceptEncoding.split(",").some((part) => {
     const [coding, ...params] = part.trim().split(";");
