@@ -18,9 +18,14 @@ export interface ExporterStats {
 
 export const newStats = (): ExporterStats => ({ refreshErrors: new Map(), requests: new Map(), refreshes: 0, lastSuccessAt: undefined, lastCalls: 0 });
 
+/** Adds one under `${endpoint}\n${detail}`, the key both counters use and the catalogue splits. */
+function bump(counts: Map<string, number>, endpoint: string, detail: string): void {
+  const key = `${endpoint}\n${detail}`;
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
 export function countRequest(stats: ExporterStats, endpoint: string, outcome: string): void {
-  const key = `${endpoint}\n${outcome}`;
-  stats.requests.set(key, (stats.requests.get(key) ?? 0) + 1);
+  bump(stats.requests, endpoint, outcome);
 }
 
 const totalRequests = (stats: ExporterStats) => [...stats.requests.values()].reduce((a, b) => a + b, 0);
@@ -56,10 +61,7 @@ export function createRefresher(deps: RefresherDeps): () => Promise<Snapshot> {
     const stats = deps.stats;
     stats.refreshes++;
     stats.lastCalls = totalRequests(stats) - callsBefore;
-    for (const f of result.failures) {
-      const key = `${f.endpoint}\n${f.reason}`;
-      stats.refreshErrors.set(key, (stats.refreshErrors.get(key) ?? 0) + 1);
-    }
+    for (const f of result.failures) bump(stats.refreshErrors, f.endpoint, f.reason);
     if (result.failures.length === 0) stats.lastSuccessAt = finished;
     data = result.data;
     const meta = { orgName: deps.orgName, collectedAt: finished, durationMs: finished - started, failures: result.failures, invalidItems: [...deps.invalid] };
