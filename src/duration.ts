@@ -1,5 +1,6 @@
 /**
- * Go-style durations ("250ms", "20s", "1h30m"), the format Prometheus exporters use for flags.
+ * Go-style durations ("250ms", "20s", "1h30m"), the format Prometheus exporters use for flags, plus
+ * Prometheus' days and weeks ("8d", "2w") for history ranges and retention.
  * Strict on purpose: a bare number or "1 hour" is rejected, never guessed at.
  */
 const UNIT_MS: Record<string, number> = {
@@ -10,10 +11,12 @@ const UNIT_MS: Record<string, number> = {
   s: 1_000,
   m: 60_000,
   h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
 };
 
-const WHOLE = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
-const PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
+const WHOLE = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w))+$/;
+const PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w)/g;
 
 /** Milliseconds, or undefined when `text` is not a Go duration. */
 export function parseDuration(text: string): number | undefined {

@@ -10,9 +10,11 @@ describe("parseDuration", () => {
     ["1.5s", 1_500],
     ["1h0m10s", 3_610_000],
     ["500us", 0.5],
+    ["8d", 691_200_000],
+    ["2w1d", 1_296_000_000],
   ])("%s → %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  test.each(["", "20", "s", "1 hour", "-5s", "5 s", "5sec", "1d", "1h30", "NaNs"])("rejects %p", (text) => {
+  test.each(["", "20", "s", "1 hour", "-5s", "5 s", "5sec", "1y", "1h30", "NaNs"])("rejects %p", (text) => {
     expect(parseDuration(text)).toBeUndefined();
   });
 });
