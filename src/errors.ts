@@ -28,3 +28,42 @@ export class ClsError extends Error {
     return this.kind === "http" && this.status !== undefined ? String(this.status) : this.kind;
   }
 }
+
+/** Why the history database cannot be used. Used as the `reason` label, so the set is small and fixed. */
+export const STORE_REASONS = ["full", "readonly", "corrupt", "foreign", "newer_schema", "busy", "io", "cannot_open", "error"] as const;
+export type StoreReason = (typeof STORE_REASONS)[number];
+
+/** Reasons that no retry will cure: the file must be fixed or moved by a person. */
+const PERMANENT: ReadonlySet<StoreReason> = new Set(["corrupt", "foreign", "newer_schema"]);
+
+export class StoreError extends Error {
+  override readonly name = "StoreError";
+  constructor(
+    readonly reason: StoreReason,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get permanent(): boolean {
+    return PERMANENT.has(this.reason);
+  }
+
+  /** Maps SQLite result codes and file-system errno codes to a reason; keeps the original text. */
+  static from(err: unknown, context: string): StoreError {
+    if (err instanceof StoreError) return err;
+    const code = String((err as { code?: unknown })?.code ?? "");
+    const message = `${context}: ${(err as Error)?.message ?? String(err)}`;
+    return new StoreError(reasonOf(code), message);
+  }
+}
+
+function reasonOf(code: string): StoreReason {
+  if (code === "SQLITE_FULL" || code === "ENOSPC" || code === "EDQUOT") return "full";
+  if (code.startsWith("SQLITE_READONLY") || code === "EROFS" || code === "EACCES" || code === "EPERM" || code === "SQLITE_PERM") return "readonly";
+  if (code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT")) return "corrupt";
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "busy";
+  if (code.startsWith("SQLITE_IOERR") || code === "EIO") return "io";
+  if (code.startsWith("SQLITE_CANTOPEN") || code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST") return "cannot_open";
+  return "error";
+}

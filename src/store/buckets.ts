@@ -1,0 +1,97 @@
+/**
+ * Pure downsampling of run-length rows into time buckets. Buckets are aligned to multiples of
+ * `step` since the epoch, so the same query gives the same buckets whenever it is repeated.
+ */
+
+/** A stored row with its end resolved (an open row ends at the org's last recorded refresh). */
+export interface StoredRow {
+  start: number;
+  end: number;
+  last: number;
+  capacity: number | null;
+  /** Set on rolled-up rows only: such a row lies within one hour and is never split. */
+  min: number | null;
+  max: number | null;
+  area: number | null;
+  covered: number | null;
+}
+
+export interface Point {
+  /** Bucket start, unix seconds. */
+  t: number;
+  min: number;
+  max: number;
+  /** Time-weighted over the seconds observed in the bucket. */
+  avg: number;
+  /** The value last observed in the bucket. */
+  last: number;
+}
+
+class Bucket {
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+  area = 0;
+  covered = 0;
+  last = 0;
+  lastAt = Number.NEGATIVE_INFINITY;
+  /** For a bucket holding only instants (no duration): the plain mean of what was seen. */
+  sum = 0;
+  n = 0;
+
+  add(min: number, max: number, area: number, covered: number, last: number, at: number, mean: number): void {
+    this.min = Math.min(this.min, min);
+    this.max = Math.max(this.max, max);
+    this.area += area;
+    this.covered += covered;
+    this.sum += mean;
+    this.n++;
+    if (at >= this.lastAt) {
+      this.last = last;
+      this.lastAt = at;
+    }
+  }
+
+  point(t: number): Point {
+    return { t, min: this.min, max: this.max, avg: this.covered > 0 ? this.area / this.covered : this.sum / this.n, last: this.last };
+  }
+}
+
+/** Points of one series over [from, to], time order, empty buckets omitted. Rows must not overlap. */
+export function bucketize(rows: readonly StoredRow[], from: number, to: number, step: number): Point[] {
+  const buckets = new Map<number, Bucket>();
+  const at = (t: number) => {
+    const b = Math.floor(t / step) * step;
+    let bucket = buckets.get(b);
+    if (!bucket) buckets.set(b, (bucket = new Bucket()));
+    return bucket;
+  };
+  for (const r of rows) {
+    if (r.end < from || r.start > to) continue;
+    if (r.min !== null && r.max !== null && r.area !== null && r.covered !== null) {
+      const mean = r.covered > 0 ? r.area / r.covered : r.last;
+      at(Math.max(r.start, from)).add(r.min, r.max, r.area, r.covered, r.last, r.end, mean);
+      continue;
+    }
+    const ps = Math.max(r.start, from);
+    const pe = Math.min(r.end, to);
+    if (ps === pe) {
+      at(ps).add(r.last, r.last, 0, 0, r.last, pe, r.last);
+      continue;
+    }
+    // A run is split at bucket edges; the instant it ends on an edge is not a sample of the next bucket.
+    for (let b = Math.floor(ps / step) * step; b < pe; b += step) {
+      const len = Math.min(pe, b + step) - Math.max(ps, b);
+      at(b).add(r.last, r.last, r.last * len, len, r.last, Math.min(pe, b + step), r.last);
+    }
+  }
+  return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, bucket]) => bucket.point(t));
+}
+
+/** The capacity last recorded within [from, to], or null. */
+export function capacityOf(rows: readonly StoredRow[], from: number, to: number): number | null {
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const r = rows[i]!;
+    if (r.end >= from && r.start <= to) return r.capacity;
+  }
+  return null;
+}

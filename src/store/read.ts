@@ -1,0 +1,71 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Labels } from "../snapshot/types.ts";
+import { bucketize, capacityOf, type Point, type StoredRow } from "./buckets.ts";
+import type { Db } from "./db.ts";
+import type { HistoryKind } from "./observe.ts";
+import { samples, series } from "./schema.ts";
+import { observedUntil } from "./writer.ts";
+
+export type HistoryFilter = Partial<Record<"virtual_group_id" | "server_id" | "feature_name", string>>;
+
+export interface SeriesQuery {
+  kind: HistoryKind;
+  filter: HistoryFilter;
+  /** Unix seconds, inclusive. */
+  from: number;
+  to: number;
+  step: number;
+}
+
+export interface SeriesResult {
+  kind: HistoryKind;
+  labels: Labels;
+  capacity: number | null;
+  points: Point[];
+}
+
+const p = sql.placeholder;
+
+/** Reads series and their rows; every statement goes through an index (series by org and kind, rows by series and start). */
+export class HistoryReader {
+  private readonly rows;
+  private readonly seriesOf;
+
+  constructor(
+    private readonly db: Db,
+    private readonly orgName: string,
+  ) {
+    this.seriesOf = db.select({ id: series.id, key: series.key, labels: series.labels }).from(series).where(and(eq(series.orgName, p("org")), eq(series.kind, p("kind")))).orderBy(series.labels).prepare();
+    // The one row that began at or before `from` (it may reach into the range) and every row that begins inside it.
+    this.rows = db
+      .select({ start: samples.start, end: samples.end, last: samples.last, capacity: samples.capacity, min: samples.min, max: samples.max, area: samples.area, covered: samples.covered })
+      .from(samples)
+      .where(
+        and(
+          eq(samples.seriesId, p("id")),
+          sql`${samples.start} >= coalesce((SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ${p("id")} AND s2.start <= ${p("from")}), ${p("from")})`,
+          sql`${samples.start} <= ${p("to")}`,
+        ),
+      )
+      .orderBy(samples.start)
+      .prepare();
+  }
+
+  query(q: SeriesQuery): SeriesResult[] {
+    const until = observedUntil(this.db, this.orgName);
+    const out: SeriesResult[] = [];
+    for (const s of this.seriesOf.all({ org: this.orgName, kind: q.kind })) {
+      const labels = JSON.parse(s.labels) as Labels;
+      if (!matches(labels, q.filter)) continue;
+      const rows: StoredRow[] = this.rows.all({ id: s.id, from: q.from, to: q.to }).map((r) => ({ ...r, end: r.end ?? until ?? r.start }));
+      const points = bucketize(rows, q.from, q.to, q.step);
+      if (points.length > 0) out.push({ kind: q.kind, labels, capacity: capacityOf(rows, q.from, q.to), points });
+    }
+    return out;
+  }
+}
+
+function matches(labels: Labels, filter: HistoryFilter): boolean {
+  for (const [name, want] of Object.entries(filter)) if (want !== undefined && labels[name] !== want) return false;
+  return true;
+}

@@ -1,0 +1,124 @@
+import { and, eq, gte, isNotNull, lt, lte, min, sql } from "drizzle-orm";
+import type { Db } from "./db.ts";
+import { samples, series, storeState } from "./schema.ts";
+
+export const HOUR = 3_600;
+
+export interface RetentionOptions {
+  orgName: string;
+  rawRetentionS: number;
+  retentionS: number;
+  /** A row younger than this may still be joined by the next refresh, so it is never rolled up. */
+  maxGapS: number;
+  /** Series handled per transaction: bounds how long one step holds the event loop. */
+  batch: number;
+}
+
+const p = sql.placeholder;
+
+function prepare(db: Db) {
+  const inHour = and(eq(samples.seriesId, p("id")), gte(samples.start, p("h")), lt(samples.start, p("hEnd")), isNotNull(samples.end), lte(samples.end, p("hEnd")));
+  return {
+    rowsInHour: db.select().from(samples).where(inHour).orderBy(samples.start).prepare(),
+    deleteInHour: db.delete(samples).where(inHour).prepare(),
+    insert: db.insert(samples).values({ seriesId: p("id"), start: p("start"), end: p("end"), last: p("last"), capacity: p("capacity"), min: p("min"), max: p("max"), area: p("area"), covered: p("covered") }).prepare(),
+    prune: db.delete(samples).where(and(eq(samples.seriesId, p("id")), lt(samples.start, p("cutoff")), isNotNull(samples.end), lt(samples.end, p("cutoff")))).prepare(),
+    state: db.select({ value: storeState.value }).from(storeState).where(and(eq(storeState.orgName, p("org")), eq(storeState.name, p("name")))).prepare(),
+    setState: db
+      .insert(storeState)
+      .values({ orgName: p("org"), name: p("name"), value: p("value") })
+      .onConflictDoUpdate({ target: [storeState.orgName, storeState.name], set: { value: sql`excluded.value` } })
+      .prepare(),
+  };
+}
+
+/**
+ * Background upkeep of one org's history, in small steps: rows older than the raw retention are
+ * rolled up (the rows lying wholly inside one hour become one row with min/max/area/covered), rows
+ * older than the retention are deleted. Rows that cross an hour edge stay as they are: they are
+ * constant, so queries can split them exactly. Each step is one transaction and idempotent.
+ */
+export class Retention {
+  private readonly stmts: ReturnType<typeof prepare>;
+  private cursor = 0;
+  private pruneCursor: number | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: RetentionOptions,
+  ) {
+    this.stmts = prepare(db);
+  }
+
+  /** Hours before this are rolled up (unix seconds, on an hour edge), or undefined when none are. */
+  rolledUntil(): number | undefined {
+    return this.stmts.state.get({ org: this.opts.orgName, name: "rolled_until" })?.value;
+  }
+
+  /** Does one bounded piece of work at time `nowS`; true when more is pending. */
+  step(nowS: number): boolean {
+    const target = Math.floor((nowS - Math.max(this.opts.rawRetentionS, this.opts.maxGapS + HOUR)) / HOUR) * HOUR;
+    const rolled = this.rolledUntil() ?? this.firstHour(target);
+    if (rolled < target) {
+      this.rollHour(rolled);
+      return true;
+    }
+    return this.prune(nowS - this.opts.retentionS);
+  }
+
+  private ids(): number[] {
+    return this.db.select({ id: series.id }).from(series).where(eq(series.orgName, this.opts.orgName)).orderBy(series.id).all().map((r) => r.id);
+  }
+
+  private firstHour(target: number): number {
+    const first = this.db.select({ start: min(samples.start) }).from(samples).innerJoin(series, eq(series.id, samples.seriesId)).where(eq(series.orgName, this.opts.orgName)).get()?.start;
+    return first === null || first === undefined ? target : Math.min(target, Math.floor(first / HOUR) * HOUR);
+  }
+
+  /** Rolls up hour `h` for the next batch of series; moves rolled_until past it after the last batch. */
+  private rollHour(h: number): void {
+    const ids = this.ids();
+    const batch = ids.filter((id) => id > this.cursor).slice(0, this.opts.batch);
+    this.db.transaction(() => {
+      for (const id of batch) this.rollSeries(id, h);
+      if (batch.length < this.opts.batch || batch.at(-1) === ids.at(-1)) {
+        this.stmts.setState.run({ org: this.opts.orgName, name: "rolled_until", value: h + HOUR });
+      }
+    });
+    this.cursor = batch.length < this.opts.batch || batch.at(-1) === ids.at(-1) ? 0 : batch.at(-1)!;
+  }
+
+  private rollSeries(id: number, h: number): void {
+    const where = { id, h, hEnd: h + HOUR };
+    const rows = this.stmts.rowsInHour.all(where);
+    if (rows.length < 2) return;
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    let area = 0;
+    let covered = 0;
+    for (const r of rows) {
+      const len = r.covered ?? r.end! - r.start;
+      lo = Math.min(lo, r.min ?? r.last);
+      hi = Math.max(hi, r.max ?? r.last);
+      area += r.area ?? r.last * len;
+      covered += len;
+    }
+    const first = rows[0]!;
+    const last = rows.at(-1)!;
+    this.stmts.deleteInHour.run(where);
+    this.stmts.insert.run({ id, start: first.start, end: last.end, last: last.last, capacity: last.capacity, min: lo, max: hi, area, covered });
+  }
+
+  /** Deletes rows that ended before `cutoff`, a batch of series at a time; false once a full pass is done. */
+  private prune(cutoff: number): boolean {
+    const ids = this.ids();
+    const after = this.pruneCursor ?? 0;
+    const batch = ids.filter((id) => id > after).slice(0, this.opts.batch);
+    this.db.transaction(() => {
+      for (const id of batch) this.stmts.prune.run({ id, cutoff });
+    });
+    const done = batch.length < this.opts.batch || batch.at(-1) === ids.at(-1);
+    this.pruneCursor = done ? undefined : batch.at(-1);
+    return !done;
+  }
+}

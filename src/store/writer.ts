@@ -1,0 +1,132 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Snapshot } from "../snapshot/types.ts";
+import { encodeSnapshot, SNAPSHOT_FORMAT } from "./codec.ts";
+import type { Db } from "./db.ts";
+import { observe } from "./observe.ts";
+import { samples, series, snapshots, storeState } from "./schema.ts";
+
+/** An open row: the series has had this value since `start`, through the last recorded refresh. */
+interface OpenRun {
+  start: number;
+  last: number;
+  capacity: number | null;
+}
+
+interface SeriesRef {
+  id: number;
+  labels: string;
+}
+
+const p = sql.placeholder;
+
+function prepare(db: Db) {
+  return {
+    snapshot: db
+      .insert(snapshots)
+      .values({ orgName: p("org"), collectedAt: p("at"), format: SNAPSHOT_FORMAT, body: p("body") })
+      .onConflictDoUpdate({ target: snapshots.orgName, set: { collectedAt: sql`excluded.collected_at`, format: sql`excluded.format`, body: sql`excluded.body` } })
+      .prepare(),
+    observed: db
+      .insert(storeState)
+      .values({ orgName: p("org"), name: "observed_until", value: p("t") })
+      .onConflictDoUpdate({ target: [storeState.orgName, storeState.name], set: { value: sql`excluded.value` } })
+      .prepare(),
+    newSeries: db.insert(series).values({ orgName: p("org"), kind: p("kind"), key: p("key"), labels: p("labels") }).returning({ id: series.id }).prepare(),
+    relabel: db.update(series).set({ labels: sql`${p("labels")}` }).where(eq(series.id, p("id"))).prepare(),
+    close: db.update(samples).set({ end: sql`${p("end")}` }).where(and(eq(samples.seriesId, p("id")), eq(samples.start, p("start")))).prepare(),
+    open: db.insert(samples).values({ seriesId: p("id"), start: p("t"), last: p("value"), capacity: p("capacity") }).prepare(),
+  };
+}
+
+/** The time of the last recorded refresh of an org (unix seconds), if any. */
+export function observedUntil(db: Db, orgName: string): number | undefined {
+  return db.select({ value: storeState.value }).from(storeState).where(and(eq(storeState.orgName, orgName), eq(storeState.name, "observed_until"))).get()?.value;
+}
+
+/**
+ * Appends snapshots to the history of one org. An unchanged value writes nothing but the org's
+ * `observed_until`, so the file grows with changes, not with the refresh rate. One transaction per
+ * snapshot; memory changes only after the commit, so a failed write leaves memory and file agreeing.
+ * Invariant: the open runs are exactly the series observed by the last recorded refresh.
+ */
+export class HistoryWriter {
+  private readonly series = new Map<string, SeriesRef>();
+  private open = new Map<number, OpenRun>();
+  private observedUntil: number | undefined;
+  private lastCollectedAt = Number.NEGATIVE_INFINITY;
+  private readonly stmts: ReturnType<typeof prepare>;
+
+  /** `maxGapS`: refreshes further apart than this leave a visible gap instead of joining their rows. */
+  constructor(
+    private readonly db: Db,
+    private readonly orgName: string,
+    private readonly maxGapS: number,
+  ) {
+    this.stmts = prepare(db);
+    this.load();
+  }
+
+  private load(): void {
+    const rows = this.db.select({ id: series.id, kind: series.kind, key: series.key, labels: series.labels }).from(series).where(eq(series.orgName, this.orgName)).all();
+    for (const r of rows) this.series.set(`${r.kind}\n${r.key}`, { id: r.id, labels: r.labels });
+    this.observedUntil = observedUntil(this.db, this.orgName);
+    const open = this.db
+      .select({ id: samples.seriesId, start: samples.start, last: samples.last, capacity: samples.capacity })
+      .from(samples)
+      .innerJoin(series, eq(series.id, samples.seriesId))
+      .where(and(eq(series.orgName, this.orgName), isNull(samples.end)))
+      .all();
+    for (const r of open) this.open.set(r.id, { start: r.start, last: r.last, capacity: r.capacity });
+  }
+
+  /** Persists the snapshot and extends the history; throws (with nothing written) when SQLite fails. Returns rows added. */
+  record(s: Snapshot): number {
+    // A refresh that fetched nothing re-serves the previous snapshot: nothing new to record.
+    if (s.collectedAt <= this.lastCollectedAt) return 0;
+    const t = Math.floor(s.collectedAt / 1000);
+    const prev = this.observedUntil;
+    if (prev !== undefined && t <= prev) return 0;
+    // A value holds until the refresh that saw it change, as a gauge does between samples. After a
+    // long gap (exporter down, CLS unreachable) rows end where they were last seen, so the gap stays visible.
+    const joined = prev !== undefined && t - prev <= this.maxGapS;
+    const closeAt = joined ? t : (prev ?? t);
+    const seriesChanges = new Map<string, SeriesRef>();
+    const next = new Map<number, OpenRun>();
+    let added = 0;
+    this.db.transaction(() => {
+      this.stmts.snapshot.run({ org: this.orgName, at: t, body: encodeSnapshot(s) });
+      this.stmts.observed.run({ org: this.orgName, t });
+      for (const o of observe(s)) {
+        const id = this.seriesId(o.kind, o.key, JSON.stringify(o.labels), seriesChanges);
+        if (next.has(id)) continue; // the same series twice in one snapshot: the first wins
+        const capacity = o.capacity ?? null;
+        const run = this.open.get(id);
+        if (joined && run && run.last === o.value && run.capacity === capacity) {
+          next.set(id, run);
+          continue;
+        }
+        if (run) this.stmts.close.run({ id, start: run.start, end: closeAt });
+        this.stmts.open.run({ id, t, value: o.value, capacity });
+        next.set(id, { start: t, last: o.value, capacity });
+        added++;
+      }
+      // Series not observed this time end like changed ones.
+      for (const [id, run] of this.open) if (!next.has(id)) this.stmts.close.run({ id, start: run.start, end: closeAt });
+    });
+    for (const [k, v] of seriesChanges) this.series.set(k, v);
+    this.open = next;
+    this.observedUntil = t;
+    this.lastCollectedAt = s.collectedAt;
+    return added;
+  }
+
+  private seriesId(kind: string, key: string, labels: string, changes: Map<string, SeriesRef>): number {
+    const mapKey = `${kind}\n${key}`;
+    const ref = changes.get(mapKey) ?? this.series.get(mapKey);
+    if (ref?.labels === labels) return ref.id;
+    if (ref) this.stmts.relabel.run({ id: ref.id, labels });
+    const id = ref?.id ?? this.stmts.newSeries.get({ org: this.orgName, kind, key, labels })!.id;
+    changes.set(mapKey, { id, labels });
+    return id;
+  }
+}

@@ -1,0 +1,120 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createLogger } from "../../src/log.ts";
+import { HistoryStore } from "../../src/store/store.ts";
+import { ORG, snapshotAt, tempDir } from "./helpers.ts";
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+const T = 1_800_000_000;
+let n = 0;
+
+function storeAt(path: string, clock = { now: T * 1000 }) {
+  const lines: string[] = [];
+  const queued: (() => void)[] = [];
+  const store = new HistoryStore({
+    path,
+    orgName: ORG,
+    maxGapS: 130,
+    rawRetentionS: 8 * 86_400,
+    retentionS: 400 * 86_400,
+    now: () => clock.now,
+    log: createLogger({ write: (l) => lines.push(l) }),
+    timers: { setTimeout: (fn) => queued.push(fn), clearTimeout: () => {} },
+  });
+  return { store, lines, runQueued: () => queued.splice(0).forEach((fn) => fn()) };
+}
+
+const fresh = () => storeAt(join(tmp.dir, `s${++n}.db`));
+const lease = (kind = "active_leases" as const) => ({ kind, filter: {}, from: T - 3600, to: T + 3600, step: 60 });
+
+describe("HistoryStore", () => {
+  test("restore() returns the last snapshot written, as it was", () => {
+    const path = join(tmp.dir, `s${++n}.db`);
+    const a = storeAt(path).store;
+    a.record(snapshotAt(T, { "s1/vpc": 1 }));
+    a.record(snapshotAt(T + 60, { "s1/vpc": 4 }));
+    a.close();
+    const restored = storeAt(path).store.restore();
+    expect(restored).toEqual(snapshotAt(T + 60, { "s1/vpc": 4 }));
+  });
+
+  test("a stored snapshot that does not parse is not served, and says why", () => {
+    const path = join(tmp.dir, `s${++n}.db`);
+    const a = storeAt(path).store;
+    a.record(snapshotAt(T, { "s1/vpc": 1 }));
+    a.close();
+    const { Database } = require("bun:sqlite");
+    const db = new Database(path);
+    db.run("UPDATE snapshots SET body = '{\"orgName\": 5}'");
+    db.close();
+    const b = storeAt(path);
+    expect(b.store.restore()).toBeUndefined();
+    expect(b.lines.join("")).toContain("not serving the stored snapshot");
+  });
+
+  test("offer() writes after the current task, never inside it; close() writes what is queued", () => {
+    const s = fresh();
+    s.store.offer(snapshotAt(T, { "s1/vpc": 1 }));
+    expect(s.store.stats.lastWriteAt).toBeUndefined();
+    s.runQueued();
+    expect(s.store.stats.lastWriteAt).toBe(T * 1000);
+    s.store.offer(snapshotAt(T + 60, { "s1/vpc": 2 }));
+    s.store.close();
+    expect(storeAt(s.store["opts"].path).store.restore()?.collectedAt).toBe((T + 60) * 1000);
+  });
+
+  test("an unusable file: every write counted, one log line, /history refused with the reason", () => {
+    const path = join(tmp.dir, `bad${++n}.db`);
+    writeFileSync(path, "not a database ".repeat(500));
+    const s = storeAt(path);
+    for (let i = 0; i < 3; i++) s.store.record(snapshotAt(T + i * 60, { "s1/vpc": i }));
+    expect(s.store.stats.writeErrors.get("corrupt")).toBe(3);
+    expect(s.store.unavailable()?.reason).toBe("corrupt");
+    expect(() => s.store.query(lease())).toThrow(/not a database/);
+    expect(s.lines.filter((l) => l.includes("history not recorded"))).toHaveLength(1);
+    expect(s.store.restore()).toBeUndefined();
+  });
+
+  test("a cause that can pass is retried on the next write, and recovery is logged", () => {
+    const dir = join(tmp.dir, `later${++n}`);
+    writeFileSync(dir, "a file where the folder should be");
+    const s = storeAt(join(dir, "h.db"));
+    s.store.record(snapshotAt(T, { "s1/vpc": 1 }));
+    expect(s.store.unavailable()?.reason).toBe("cannot_open");
+    rmSync(dir);
+    mkdirSync(dir);
+    s.store.record(snapshotAt(T + 60, { "s1/vpc": 2 }));
+    expect(s.store.unavailable()).toBeUndefined();
+    expect(s.lines.join("")).toContain("history writes recovered");
+    expect(s.store.query(lease()).series[0]!.points.at(-1)!.last).toBe(2);
+  });
+
+  test("write failures at run time are counted by reason and end with the first good write", () => {
+    const s = fresh();
+    s.store.record(snapshotAt(T, { "s1/vpc": 1 }));
+    const sqlite = (s.store as unknown as { parts: { sqlite: { run(q: string): void } } }).parts.sqlite;
+    sqlite.run("PRAGMA query_only = 1");
+    s.store.record(snapshotAt(T + 60, { "s1/vpc": 2 }));
+    s.store.record(snapshotAt(T + 120, { "s1/vpc": 3 }));
+    expect(s.store.stats.writeErrors.get("readonly")).toBe(2);
+    expect(s.store.unavailable()?.reason).toBe("readonly");
+    sqlite.run("PRAGMA query_only = 0");
+    s.store.record(snapshotAt(T + 180, { "s1/vpc": 4 }));
+    expect(s.store.unavailable()).toBeUndefined();
+    // The two refreshes that could not be written stay a gap in the history.
+    const points = s.store.query({ ...lease(), step: 60 }).series[0]!.points;
+    expect(points.map((p) => [p.t - T, p.last])).toEqual([[0, 1], [180, 4]]);
+  });
+
+  test("a range that reaches into rolled-up hours is read in whole hours", () => {
+    const clock = { now: T * 1000 };
+    const s = storeAt(join(tmp.dir, `roll${++n}.db`), clock);
+    for (let t = T; t < T + 3 * 86_400; t += 600) s.store.record(snapshotAt(t, { "s1/vpc": (t / 600) % 5 }));
+    clock.now = (T + 10 * 86_400) * 1000;
+    while (s.store.maintain());
+    expect(s.store.query({ ...lease(), from: T, to: T + 86_400, step: 300 }).step).toBe(3600);
+    expect(s.store.query({ ...lease(), from: T + 9 * 86_400, to: T + 10 * 86_400, step: 300 }).step).toBe(300);
+  });
+});
