@@ -2,21 +2,26 @@ import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 import { readFlags } from "./flags.ts";
-import { DEFAULT_LISTEN, SETTINGS } from "./settings.ts";
+import { DB_FILE_NAME, DEFAULT_DB_PATH, DEFAULT_LISTEN, SETTINGS } from "./settings.ts";
 
 type Env = Record<string, string | undefined>;
 
 /** Timers hold at most 2^31-1 ms (24.8 days); a longer one fires at once. */
 const MAX_DURATION_MS = 596 * 3_600_000;
 
-const duration = (min: number) =>
+const HOUR_MS = 3_600_000;
+
+const duration = (min: number, max = MAX_DURATION_MS, maxText = "596h") =>
   z.string().transform((text, ctx) => {
     const ms = parseDuration(text);
-    if (ms === undefined) ctx.addIssue({ code: "custom", message: `"${text}" is not a duration (use e.g. 250ms, 20s, 5m, 1h30m)` });
-    else if (ms < min) ctx.addIssue({ code: "custom", message: `must be at least ${min}ms, got "${text}"` });
-    else if (ms > MAX_DURATION_MS) ctx.addIssue({ code: "custom", message: `must be at most 596h, got "${text}"` });
+    if (ms === undefined) ctx.addIssue({ code: "custom", message: `"${text}" is not a duration (use e.g. 250ms, 20s, 5m, 1h30m, 8d)` });
+    else if (ms < min) ctx.addIssue({ code: "custom", message: `must be at least ${min >= HOUR_MS ? `${min / HOUR_MS}h` : `${min}ms`}, got "${text}"` });
+    else if (ms > max) ctx.addIssue({ code: "custom", message: `must be at most ${maxText}, got "${text}"` });
     return ms ?? 0;
   });
+
+/** History retention is not a timer, so it may exceed the 596h timer bound. */
+const retention = duration(HOUR_MS, 3650 * 24 * HOUR_MS, "3650d");
 
 const integer = (min: number, max: number) =>
   z.string().transform((text, ctx) => {
@@ -58,7 +63,7 @@ const listenAddress = z.string().transform((text, ctx): ListenAddress => {
 const metricsPath = z
   .string()
   .regex(/^\/[A-Za-z0-9._~\-/]*$/, "must start with / and hold only URL path characters")
-  .refine((p) => p !== "/" && p !== "/healthz", "must not be / or /healthz, which the exporter serves itself");
+  .refine((p) => p !== "/" && p !== "/healthz" && p !== "/history", "must not be /, /healthz or /history, which the exporter serves itself");
 
 const nonEmpty = z.string().trim().min(1, { error: "must not be empty", abort: true });
 
@@ -73,6 +78,9 @@ const schema = z.object({
   SCRAPE_TIMEOUT: duration(100),
   CACHE_TTL: duration(1_000),
   PARALLELISM: integer(1, 64),
+  DB_PATH: nonEmpty,
+  HISTORY_RAW_RETENTION: retention,
+  HISTORY_RETENTION: retention,
 });
 
 export interface Config {
@@ -85,6 +93,10 @@ export interface Config {
   scrapeTimeoutMs: number;
   cacheTtlMs: number;
   parallelism: number;
+  /** SQLite file, or ":memory:". */
+  dbPath: string;
+  historyRawRetentionMs: number;
+  historyRetentionMs: number;
   /** Settings that deserve a warning at start-up (e.g. the key given as a flag). */
   warnings: string[];
 }
@@ -103,12 +115,19 @@ function mergeInput(sources: ConfigSources, flags: Env): Env {
     input[s.env] = raw ?? ("default" in s ? s.default : undefined);
   }
   input.LISTEN_ADDRESS = listenInput(sources.env, flags.LISTEN_ADDRESS);
+  input.DB_PATH = flags.DB_PATH ?? sources.env.DB_PATH ?? dbPathOnVolume(sources.env) ?? DEFAULT_DB_PATH;
   return input;
 }
 
 /** LISTEN_ADDRESS as given, else `:$PORT` (Railway, Heroku), else the default. */
 function listenInput(env: Env, flag: string | undefined): string {
   return flag ?? env.LISTEN_ADDRESS ?? (env.PORT !== undefined ? `:${env.PORT}` : DEFAULT_LISTEN);
+}
+
+/** On Railway a mounted volume is the only storage that outlives a redeploy. */
+function dbPathOnVolume(env: Env): string | undefined {
+  const mount = env.RAILWAY_VOLUME_MOUNT_PATH?.trim();
+  return mount ? `${mount.replace(/\/+$/, "")}/${DB_FILE_NAME}` : undefined;
 }
 
 /** A URL for reaching a listener from this host: a wildcard address becomes 127.0.0.1. */
@@ -165,6 +184,9 @@ export function loadConfig(sources: ConfigSources): Config {
     }
   }
   const apiKey = resolveKey(input, sources, problems);
+  if (result.success && result.data.HISTORY_RAW_RETENTION > result.data.HISTORY_RETENTION) {
+    problems.push(`HISTORY_RETENTION: must be at least HISTORY_RAW_RETENTION ("${input.HISTORY_RAW_RETENTION}"), got "${input.HISTORY_RETENTION}"`);
+  }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const d = result.data;
   return {
@@ -177,6 +199,9 @@ export function loadConfig(sources: ConfigSources): Config {
     scrapeTimeoutMs: d.SCRAPE_TIMEOUT,
     cacheTtlMs: d.CACHE_TTL,
     parallelism: d.PARALLELISM,
+    dbPath: d.DB_PATH,
+    historyRawRetentionMs: d.HISTORY_RAW_RETENTION,
+    historyRetentionMs: d.HISTORY_RETENTION,
     warnings: warningsFor(d.NVIDIA_API_BASE_URL, flags),
   };
 }

@@ -176,3 +176,27 @@ test("--help lists every setting and no secret", () => {
   const text = usage();
   for (const s of SETTINGS) expect(text).toContain(`-${s.flag}`);
 });
+
+describe("history settings", () => {
+  test("defaults: a file under ./data, raw changes for 8 days, hourly roll-ups for 400 days", () => {
+    expect(load(base)).toMatchObject({ dbPath: "./data/nvidia-cls-exporter.db", historyRawRetentionMs: 8 * 86_400_000, historyRetentionMs: 400 * 86_400_000 });
+  });
+
+  test("on Railway the file goes on the mounted volume unless DB_PATH says otherwise", () => {
+    expect(load({ ...base, RAILWAY_VOLUME_MOUNT_PATH: "/data/" }).dbPath).toBe("/data/nvidia-cls-exporter.db");
+    expect(load({ ...base, RAILWAY_VOLUME_MOUNT_PATH: "/data", DB_PATH: "/srv/h.db" }).dbPath).toBe("/srv/h.db");
+    expect(load({ ...base, RAILWAY_VOLUME_MOUNT_PATH: "/data" }, ["-db-path", ":memory:"]).dbPath).toBe(":memory:");
+  });
+
+  test("bad values are named", () => {
+    expect(problems({ ...base, DB_PATH: " " })).toEqual(["DB_PATH: must not be empty"]);
+    expect(problems({ ...base, HISTORY_RAW_RETENTION: "10m" })).toEqual(['HISTORY_RAW_RETENTION: must be at least 1h, got "10m"']);
+    expect(problems({ ...base, HISTORY_RETENTION: "20y" })[0]).toStartWith('HISTORY_RETENTION: "20y" is not a duration');
+    expect(problems({ ...base, HISTORY_RETENTION: "4000d" })).toEqual(['HISTORY_RETENTION: must be at most 3650d, got "4000d"']);
+    expect(problems({ ...base, HISTORY_RAW_RETENTION: "30d", HISTORY_RETENTION: "7d" })).toEqual(['HISTORY_RETENTION: must be at least HISTORY_RAW_RETENTION ("30d"), got "7d"']);
+  });
+
+  test("the metrics path cannot take /history", () => {
+    expect(problems({ ...base, METRICS_PATH: "/history" })[0]).toStartWith("METRICS_PATH:");
+  });
+});
