@@ -15,7 +15,11 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json bun.lock tsconfig.json ./
 COPY src ./src
-# The image's unprivileged user; nothing in /app is writable by it.
+COPY migrations ./migrations
+# The image's unprivileged user may write only the history folder (DB_PATH's default); mount a
+# volume there so history and the last snapshot survive a new container.
+RUN mkdir -p /app/data && chown bun:bun /app/data
+VOLUME ["/app/data"]
 USER bun
 EXPOSE 9844
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

@@ -4,7 +4,7 @@
  * fails when the README and the code drift apart.
  */
 import { SETTINGS } from "../src/settings.ts";
-import { CATALOG } from "../src/render/catalog.ts";
+import { CATALOG, HISTORY_CATALOG } from "../src/render/catalog.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
 
@@ -14,7 +14,7 @@ export function configTable(): string {
 }
 
 export function metricsTable(): string {
-  const rows = CATALOG.map((m) => `| \`${m.name}\` | ${m.type} | ${m.labels.length ? m.labels.map((l) => `\`${l}\``).join(", ") : "–"} | ${cell(m.help)} |`);
+  const rows = [...CATALOG, ...HISTORY_CATALOG].map((m) => `| \`${m.name}\` | ${m.type} | ${m.labels.length ? m.labels.map((l) => `\`${l}\``).join(", ") : "–"} | ${cell(m.help)} |`);
   return ["| metric | type | labels (besides `org_name`) | meaning |", "|---|---|---|---|", ...rows].join("\n");
 }
 

@@ -3,11 +3,12 @@ import { abortableSleep, createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from 
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./log.ts";
-import { type BuildInfo, CATALOG, type View } from "./render/catalog.ts";
+import { type BuildInfo, CATALOG, HISTORY_CATALOG, type View } from "./render/catalog.ts";
 import { createProcessMetrics } from "./render/process.ts";
-import { PrometheusRenderer } from "./render/prometheus.ts";
+import { type Format, PrometheusRenderer, renderCatalog } from "./render/prometheus.ts";
 import { SnapshotCache, type Timers } from "./snapshot/cache.ts";
 import { countRequest, createRefresher, newStats } from "./snapshot/refresher.ts";
+import type { HistoryStore } from "./store/store.ts";
 
 export interface ContextDeps {
   fetch: HttpDeps["fetch"];
@@ -17,6 +18,8 @@ export interface ContextDeps {
   random?: () => number;
   sleep?: HttpDeps["sleep"];
   timers?: Timers;
+  /** Opened by the composition root; absent in tests that do not need it. */
+  history?: HistoryStore;
 }
 
 /** A single CLS call may use half the refresh budget, so one retry always fits; never more than 10 s. */
@@ -32,7 +35,9 @@ export function createExporter(config: Config, deps: ContextDeps) {
     { fetch: deps.fetch, now: deps.now, random: deps.random ?? Math.random, sleep: deps.sleep ?? abortableSleep, onAttempt: (endpoint, outcome) => countRequest(stats, endpoint, outcome) },
   );
   const client = createClient(http, { orgName: config.orgName, serviceInstanceId: config.serviceInstanceId, invalid });
-  const refresh = createRefresher({ client, invalid, stats, orgName: config.orgName, parallelism: config.parallelism, timeoutMs: config.scrapeTimeoutMs, now: deps.now, log: deps.log, signal: shutdown.signal });
+  const history = deps.history;
+  const restored = history?.restore();
+  const refresh = createRefresher({ client, invalid, stats, orgName: config.orgName, parallelism: config.parallelism, timeoutMs: config.scrapeTimeoutMs, now: deps.now, log: deps.log, signal: shutdown.signal, initial: restored });
   const cache = new SnapshotCache({
     ttlMs: config.cacheTtlMs,
     scrapeTimeoutMs: config.scrapeTimeoutMs,
@@ -40,9 +45,16 @@ export function createExporter(config: Config, deps: ContextDeps) {
     now: deps.now,
     timers: deps.timers,
     onRefreshError: (err) => deps.log.error("refresh crashed; serving the last snapshot", { error: (err as Error).message }),
+    onSnapshot: (s) => history?.offer(s),
   });
-  const renderer = new PrometheusRenderer({ catalog: CATALOG, orgName: config.orgName, live: createProcessMetrics(deps.now()), liveTtlMs: 1_000, now: deps.now });
-  const current = (): View => ({ snapshot: cache.current(), stats, build: deps.build });
+  if (restored) {
+    cache.seed(restored);
+    deps.log.info("serving the last stored snapshot until CLS answers", { collected_at: new Date(restored.collectedAt).toISOString() });
+  }
+  const current = (): View => ({ snapshot: cache.current(), stats, build: deps.build, history: history && { stats: history.stats, available: !history.unavailable() } });
+  const processMetrics = createProcessMetrics(deps.now());
+  const live = async (format: Format) => (await processMetrics(format)) + (await renderCatalog(HISTORY_CATALOG, current(), config.orgName, format));
+  const renderer = new PrometheusRenderer({ catalog: CATALOG, orgName: config.orgName, live, liveTtlMs: 1_000, now: deps.now });
   const app = createApp({
     orgName: config.orgName,
     metricsPath: config.metricsPath,
@@ -50,6 +62,7 @@ export function createExporter(config: Config, deps: ContextDeps) {
     peek: () => cache.peek(),
     current,
     renderer,
+    history,
     now: deps.now,
     log: deps.log,
   });
@@ -57,7 +70,10 @@ export function createExporter(config: Config, deps: ContextDeps) {
     app,
     cache,
     stats,
-    start: () => cache.start(),
+    start: () => {
+      cache.start();
+      history?.startMaintenance();
+    },
     /** Stops the background refresh and aborts one in flight. */
     stop: async () => {
       cache.stop();

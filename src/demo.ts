@@ -5,6 +5,7 @@ import { createLogger } from "./log.ts";
 import { startServer } from "./server.ts";
 import { loadScenario } from "./sim/fixtures.ts";
 import { startSimulator } from "./sim/server.ts";
+import { openHistory } from "./store/store.ts";
 
 /**
  * `npm run demo`: the exporter against our CLS simulator, no NVIDIA key needed. Leases churn every
@@ -20,7 +21,8 @@ const churn = setInterval(() => sim.tick(), CHURN_MS);
 
 let config;
 try {
-  const env: Record<string, string | undefined> = { CACHE_TTL: "10s", ...process.env, NVIDIA_API_KEY: DEMO_KEY, NVIDIA_ORG_NAME: sim.orgName, NVIDIA_API_BASE_URL: sim.url };
+  // Its own database, so a demo never mixes into a real org's history kept in the same folder.
+  const env: Record<string, string | undefined> = { CACHE_TTL: "10s", DB_PATH: "./data/demo.db", ...process.env, NVIDIA_API_KEY: DEMO_KEY, NVIDIA_ORG_NAME: sim.orgName, NVIDIA_API_BASE_URL: sim.url };
   delete env.NVIDIA_API_KEY_FILE;
   config = loadConfig({ env, argv: process.argv.slice(2), readFile: () => "" });
 } catch (err) {
@@ -28,9 +30,10 @@ try {
   process.exit(2);
 }
 
+const history = openHistory(config, { now: Date.now, log });
 let running;
 try {
-  running = startServer(config, { fetch: (input, init) => fetch(input, init), now: Date.now, log, build: { version: pkg.version, revision: "demo", bunVersion: Bun.version } });
+  running = startServer(config, { fetch: (input, init) => fetch(input, init), now: Date.now, log, history, build: { version: pkg.version, revision: "demo", bunVersion: Bun.version } });
 } catch (err) {
   process.stderr.write(`demo: ${(err as Error).message}\nSet another address, e.g. npm run demo -- -listen-address 127.0.0.1:9900\n`);
   process.exit(1);
@@ -41,6 +44,7 @@ NVIDIA CLS exporter demo (simulated org "${sim.orgName}", leases change every ${
   status page   ${running.url}/
   metrics       ${running.url}${config.metricsPath}
   health        ${running.url}/healthz
+  history       ${running.url}/history   (lease trends, kept in ${config.dbPath} across restarts)
   simulator     ${sim.url}/_sim/expected   (the numbers the exporter should show)
 Press Ctrl-C to stop.
 

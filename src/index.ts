@@ -5,6 +5,7 @@ import { usage } from "./flags.ts";
 import { ConfigError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { startServer } from "./server.ts";
+import { openHistory } from "./store/store.ts";
 
 /** Composition root: the only place that reads env, files and ports, and installs signal handlers. */
 const log = createLogger({ write: (line) => process.stderr.write(line) });
@@ -30,11 +31,15 @@ try {
 for (const warning of config.warnings) log.warn(warning);
 
 const build = { version: pkg.version, revision: process.env.GIT_REVISION || "unknown", bunVersion: Bun.version };
+// Opened (and the last snapshot loaded) before the port is bound, so the first scrape already has data.
+// A database that cannot be used is logged and counted; the exporter serves /metrics without it.
+const history = openHistory(config, { now: Date.now, log });
 let running;
 try {
-  running = startServer(config, { fetch: (input, init) => fetch(input, init), now: Date.now, log, build });
+  running = startServer(config, { fetch: (input, init) => fetch(input, init), now: Date.now, log, build, history });
 } catch (err) {
   log.error((err as Error).message);
+  history.close();
   process.exit(1);
 }
 log.info("listening", { url: running.url, metrics_path: config.metricsPath, org: config.orgName, cls: config.baseUrl });

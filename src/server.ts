@@ -35,6 +35,8 @@ export function startServer(config: Config, deps: ContextDeps): Running {
     url,
     stop: async () => {
       await Promise.all([server.stop(), exporter.stop()]);
+      // After the refresh in flight has ended, so its snapshot is written too.
+      deps.history?.close();
     },
   };
 }

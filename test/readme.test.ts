@@ -20,3 +20,12 @@ test("the README's two quick-start commands are the package scripts", async () =
   expect(pkg.scripts.demo).toBe("sh scripts/dev.sh demo");
   expect(pkg.scripts.test).toBe("sh scripts/dev.sh test");
 });
+
+test("the image ships what the process reads at run time and a writable history folder", async () => {
+  const dockerfile = await Bun.file(new URL("../Dockerfile", import.meta.url)).text();
+  expect(dockerfile).toContain("COPY src ./src");
+  expect(dockerfile).toContain("COPY migrations ./migrations");
+  expect(dockerfile).toMatch(/chown bun:bun \/app\/data/);
+  const ignored = (await Bun.file(new URL("../.dockerignore", import.meta.url)).text()).split("\n");
+  expect(ignored).not.toContain("migrations");
+});

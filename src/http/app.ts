@@ -3,6 +3,8 @@ import type { Logger } from "../log.ts";
 import type { View } from "../render/catalog.ts";
 import { renderPage } from "../render/page.ts";
 import type { Body, Format, PrometheusRenderer } from "../render/prometheus.ts";
+import type { HistoryStore } from "../store/store.ts";
+import { historyHandler } from "./history.ts";
 
 export interface AppDeps {
   orgName: string;
@@ -14,6 +16,8 @@ export interface AppDeps {
   /** For pages and health checks: what is there now, never starting a refresh. */
   current: () => View;
   renderer: PrometheusRenderer;
+  /** Answers /history; absent, /history says 503. */
+  history?: HistoryStore;
   now: () => number;
   log: Logger;
 }
@@ -65,6 +69,8 @@ export function createApp(deps: AppDeps): Hono {
       data_age_seconds: snapshot ? Math.round((deps.now() - snapshot.collectedAt) / 1000) : null,
     });
   });
+
+  app.get("/history", historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now }));
 
   app.get("/", async (c) => {
     const html = renderPage(deps.current(), { orgName: deps.orgName, metricsPath: deps.metricsPath, now: deps.now() });

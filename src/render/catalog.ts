@@ -1,4 +1,6 @@
+import { STORE_REASONS } from "../errors.ts";
 import type { ExporterStats } from "../snapshot/refresher.ts";
+import type { HistoryStats } from "../store/store.ts";
 import type { Labels, Snapshot } from "../snapshot/types.ts";
 
 /**
@@ -21,6 +23,8 @@ export interface View {
   snapshot: Snapshot | undefined;
   stats: ExporterStats;
   build: BuildInfo;
+  /** Absent when the exporter runs without a history store. */
+  history?: { stats: HistoryStats; available: boolean };
 }
 
 export interface MetricDef {
@@ -77,4 +81,23 @@ export const CATALOG: readonly MetricDef[] = [
   { name: "nvidia_cls_last_refresh_api_calls", type: "gauge", unit: "{request}", labels: [], help: "HTTP requests the most recent refresh made to CLS.", rows: (v) => [{ labels: {}, value: v.stats.lastCalls }] },
   { name: "nvidia_cls_last_success_timestamp_seconds", type: "gauge", unit: "s", labels: [], help: "When a refresh last fully succeeded (unix seconds); absent until one has.", rows: (v) => one(v.stats.lastSuccessAt && v.stats.lastSuccessAt / 1000) },
   { name: "nvidia_cls_exporter_build_info", type: "gauge", unit: "1", labels: ["version", "revision", "bun_version"], help: "1, with the exporter's version, git revision and Bun version.", rows: (v) => [{ labels: { version: v.build.version, revision: v.build.revision, bun_version: v.build.bunVersion }, value: 1 }] },
+];
+
+/**
+ * The history store's families. They change between snapshots (a write follows each refresh), so
+ * the renderer puts them in the live section rendered at most once a second, not in the per-snapshot body.
+ */
+export const HISTORY_CATALOG: readonly MetricDef[] = [
+  { name: "nvidia_cls_history_up", type: "gauge", unit: "1", labels: [], help: "1 if the history database is being written and /history can answer, else 0.", rows: (v) => (v.history ? [{ labels: {}, value: v.history.available ? 1 : 0 }] : []) },
+  {
+    name: "nvidia_cls_history_write_errors_total",
+    type: "counter",
+    unit: "{error}",
+    labels: ["reason"],
+    help: "Snapshots or upkeep steps that could not be written to the history database, by reason.",
+    // Every reason from 0, so the counter does not first appear on its first increment.
+    rows: (v) => (v.history ? STORE_REASONS.map((reason) => ({ labels: { reason }, value: v.history!.stats.writeErrors.get(reason) ?? 0 })) : []),
+  },
+  { name: "nvidia_cls_history_last_write_timestamp_seconds", type: "gauge", unit: "s", labels: [], help: "When a snapshot was last written to the history database (unix seconds); absent until one was.", rows: (v) => one(v.history?.stats.lastWriteAt && v.history.stats.lastWriteAt / 1000) },
+  { name: "nvidia_cls_history_database_bytes", type: "gauge", unit: "By", labels: [], help: "Size of the history database file (without its write-ahead log).", rows: (v) => one(v.history?.stats.databaseBytes) },
 ];

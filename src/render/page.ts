@@ -23,7 +23,7 @@ export function renderPage(view: View, opts: { orgName: string; metricsPath: str
 <style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:48rem}th{text-align:left;padding-right:1rem}</style></head>
 <body><h1>NVIDIA License Server exporter</h1>
 <table>${table}</table>
-<p><a href="${path}">Metrics</a> · <a href="/healthz">Health</a></p>
+<p><a href="${path}">Metrics</a> · <a href="/history">History (24 h)</a> · <a href="/history?from=-30d&amp;format=csv">History as CSV (30 d)</a> · <a href="/healthz">Health</a></p>
 </body></html>
 `;
 }

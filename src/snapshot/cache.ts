@@ -15,6 +15,8 @@ export interface CacheOptions {
   timers?: Timers;
   /** Called once per refresh attempt that rejected (a bug, not a CLS failure). */
   onRefreshError?: (err: unknown) => void;
+  /** Called with the result of every refresh attempt (e.g. to persist it). */
+  onSnapshot?: (snapshot: Snapshot) => void;
 }
 
 const realTimers: Timers = {
@@ -41,6 +43,11 @@ export class SnapshotCache {
 
   current(): Snapshot | undefined {
     return this.snapshot;
+  }
+
+  /** Serves a snapshot loaded from disk until the first refresh replaces it; it does not count as fresh. */
+  seed(snapshot: Snapshot): void {
+    this.snapshot ??= { ...snapshot, up: false };
   }
 
   isFresh(): boolean {
@@ -82,6 +89,7 @@ export class SnapshotCache {
   private async run(): Promise<Snapshot | undefined> {
     try {
       this.snapshot = await this.opts.refresh();
+      this.opts.onSnapshot?.(this.snapshot);
     } catch (err) {
       // The data kept is now older than a refresh that should have replaced it.
       if (this.snapshot?.up) this.snapshot = { ...this.snapshot, up: false };

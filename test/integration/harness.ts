@@ -156,14 +156,16 @@ export interface Exporter {
 }
 
 /**
- * Spawns `bun run src/index.ts` (the same Bun binary running the tests) with `env` and
- * LISTEN_ADDRESS=127.0.0.1:0 unless given, so the port never clashes; waits until /healthz
+ * Spawns `bun run src/index.ts` (the same Bun binary running the tests) with `env`,
+ * DB_PATH in a temp directory and LISTEN_ADDRESS=127.0.0.1:0 unless given, so the port never clashes; waits until /healthz
  * answers and, with waitUp, until the first refresh succeeded.
  */
 export type ExporterOptions = { waitUp?: boolean } & WaitOptions;
 
 async function startExporter(h: Harness, env: Record<string, string>, opts: ExporterOptions): Promise<Exporter> {
-  const proc = h.spawn("exporter", [process.execPath, "run", "src/index.ts"], { LISTEN_ADDRESS: "127.0.0.1:0", ...env });
+  // A history database of its own unless the test names one, never one in the working tree.
+  const db = env.DB_PATH ?? join(h.tempDir("cls-db-"), "history.db");
+  const proc = h.spawn("exporter", [process.execPath, "run", "src/index.ts"], { LISTEN_ADDRESS: "127.0.0.1:0", ...env, DB_PATH: db });
   const url = (await proc.waitForLine(/msg=listening url=(http:\/\/\S+)/, opts))[1]!;
   await waitFor(`exporter ${url}/healthz`, async () => {
     proc.assertAlive();

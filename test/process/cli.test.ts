@@ -1,12 +1,21 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { startSimulator } from "../../src/sim/server.ts";
 
 const SECRET = "cli-test-key-7d0a4e3b9c";
 const MAIN = new URL("../../src/index.ts", import.meta.url).pathname;
 
+// Every run gets its own history database, never one in the working tree.
+const DATA = mkdtempSync(join(tmpdir(), "cls-cli-"));
+afterAll(() => rmSync(DATA, { recursive: true, force: true }));
+let runs = 0;
+
 function run(args: string[], env: Record<string, string>) {
-  return Bun.spawn([process.execPath, "run", MAIN, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+  const db = join(DATA, `run-${++runs}.db`);
+  return Bun.spawn([process.execPath, "run", MAIN, ...args], { env: { PATH: process.env.PATH ?? "", DB_PATH: db, ...env }, stdout: "pipe", stderr: "pipe" });
 }
 
 async function finished(proc: ReturnType<typeof run>) {

@@ -1,0 +1,107 @@
+import { z } from "zod";
+import { parseDuration } from "../duration.ts";
+import { HISTORY_KINDS, type HistoryKind } from "../store/observe.ts";
+import type { HistoryFilter } from "../store/read.ts";
+
+export interface HistoryRequest {
+  kind: HistoryKind;
+  filter: HistoryFilter;
+  /** Unix seconds. */
+  from: number;
+  to: number;
+  step: number;
+  format: "json" | "csv";
+}
+
+export interface BadQuery {
+  parameter: string;
+  message: string;
+}
+
+/** About 500 points per series unless a step is given; Prometheus' own per-series ceiling otherwise. */
+const TARGET_POINTS = 500;
+export const MAX_POINTS = 11_000;
+const MAX_RANGE_S = 3660 * 86_400;
+const LAST_SECOND = 253_402_300_799; // 9999-12-31T23:59:59Z
+const NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400];
+const PARAMETERS = new Set(["from", "to", "step", "kind", "format", "virtual_group_id", "server_id", "feature_name"]);
+
+/** `now`, `-24h`, `now-7d`, unix seconds, or RFC 3339; unix seconds out, undefined when unreadable. */
+function parseTime(text: string, nowS: number): number | undefined {
+  if (text === "now") return nowS;
+  const relative = /^(?:now)?-(.+)$/.exec(text);
+  if (relative) {
+    const ms = parseDuration(relative[1]!);
+    return ms === undefined ? undefined : nowS - Math.floor(ms / 1000);
+  }
+  if (/^\d{1,12}(\.\d+)?$/.test(text)) return Math.floor(Number(text));
+  if (!z.iso.datetime({ offset: true }).safeParse(text).success) return undefined;
+  return Math.floor(Date.parse(text) / 1000);
+}
+
+const time = (nowS: number) =>
+  z.string().transform((text, ctx) => {
+    const t = parseTime(text, nowS);
+    if (t === undefined) ctx.addIssue({ code: "custom", message: `"${text}" is not a time: use RFC 3339 (2026-01-31T12:00:00Z), unix seconds, now, or a relative time such as -24h or now-7d` });
+    else if (t < 0 || t > LAST_SECOND) ctx.addIssue({ code: "custom", message: `"${text}" is outside 1970–9999` });
+    return t ?? 0;
+  });
+
+const step = z.string().transform((text, ctx) => {
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : parseDuration(text);
+  if (ms === undefined) ctx.addIssue({ code: "custom", message: `"${text}" is not a duration: use e.g. 300, 5m, 1h, 1d` });
+  else if (!(ms >= 1000)) ctx.addIssue({ code: "custom", message: `must be at least 1s, got "${text}"` });
+  return Math.floor((ms ?? 0) / 1000);
+});
+
+const filterValue = z.string().min(1, "must not be empty").max(256, "must be at most 256 characters");
+
+function schema(nowS: number) {
+  return z
+    .object({
+      from: time(nowS).optional(),
+      to: time(nowS).optional(),
+      step: step.optional(),
+      kind: z.enum(HISTORY_KINDS, { error: `must be one of ${HISTORY_KINDS.join(", ")}` }).default("active_leases"),
+      format: z.enum(["json", "csv"], { error: "must be json or csv" }).optional(),
+      virtual_group_id: filterValue.optional(),
+      server_id: filterValue.optional(),
+      feature_name: filterValue.optional(),
+    })
+    .superRefine((q, ctx) => {
+      if (q.server_id !== undefined && q.kind === "entitlement_in_use") ctx.addIssue({ code: "custom", path: ["server_id"], message: "entitlements belong to no license server: drop server_id or use kind=active_leases or pool_in_use" });
+    });
+}
+
+/** A smallest "round" step that gives at most TARGET_POINTS buckets over `rangeS`. */
+export function defaultStep(rangeS: number): number {
+  const wanted = rangeS / TARGET_POINTS;
+  return NICE_STEPS.find((s) => s >= wanted) ?? Math.ceil(wanted / 86_400) * 86_400;
+}
+
+/** Validates /history's query string; every problem names its parameter. */
+export function parseHistoryQuery(params: URLSearchParams, accept: string | undefined, nowS: number): HistoryRequest | BadQuery {
+  const raw: Record<string, string> = {};
+  for (const [name, value] of params) {
+    if (!PARAMETERS.has(name)) return { parameter: name, message: `unknown parameter; known are ${[...PARAMETERS].join(", ")}` };
+    if (name in raw) return { parameter: name, message: "given more than once" };
+    raw[name] = value;
+  }
+  const parsed = schema(nowS).safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { parameter: String(issue.path[0] ?? "query"), message: issue.message };
+  }
+  const q = parsed.data;
+  const from = q.from ?? (q.to ?? nowS) - 86_400;
+  const to = q.to ?? nowS;
+  if (from >= to) return { parameter: "from", message: "must be before to" };
+  if (to - from > MAX_RANGE_S) return { parameter: "from", message: "the range is longer than 10 years" };
+  const stepS = q.step ?? defaultStep(to - from);
+  const points = Math.ceil((to - from) / stepS);
+  if (points > MAX_POINTS) return { parameter: "step", message: `gives ${points} points per series, at most ${MAX_POINTS} are allowed: use a step of at least ${Math.ceil((to - from) / MAX_POINTS)}s` };
+  const format = q.format ?? (accept && /\btext\/csv\b/i.test(accept) ? "csv" : "json");
+  const filter: HistoryFilter = {};
+  for (const name of ["virtual_group_id", "server_id", "feature_name"] as const) if (q[name] !== undefined) filter[name] = q[name];
+  return { kind: q.kind, filter, from, to, step: stepS, format };
+}
