@@ -1,7 +1,7 @@
-import { Database } from "bun:sqlite";
-import { existsSync, mkdirSync } from "node:fs";
+import { constants as sqliteFlags, Database } from "bun:sqlite";
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
@@ -36,12 +36,25 @@ export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS
       throw StoreError.from(err, `history database: cannot create the folder of ${path}`);
     }
   }
+  // A -wal file left by a crash holds commits: a read-write connection recovers it and, closing,
+  // checkpoints it into the file. Refuse a file that is not ours (or is newer) before that, read-only.
+  if (path !== ":memory:" && existsSync(`${path}-wal`)) {
+    let reader: Database | undefined;
+    try {
+      reader = new Database(path, { readonly: true });
+      checkOwnership(reader, path, migrationsFolder, false);
+    } catch (err) {
+      throw StoreError.from(err, `history database ${path}`);
+    } finally {
+      reader?.close(true);
+    }
+  }
   let sqlite: Database | undefined;
   try {
     sqlite = new Database(path, { create: true });
     // A lock held by a reader (e.g. the sqlite3 shell) is waited on briefly, never for long: writes run on the event loop.
     sqlite.run("PRAGMA busy_timeout = 200");
-    checkOwnership(sqlite, path, migrationsFolder);
+    checkOwnership(sqlite, path, migrationsFolder, true);
     // WAL: readers never block the writer, and a killed process loses at most its open transaction.
     // synchronous=NORMAL is safe against process crashes in WAL mode; only a power cut may lose the last commits.
     sqlite.run("PRAGMA journal_mode = WAL");
@@ -51,12 +64,45 @@ export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS
     return { sqlite, db };
   } catch (err) {
     sqlite?.close(false);
-    throw StoreError.from(err, `history database ${path}`);
+    const e = StoreError.from(err, `history database ${path}`);
+    // SQLite says only "unable to open database file" when it cannot create the file, or the -wal
+    // and -shm files a WAL database needs, on a read-only disk: name the cause.
+    const denied = e.reason === "cannot_open" ? unwritable(path) : undefined;
+    throw denied ? new StoreError("readonly", `${e.message} (${denied})`) : e;
   }
 }
 
+/** Why the file or its folder cannot be written (WAL mode needs both), when the file system says so. */
+function unwritable(path: string): string | undefined {
+  for (const p of existsSync(path) ? [path, dirname(path)] : [dirname(path)]) {
+    try {
+      accessSync(p, constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EROFS" || code === "EACCES" || code === "EPERM") return `${code}: ${p} cannot be written`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Opens an existing database of ours for reading only, creating no -wal or -shm file (immutable),
+ * for a file on a read-only disk; undefined when there is none or it is not ours. Data still in a
+ * -wal file left by a crash is not seen: what the file itself holds is consistent, only older.
+ */
+export function openReadOnly(path: string): Opened | undefined {
+  if (path === ":memory:" || !existsSync(path)) return undefined;
+  const sqlite = new Database(`${pathToFileURL(path).href}?immutable=1`, sqliteFlags.SQLITE_OPEN_READONLY | sqliteFlags.SQLITE_OPEN_URI);
+  const appId = (sqlite.query("PRAGMA application_id").get() as { application_id: number }).application_id;
+  if (appId !== APPLICATION_ID) {
+    sqlite.close(true);
+    return undefined;
+  }
+  return { sqlite, db: drizzle({ client: sqlite, schema }) };
+}
+
 /** Refuses files that are not this exporter's, and marks a new empty database as ours. */
-function checkOwnership(sqlite: Database, path: string, migrationsFolder: string): void {
+function checkOwnership(sqlite: Database, path: string, migrationsFolder: string, mark: boolean): void {
   const appId = (sqlite.query("PRAGMA application_id").get() as { application_id: number }).application_id;
   const tables = (sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
   if (appId !== APPLICATION_ID) {
@@ -64,7 +110,7 @@ function checkOwnership(sqlite: Database, path: string, migrationsFolder: string
       throw new StoreError("foreign", `history database ${path} belongs to another application (it has tables ${tables.slice(0, 5).join(", ") || "none"}); refusing to change it — point DB_PATH at a new file`);
     }
     // Marked before migrating: a crash between the two leaves a database we still recognise.
-    sqlite.run(`PRAGMA application_id = ${APPLICATION_ID}`);
+    if (mark) sqlite.run(`PRAGMA application_id = ${APPLICATION_ID}`);
     return;
   }
   if (!tables.includes(MIGRATIONS_TABLE)) return;

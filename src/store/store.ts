@@ -5,7 +5,7 @@ import type { Logger } from "../log.ts";
 import type { Timers } from "../snapshot/cache.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { decodeSnapshot } from "./codec.ts";
-import { type Opened, openDatabase } from "./db.ts";
+import { type Db, type Opened, openDatabase, openReadOnly } from "./db.ts";
 import { HistoryReader, type SeriesQuery, type SeriesResult } from "./read.ts";
 import { HOUR, Retention } from "./rollup.ts";
 import { snapshots } from "./schema.ts";
@@ -103,20 +103,38 @@ export class HistoryStore {
 
   /** The last persisted snapshot of this org, served after a restart until CLS answers. */
   restore(): Snapshot | undefined {
-    if (!this.parts) return undefined;
+    if (!this.parts) return this.failure?.reason === "readonly" ? this.restoreReadOnly() : undefined;
     try {
-      const row = this.parts.db.select().from(snapshots).where(eq(snapshots.orgName, this.opts.orgName)).get();
-      if (!row) return undefined;
-      const decoded = decodeSnapshot(row.body, row.format);
-      if ("problem" in decoded) {
-        this.opts.log.warn("not serving the stored snapshot", { reason: decoded.problem });
-        return undefined;
-      }
-      return decoded;
+      return this.lastSnapshot(this.parts.db);
     } catch (err) {
       this.fail(StoreError.from(err, "history database: reading the last snapshot"), false);
       return undefined;
     }
+  }
+
+  /** A database that cannot be written (read-only disk) still holds the last snapshot worth serving. */
+  private restoreReadOnly(): Snapshot | undefined {
+    let opened: Opened | undefined;
+    try {
+      opened = openReadOnly(this.opts.path);
+      return opened && this.lastSnapshot(opened.db);
+    } catch (err) {
+      this.opts.log.warn("not serving the stored snapshot", { reason: (err as Error).message });
+      return undefined;
+    } finally {
+      opened?.sqlite.close(true);
+    }
+  }
+
+  private lastSnapshot(db: Db): Snapshot | undefined {
+    const row = db.select().from(snapshots).where(eq(snapshots.orgName, this.opts.orgName)).get();
+    if (!row) return undefined;
+    const decoded = decodeSnapshot(row.body, row.format);
+    if ("problem" in decoded) {
+      this.opts.log.warn("not serving the stored snapshot", { reason: decoded.problem });
+      return undefined;
+    }
+    return decoded;
   }
 
   /** Queues a snapshot for writing once the current task is done: never on a scrape's path. */
@@ -183,13 +201,15 @@ export class HistoryStore {
     this.maintenanceTimer = this.timers.setTimeout(tick, 1_000);
   }
 
-  /** Writes what is queued and closes the file (a WAL checkpoint happens on close). */
+  /** Writes what is queued, folds the write-ahead log into the file and closes it. */
   close(): void {
     if (this.closed) return;
     this.flush();
     this.closed = true;
     this.timers.clearTimeout(this.maintenanceTimer);
     try {
+      // Explicit: close() only defers while drizzle's prepared statements live, so it would not checkpoint yet.
+      this.parts?.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
       this.parts?.sqlite.close(false);
     } catch (err) {
       this.opts.log.warn("closing the history database failed", { error: (err as Error).message });
