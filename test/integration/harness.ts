@@ -160,12 +160,19 @@ export interface Exporter {
  * DB_PATH in a temp directory and LISTEN_ADDRESS=127.0.0.1:0 unless given, so the port never clashes; waits until /healthz
  * answers and, with waitUp, until the first refresh succeeded.
  */
-export type ExporterOptions = { waitUp?: boolean } & WaitOptions;
+export type ExporterOptions = {
+  waitUp?: boolean;
+  /**
+   * A command the exporter runs under, e.g. `unshare -m … sh -c '…; exec "$@"' sh`; the exporter's
+   * command line is appended. The prefix must exec it, so the spawned pid is the exporter's own.
+   */
+  prefix?: readonly string[];
+} & WaitOptions;
 
 async function startExporter(h: Harness, env: Record<string, string>, opts: ExporterOptions): Promise<Exporter> {
   // A history database of its own unless the test names one, never one in the working tree.
   const db = env.DB_PATH ?? join(h.tempDir("cls-db-"), "history.db");
-  const proc = h.spawn("exporter", [process.execPath, "run", "src/index.ts"], { LISTEN_ADDRESS: "127.0.0.1:0", ...env, DB_PATH: db });
+  const proc = h.spawn("exporter", [...(opts.prefix ?? []), process.execPath, "run", "src/index.ts"], { LISTEN_ADDRESS: "127.0.0.1:0", ...env, DB_PATH: db });
   const url = (await proc.waitForLine(/msg=listening url=(http:\/\/\S+)/, opts))[1]!;
   await waitFor(`exporter ${url}/healthz`, async () => {
     proc.assertAlive();
