@@ -7,6 +7,8 @@
 export interface StoredRow {
   start: number;
   end: number;
+  /** Still current: `end` is the last refresh, which saw this value, so that instant counts too. */
+  open?: boolean;
   last: number;
   capacity: number | null;
   /** Set on rolled-up rows only: such a row lies within one hour and is never split. */
@@ -56,7 +58,13 @@ class Bucket {
   }
 }
 
-/** Points of one series over [from, to], time order, empty buckets omitted. Rows must not overlap. */
+/** Whether a row holds data inside [from, to): a run that ended at `from` or starts at `to` does not. */
+function inside(r: StoredRow, from: number, to: number): boolean {
+  if (r.start >= to) return false;
+  return r.start === r.end ? r.start >= from : r.end > from;
+}
+
+/** Points of one series over [from, to), time order, empty buckets omitted. Rows must not overlap. */
 export function bucketize(rows: readonly StoredRow[], from: number, to: number, step: number): Point[] {
   const buckets = new Map<number, Bucket>();
   const at = (t: number) => {
@@ -66,7 +74,7 @@ export function bucketize(rows: readonly StoredRow[], from: number, to: number, 
     return bucket;
   };
   for (const r of rows) {
-    if (r.end < from || r.start > to) continue;
+    if (!inside(r, from, to)) continue;
     if (r.min !== null && r.max !== null && r.area !== null && r.covered !== null) {
       const mean = r.covered > 0 ? r.area / r.covered : r.last;
       at(Math.max(r.start, from)).add(r.min, r.max, r.area, r.covered, r.last, r.end, mean);
@@ -83,15 +91,13 @@ export function bucketize(rows: readonly StoredRow[], from: number, to: number, 
       const len = Math.min(pe, b + step) - Math.max(ps, b);
       at(b).add(r.last, r.last, r.last * len, len, r.last, Math.min(pe, b + step), r.last);
     }
+    if (r.open && pe === r.end) at(pe).add(r.last, r.last, 0, 0, r.last, pe, r.last);
   }
   return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, bucket]) => bucket.point(t));
 }
 
-/** The capacity last recorded within [from, to], or null. */
+/** The capacity last recorded within [from, to), or null. */
 export function capacityOf(rows: readonly StoredRow[], from: number, to: number): number | null {
-  for (let i = rows.length - 1; i >= 0; i--) {
-    const r = rows[i]!;
-    if (r.end >= from && r.start <= to) return r.capacity;
-  }
+  for (let i = rows.length - 1; i >= 0; i--) if (inside(rows[i]!, from, to)) return rows[i]!.capacity;
   return null;
 }

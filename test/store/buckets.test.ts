@@ -46,6 +46,19 @@ describe("bucketize", () => {
     ]);
   });
 
+  test("the range is [from, to): a run that ended at from, or starts at to, adds nothing", () => {
+    expect(bucketize([raw(0, 3600, 9), raw(3600, 3600, 4)], 3600, 7200, 3600)).toEqual([{ t: 3600, min: 4, max: 4, avg: 4, last: 4 }]);
+    const hour = rolled(0, 3600, { min: 3, max: 20, area: 30_000, covered: 3600, last: 3 });
+    expect(bucketize([hour, raw(3600, 7200, 3)], 3600, 7200, 3600)).toEqual([{ t: 3600, min: 3, max: 3, avg: 3, last: 3 }]);
+    expect(bucketize([raw(0, 3600, 1), raw(3600, 3600, 2)], 0, 3600, 3600)).toEqual([{ t: 0, min: 1, max: 1, avg: 1, last: 1 }]);
+    expect(capacityOf([raw(0, 100, 1, 10), raw(100, 200, 1, 12)], 0, 100)).toBe(10);
+  });
+
+  test("the last refresh's value counts at its instant, also when that opens a bucket", () => {
+    expect(bucketize([{ ...raw(0, 3600, 5), open: true }], 0, 7200, 3600).map((p) => [p.t, p.last])).toEqual([[0, 5], [3600, 5]]);
+    expect(bucketize([{ ...raw(0, 3000, 5), open: true }], 0, 7200, 3600)).toEqual([{ t: 0, min: 5, max: 5, avg: 5, last: 5 }]);
+  });
+
   test("points come in time order", () => {
     const rows = [raw(500, 600, 1), raw(0, 100, 2)];
     expect(bucketize(rows, 0, 1000, 100).map((p) => p.t)).toEqual([0, 500]);
