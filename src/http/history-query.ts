@@ -35,8 +35,10 @@ function parseTime(text: string, nowS: number): number | undefined {
     return ms === undefined ? undefined : nowS - Math.floor(ms / 1000);
   }
   if (/^\d{1,12}(\.\d+)?$/.test(text)) return Math.floor(Number(text));
-  if (!z.iso.datetime({ offset: true }).safeParse(text).success) return undefined;
-  return Math.floor(Date.parse(text) / 1000);
+  // An unencoded "+01:00" arrives as " 01:00"; RFC 3339 allows lower-case t and z.
+  const iso = text.replace(/ (\d\d:\d\d)$/, "+$1").toUpperCase();
+  if (!z.iso.datetime({ offset: true }).safeParse(iso).success) return undefined;
+  return Math.floor(Date.parse(iso) / 1000);
 }
 
 const time = (nowS: number) =>
@@ -51,6 +53,7 @@ const step = z.string().transform((text, ctx) => {
   const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : parseDuration(text);
   if (ms === undefined) ctx.addIssue({ code: "custom", message: `"${text}" is not a duration: use e.g. 300, 5m, 1h, 1d` });
   else if (!(ms >= 1000)) ctx.addIssue({ code: "custom", message: `must be at least 1s, got "${text}"` });
+  else if (!(ms <= MAX_RANGE_S * 1000)) ctx.addIssue({ code: "custom", message: `must be at most 3660d, got "${text}"` });
   return Math.floor((ms ?? 0) / 1000);
 });
 

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { StoreError } from "../errors.ts";
 import { KIND_LABELS } from "../store/observe.ts";
 import type { SeriesResult } from "../store/read.ts";
-import type { HistoryStore } from "../store/store.ts";
+import { type HistoryStore, TooManyPoints } from "../store/store.ts";
 import { type HistoryRequest, parseHistoryQuery } from "./history-query.ts";
 
 export interface HistoryDeps {
@@ -25,44 +25,65 @@ const rfc3339 = (s: number) => new Date(s * 1000).toISOString().replace(".000Z",
 /** Averages are time-weighted and rarely whole; four decimals are plenty for seat counts. */
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
 
+const unavailable = (c: Context, e: StoreError) => c.json({ error: "history is unavailable", reason: e.reason, detail: e.message }, 503, { "retry-after": "60" });
+
 /** GET /history: 400 names the bad parameter, 503 says why the store cannot answer; never a 500 for bad input. */
 export function historyHandler(deps: HistoryDeps) {
-  return (c: Context) => {
+  return async (c: Context) => {
     const req = parseHistoryQuery(new URL(c.req.url).searchParams, c.req.header("accept"), Math.floor(deps.now() / 1000));
     if ("parameter" in req) return c.json({ error: `${req.parameter}: ${req.message}`, parameter: req.parameter }, 400);
-    const store = deps.history;
-    const down = store ? store.unavailable() : new StoreError("error", "history is not enabled");
-    if (down || !store) return c.json({ error: "history is unavailable", reason: down?.reason, detail: down?.message }, 503, { "retry-after": "60" });
+    if (!deps.history) return unavailable(c, new StoreError("error", "history is not enabled"));
     let result;
     try {
-      result = store.query(req);
+      result = await deps.history.query(req);
     } catch (err) {
-      const e = StoreError.from(err, "history database");
-      return c.json({ error: "history is unavailable", reason: e.reason, detail: e.message }, 503, { "retry-after": "60" });
+      if (err instanceof TooManyPoints) return c.json({ error: `step: ${err.message}`, parameter: "step" }, 400);
+      return unavailable(c, StoreError.from(err, "history database"));
     }
-    if (req.format === "csv") return c.body(toCsv(req, result.series), 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="history-${req.kind}.csv"` });
-    const body: HistoryResponse = {
-      org_name: deps.orgName,
-      from: rfc3339(req.from),
-      to: rfc3339(req.to),
-      step_seconds: result.step,
-      series: result.series.map((s) => ({
-        kind: s.kind,
-        labels: s.labels,
-        capacity: s.capacity,
-        points: s.points.map((p) => ({ t: rfc3339(p.t), min: p.min, max: p.max, avg: round(p.avg), last: p.last })),
-      })),
-    };
-    return c.json(body);
+    // Streamed a series at a time, so a large answer is never one long block of serialisation.
+    const chunks = req.format === "csv" ? csvChunks(req, result.series) : jsonChunks(deps.orgName, req, result.step, result.series);
+    const headers: Record<string, string> =
+      req.format === "csv" ? { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="history-${req.kind}.csv"` } : { "content-type": "application/json" };
+    return new Response(streamOf(chunks), { headers });
   };
 }
 
-/** One row per point, the kind's labels as columns. */
-function toCsv(req: HistoryRequest, series: readonly SeriesResult[]): string {
-  const labels = KIND_LABELS[req.kind];
-  const rows: (string | number | null)[][] = [];
-  for (const s of series) {
-    for (const p of s.points) rows.push([s.kind, ...labels.map((l) => s.labels[l] ?? ""), s.capacity, rfc3339(p.t), p.min, p.max, round(p.avg), p.last]);
+function streamOf(chunks: Iterator<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    pull(controller) {
+      const next = chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(next.value));
+    },
+  });
+}
+
+function* jsonChunks(orgName: string, req: HistoryRequest, step: number, series: readonly SeriesResult[]): Iterator<string> {
+  const head: Omit<HistoryResponse, "series"> = { org_name: orgName, from: rfc3339(req.from), to: rfc3339(req.to), step_seconds: step };
+  yield `${JSON.stringify(head).slice(0, -1)},"series":[`;
+  for (let i = 0; i < series.length; i++) {
+    const s = series[i]!;
+    const out: HistoryResponse["series"][number] = {
+      kind: s.kind,
+      labels: { ...s.labels },
+      capacity: s.capacity,
+      points: s.points.map((p) => ({ t: rfc3339(p.t), min: p.min, max: p.max, avg: round(p.avg), last: p.last })),
+    };
+    yield (i > 0 ? "," : "") + JSON.stringify(out);
   }
-  return stringify(rows, { header: true, columns: ["kind", ...labels, "capacity", "t", "min", "max", "avg", "last"] });
+  yield "]}";
+}
+
+/** A label a spreadsheet would run as a formula (=, +, -, @ first) is quoted with a leading apostrophe. */
+const inert = (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+
+/** One row per point, the kind's labels as columns. */
+function* csvChunks(req: HistoryRequest, series: readonly SeriesResult[]): Iterator<string> {
+  const labels = KIND_LABELS[req.kind];
+  yield stringify([["kind", ...labels, "capacity", "t", "min", "max", "avg", "last"]]);
+  for (const s of series) {
+    const names = labels.map((l) => inert(s.labels[l] ?? ""));
+    yield stringify(s.points.map((p) => [s.kind, ...names, s.capacity, rfc3339(p.t), p.min, p.max, round(p.avg), p.last]));
+  }
 }

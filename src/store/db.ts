@@ -36,9 +36,9 @@ export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS
       throw StoreError.from(err, `history database: cannot create the folder of ${path}`);
     }
   }
-  // A -wal file left by a crash holds commits: a read-write connection recovers it and, closing,
-  // checkpoints it into the file. Refuse a file that is not ours (or is newer) before that, read-only.
-  if (path !== ":memory:" && existsSync(`${path}-wal`)) {
+  // A -wal (or hot -journal) file left by a crash holds commits: a read-write connection recovers it
+  // into the file. Refuse a file that is not ours (or is newer) before that, read-only.
+  if (path !== ":memory:" && (existsSync(`${path}-wal`) || existsSync(`${path}-journal`))) {
     let reader: Database | undefined;
     try {
       reader = new Database(path, { readonly: true });
@@ -46,7 +46,7 @@ export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS
     } catch (err) {
       throw StoreError.from(err, `history database ${path}`);
     } finally {
-      reader?.close(true);
+      if (reader) closeNow(reader);
     }
   }
   let sqlite: Database | undefined;
@@ -61,9 +61,10 @@ export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS
     sqlite.run("PRAGMA synchronous = NORMAL");
     const db = drizzle({ client: sqlite, schema });
     migrate(db, { migrationsFolder, migrationsTable: MIGRATIONS_TABLE });
+    checkTables(sqlite, path);
     return { sqlite, db };
   } catch (err) {
-    sqlite?.close(false);
+    if (sqlite) closeNow(sqlite);
     const e = StoreError.from(err, `history database ${path}`);
     // SQLite says only "unable to open database file" when it cannot create the file, or the -wal
     // and -shm files a WAL database needs, on a read-only disk: name the cause.
@@ -93,12 +94,38 @@ function unwritable(path: string): string | undefined {
 export function openReadOnly(path: string): Opened | undefined {
   if (path === ":memory:" || !existsSync(path)) return undefined;
   const sqlite = new Database(`${pathToFileURL(path).href}?immutable=1`, sqliteFlags.SQLITE_OPEN_READONLY | sqliteFlags.SQLITE_OPEN_URI);
-  const appId = (sqlite.query("PRAGMA application_id").get() as { application_id: number }).application_id;
-  if (appId !== APPLICATION_ID) {
-    sqlite.close(true);
-    return undefined;
+  try {
+    const appId = (sqlite.query("PRAGMA application_id").get() as { application_id: number }).application_id;
+    if (appId === APPLICATION_ID) return { sqlite, db: drizzle({ client: sqlite, schema }) };
+  } catch {
+    // Not readable as SQLite: nothing to serve.
   }
-  return { sqlite, db: drizzle({ client: sqlite, schema }) };
+  closeNow(sqlite);
+  return undefined;
+}
+
+const TABLES = ["samples", "series", "snapshots", "store_state"];
+
+/**
+ * A migrated file that lacks a table was damaged by hand. Checked before any statement is prepared:
+ * a connection with prepared statements cannot really be closed, and a retry would leak it.
+ */
+function checkTables(sqlite: Database, path: string): void {
+  const present = new Set((sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name));
+  const missing = TABLES.filter((t) => !present.has(t));
+  if (missing.length > 0) throw new StoreError("corrupt", `history database ${path} lacks the table(s) ${missing.join(", ")} although its migrations are recorded; move the file aside and a new one is created`);
+}
+
+/**
+ * Closes at once. close(false) only marks a connection with live prepared statements (drizzle keeps
+ * its own) to close when they are collected, holding the file and its -wal open until then.
+ */
+export function closeNow(sqlite: Database): void {
+  try {
+    sqlite.close(true);
+  } catch {
+    sqlite.close(false);
+  }
 }
 
 /** Refuses files that are not this exporter's, and marks a new empty database as ours. */

@@ -51,17 +51,22 @@ export class HistoryReader {
       .prepare();
   }
 
-  query(q: SeriesQuery): SeriesResult[] {
-    const until = observedUntil(this.db, this.orgName);
-    const out: SeriesResult[] = [];
+  /** The series of a kind that pass the filter, ordered by labels. */
+  series(q: Pick<SeriesQuery, "kind" | "filter">): { id: number; labels: Labels }[] {
+    const out: { id: number; labels: Labels }[] = [];
     for (const s of this.seriesOf.all({ org: this.orgName, kind: q.kind })) {
       const labels = JSON.parse(s.labels) as Labels;
-      if (!matches(labels, q.filter)) continue;
-      const rows: StoredRow[] = this.rows.all({ id: s.id, from: q.from, to: q.to }).map((r) => ({ ...r, end: r.end ?? until ?? r.start }));
-      const points = bucketize(rows, q.from, q.to, q.step);
-      if (points.length > 0) out.push({ kind: q.kind, labels, capacity: capacityOf(rows, q.from, q.to), points });
+      if (matches(labels, q.filter)) out.push({ id: s.id, labels });
     }
     return out;
+  }
+
+  /** One series' points over [from, to), or undefined when it has none there. */
+  read(s: { id: number; labels: Labels }, q: SeriesQuery): SeriesResult | undefined {
+    const until = observedUntil(this.db, this.orgName);
+    const rows: StoredRow[] = this.rows.all({ id: s.id, from: q.from, to: q.to }).map((r) => ({ ...r, end: r.end ?? until ?? r.start, open: r.end === null }));
+    const points = bucketize(rows, q.from, q.to, q.step);
+    return points.length > 0 ? { kind: q.kind, labels: s.labels, capacity: capacityOf(rows, q.from, q.to), points } : undefined;
   }
 }
 

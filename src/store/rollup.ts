@@ -70,9 +70,12 @@ export class Retention {
     return this.db.select({ id: series.id }).from(series).where(eq(series.orgName, this.opts.orgName)).orderBy(series.id).all().map((r) => r.id);
   }
 
+  /** Where roll-up starts: the hour of the oldest row. Stored at once, so the scan for it runs once. */
   private firstHour(target: number): number {
     const first = this.db.select({ start: min(samples.start) }).from(samples).innerJoin(series, eq(series.id, samples.seriesId)).where(eq(series.orgName, this.opts.orgName)).get()?.start;
-    return first === null || first === undefined ? target : Math.min(target, Math.floor(first / HOUR) * HOUR);
+    const hour = first === null || first === undefined ? target : Math.min(target, Math.floor(first / HOUR) * HOUR);
+    this.stmts.setState.run({ org: this.opts.orgName, name: "rolled_until", value: hour });
+    return hour;
   }
 
   /** Rolls up hour `h` for the next batch of series; moves rolled_until past it after the last batch. */

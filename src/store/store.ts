@@ -1,11 +1,13 @@
 import { eq } from "drizzle-orm";
+import { statSync } from "node:fs";
+import pLimit from "p-limit";
 import type { Config } from "../config.ts";
 import { StoreError, type StoreReason } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Timers } from "../snapshot/cache.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { decodeSnapshot } from "./codec.ts";
-import { type Db, type Opened, openDatabase, openReadOnly } from "./db.ts";
+import { closeNow, type Db, type Opened, openDatabase, openReadOnly } from "./db.ts";
 import { HistoryReader, type SeriesQuery, type SeriesResult } from "./read.ts";
 import { HOUR, Retention } from "./rollup.ts";
 import { snapshots } from "./schema.ts";
@@ -47,6 +49,30 @@ export function maxGapSeconds(cacheTtlMs: number, scrapeTimeoutMs: number): numb
   return Math.ceil((2 * (cacheTtlMs + scrapeTimeoutMs)) / 1000) + 1;
 }
 
+/** Points one /history answer may hold (series × buckets): about 20 MB of JSON. */
+export const MAX_POINTS = 250_000;
+const YIELD_AFTER_MS = 10;
+
+export class TooManyPoints extends Error {
+  override readonly name = "TooManyPoints";
+  constructor(
+    readonly series: number,
+    readonly buckets: number,
+  ) {
+    super(`${series} series × ${buckets} points exceed ${MAX_POINTS}: narrow the filters or use a larger step`);
+  }
+}
+
+/** Identity and size of the file at `path`, to notice it was replaced or moved away. */
+function fileState(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return "absent";
+  }
+}
+
 /** Upkeep runs every few minutes; with a backlog, step after step with the event loop free in between. */
 const MAINTENANCE_EVERY_MS = 5 * 60_000;
 
@@ -69,7 +95,10 @@ export class HistoryStore {
   private flushTimer: unknown;
   private maintenanceTimer: unknown;
   private closed = false;
+  /** The file as it was when refused for good (see fileState). */
+  private refused: string | undefined;
   private readonly timers: Timers;
+  private readonly oneQuery = pLimit(1);
 
   constructor(private readonly opts: StoreOptions) {
     this.timers = opts.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
@@ -82,8 +111,9 @@ export class HistoryStore {
   }
 
   private open(): boolean {
+    let opened: Opened | undefined;
     try {
-      const opened = openDatabase(this.opts.path, this.opts.migrationsFolder);
+      opened = openDatabase(this.opts.path, this.opts.migrationsFolder);
       const { db } = opened;
       this.parts = {
         ...opened,
@@ -94,9 +124,11 @@ export class HistoryStore {
       this.measure();
       return true;
     } catch (err) {
-      this.parts?.sqlite.close(false);
+      // Opened but unusable (e.g. a table dropped by hand): close it, or every retry leaks a descriptor.
+      if (opened) closeNow(opened.sqlite);
       this.parts = undefined;
       this.fail(StoreError.from(err, "history database"), false);
+      this.refused = this.failure?.permanent ? fileState(this.opts.path) : undefined;
       return false;
     }
   }
@@ -122,7 +154,7 @@ export class HistoryStore {
       this.opts.log.warn("not serving the stored snapshot", { reason: (err as Error).message });
       return undefined;
     } finally {
-      opened?.sqlite.close(true);
+      if (opened) closeNow(opened.sqlite);
     }
   }
 
@@ -154,13 +186,18 @@ export class HistoryStore {
   }
 
   record(s: Snapshot): void {
-    if (!this.parts && !(this.failure?.permanent ?? false)) this.open();
+    // A file refused for good is tried again only once someone replaced or moved it.
+    if (!this.parts && (!this.failure?.permanent || fileState(this.opts.path) !== this.refused)) this.open();
     if (!this.parts) {
       this.fail(this.failure ?? new StoreError("error", "history database is not open"), true);
       return;
     }
     try {
-      this.parts.writer.record(s);
+      const { written, rewoundFrom } = this.parts.writer.record(s);
+      if (rewoundFrom !== undefined) {
+        this.opts.log.warn("the clock went back: history recorded after the current time was dropped", { from: new Date(s.collectedAt).toISOString(), to: new Date(rewoundFrom * 1000).toISOString() });
+      }
+      if (!written) return;
       this.stats.lastWriteAt = this.opts.now();
       this.measure();
       if (this.failure) this.opts.log.info("history writes recovered", { after: this.failure.reason });
@@ -170,16 +207,44 @@ export class HistoryStore {
     }
   }
 
-  query(q: SeriesQuery): { step: number; series: SeriesResult[] } {
-    if (this.failure || !this.parts) throw this.failure ?? new StoreError("error", "history database is not open");
-    // Rolled-up hours cannot be split: a range reaching into them is read in whole hours.
-    const rolled = this.parts.retention.rolledUntil();
-    const step = rolled !== undefined && q.from < rolled && q.step % HOUR !== 0 ? Math.ceil(q.step / HOUR) * HOUR : q.step;
+  /**
+   * Reads one /history answer. Runs one at a time and yields to the event loop every few
+   * milliseconds, so a large query never holds up scrapes. Throws StoreError, or TooManyPoints
+   * before reading anything when the answer would exceed MAX_POINTS.
+   */
+  query(q: SeriesQuery): Promise<{ step: number; series: SeriesResult[] }> {
+    return this.oneQuery(() => this.runQuery(q));
+  }
+
+  private async runQuery(q: SeriesQuery): Promise<{ step: number; series: SeriesResult[] }> {
+    const parts = this.readable();
     try {
-      return { step, series: this.parts.reader.query({ ...q, step }) };
+      // Rolled-up hours cannot be split: a range reaching into them is read in whole hours.
+      const rolled = parts.retention.rolledUntil();
+      const step = rolled !== undefined && q.from < rolled && q.step % HOUR !== 0 ? Math.ceil(q.step / HOUR) * HOUR : q.step;
+      const matched = parts.reader.series(q);
+      const buckets = Math.ceil((q.to - q.from) / step) + 1;
+      if (matched.length * buckets > MAX_POINTS) throw new TooManyPoints(matched.length, buckets);
+      const series: SeriesResult[] = [];
+      let slice = performance.now();
+      for (const s of matched) {
+        if (performance.now() - slice > YIELD_AFTER_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.parts !== parts) throw new StoreError("error", "history database was closed");
+          slice = performance.now();
+        }
+        const r = parts.reader.read(s, { ...q, step });
+        if (r) series.push(r);
+      }
+      return { step, series };
     } catch (err) {
-      throw StoreError.from(err, "history database: reading history");
+      throw err instanceof TooManyPoints ? err : StoreError.from(err, "history database: reading history");
     }
+  }
+
+  private readable(): Parts {
+    if (this.failure || !this.parts) throw this.failure ?? new StoreError("error", "history database is not open");
+    return this.parts;
   }
 
   /** One bounded step of roll-up and pruning; true when more is pending. */
@@ -208,9 +273,8 @@ export class HistoryStore {
     this.closed = true;
     this.timers.clearTimeout(this.maintenanceTimer);
     try {
-      // Explicit: close() only defers while drizzle's prepared statements live, so it would not checkpoint yet.
       this.parts?.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
-      this.parts?.sqlite.close(false);
+      if (this.parts) closeNow(this.parts.sqlite);
     } catch (err) {
       this.opts.log.warn("closing the history database failed", { error: (err as Error).message });
     }

@@ -79,45 +79,70 @@ export class HistoryWriter {
     for (const r of open) this.open.set(r.id, { start: r.start, last: r.last, capacity: r.capacity });
   }
 
-  /** Persists the snapshot and extends the history; throws (with nothing written) when SQLite fails. Returns rows added. */
-  record(s: Snapshot): number {
+  /**
+   * Persists the snapshot and extends the history; throws (with nothing written) when SQLite fails.
+   * Returns whether anything was written, and the history discarded when the clock went back.
+   */
+  record(s: Snapshot): { written: boolean; rewoundFrom?: number } {
     // A refresh that fetched nothing re-serves the previous snapshot: nothing new to record.
-    if (s.collectedAt <= this.lastCollectedAt) return 0;
+    if (s.collectedAt === this.lastCollectedAt) return { written: false };
     const t = Math.floor(s.collectedAt / 1000);
-    const prev = this.observedUntil;
-    if (prev !== undefined && t <= prev) return 0;
+    let prev = this.observedUntil;
+    // The clock went back further than a gap (it was wrong, or is now): history cannot lie in the
+    // future, so what was recorded after t is dropped rather than freezing every later write.
+    const rewound = prev !== undefined && prev - t > this.maxGapS ? prev : undefined;
+    let open = this.open;
+    if (rewound !== undefined) {
+      open = new Map([...open].filter(([, run]) => run.start < t));
+      prev = undefined;
+    }
+    // A small step back (or the same second) records the snapshot only.
+    const append = prev === undefined || t > prev;
+    const seriesChanges = new Map<string, SeriesRef>();
+    let next = open;
+    this.db.transaction(() => {
+      this.stmts.snapshot.run({ org: this.orgName, at: t, body: encodeSnapshot(s) });
+      if (rewound !== undefined) this.rewind(t);
+      if (append) next = this.appendRuns(s, t, prev, open, seriesChanges);
+    });
+    for (const [k, v] of seriesChanges) this.series.set(k, v);
+    this.open = next;
+    if (append) this.observedUntil = t;
+    this.lastCollectedAt = s.collectedAt;
+    return { written: true, rewoundFrom: rewound };
+  }
+
+  /** Removes what was recorded at or after t and ends earlier rows by t. */
+  private rewind(t: number): void {
+    const ids = sql`(SELECT id FROM series WHERE org_name = ${this.orgName})`;
+    this.db.run(sql`DELETE FROM samples WHERE series_id IN ${ids} AND start >= ${t}`);
+    this.db.run(sql`UPDATE samples SET end = ${t} WHERE series_id IN ${ids} AND end > ${t}`);
+  }
+
+  /** Inside the transaction: closes and opens rows for time t; returns the open rows after it. */
+  private appendRuns(s: Snapshot, t: number, prev: number | undefined, open: Map<number, OpenRun>, seriesChanges: Map<string, SeriesRef>): Map<number, OpenRun> {
     // A value holds until the refresh that saw it change, as a gauge does between samples. After a
     // long gap (exporter down, CLS unreachable) rows end where they were last seen, so the gap stays visible.
     const joined = prev !== undefined && t - prev <= this.maxGapS;
     const closeAt = joined ? t : (prev ?? t);
-    const seriesChanges = new Map<string, SeriesRef>();
     const next = new Map<number, OpenRun>();
-    let added = 0;
-    this.db.transaction(() => {
-      this.stmts.snapshot.run({ org: this.orgName, at: t, body: encodeSnapshot(s) });
-      this.stmts.observed.run({ org: this.orgName, t });
-      for (const o of observe(s)) {
-        const id = this.seriesId(o.kind, o.key, JSON.stringify(o.labels), seriesChanges);
-        if (next.has(id)) continue; // the same series twice in one snapshot: the first wins
-        const capacity = o.capacity ?? null;
-        const run = this.open.get(id);
-        if (joined && run && run.last === o.value && run.capacity === capacity) {
-          next.set(id, run);
-          continue;
-        }
-        if (run) this.stmts.close.run({ id, start: run.start, end: closeAt });
-        this.stmts.open.run({ id, t, value: o.value, capacity });
-        next.set(id, { start: t, last: o.value, capacity });
-        added++;
+    this.stmts.observed.run({ org: this.orgName, t });
+    for (const o of observe(s)) {
+      const id = this.seriesId(o.kind, o.key, JSON.stringify(o.labels), seriesChanges);
+      if (next.has(id)) continue; // the same series twice in one snapshot: the first wins
+      const capacity = o.capacity ?? null;
+      const run = open.get(id);
+      if (joined && run && run.last === o.value && run.capacity === capacity) {
+        next.set(id, run);
+        continue;
       }
-      // Series not observed this time end like changed ones.
-      for (const [id, run] of this.open) if (!next.has(id)) this.stmts.close.run({ id, start: run.start, end: closeAt });
-    });
-    for (const [k, v] of seriesChanges) this.series.set(k, v);
-    this.open = next;
-    this.observedUntil = t;
-    this.lastCollectedAt = s.collectedAt;
-    return added;
+      if (run) this.stmts.close.run({ id, start: run.start, end: closeAt });
+      this.stmts.open.run({ id, t, value: o.value, capacity });
+      next.set(id, { start: t, last: o.value, capacity });
+    }
+    // Series not observed this time end like changed ones.
+    for (const [id, run] of open) if (!next.has(id)) this.stmts.close.run({ id, start: run.start, end: closeAt });
+    return next;
   }
 
   private seriesId(kind: string, key: string, labels: string, changes: Map<string, SeriesRef>): number {

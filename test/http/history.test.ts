@@ -25,6 +25,8 @@ describe("parseHistoryQuery", () => {
     ["from=1799990000&to=1799999999.9", 1_799_990_000, 1_799_999_999],
     ["from=-7d&to=now", NOW - 7 * 86_400, NOW],
     ["from=now-1h30m", NOW - 5_400, NOW],
+    ["from=2027-01-15T08:00:00 01:00", NOW - 3600, NOW],
+    ["from=2027-01-15t06:00:00z", NOW - 7200, NOW],
   ])("times: %s", (qs, from, to) => {
     expect(parse(qs)).toMatchObject({ from, to });
   });
@@ -46,6 +48,8 @@ describe("parseHistoryQuery", () => {
     ["step=-5s", "step"],
     ["step=500ms", "step"],
     ["step=fast", "step"],
+    [`step=${"9".repeat(400)}`, "step"],
+    ["step=99999999999999999999w", "step"],
     ["from=-30d&step=60", "step"],
     ["kind=licenses", "kind"],
     ["format=xml", "format"],
@@ -116,6 +120,12 @@ describe("GET /history", () => {
     expect(await res.json()).toEqual({ error: "step: must be at least 1s, got \"0\"", parameter: "step" });
     const junk = ["from=%ZZ", "to=NaN", "step=1e9", "kind=", "from=-99999999h", "step=1.5.5", "%00=1", "from=2027-01-15T07:00:00", "to=--1h"];
     for (const qs of junk) expect([200, 400]).toContain((await app.request(`/history?${qs}`)).status);
+  });
+
+  test("an answer too large is a 400 on step, before anything is read", async () => {
+    const res = await app.request("/history?from=-90d&step=1");
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ parameter: "step" });
   });
 
   test("503 with the reason when the store cannot answer", async () => {

@@ -83,17 +83,18 @@ test(`kill -9 during writes, ${KILLS} times (seed ${SEED}): every reported commi
   }
   // 20 of the runs waited for a commit before their kill, so at least that many exist.
   expect(committed).toBeGreaterThanOrEqual(KILLS - KILLS / 5);
-  expectFullHistory(db, committed);
+  await expectFullHistory(db, committed);
   console.log(`crash test (seed ${SEED}): ${KILLS} kills, ${committed} snapshots committed, ${inFlightKept} kills landed between a commit and its line`);
 }, 120_000);
 
 /** Every committed snapshot k, exactly once per series, with the value it had: nothing torn, nothing lost. */
-function expectFullHistory(db: string, committed: number): void {
+async function expectFullHistory(db: string, committed: number): Promise<void> {
   const store = new HistoryStore({ path: db, orgName: ORG, maxGapS: MAX_GAP, rawRetentionS: 1e10, retentionS: 1e10, now: () => (BASE + STEP * committed) * 1000, log: silentLogger });
   try {
     expect(store.unavailable()).toBeUndefined();
     expect(store.restore()?.collectedAt).toBe((BASE + STEP * (committed - 1)) * 1000);
-    const { series } = store.query({ kind: "active_leases", filter: {}, from: BASE, to: BASE + STEP * (committed - 1), step: STEP });
+    // [from, to): `to` one step past the last committed snapshot.
+    const { series } = await store.query({ kind: "active_leases", filter: {}, from: BASE, to: BASE + STEP * committed, step: STEP });
     expect(series.map((s) => s.labels.feature_name).sort()).toEqual(Array.from({ length: SERIES }, (_, i) => featureOf(i)));
     for (const s of series) {
       const i = Number(s.labels.feature_name!.slice("feature-".length));

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../../src/log.ts";
-import { HistoryStore } from "../../src/store/store.ts";
+import { HistoryStore, TooManyPoints } from "../../src/store/store.ts";
 import { ORG, snapshotAt, tempDir } from "./helpers.ts";
 
 const tmp = tempDir();
@@ -72,12 +72,12 @@ describe("HistoryStore", () => {
     for (let i = 0; i < 3; i++) s.store.record(snapshotAt(T + i * 60, { "s1/vpc": i }));
     expect(s.store.stats.writeErrors.get("corrupt")).toBe(3);
     expect(s.store.unavailable()?.reason).toBe("corrupt");
-    expect(() => s.store.query(lease())).toThrow(/not a database/);
+    expect(s.store.query(lease())).rejects.toThrow(/not a database/);
     expect(s.lines.filter((l) => l.includes("history not recorded"))).toHaveLength(1);
     expect(s.store.restore()).toBeUndefined();
   });
 
-  test("a cause that can pass is retried on the next write, and recovery is logged", () => {
+  test("a cause that can pass is retried on the next write, and recovery is logged", async () => {
     const dir = join(tmp.dir, `later${++n}`);
     writeFileSync(dir, "a file where the folder should be");
     const s = storeAt(join(dir, "h.db"));
@@ -88,10 +88,10 @@ describe("HistoryStore", () => {
     s.store.record(snapshotAt(T + 60, { "s1/vpc": 2 }));
     expect(s.store.unavailable()).toBeUndefined();
     expect(s.lines.join("")).toContain("history writes recovered");
-    expect(s.store.query(lease()).series[0]!.points.at(-1)!.last).toBe(2);
+    expect((await s.store.query(lease())).series[0]!.points.at(-1)!.last).toBe(2);
   });
 
-  test("write failures at run time are counted by reason and end with the first good write", () => {
+  test("write failures at run time are counted by reason and end with the first good write", async () => {
     const s = fresh();
     s.store.record(snapshotAt(T, { "s1/vpc": 1 }));
     const sqlite = (s.store as unknown as { parts: { sqlite: { run(q: string): void } } }).parts.sqlite;
@@ -104,17 +104,75 @@ describe("HistoryStore", () => {
     s.store.record(snapshotAt(T + 180, { "s1/vpc": 4 }));
     expect(s.store.unavailable()).toBeUndefined();
     // The two refreshes that could not be written stay a gap in the history.
-    const points = s.store.query({ ...lease(), step: 60 }).series[0]!.points;
+    const points = (await s.store.query({ ...lease(), step: 60 })).series[0]!.points;
     expect(points.map((p) => [p.t - T, p.last])).toEqual([[0, 1], [180, 4]]);
   });
 
-  test("a range that reaches into rolled-up hours is read in whole hours", () => {
+  test("a database damaged by hand is refused as corrupt; refusing leaks no file descriptors", () => {
+    const path = join(tmp.dir, `dropped${++n}.db`);
+    storeAt(path).store.close();
+    const { Database } = require("bun:sqlite");
+    const db = new Database(path);
+    db.run("DROP TABLE series");
+    db.close();
+    const s = storeAt(path);
+    const fds = () => readdirSync("/proc/self/fd").length;
+    s.store.record(snapshotAt(T, { "s1/vpc": 1 }));
+    const before = fds();
+    for (let i = 1; i <= 20; i++) {
+      s.store.record(snapshotAt(T + i * 60, { "s1/vpc": 1 }));
+      // Touching the file makes the store try it again, as if someone were repairing it.
+      writeFileSync(`${path}.touch`, String(i));
+      utimesSync(path, new Date(), new Date(Date.now() + i * 1000));
+    }
+    expect(s.store.stats.writeErrors.get("corrupt")).toBe(21);
+    expect(fds()).toBeLessThanOrEqual(before);
+  });
+
+  test("a file refused for good is tried again once it was moved aside, and a new one is created", () => {
+    const path = join(tmp.dir, `moved${++n}.db`);
+    writeFileSync(path, "not a database ".repeat(500));
+    const s = storeAt(path);
+    s.store.record(snapshotAt(T, { "s1/vpc": 1 }));
+    expect(s.store.unavailable()?.reason).toBe("corrupt");
+    renameSync(path, `${path}.broken`);
+    s.store.record(snapshotAt(T + 60, { "s1/vpc": 2 }));
+    expect(s.store.unavailable()).toBeUndefined();
+    expect(s.lines.join("")).toContain("history writes recovered");
+  });
+
+  test("a snapshot served again writes nothing and does not count as a recovery", () => {
+    const s = fresh();
+    const snap = snapshotAt(T, { "s1/vpc": 1 });
+    s.store.record(snap);
+    const at = s.store.stats.lastWriteAt;
+    s.store.record({ ...snap, up: false });
+    expect(s.store.stats.lastWriteAt).toBe(at);
+  });
+
+  test("a clock that went back a long way is logged, and recording goes on", () => {
+    const s = fresh();
+    s.store.record(snapshotAt(T + 86_400, { "s1/vpc": 1 }));
+    s.store.record(snapshotAt(T, { "s1/vpc": 2 }));
+    expect(s.lines.join("")).toContain("the clock went back");
+    expect(s.store.unavailable()).toBeUndefined();
+  });
+
+  test("an answer larger than MAX_POINTS is refused before anything is read", async () => {
+    const s = fresh();
+    const values: Record<string, number> = {};
+    for (let i = 0; i < 30; i++) values[`s${i}/vpc`] = i;
+    s.store.record(snapshotAt(T, values));
+    await expect(s.store.query({ ...lease(), from: T - 10 * 86_400, to: T, step: 1 })).rejects.toBeInstanceOf(TooManyPoints);
+  });
+
+  test("a range that reaches into rolled-up hours is read in whole hours", async () => {
     const clock = { now: T * 1000 };
     const s = storeAt(join(tmp.dir, `roll${++n}.db`), clock);
     for (let t = T; t < T + 3 * 86_400; t += 600) s.store.record(snapshotAt(t, { "s1/vpc": (t / 600) % 5 }));
     clock.now = (T + 10 * 86_400) * 1000;
     while (s.store.maintain());
-    expect(s.store.query({ ...lease(), from: T, to: T + 86_400, step: 300 }).step).toBe(3600);
-    expect(s.store.query({ ...lease(), from: T + 9 * 86_400, to: T + 10 * 86_400, step: 300 }).step).toBe(300);
+    expect((await s.store.query({ ...lease(), from: T, to: T + 86_400, step: 300 })).step).toBe(3600);
+    expect((await s.store.query({ ...lease(), from: T + 9 * 86_400, to: T + 10 * 86_400, step: 300 })).step).toBe(300);
   });
 });

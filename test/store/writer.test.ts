@@ -54,13 +54,26 @@ describe("HistoryWriter", () => {
     expect(rows().filter((r) => r.id === 1)).toHaveLength(1);
   });
 
-  test("the same snapshot (a failed refresh serves the previous one) or an older one is not recorded twice", () => {
-    const { writer, rows } = fresh();
+  test("the same snapshot (a failed refresh serves the previous one) is not recorded twice; a small step back records only the snapshot", () => {
+    const { writer, rows, sqlite } = fresh();
     const s = snapshotAt(T, { "s1/vpc": 1 });
-    expect(writer.record(s)).toBe(1);
-    expect(writer.record({ ...s, up: false })).toBe(0);
-    expect(writer.record(snapshotAt(T - 60, { "s1/vpc": 9 }))).toBe(0);
-    expect(rows()).toHaveLength(1);
+    expect(writer.record(s)).toEqual({ written: true, rewoundFrom: undefined });
+    expect(writer.record({ ...s, up: false })).toEqual({ written: false });
+    expect(writer.record(snapshotAt(T - 60, { "s1/vpc": 9 }))).toEqual({ written: true, rewoundFrom: undefined });
+    expect(rows()).toEqual([{ id: 1, start: T, end: null, last: 1, capacity: 10 }]);
+    expect(sqlite.query("SELECT collected_at FROM snapshots").get()).toEqual({ collected_at: T - 60 });
+  });
+
+  test("after the clock went back further than a gap, history after the new time is dropped and recording goes on", () => {
+    const { writer, rows } = fresh();
+    writer.record(snapshotAt(T, { "s1/vpc": 1 }));
+    writer.record(snapshotAt(T + 60, { "s1/vpc": 2 }));
+    // One refresh a year ahead (a wrong clock), then the right time again.
+    writer.record(snapshotAt(T + 365 * 86_400, { "s1/vpc": 7 }));
+    expect(writer.record(snapshotAt(T + 120, { "s1/vpc": 3 }))).toEqual({ written: true, rewoundFrom: T + 365 * 86_400 });
+    writer.record(snapshotAt(T + 180, { "s1/vpc": 3 }));
+    // The jump ahead ended the 2 where it was last seen (a gap); the bogus 7 is gone.
+    expect(rows().map((r) => [r.start, r.end, r.last])).toEqual([[T, T + 60, 1], [T + 60, T + 60, 2], [T + 120, null, 3]]);
   });
 
   test("a renamed server keeps its series and its labels follow", () => {
