@@ -61,9 +61,13 @@ export class HistoryReader {
     return out;
   }
 
+  /** The org's last recorded refresh: where open rows end. Read once per answer, so all its series agree. */
+  observedUntil(): number | undefined {
+    return observedUntil(this.db, this.orgName);
+  }
+
   /** One series' points over [from, to), or undefined when it has none there. */
-  read(s: { id: number; labels: Labels }, q: SeriesQuery): SeriesResult | undefined {
-    const until = observedUntil(this.db, this.orgName);
+  read(s: { id: number; labels: Labels }, q: SeriesQuery, until: number | undefined): SeriesResult | undefined {
     const rows: StoredRow[] = this.rows.all({ id: s.id, from: q.from, to: q.to }).map((r) => ({ ...r, end: r.end ?? until ?? r.start, open: r.end === null }));
     const points = bucketize(rows, q.from, q.to, q.step);
     return points.length > 0 ? { kind: q.kind, labels: s.labels, capacity: capacityOf(rows, q.from, q.to), points } : undefined;

@@ -226,6 +226,7 @@ export class HistoryStore {
       const buckets = Math.ceil((q.to - q.from) / step) + 1;
       if (matched.length * buckets > MAX_POINTS) throw new TooManyPoints(matched.length, buckets);
       const series: SeriesResult[] = [];
+      const until = parts.reader.observedUntil();
       let slice = performance.now();
       for (const s of matched) {
         if (performance.now() - slice > YIELD_AFTER_MS) {
@@ -233,7 +234,7 @@ export class HistoryStore {
           if (this.parts !== parts) throw new StoreError("error", "history database was closed");
           slice = performance.now();
         }
-        const r = parts.reader.read(s, { ...q, step });
+        const r = parts.reader.read(s, { ...q, step }, until);
         if (r) series.push(r);
       }
       return { step, series };

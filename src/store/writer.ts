@@ -70,10 +70,11 @@ export class HistoryWriter {
     const rows = this.db.select({ id: series.id, kind: series.kind, key: series.key, labels: series.labels }).from(series).where(eq(series.orgName, this.orgName)).all();
     for (const r of rows) this.series.set(`${r.kind}\n${r.key}`, { id: r.id, labels: r.labels });
     this.observedUntil = observedUntil(this.db, this.orgName);
+    // An open row is its series' newest: one primary-key lookup per series, not a scan of all history.
     const open = this.db
       .select({ id: samples.seriesId, start: samples.start, last: samples.last, capacity: samples.capacity })
-      .from(samples)
-      .innerJoin(series, eq(series.id, samples.seriesId))
+      .from(series)
+      .innerJoin(samples, and(eq(samples.seriesId, series.id), eq(samples.start, sql`(SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ${series.id})`)))
       .where(and(eq(series.orgName, this.orgName), isNull(samples.end)))
       .all();
     for (const r of open) this.open.set(r.id, { start: r.start, last: r.last, capacity: r.capacity });

@@ -28,7 +28,7 @@ function filled() {
   }
   const count = () => (sqlite.query("SELECT count(*) AS c FROM samples").get() as { c: number }).c;
   const reader = new HistoryReader(db, ORG);
-  const query = (q: SeriesQuery) => reader.series(q).flatMap((s) => reader.read(s, q) ?? []);
+  const query = (q: SeriesQuery) => reader.series(q).flatMap((s) => reader.read(s, q, reader.observedUntil()) ?? []);
   return { db, sqlite, query, count };
 }
 
