@@ -579,15 +579,16 @@ console.log();
     open.push(t1 - t0);
     restore.push(t2 - t1);
   }
-  // The statement HistoryWriter.load() runs to find the open rows (src/store/writer.ts).
+  // The statement HistoryWriter.load() runs to find the open rows (src/store/writer.ts): each series' newest row.
   const db = new Database(DB, { readonly: true });
-  const openRows = db.query('SELECT samples.series_id, samples.start FROM samples INNER JOIN series ON series.id = samples.series_id WHERE series.org_name = ? AND samples."end" IS NULL');
+  const OPEN_ROWS = 'SELECT samples.series_id, samples.start FROM series INNER JOIN samples ON samples.series_id = series.id AND samples.start = (SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = series.id) WHERE series.org_name = ? AND samples."end" IS NULL';
+  const openRows = db.query(OPEN_ROWS);
   for (let r = 0; r < 5; r++) {
     const t0 = performance.now();
     openRows.all(ORG);
     loadSql.push(performance.now() - t0);
   }
-  const plan = (db.query('EXPLAIN QUERY PLAN SELECT samples.series_id FROM samples INNER JOIN series ON series.id = samples.series_id WHERE series.org_name = ? AND samples."end" IS NULL').all(ORG) as { detail: string }[]).map((p) => p.detail).join("; ");
+  const plan = (db.query(`EXPLAIN QUERY PLAN ${OPEN_ROWS}`).all(ORG) as { detail: string }[]).map((p) => p.detail).join("; ");
   db.close();
 
   const store = new HistoryStore({ path: DB, orgName: ORG, maxGapS: MAX_GAP_S, rawRetentionS: RAW_RETENTION_S, retentionS: RETENTION_S, now: Date.now, log: storeLog });
