@@ -24,7 +24,8 @@ import { createLogger } from "../src/log.ts";
 import { SETTINGS } from "../src/settings.ts";
 import { encodeSnapshot } from "../src/store/codec.ts";
 import { observe } from "../src/store/observe.ts";
-import { HistoryStore, maxGapSeconds } from "../src/store/store.ts";
+import { maxGapSeconds } from "../src/store/open.ts";
+import { HistoryStore } from "../src/store/store.ts";
 import { type FleetCounts, Fleet } from "./history-fleet.ts";
 import { API_KEY, deadline, drain, fixed, machineNotes, mb, median, ROOT, spawnChild, verdict, waitForLine, logfmt } from "./lib.ts";
 

@@ -5,7 +5,7 @@ import { createLogger } from "./log.ts";
 import { startServer } from "./server.ts";
 import { loadScenario } from "./sim/fixtures.ts";
 import { startSimulator } from "./sim/server.ts";
-import { openHistory } from "./store/store.ts";
+import { openHistory } from "./store/open.ts";
 
 /**
  * `npm run demo`: the exporter against our CLS simulator, no NVIDIA key needed. Leases churn every

@@ -5,7 +5,7 @@ import { usage } from "./flags.ts";
 import { ConfigError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { startServer } from "./server.ts";
-import { openHistory } from "./store/store.ts";
+import { openHistory } from "./store/open.ts";
 
 /** Composition root: the only place that reads env, files and ports, and installs signal handlers. */
 const log = createLogger({ write: (line) => process.stderr.write(line) });

@@ -3,7 +3,8 @@ import type { Context } from "hono";
 import { StoreError } from "../errors.ts";
 import { KIND_LABELS } from "../store/observe.ts";
 import type { SeriesResult } from "../store/read.ts";
-import { type HistoryStore, TooManyPoints } from "../store/store.ts";
+import { TooManyPoints } from "../store/query.ts";
+import type { HistoryStore } from "../store/store.ts";
 import { type HistoryRequest, parseHistoryQuery } from "./history-query.ts";
 
 export interface HistoryDeps {

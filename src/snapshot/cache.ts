@@ -19,7 +19,7 @@ export interface CacheOptions {
   onSnapshot?: (snapshot: Snapshot) => void;
 }
 
-const realTimers: Timers = {
+export const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };

@@ -1,5 +1,8 @@
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Snapshot } from "../snapshot/types.ts";
+import type { Db } from "./db.ts";
+import { snapshots } from "./schema.ts";
 
 /** Bump when the JSON layout of a stored snapshot changes; an unknown layout is not restored. */
 export const SNAPSHOT_FORMAT = 1;
@@ -39,4 +42,10 @@ export function decodeSnapshot(body: string, format: number): Snapshot | { probl
   const parsed = snapshotSchema.safeParse(json);
   if (!parsed.success) return { problem: `stored snapshot does not match its layout: ${parsed.error.issues[0]?.message ?? "invalid"}` };
   return parsed.data as Snapshot;
+}
+
+/** The org's stored snapshot, a reason it cannot be used, or undefined when none was stored. */
+export function readStoredSnapshot(db: Db, orgName: string): Snapshot | { problem: string } | undefined {
+  const row = db.select().from(snapshots).where(eq(snapshots.orgName, orgName)).get();
+  return row && decodeSnapshot(row.body, row.format);
 }

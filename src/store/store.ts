@@ -1,16 +1,14 @@
-import { eq } from "drizzle-orm";
 import { statSync } from "node:fs";
 import pLimit from "p-limit";
-import type { Config } from "../config.ts";
 import { StoreError, type StoreReason } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { Timers } from "../snapshot/cache.ts";
+import { realTimers, type Timers } from "../snapshot/cache.ts";
 import type { Snapshot } from "../snapshot/types.ts";
-import { decodeSnapshot } from "./codec.ts";
+import { readStoredSnapshot } from "./codec.ts";
 import { closeNow, type Db, type Opened, openDatabase, openReadOnly } from "./db.ts";
-import { HistoryReader, type SeriesQuery, type SeriesResult } from "./read.ts";
-import { HOUR, Retention } from "./rollup.ts";
-import { snapshots } from "./schema.ts";
+import { type Answer, readAnswer, TooManyPoints } from "./query.ts";
+import { HistoryReader, type SeriesQuery } from "./read.ts";
+import { Retention } from "./rollup.ts";
 import { HistoryWriter } from "./writer.ts";
 
 export interface StoreOptions {
@@ -40,28 +38,6 @@ const HINTS: Partial<Record<StoreReason, string>> = {
   corrupt: "DB_PATH is not a SQLite database or is damaged: move the file aside and a new one is created",
   busy: "another process holds a lock on DB_PATH",
 };
-
-/**
- * Refreshes at most this far apart join their rows. One refresh runs every CACHE_TTL after the last
- * one ended and takes up to SCRAPE_TIMEOUT; one refresh that fetched nothing may be missing in between.
- */
-export function maxGapSeconds(cacheTtlMs: number, scrapeTimeoutMs: number): number {
-  return Math.ceil((2 * (cacheTtlMs + scrapeTimeoutMs)) / 1000) + 1;
-}
-
-/** Points one /history answer may hold (series × buckets): about 20 MB of JSON. */
-export const MAX_POINTS = 250_000;
-const YIELD_AFTER_MS = 10;
-
-export class TooManyPoints extends Error {
-  override readonly name = "TooManyPoints";
-  constructor(
-    readonly series: number,
-    readonly buckets: number,
-  ) {
-    super(`${series} series × ${buckets} points exceed ${MAX_POINTS}: narrow the filters or use a larger step`);
-  }
-}
 
 /** Identity and size of the file at `path`, to notice it was replaced or moved away. */
 function fileState(path: string): string {
@@ -101,7 +77,7 @@ export class HistoryStore {
   private readonly oneQuery = pLimit(1);
 
   constructor(private readonly opts: StoreOptions) {
-    this.timers = opts.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+    this.timers = opts.timers ?? realTimers;
     this.open();
   }
 
@@ -110,7 +86,7 @@ export class HistoryStore {
     return this.failure;
   }
 
-  private open(): boolean {
+  private open(): void {
     let opened: Opened | undefined;
     try {
       opened = openDatabase(this.opts.path, this.opts.migrationsFolder);
@@ -122,14 +98,12 @@ export class HistoryStore {
         retention: new Retention(db, { orgName: this.opts.orgName, rawRetentionS: this.opts.rawRetentionS, retentionS: this.opts.retentionS, maxGapS: this.opts.maxGapS, batch: 200 }),
       };
       this.measure();
-      return true;
     } catch (err) {
       // Opened but unusable (e.g. a table dropped by hand): close it, or every retry leaks a descriptor.
       if (opened) closeNow(opened.sqlite);
       this.parts = undefined;
       this.fail(StoreError.from(err, "history database"), false);
       this.refused = this.failure?.permanent ? fileState(this.opts.path) : undefined;
-      return false;
     }
   }
 
@@ -159,14 +133,12 @@ export class HistoryStore {
   }
 
   private lastSnapshot(db: Db): Snapshot | undefined {
-    const row = db.select().from(snapshots).where(eq(snapshots.orgName, this.opts.orgName)).get();
-    if (!row) return undefined;
-    const decoded = decodeSnapshot(row.body, row.format);
-    if ("problem" in decoded) {
-      this.opts.log.warn("not serving the stored snapshot", { reason: decoded.problem });
+    const stored = readStoredSnapshot(db, this.opts.orgName);
+    if (stored && "problem" in stored) {
+      this.opts.log.warn("not serving the stored snapshot", { reason: stored.problem });
       return undefined;
     }
-    return decoded;
+    return stored;
   }
 
   /** Queues a snapshot for writing once the current task is done: never on a scrape's path. */
@@ -212,32 +184,14 @@ export class HistoryStore {
    * milliseconds, so a large query never holds up scrapes. Throws StoreError, or TooManyPoints
    * before reading anything when the answer would exceed MAX_POINTS.
    */
-  query(q: SeriesQuery): Promise<{ step: number; series: SeriesResult[] }> {
+  query(q: SeriesQuery): Promise<Answer> {
     return this.oneQuery(() => this.runQuery(q));
   }
 
-  private async runQuery(q: SeriesQuery): Promise<{ step: number; series: SeriesResult[] }> {
+  private async runQuery(q: SeriesQuery): Promise<Answer> {
     const parts = this.readable();
     try {
-      // Rolled-up hours cannot be split: a range reaching into them is read in whole hours.
-      const rolled = parts.retention.rolledUntil();
-      const step = rolled !== undefined && q.from < rolled && q.step % HOUR !== 0 ? Math.ceil(q.step / HOUR) * HOUR : q.step;
-      const matched = parts.reader.series(q);
-      const buckets = Math.ceil((q.to - q.from) / step) + 1;
-      if (matched.length * buckets > MAX_POINTS) throw new TooManyPoints(matched.length, buckets);
-      const series: SeriesResult[] = [];
-      const until = parts.reader.observedUntil();
-      let slice = performance.now();
-      for (const s of matched) {
-        if (performance.now() - slice > YIELD_AFTER_MS) {
-          await new Promise((resolve) => setImmediate(resolve));
-          if (this.parts !== parts) throw new StoreError("error", "history database was closed");
-          slice = performance.now();
-        }
-        const r = parts.reader.read(s, { ...q, step }, until);
-        if (r) series.push(r);
-      }
-      return { step, series };
+      return await readAnswer(parts.reader, parts.retention.rolledUntil(), q, () => this.parts === parts);
     } catch (err) {
       throw err instanceof TooManyPoints ? err : StoreError.from(err, "history database: reading history");
     }
@@ -296,17 +250,4 @@ export class HistoryStore {
     }
     this.failure = err;
   }
-}
-
-/** The store as configured; opening never throws (a failure is logged and /history says 503). */
-export function openHistory(config: Config, deps: { now: () => number; log: Logger }): HistoryStore {
-  return new HistoryStore({
-    path: config.dbPath,
-    orgName: config.orgName,
-    maxGapS: maxGapSeconds(config.cacheTtlMs, config.scrapeTimeoutMs),
-    rawRetentionS: config.historyRawRetentionMs / 1000,
-    retentionS: config.historyRetentionMs / 1000,
-    now: deps.now,
-    log: deps.log,
-  });
 }

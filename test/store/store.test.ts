@@ -2,7 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../../src/log.ts";
-import { HistoryStore, TooManyPoints } from "../../src/store/store.ts";
+import { TooManyPoints } from "../../src/store/query.ts";
+import { HistoryStore } from "../../src/store/store.ts";
 import { ORG, snapshotAt, tempDir } from "./helpers.ts";
 
 const tmp = tempDir();
