@@ -4,7 +4,7 @@ import { bucketize, capacityOf, type Point, type StoredRow } from "./buckets.ts"
 import type { Db } from "./db.ts";
 import type { HistoryKind } from "./observe.ts";
 import { samples, series } from "./schema.ts";
-import { observedUntil } from "./writer.ts";
+import { OrgState } from "./state.ts";
 
 export type HistoryFilter = Partial<Record<"virtual_group_id" | "server_id" | "feature_name", string>>;
 
@@ -30,11 +30,13 @@ const p = sql.placeholder;
 export class HistoryReader {
   private readonly rows;
   private readonly seriesOf;
+  private readonly state: OrgState;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly orgName: string,
   ) {
+    this.state = new OrgState(db, orgName);
     this.seriesOf = db.select({ id: series.id, key: series.key, labels: series.labels }).from(series).where(and(eq(series.orgName, p("org")), eq(series.kind, p("kind")))).orderBy(series.labels).prepare();
     // The one row that began at or before `from` (it may reach into the range) and every row that begins inside it.
     this.rows = db
@@ -63,7 +65,7 @@ export class HistoryReader {
 
   /** The org's last recorded refresh: where open rows end. Read once per answer, so all its series agree. */
   observedUntil(): number | undefined {
-    return observedUntil(this.db, this.orgName);
+    return this.state.get("observed_until");
   }
 
   /** One series' points over [from, to), or undefined when it has none there. */

@@ -1,6 +1,7 @@
 import { and, eq, gte, isNotNull, lt, lte, min, sql } from "drizzle-orm";
 import type { Db } from "./db.ts";
-import { samples, series, storeState } from "./schema.ts";
+import { samples, series } from "./schema.ts";
+import { OrgState } from "./state.ts";
 
 export const HOUR = 3_600;
 
@@ -23,12 +24,6 @@ function prepare(db: Db) {
     deleteInHour: db.delete(samples).where(inHour).prepare(),
     insert: db.insert(samples).values({ seriesId: p("id"), start: p("start"), end: p("end"), last: p("last"), capacity: p("capacity"), min: p("min"), max: p("max"), area: p("area"), covered: p("covered") }).prepare(),
     prune: db.delete(samples).where(and(eq(samples.seriesId, p("id")), lt(samples.start, p("cutoff")), isNotNull(samples.end), lt(samples.end, p("cutoff")))).prepare(),
-    state: db.select({ value: storeState.value }).from(storeState).where(and(eq(storeState.orgName, p("org")), eq(storeState.name, p("name")))).prepare(),
-    setState: db
-      .insert(storeState)
-      .values({ orgName: p("org"), name: p("name"), value: p("value") })
-      .onConflictDoUpdate({ target: [storeState.orgName, storeState.name], set: { value: sql`excluded.value` } })
-      .prepare(),
   };
 }
 
@@ -40,6 +35,7 @@ function prepare(db: Db) {
  */
 export class Retention {
   private readonly stmts: ReturnType<typeof prepare>;
+  private readonly state: OrgState;
   private cursor = 0;
   private pruneCursor: number | undefined;
 
@@ -48,11 +44,12 @@ export class Retention {
     private readonly opts: RetentionOptions,
   ) {
     this.stmts = prepare(db);
+    this.state = new OrgState(db, opts.orgName);
   }
 
   /** Hours before this are rolled up (unix seconds, on an hour edge), or undefined when none are. */
   rolledUntil(): number | undefined {
-    return this.stmts.state.get({ org: this.opts.orgName, name: "rolled_until" })?.value;
+    return this.state.get("rolled_until");
   }
 
   /** Does one bounded piece of work at time `nowS`; true when more is pending. */
@@ -74,7 +71,7 @@ export class Retention {
   private firstHour(target: number): number {
     const first = this.db.select({ start: min(samples.start) }).from(samples).innerJoin(series, eq(series.id, samples.seriesId)).where(eq(series.orgName, this.opts.orgName)).get()?.start;
     const hour = first === null || first === undefined ? target : Math.min(target, Math.floor(first / HOUR) * HOUR);
-    this.stmts.setState.run({ org: this.opts.orgName, name: "rolled_until", value: hour });
+    this.state.set("rolled_until", hour);
     return hour;
   }
 
@@ -85,7 +82,7 @@ export class Retention {
     this.db.transaction(() => {
       for (const id of batch) this.rollSeries(id, h);
       if (batch.length < this.opts.batch || batch.at(-1) === ids.at(-1)) {
-        this.stmts.setState.run({ org: this.opts.orgName, name: "rolled_until", value: h + HOUR });
+        this.state.set("rolled_until", h + HOUR);
       }
     });
     this.cursor = batch.length < this.opts.batch || batch.at(-1) === ids.at(-1) ? 0 : batch.at(-1)!;

@@ -3,7 +3,8 @@ import type { Snapshot } from "../snapshot/types.ts";
 import { encodeSnapshot, SNAPSHOT_FORMAT } from "./codec.ts";
 import type { Db } from "./db.ts";
 import { observe } from "./observe.ts";
-import { samples, series, snapshots, storeState } from "./schema.ts";
+import { samples, series, snapshots } from "./schema.ts";
+import { OrgState } from "./state.ts";
 
 /** An open row: the series has had this value since `start`, through the last recorded refresh. */
 interface OpenRun {
@@ -26,21 +27,11 @@ function prepare(db: Db) {
       .values({ orgName: p("org"), collectedAt: p("at"), format: SNAPSHOT_FORMAT, body: p("body") })
       .onConflictDoUpdate({ target: snapshots.orgName, set: { collectedAt: sql`excluded.collected_at`, format: sql`excluded.format`, body: sql`excluded.body` } })
       .prepare(),
-    observed: db
-      .insert(storeState)
-      .values({ orgName: p("org"), name: "observed_until", value: p("t") })
-      .onConflictDoUpdate({ target: [storeState.orgName, storeState.name], set: { value: sql`excluded.value` } })
-      .prepare(),
     newSeries: db.insert(series).values({ orgName: p("org"), kind: p("kind"), key: p("key"), labels: p("labels") }).returning({ id: series.id }).prepare(),
     relabel: db.update(series).set({ labels: sql`${p("labels")}` }).where(eq(series.id, p("id"))).prepare(),
     close: db.update(samples).set({ end: sql`${p("end")}` }).where(and(eq(samples.seriesId, p("id")), eq(samples.start, p("start")))).prepare(),
     open: db.insert(samples).values({ seriesId: p("id"), start: p("t"), last: p("value"), capacity: p("capacity") }).prepare(),
   };
-}
-
-/** The time of the last recorded refresh of an org (unix seconds), if any. */
-export function observedUntil(db: Db, orgName: string): number | undefined {
-  return db.select({ value: storeState.value }).from(storeState).where(and(eq(storeState.orgName, orgName), eq(storeState.name, "observed_until"))).get()?.value;
 }
 
 /**
@@ -55,6 +46,7 @@ export class HistoryWriter {
   private observedUntil: number | undefined;
   private lastCollectedAt = Number.NEGATIVE_INFINITY;
   private readonly stmts: ReturnType<typeof prepare>;
+  private readonly state: OrgState;
 
   /** `maxGapS`: refreshes further apart than this leave a visible gap instead of joining their rows. */
   constructor(
@@ -63,13 +55,14 @@ export class HistoryWriter {
     private readonly maxGapS: number,
   ) {
     this.stmts = prepare(db);
+    this.state = new OrgState(db, orgName);
     this.load();
   }
 
   private load(): void {
     const rows = this.db.select({ id: series.id, kind: series.kind, key: series.key, labels: series.labels }).from(series).where(eq(series.orgName, this.orgName)).all();
     for (const r of rows) this.series.set(`${r.kind}\n${r.key}`, { id: r.id, labels: r.labels });
-    this.observedUntil = observedUntil(this.db, this.orgName);
+    this.observedUntil = this.state.get("observed_until");
     // An open row is its series' newest: one primary-key lookup per series, not a scan of all history.
     const open = this.db
       .select({ id: samples.seriesId, start: samples.start, last: samples.last, capacity: samples.capacity })
@@ -127,7 +120,7 @@ export class HistoryWriter {
     const joined = prev !== undefined && t - prev <= this.maxGapS;
     const closeAt = joined ? t : (prev ?? t);
     const next = new Map<number, OpenRun>();
-    this.stmts.observed.run({ org: this.orgName, t });
+    this.state.set("observed_until", t);
     for (const o of observe(s)) {
       const id = this.seriesId(o.kind, o.key, JSON.stringify(o.labels), seriesChanges);
       if (next.has(id)) continue; // the same series twice in one snapshot: the first wins
