@@ -36,7 +36,9 @@ export function createExporter(config: Config, deps: ContextDeps) {
   );
   const client = createClient(http, { orgName: config.orgName, serviceInstanceId: config.serviceInstanceId, invalid });
   const history = deps.history;
-  const restored = history?.restore();
+  // A snapshot loaded from disk is old news: served with up 0 until a refresh succeeds.
+  const stored = history?.restore();
+  const restored = stored && { ...stored, up: false };
   const refresh = createRefresher({ client, invalid, stats, orgName: config.orgName, parallelism: config.parallelism, timeoutMs: config.scrapeTimeoutMs, now: deps.now, log: deps.log, signal: shutdown.signal, initial: restored });
   const cache = new SnapshotCache({
     ttlMs: config.cacheTtlMs,

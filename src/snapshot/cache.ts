@@ -47,7 +47,7 @@ export class SnapshotCache {
 
   /** Serves a snapshot loaded from disk until the first refresh replaces it; it does not count as fresh. */
   seed(snapshot: Snapshot): void {
-    this.snapshot ??= { ...snapshot, up: false };
+    this.snapshot ??= snapshot;
   }
 
   isFresh(): boolean {

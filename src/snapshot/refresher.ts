@@ -42,7 +42,7 @@ export interface RefresherDeps {
   log: Logger;
   /** Aborted on shutdown so a hanging refresh ends. */
   signal?: AbortSignal;
-  /** A snapshot restored from disk: served (with up = 0) while CLS cannot be reached at all. */
+  /** A snapshot restored from disk (with up = 0): served while CLS cannot be reached at all. */
   initial?: Snapshot;
 }
 
@@ -53,7 +53,7 @@ export interface RefresherDeps {
  */
 export function createRefresher(deps: RefresherDeps): () => Promise<Snapshot> {
   let data: OrgData | undefined;
-  let last: Snapshot | undefined = deps.initial && { ...deps.initial, up: false };
+  let last: Snapshot | undefined = deps.initial;
   return async () => {
     const started = deps.now();
     const callsBefore = totalRequests(deps.stats);
