@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 import { readFlags } from "./flags.ts";
+import { type OtlpConfig, otlpConfig } from "./otlp/config.ts";
 import { DB_FILE_NAME, DEFAULT_DB_PATH, DEFAULT_LISTEN, SETTINGS } from "./settings.ts";
 
 type Env = Record<string, string | undefined>;
@@ -67,6 +68,12 @@ const metricsPath = z
 
 const nonEmpty = z.string().trim().min(1, { error: "must not be empty", abort: true });
 
+const bool = z.string().transform((text, ctx) => {
+  const v = text.trim().toLowerCase();
+  if (v !== "true" && v !== "false") ctx.addIssue({ code: "custom", message: `must be true or false, got "${text}"` });
+  return v === "true";
+});
+
 const schema = z.object({
   NVIDIA_API_KEY: nonEmpty.optional(),
   NVIDIA_API_KEY_FILE: nonEmpty.optional(),
@@ -81,6 +88,12 @@ const schema = z.object({
   DB_PATH: nonEmpty,
   HISTORY_RAW_RETENTION: retention,
   HISTORY_RETENTION: retention,
+  OTEL_ENABLED: bool,
+  OTEL_ENDPOINT: nonEmpty,
+  OTEL_SERVICE_NAME: nonEmpty.optional(),
+  OTEL_SERVICE_INSTANCE_ID: nonEmpty.optional(),
+  OTEL_INSECURE: bool.optional(),
+  OTEL_PUSH_INTERVAL: duration(1_000),
 });
 
 export interface Config {
@@ -97,6 +110,8 @@ export interface Config {
   dbPath: string;
   historyRawRetentionMs: number;
   historyRetentionMs: number;
+  /** Present when OTEL_ENABLED is true. */
+  otlp: OtlpConfig | undefined;
   /** Settings that deserve a warning at start-up (e.g. the key given as a flag). */
   warnings: string[];
 }
@@ -106,17 +121,24 @@ export interface ConfigSources {
   argv: readonly string[];
   /** Reads NVIDIA_API_KEY_FILE; injected so config stays free of side effects. */
   readFile: (path: string) => string;
+  /** The default service.instance.id of OTLP pushes. */
+  hostname?: string;
 }
 
 function mergeInput(sources: ConfigSources, flags: Env): Env {
   const input: Env = {};
   for (const s of SETTINGS) {
-    const raw = flags[s.env] ?? sources.env[s.env];
+    const raw = flags[s.env] ?? sources.env[s.env] ?? standardFallback(sources.env, "fallback" in s ? s.fallback : []);
     input[s.env] = raw ?? ("default" in s ? s.default : undefined);
   }
   input.LISTEN_ADDRESS = listenInput(sources.env, flags.LISTEN_ADDRESS);
   input.DB_PATH = flags.DB_PATH ?? sources.env.DB_PATH ?? dbPathOnVolume(sources.env) ?? DEFAULT_DB_PATH;
   return input;
+}
+
+/** The first standard OpenTelemetry variable set; blank counts as unset, as in the OTel SDKs. */
+function standardFallback(env: Env, names: readonly string[]): string | undefined {
+  return names.map((n) => env[n]?.trim()).find((v) => v);
 }
 
 /** LISTEN_ADDRESS as given, else `:$PORT` (Railway, Heroku), else the default. */
@@ -187,6 +209,16 @@ export function loadConfig(sources: ConfigSources): Config {
   if (result.success && result.data.HISTORY_RAW_RETENTION > result.data.HISTORY_RETENTION) {
     problems.push(`HISTORY_RETENTION: must be at least HISTORY_RAW_RETENTION ("${input.HISTORY_RAW_RETENTION}"), got "${input.HISTORY_RETENTION}"`);
   }
+  // Standard OTEL_EXPORTER_* variables may be meant for other software in the same environment:
+  // they are read (and can stop start-up) only when push is enabled.
+  const otlp = result.success && result.data.OTEL_ENABLED
+    ? otlpConfig(
+        { endpoint: result.data.OTEL_ENDPOINT, insecure: result.data.OTEL_INSECURE, serviceName: result.data.OTEL_SERVICE_NAME, serviceInstanceId: result.data.OTEL_SERVICE_INSTANCE_ID, intervalMs: result.data.OTEL_PUSH_INTERVAL, orgName: result.data.NVIDIA_ORG_NAME, hostname: sources.hostname ?? "unknown" },
+        sources.env,
+        sources.readFile,
+        problems,
+      )
+    : undefined;
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const d = result.data;
   return {
@@ -202,15 +234,21 @@ export function loadConfig(sources: ConfigSources): Config {
     dbPath: d.DB_PATH,
     historyRawRetentionMs: d.HISTORY_RAW_RETENTION,
     historyRetentionMs: d.HISTORY_RETENTION,
-    warnings: warningsFor(d.NVIDIA_API_BASE_URL, flags),
+    otlp,
+    warnings: warningsFor(d.NVIDIA_API_BASE_URL, flags, otlp),
   };
 }
 
-function warningsFor(baseUrl: string, flags: Env): string[] {
+const isLoopback = (url: URL) => /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
+
+function warningsFor(baseUrl: string, flags: Env, otlp: OtlpConfig | undefined): string[] {
   const warnings: string[] = [];
   if (flags.NVIDIA_API_KEY !== undefined) warnings.push("the API key was given as a flag, which any user can read in the process list; prefer NVIDIA_API_KEY or NVIDIA_API_KEY_FILE");
   const url = new URL(baseUrl);
-  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
-  if (url.protocol === "http:" && !loopback) warnings.push(`NVIDIA_API_BASE_URL is plain http to ${url.host}: the API key travels unencrypted`);
+  if (url.protocol === "http:" && !isLoopback(url)) warnings.push(`NVIDIA_API_BASE_URL is plain http to ${url.host}: the API key travels unencrypted`);
+  const collector = otlp && new URL(otlp.url);
+  if (otlp && collector && otlp.insecure && otlp.headers.length > 0 && !isLoopback(collector)) {
+    warnings.push(`OTLP push to ${collector.host} is plaintext: the OTEL_EXPORTER_OTLP_HEADERS values travel unencrypted; set OTEL_INSECURE=false to use TLS`);
+  }
   return warnings;
 }

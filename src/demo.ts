@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
 import { loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
@@ -24,7 +26,8 @@ try {
   // Its own database, so a demo never mixes into a real org's history kept in the same folder.
   const env: Record<string, string | undefined> = { CACHE_TTL: "10s", DB_PATH: "./data/demo.db", ...process.env, NVIDIA_API_KEY: DEMO_KEY, NVIDIA_ORG_NAME: sim.orgName, NVIDIA_API_BASE_URL: sim.url };
   delete env.NVIDIA_API_KEY_FILE;
-  config = loadConfig({ env, argv: process.argv.slice(2), readFile: () => "" });
+  // readFile serves the OTLP TLS files; the demo key is set inline, never read from a file.
+  config = loadConfig({ env, argv: process.argv.slice(2), readFile: (p) => readFileSync(p, "utf8"), hostname: hostname() });
 } catch (err) {
   process.stderr.write(`demo: ${(err as ConfigError).message}\n`);
   process.exit(2);

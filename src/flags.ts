@@ -41,7 +41,8 @@ function doubleDashed(argv: readonly string[]): string[] {
 export function usage(): string {
   const lines = SETTINGS.map((s) => {
     const def = "default" in s ? ` (default ${s.default})` : "";
-    return `  -${s.flag}  env ${s.env}${def}\n      ${s.doc.replaceAll("`", "")}`;
+    const fallback = "fallback" in s ? ` When unset: ${s.fallback.join(", else ")}, else the default.` : "";
+    return `  -${s.flag}  env ${s.env}${def}\n      ${(s.doc + fallback).replaceAll("`", "")}`;
   });
   return `Usage: bun run src/index.ts [flags]\n\nEvery flag may also be given as its environment variable; a flag wins.\n\n${lines.join("\n")}\n`;
 }

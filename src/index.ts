@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
 import { loadConfig } from "./config.ts";
 import { usage } from "./flags.ts";
@@ -22,7 +23,7 @@ if (argv.some((a) => /^--?version$/.test(a))) {
 
 let config;
 try {
-  config = loadConfig({ env: process.env, argv, readFile: (p) => readFileSync(p, "utf8") });
+  config = loadConfig({ env: process.env, argv, readFile: (p) => readFileSync(p, "utf8"), hostname: hostname() });
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   process.stderr.write(`nvidia-license-server-exporter: ${err.message}\nRun with --help for every setting.\n`);

@@ -9,9 +9,19 @@ export interface Setting {
   doc: string;
   /** Never echoed in errors, logs or help. */
   secret?: boolean;
+  /** Standard OpenTelemetry variables consulted, in order, after the flag and `env` and before the default. */
+  fallback?: readonly string[];
+}
+
+/** A variable every OpenTelemetry SDK reads; no flag of its own. Read only when OTLP push is enabled. */
+export interface StandardSetting {
+  env: string;
+  doc: string;
 }
 
 export const DEFAULT_LISTEN = ":9844";
+export const DEFAULT_OTEL_ENDPOINT = "127.0.0.1:4317";
+export const DEFAULT_OTEL_SERVICE_NAME = "nvidia-license-server-exporter";
 export const DB_FILE_NAME = "nvidia-cls-exporter.db";
 export const DEFAULT_DB_PATH = `./data/${DB_FILE_NAME}`;
 
@@ -29,5 +39,25 @@ export const SETTINGS = [
   { env: "DB_PATH", flag: "db-path", default: DEFAULT_DB_PATH, doc: "SQLite file holding the last snapshot and the lease history; its folder is created. When unset and `RAILWAY_VOLUME_MOUNT_PATH` is set, the file goes on that volume. `:memory:` keeps history for the life of the process only." },
   { env: "HISTORY_RAW_RETENTION", flag: "history-raw-retention", default: "8d", doc: "How long history keeps every recorded change; older data is rolled up into hourly min/max/avg/last." },
   { env: "HISTORY_RETENTION", flag: "history-retention", default: "400d", doc: "How long hourly history is kept; at least `HISTORY_RAW_RETENTION`, at most 3650d." },
+  { env: "OTEL_ENABLED", flag: "otel-enabled", default: "false", doc: "Push the metrics over OTLP gRPC as well (`true`/`false`). The OpenTelemetry packages are loaded only when this is true." },
+  { env: "OTEL_ENDPOINT", flag: "otel-endpoint", default: DEFAULT_OTEL_ENDPOINT, fallback: ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"], doc: "OTLP gRPC collector: `host:port`, `http://host:port` or `https://host:port` (port 4317 when omitted; no path)." },
+  { env: "OTEL_SERVICE_NAME", flag: "otel-service-name", doc: `Resource attribute \`service.name\`. When unset: \`service.name\` from \`OTEL_RESOURCE_ATTRIBUTES\`, else \`${DEFAULT_OTEL_SERVICE_NAME}\`.` },
+  { env: "OTEL_SERVICE_INSTANCE_ID", flag: "otel-service-instance-id", doc: "Resource attribute `service.instance.id`. When unset: `service.instance.id` from `OTEL_RESOURCE_ATTRIBUTES`, else the host name." },
+  { env: "OTEL_INSECURE", flag: "otel-insecure", doc: "`true`: plaintext gRPC; `false`: TLS. When unset: from the endpoint's scheme (`http://` or `https://`), else `OTEL_EXPORTER_OTLP_METRICS_INSECURE`, `OTEL_EXPORTER_OTLP_INSECURE`, else `true`. Contradicting the scheme is an error." },
+  { env: "OTEL_PUSH_INTERVAL", flag: "otel-push-interval", default: "60s", doc: "How often metrics are pushed (at least 1s). Each push reads the shared snapshot: a stale one is refreshed once for scrapes and pushes alike." },
 ] as const satisfies readonly Setting[];
+
+/**
+ * The OpenTelemetry exporter variables honoured besides the settings above. A metrics-specific
+ * variable (`OTEL_EXPORTER_OTLP_METRICS_*`) wins over the general one.
+ */
+export const OTEL_STANDARD: readonly StandardSetting[] = [
+  { env: "OTEL_EXPORTER_OTLP_HEADERS", doc: "gRPC metadata sent with every push, `key=value` pairs separated by commas, values percent-decoded (W3C baggage format), e.g. `authorization=Bearer%20abc`. Keys are lower-cased; `*_METRICS_HEADERS` adds to and overrides it per key. Values are secrets: never logged." },
+  { env: "OTEL_EXPORTER_OTLP_TIMEOUT", doc: "Milliseconds one push may take, retries included (default 10000)." },
+  { env: "OTEL_EXPORTER_OTLP_COMPRESSION", doc: "`gzip` or `none` (default)." },
+  { env: "OTEL_EXPORTER_OTLP_CERTIFICATE", doc: "PEM file of the CA(s) that sign the collector's certificate (TLS only; default: the system's roots)." },
+  { env: "OTEL_EXPORTER_OTLP_CLIENT_KEY", doc: "PEM private key for mutual TLS; needs `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`." },
+  { env: "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", doc: "PEM certificate chain for mutual TLS; needs `OTEL_EXPORTER_OTLP_CLIENT_KEY`." },
+  { env: "OTEL_RESOURCE_ATTRIBUTES", doc: "Extra resource attributes, `key=value` pairs separated by commas, values percent-decoded, e.g. `deployment.environment.name=prod`." },
+];
 
