@@ -3,22 +3,33 @@
  * catalogue. `bun run scripts/readme-tables.ts --write` updates README.md; test/readme.test.ts
  * fails when the README and the code drift apart.
  */
-import { SETTINGS } from "../src/settings.ts";
-import { CATALOG, HISTORY_CATALOG } from "../src/render/catalog.ts";
+import { OTEL_STANDARD, SETTINGS } from "../src/settings.ts";
+import { CATALOG, LIVE_CATALOG } from "../src/render/catalog.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
 
+/** "When unset: `A`, else `B`, else the default." for settings with standard OpenTelemetry fallbacks. */
+const fallbackText = (names: readonly string[]) => ` When unset: ${names.map((n) => `\`${n}\``).join(", else ")}, else the default.`;
+
 export function configTable(): string {
-  const rows = SETTINGS.map((s) => `| \`${s.env}\` | \`-${s.flag}\` | ${"default" in s ? `\`${s.default}\`` : "–"} | ${cell(s.doc)} |`);
+  const rows = SETTINGS.map((s) => {
+    const doc = s.doc + ("fallback" in s ? fallbackText(s.fallback) : "");
+    return `| \`${s.env}\` | \`-${s.flag}\` | ${"default" in s ? `\`${s.default}\`` : "–"} | ${cell(doc)} |`;
+  });
   return ["| variable | flag | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
 }
 
+export function otelTable(): string {
+  const rows = OTEL_STANDARD.map((s) => `| \`${s.env}\` | ${cell(s.doc)} |`);
+  return ["| variable | meaning |", "|---|---|", ...rows].join("\n");
+}
+
 export function metricsTable(): string {
-  const rows = [...CATALOG, ...HISTORY_CATALOG].map((m) => `| \`${m.name}\` | ${m.type} | ${m.labels.length ? m.labels.map((l) => `\`${l}\``).join(", ") : "–"} | ${cell(m.help)} |`);
+  const rows = [...CATALOG, ...LIVE_CATALOG].map((m) => `| \`${m.name}\` | ${m.type} | ${m.labels.length ? m.labels.map((l) => `\`${l}\``).join(", ") : "–"} | ${cell(m.help)} |`);
   return ["| metric | type | labels (besides `org_name`) | meaning |", "|---|---|---|---|", ...rows].join("\n");
 }
 
-const BLOCKS = { config: configTable, metrics: metricsTable } as const;
+const BLOCKS = { config: configTable, otel: otelTable, metrics: metricsTable } as const;
 
 /** README text with every generated block replaced by its current content. */
 export function withTables(readme: string): string {

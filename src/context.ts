@@ -3,12 +3,14 @@ import { abortableSleep, createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from 
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./log.ts";
-import { type BuildInfo, CATALOG, HISTORY_CATALOG, type View } from "./render/catalog.ts";
+import { type BuildInfo, CATALOG, LIVE_CATALOG, type View } from "./render/catalog.ts";
 import { createProcessMetrics } from "./render/process.ts";
 import { type Format, PrometheusRenderer, renderCatalog } from "./render/prometheus.ts";
 import { SnapshotCache, type Timers } from "./snapshot/cache.ts";
 import { countRequest, createRefresher, newStats } from "./snapshot/refresher.ts";
 import type { HistoryStore } from "./store/store.ts";
+import type { OtlpPusher } from "./otlp/push.ts";
+import { newOtlpStats } from "./otlp/stats.ts";
 
 export interface ContextDeps {
   fetch: HttpDeps["fetch"];
@@ -53,14 +55,18 @@ export function createExporter(config: Config, deps: ContextDeps) {
     cache.seed(restored);
     deps.log.info("serving the last stored snapshot until CLS answers", { collected_at: new Date(restored.collectedAt).toISOString() });
   }
-  const current = (): View => ({ snapshot: cache.current(), stats, build: deps.build, history: history && { stats: history.stats, available: !history.unavailable() } });
-  const processMetrics = createProcessMetrics(deps.now());
-  const live = async (format: Format) => (await processMetrics(format)) + (await renderCatalog(HISTORY_CATALOG, current(), config.orgName, format));
+  const otlpStats = config.otlp && newOtlpStats();
+  const current = (): View => ({ snapshot: cache.current(), stats, build: deps.build, history: history && { stats: history.stats, available: !history.unavailable() }, otlp: otlpStats });
+  /** What scrapes and pushes read: a stale cache starts (or joins) the one refresh. */
+  const view = async (): Promise<View> => ({ ...current(), snapshot: await cache.get() });
+  const startedAt = deps.now();
+  const processMetrics = createProcessMetrics(startedAt);
+  const live = async (format: Format) => (await processMetrics(format)) + (await renderCatalog(LIVE_CATALOG, current(), config.orgName, format));
   const renderer = new PrometheusRenderer({ catalog: CATALOG, orgName: config.orgName, live, liveTtlMs: 1_000, now: deps.now });
   const app = createApp({
     orgName: config.orgName,
     metricsPath: config.metricsPath,
-    view: async () => ({ ...current(), snapshot: await cache.get() }),
+    view,
     peek: () => cache.peek(),
     current,
     renderer,
@@ -68,6 +74,20 @@ export function createExporter(config: Config, deps: ContextDeps) {
     now: deps.now,
     log: deps.log,
   });
+  let pusher: Promise<OtlpPusher | undefined> | undefined;
+  const startPush = async (otlp: NonNullable<Config["otlp"]>, otlpStats: NonNullable<View["otlp"]>) => {
+    try {
+      // Imported here, not at the top: the OpenTelemetry packages load only when push is enabled.
+      const { createOtlpPusher } = await import("./otlp/load.ts");
+      const p = await createOtlpPusher(otlp, { catalog: [...CATALOG, ...LIVE_CATALOG], orgName: config.orgName, build: deps.build, view, current, stats: otlpStats, log: deps.log, now: deps.now, startedAt, timers: deps.timers });
+      deps.log.info("pushing metrics over OTLP gRPC", { endpoint: otlp.url, interval_s: otlp.intervalMs / 1000, tls: !otlp.insecure, compression: otlp.compression });
+      p.start();
+      return p;
+    } catch (err) {
+      deps.log.error("OTLP push cannot start; /metrics is unaffected", { error: (err as Error).message });
+      return undefined;
+    }
+  };
   return {
     app,
     cache,
@@ -75,12 +95,14 @@ export function createExporter(config: Config, deps: ContextDeps) {
     start: () => {
       cache.start();
       history?.startMaintenance();
+      if (config.otlp && otlpStats) pusher = startPush(config.otlp, otlpStats);
     },
-    /** Stops the background refresh and aborts one in flight. */
+    /** Stops the background refresh (aborting one in flight), then makes the final OTLP push. */
     stop: async () => {
       cache.stop();
       shutdown.abort();
       await cache.settled();
+      await (await pusher)?.stop();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { withTables } from "../scripts/readme-tables.ts";
-import { SETTINGS } from "../src/settings.ts";
+import { OTEL_STANDARD, SETTINGS } from "../src/settings.ts";
 
 const readme = await Bun.file(new URL("../README.md", import.meta.url)).text();
 
@@ -10,7 +10,7 @@ test("README tables match src/config.ts and the metric catalogue (bun run script
 
 test(".env.example names every setting", async () => {
   const example = await Bun.file(new URL("../.env.example", import.meta.url)).text();
-  for (const s of SETTINGS) expect(example).toContain(s.env);
+  for (const s of [...SETTINGS, ...OTEL_STANDARD]) expect(example).toContain(s.env);
 });
 
 test("the README's two quick-start commands are the package scripts", async () => {

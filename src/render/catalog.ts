@@ -1,4 +1,5 @@
 import { STORE_REASONS } from "../errors.ts";
+import { OTLP_FAILURE_REASONS, type OtlpStats } from "../otlp/stats.ts";
 import type { ExporterStats } from "../snapshot/refresher.ts";
 import type { HistoryStats } from "../store/store.ts";
 import type { Labels, Snapshot } from "../snapshot/types.ts";
@@ -25,6 +26,8 @@ export interface View {
   build: BuildInfo;
   /** Absent when the exporter runs without a history store. */
   history?: { stats: HistoryStats; available: boolean };
+  /** Absent when OTLP push is disabled. */
+  otlp?: OtlpStats;
 }
 
 export interface MetricDef {
@@ -101,3 +104,20 @@ export const HISTORY_CATALOG: readonly MetricDef[] = [
   { name: "nvidia_cls_history_last_write_timestamp_seconds", type: "gauge", unit: "s", labels: [], help: "When a snapshot was last written to the history database (unix seconds); absent until one was.", rows: (v) => one(v.history?.stats.lastWriteAt && v.history.stats.lastWriteAt / 1000) },
   { name: "nvidia_cls_history_database_bytes", type: "gauge", unit: "By", labels: [], help: "Size of the history database file (without its write-ahead log).", rows: (v) => one(v.history?.stats.databaseBytes) },
 ];
+
+/** The OTLP pusher's families; present only when push is enabled. They move between snapshots too. */
+export const OTLP_CATALOG: readonly MetricDef[] = [
+  { name: "nvidia_cls_otlp_exports_total", type: "counter", unit: "{export}", labels: [], help: "OTLP pushes attempted.", rows: (v) => (v.otlp ? [{ labels: {}, value: v.otlp.exports }] : []) },
+  {
+    name: "nvidia_cls_otlp_export_failures_total",
+    type: "counter",
+    unit: "{export}",
+    labels: ["reason"],
+    help: "OTLP pushes the collector did not accept, by reason (gRPC status or timeout).",
+    rows: (v) => (v.otlp ? OTLP_FAILURE_REASONS.map((reason) => ({ labels: { reason }, value: v.otlp!.failures.get(reason) ?? 0 })) : []),
+  },
+  { name: "nvidia_cls_otlp_last_success_timestamp_seconds", type: "gauge", unit: "s", labels: [], help: "When the collector last accepted a push (unix seconds); absent until it has.", rows: (v) => one(v.otlp?.lastSuccessAt && v.otlp.lastSuccessAt / 1000) },
+];
+
+/** Families that change between snapshots: rendered in /metrics' live section, at most once a second. */
+export const LIVE_CATALOG: readonly MetricDef[] = [...HISTORY_CATALOG, ...OTLP_CATALOG];
