@@ -1,29 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { SnapshotCache, type Timers } from "../../src/snapshot/cache.ts";
+import { SnapshotCache } from "../../src/snapshot/cache.ts";
+import { FakeTime } from "../fake-time.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
-
-/** A clock and timers that move only when the test says so. */
-class FakeTime implements Timers {
-  now = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  private next = 1;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = this.next++;
-    this.timers.set(id, { at: this.now + ms, fn });
-    return id;
-  };
-  clearTimeout = (id: unknown) => void this.timers.delete(id as number);
-  async advance(ms: number) {
-    this.now += ms;
-    for (const [id, t] of [...this.timers].sort((a, b) => a[1].at - b[1].at)) {
-      if (t.at <= this.now && this.timers.delete(id)) t.fn();
-    }
-    await Bun.sleep(0);
-  }
-  pending() {
-    return this.timers.size;
-  }
-}
 
 const snap = (n: number): Snapshot => ({ orgName: "o", collectedAt: n, durationMs: 1, up: true, entitlements: [], servers: [], serverFeatures: [], pools: [], unattributed: [], invalidItems: [], failures: [] });
 
