@@ -25,7 +25,9 @@ test("the image ships what the process reads at run time and a writable history 
   const dockerfile = await Bun.file(new URL("../Dockerfile", import.meta.url)).text();
   expect(dockerfile).toContain("COPY src ./src");
   expect(dockerfile).toContain("COPY migrations ./migrations");
+  expect(dockerfile).toContain("COPY patches ./patches");
   expect(dockerfile).toMatch(/chown bun:bun \/app\/data/);
   const ignored = (await Bun.file(new URL("../.dockerignore", import.meta.url)).text()).split("\n");
   expect(ignored).not.toContain("migrations");
+  expect(ignored).not.toContain("patches");
 });

@@ -215,3 +215,19 @@ test("SIGTERM with a black-holed collector still exits 0, within a bounded time"
     hole.stop(true);
   }
 }, 30_000);
+
+test("a collector that accepts TCP but never answers: the exporter gives each connection 20 s, then closes it", async () => {
+  // Without the grpc-js patch (patches/), such connections stayed open for good: one more each
+  // time the OTel transport replaced its client, i.e. a file descriptor leak.
+  let opened = 0;
+  let closed = 0;
+  const hole = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open() { opened++; }, close() { closed++; }, data() {} } });
+  try {
+    const e = await harness.startExporter(exporterEnv(hole, { OTEL_EXPORTER_OTLP_TIMEOUT: "500" }));
+    await waitFor("a handshake that never finished to be closed by the exporter", () => (closed >= 1 ? true : undefined), { timeoutMs: 40_000 });
+    expect(opened).toBeGreaterThanOrEqual(1);
+    expect(valueOf(await scrape(e), "nvidia_cls_otlp_export_failures_total", { reason: "timeout" })).toBeGreaterThanOrEqual(1);
+  } finally {
+    hole.stop(true);
+  }
+}, 60_000);
