@@ -38,23 +38,15 @@ function diagToLog(log: Logger, now: () => number) {
 
 const pem = (text: string | undefined) => (text === undefined ? null : Buffer.from(text));
 
+type ExporterModule = typeof import("@opentelemetry/exporter-metrics-otlp-grpc");
+type GrpcModule = typeof import("@grpc/grpc-js");
+
 /**
- * Loads the OpenTelemetry packages (~50 ms of imports, so only when push is enabled) and builds a
- * pusher around the OTLP gRPC exporter. Data are built by hand from the catalogue and handed to
- * the exporter directly: a MeterProvider's instruments would keep their own copy of every series
- * and report series that vanished from the snapshot for the life of the process.
+ * The OTLP exporter behind the Sender interface. After UNAVAILABLE grpc-js waits out its reconnect
+ * backoff (up to 2 minutes) before it dials again; a fresh exporter (channel) dials at the next
+ * push, so recovery after a collector restart takes one interval.
  */
-export async function createOtlpPusher(config: OtlpConfig, deps: OtlpDeps): Promise<OtlpPusher> {
-  const [{ OTLPMetricExporter }, grpc, { defaultResource, resourceFromAttributes }, { toResourceMetrics }, api] = await Promise.all([
-    import("@opentelemetry/exporter-metrics-otlp-grpc"),
-    import("@grpc/grpc-js"),
-    import("@opentelemetry/resources"),
-    import("../render/otlp.ts"),
-    import("@opentelemetry/api"),
-  ]);
-  // The exporter reports some problems only to the OTel diagnostic logger (e.g. a collector that
-  // accepted a push only in part); let its warnings through, each message at most every 10 minutes.
-  api.diag.setLogger(diagToLog(deps.log, deps.now), { logLevel: api.DiagLogLevel.WARN, suppressOverrideMessage: true });
+function createSender(config: OtlpConfig, version: string, { OTLPMetricExporter }: ExporterModule, grpc: GrpcModule): Sender {
   const credentials = config.insecure ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(pem(config.tls.ca), pem(config.tls.key), pem(config.tls.cert));
   const metadata = new grpc.Metadata();
   for (const [key, value] of config.headers) metadata.set(key, value);
@@ -66,27 +58,46 @@ export async function createOtlpPusher(config: OtlpConfig, deps: OtlpDeps): Prom
       timeoutMillis: config.timeoutMs,
       // The enum is not re-exported by the gRPC exporter; its values are these strings.
       compression: config.compression as never,
-      userAgent: `nvidia-license-server-exporter/${deps.build.version}`,
+      userAgent: `nvidia-license-server-exporter/${version}`,
     });
   let exporter = newExporter();
-  const sender: Sender = {
+  const replace = () => {
+    const old = exporter;
+    exporter = newExporter();
+    old.shutdown().catch(() => undefined);
+  };
+  return {
     send: (metrics) =>
       new Promise((resolve, reject) =>
         exporter.export(metrics, (r) => {
           if (r.code === 0) return resolve();
           const err = r.error ?? new Error("export failed");
-          // After UNAVAILABLE grpc-js waits out its reconnect backoff (up to 2 minutes) before it
-          // dials again; a fresh channel dials at the next push, so recovery takes one interval.
-          if ((err as { code?: unknown }).code === UNAVAILABLE) {
-            const old = exporter;
-            exporter = newExporter();
-            old.shutdown().catch(() => undefined);
-          }
+          if ((err as { code?: unknown }).code === UNAVAILABLE) replace();
           reject(err);
         }),
       ),
     shutdown: () => exporter.shutdown(),
   };
+}
+
+/**
+ * Loads the OpenTelemetry packages (~50 ms of imports, so only when push is enabled) and builds a
+ * pusher around the OTLP gRPC exporter. Data are built by hand from the catalogue and handed to
+ * the exporter directly: a MeterProvider's instruments would keep their own copy of every series
+ * and report series that vanished from the snapshot for the life of the process.
+ */
+export async function createOtlpPusher(config: OtlpConfig, deps: OtlpDeps): Promise<OtlpPusher> {
+  const [exporterModule, grpc, { defaultResource, resourceFromAttributes }, { toResourceMetrics }, api] = await Promise.all([
+    import("@opentelemetry/exporter-metrics-otlp-grpc"),
+    import("@grpc/grpc-js"),
+    import("@opentelemetry/resources"),
+    import("../render/otlp.ts"),
+    import("@opentelemetry/api"),
+  ]);
+  // The exporter reports some problems only to the OTel diagnostic logger (e.g. a collector that
+  // accepted a push only in part); let its warnings through, each message at most every 10 minutes.
+  api.diag.setLogger(diagToLog(deps.log, deps.now), { logLevel: api.DiagLogLevel.WARN, suppressOverrideMessage: true });
+  const sender = createSender(config, deps.build.version, exporterModule, grpc);
   const resource = defaultResource().merge(resourceFromAttributes({ ...config.resource, "service.version": deps.build.version }));
   const render = { resource, scope: { name: "nvidia-license-server-exporter", version: deps.build.version }, orgName: deps.orgName, startMs: deps.startedAt };
   return new OtlpPusher({

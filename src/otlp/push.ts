@@ -28,7 +28,7 @@ export interface PusherOptions {
   timers?: Timers;
 }
 
-/** A failure that lasts is logged when it starts, when its reason changes, and then every 10 minutes. */
+/** A failure that lasts is logged when it starts, then every 10 minutes. */
 const REMIND_MS = 10 * 60_000;
 /** Shutdown waits this long for a push in flight, then as long again for the final one. */
 const FINAL_PUSH_MS = 3_000;
@@ -66,7 +66,7 @@ export class OtlpPusher {
   private timer: unknown;
   private inFlight: Promise<void> | undefined;
   private stopped = false;
-  private outage: { reason: OtlpFailureReason; since: number; failures: number; loggedAt: number } | undefined;
+  private outage: { since: number; failures: number; loggedAt: number } | undefined;
   private accepted = false;
   private readonly timers: Timers;
 
@@ -132,15 +132,17 @@ export class OtlpPusher {
     const stats = this.opts.stats;
     stats.failures.set(reason, (stats.failures.get(reason) ?? 0) + 1);
     const o = this.outage;
-    if (o && o.reason === reason) {
-      o.failures += 1;
-      if (now - o.loggedAt < REMIND_MS) return;
-      o.loggedAt = now;
-      this.opts.log.warn("OTLP push still failing", { endpoint: this.opts.endpoint, reason, failed_pushes: o.failures, failing_for_s: Math.round((now - o.since) / 1000), error: message(err) });
+    if (!o) {
+      this.outage = { since: now, failures: 1, loggedAt: now };
+      this.opts.log.warn("OTLP push failed; retrying every interval", { endpoint: this.opts.endpoint, reason, error: message(err) });
       return;
     }
-    this.outage = { reason, since: o?.since ?? now, failures: (o?.failures ?? 0) + 1, loggedAt: now };
-    this.opts.log.warn("OTLP push failed; retrying every interval", { endpoint: this.opts.endpoint, reason, error: message(err) });
+    // One outage may alternate reasons (a black hole times out, then its handshake is cut): the
+    // counter keeps them apart, the log does not repeat itself for each.
+    o.failures += 1;
+    if (now - o.loggedAt < REMIND_MS) return;
+    o.loggedAt = now;
+    this.opts.log.warn("OTLP push still failing", { endpoint: this.opts.endpoint, reason, failed_pushes: o.failures, failing_for_s: Math.round((now - o.since) / 1000), error: message(err) });
   }
 
   /** Stops the timer, lets a push in flight finish, makes a final push: each step bounded. */
