@@ -1,15 +1,16 @@
 #!/bin/sh
-# Runs every benchmark in one session (about 35 minutes on 2 cores, 25 of them for the simulated year
-# of history) and prints Markdown tables on stdout (progress on stderr). Needs Bun and wrk (Debian:
-# apt-get install wrk). Traffic stays on 127.0.0.1; every script stops by itself within its own deadline.
+# Runs every benchmark in one session (about 43 minutes on 2 cores, 25 of them for the simulated year
+# of history, 8 for OTLP push) and prints Markdown tables on stdout (progress on stderr). Needs Bun
+# and wrk (Debian: apt-get install wrk). Traffic stays on 127.0.0.1; every script stops by itself
+# within its own deadline.
 #   sh bench/run-all.sh | tee /tmp/bench.md
-#   HISTORY_DAYS=30 sh bench/run-all.sh    # a shorter history span (about 10 minutes in all)
+#   HISTORY_DAYS=30 sh bench/run-all.sh    # a shorter history span (about 18 minutes in all)
 set -eu
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null 2>&1 || { echo "run-all: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%M:%SZ), nproc $(nproc), Bun $(bun --version), $(uname -sr)"
 echo
-for script in calls refresh memory throughput; do
+for script in calls refresh memory throughput otlp; do
   echo "run-all: bench/$script.ts" >&2
   bun run "bench/$script.ts"
   echo
