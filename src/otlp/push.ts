@@ -21,7 +21,7 @@ export interface PusherOptions {
   build: (view: View, nowMs: number) => ResourceMetrics;
   sender: Sender;
   stats: OtlpStats;
-  /** Where pushes go, for logs (host:port; never the headers). */
+  /** Where pushes go, for logs (the URL; never the headers). */
   endpoint: string;
   log: Logger;
   now: () => number;
