@@ -2,7 +2,7 @@ import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 import { readFlags } from "./flags.ts";
-import { type OtlpConfig, otlpConfig } from "./otlp/config.ts";
+import { firstSet, type OtlpConfig, otlpConfig } from "./otlp/config.ts";
 import { DB_FILE_NAME, DEFAULT_DB_PATH, DEFAULT_LISTEN, SETTINGS } from "./settings.ts";
 
 type Env = Record<string, string | undefined>;
@@ -128,17 +128,12 @@ export interface ConfigSources {
 function mergeInput(sources: ConfigSources, flags: Env): Env {
   const input: Env = {};
   for (const s of SETTINGS) {
-    const raw = flags[s.env] ?? sources.env[s.env] ?? standardFallback(sources.env, "fallback" in s ? s.fallback : []);
+    const raw = flags[s.env] ?? sources.env[s.env] ?? firstSet(sources.env, "fallback" in s ? s.fallback : [])?.value;
     input[s.env] = raw ?? ("default" in s ? s.default : undefined);
   }
   input.LISTEN_ADDRESS = listenInput(sources.env, flags.LISTEN_ADDRESS);
   input.DB_PATH = flags.DB_PATH ?? sources.env.DB_PATH ?? dbPathOnVolume(sources.env) ?? DEFAULT_DB_PATH;
   return input;
-}
-
-/** The first standard OpenTelemetry variable set; blank counts as unset, as in the OTel SDKs. */
-function standardFallback(env: Env, names: readonly string[]): string | undefined {
-  return names.map((n) => env[n]?.trim()).find((v) => v);
 }
 
 /** LISTEN_ADDRESS as given, else `:$PORT` (Railway, Heroku), else the default. */

@@ -34,14 +34,17 @@ export interface OtlpInput {
 const DEFAULT_PORT = "4317";
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** The metrics-specific variable wins over the general one; blank counts as unset, as in the OTel SDKs. */
-function standard(env: Env, name: string): { name: string; value: string } | undefined {
-  for (const n of [`OTEL_EXPORTER_OTLP_METRICS_${name}`, `OTEL_EXPORTER_OTLP_${name}`]) {
-    const value = env[n]?.trim();
-    if (value) return { name: n, value };
+/** The first of `names` that is set; blank counts as unset, as in the OTel SDKs. */
+export function firstSet(env: Env, names: readonly string[]): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = env[name]?.trim();
+    if (value) return { name, value };
   }
   return undefined;
 }
+
+/** The metrics-specific variable wins over the general one. */
+const standard = (env: Env, name: string) => firstSet(env, [`OTEL_EXPORTER_OTLP_METRICS_${name}`, `OTEL_EXPORTER_OTLP_${name}`]);
 
 /** `host:port`, `http://host[:port]` or `https://host[:port]` → URL and the security its scheme asks for. */
 export function parseEndpoint(text: string, problems: string[]): { url: string; secure: boolean | undefined } | undefined {
