@@ -3,19 +3,13 @@
  * catalogue. `bun run scripts/readme-tables.ts --write` updates README.md; test/readme.test.ts
  * fails when the README and the code drift apart.
  */
-import { OTEL_STANDARD, SETTINGS } from "../src/settings.ts";
+import { fullDoc, OTEL_STANDARD, SETTINGS } from "../src/settings.ts";
 import { CATALOG, LIVE_CATALOG } from "../src/render/catalog.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
 
-/** "When unset: `A`, else `B`, else the default." for settings with standard OpenTelemetry fallbacks. */
-const fallbackText = (names: readonly string[]) => ` When unset: ${names.map((n) => `\`${n}\``).join(", else ")}, else the default.`;
-
 export function configTable(): string {
-  const rows = SETTINGS.map((s) => {
-    const doc = s.doc + ("fallback" in s ? fallbackText(s.fallback) : "");
-    return `| \`${s.env}\` | \`-${s.flag}\` | ${"default" in s ? `\`${s.default}\`` : "–"} | ${cell(doc)} |`;
-  });
+  const rows = SETTINGS.map((s) => `| \`${s.env}\` | \`-${s.flag}\` | ${"default" in s ? `\`${s.default}\`` : "–"} | ${cell(fullDoc(s))} |`);
   return ["| variable | flag | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
 }
 

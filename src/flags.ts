@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { SETTINGS } from "./settings.ts";
+import { fullDoc, SETTINGS } from "./settings.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -41,8 +41,7 @@ function doubleDashed(argv: readonly string[]): string[] {
 export function usage(): string {
   const lines = SETTINGS.map((s) => {
     const def = "default" in s ? ` (default ${s.default})` : "";
-    const fallback = "fallback" in s ? ` When unset: ${s.fallback.join(", else ")}, else the default.` : "";
-    return `  -${s.flag}  env ${s.env}${def}\n      ${(s.doc + fallback).replaceAll("`", "")}`;
+    return `  -${s.flag}  env ${s.env}${def}\n      ${fullDoc(s).replaceAll("`", "")}`;
   });
   return `Usage: bun run src/index.ts [flags]\n\nEvery flag may also be given as its environment variable; a flag wins.\n\n${lines.join("\n")}\n`;
 }

@@ -19,6 +19,11 @@ export interface StandardSetting {
   doc: string;
 }
 
+/** A setting's documentation, with its standard fallbacks spelled out (README table and --help). */
+export function fullDoc(s: Setting): string {
+  return s.doc + (s.fallback ? ` When unset: ${s.fallback.map((n) => `\`${n}\``).join(", else ")}, else the default.` : "");
+}
+
 export const DEFAULT_LISTEN = ":9844";
 export const DEFAULT_OTEL_ENDPOINT = "127.0.0.1:4317";
 export const DEFAULT_OTEL_SERVICE_NAME = "nvidia-license-server-exporter";
