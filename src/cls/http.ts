@@ -14,8 +14,10 @@ export interface HttpOptions {
   maxAttempts: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
-  /** A Retry-After longer than this is cut to it. */
+  /** A request waits (then retries) at most this long for a Retry-After. */
   retryAfterMaxMs: number;
+  /** A Retry-After also holds back every later request, for up to this long. */
+  pauseMaxMs: number;
 }
 
 export interface HttpDeps {
@@ -48,6 +50,7 @@ export const DEFAULT_HTTP_OPTIONS = {
   backoffBaseMs: 200,
   backoffMaxMs: 5_000,
   retryAfterMaxMs: 30_000,
+  pauseMaxMs: 10 * 60_000,
 } as const;
 
 export type HttpGet = (req: GetRequest) => Promise<unknown>;
@@ -56,6 +59,8 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
   const scrub = (text: string) => (opts.apiKey ? text.replaceAll(opts.apiKey, "[redacted]") : text);
 
   type Outcome = { body?: unknown; error?: ClsError; retryAfterMs?: number; final?: boolean };
+  /** Until when CLS asked (429 + Retry-After) to be left alone: no request starts before it. */
+  let pausedUntil = 0;
 
   async function attempt(req: GetRequest, url: string): Promise<Outcome> {
     const started = deps.now();
@@ -69,7 +74,9 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
       if (!res.ok) {
         const excerpt = scrub((await res.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " "));
         const error = new ClsError("http", req.endpoint, `HTTP ${res.status}${excerpt ? `: ${excerpt}` : ""}`, res.status);
-        return { error, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), deps.now()) };
+        const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), deps.now());
+        if (res.status === 429 && retryAfterMs !== undefined) pausedUntil = Math.max(pausedUntil, deps.now() + Math.min(retryAfterMs, opts.pauseMaxMs));
+        return { error, retryAfterMs };
       }
       const text = await res.text();
       try {
@@ -97,9 +104,24 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
     return deps.random() * Math.min(opts.backoffMaxMs, opts.backoffBaseMs * 2 ** attemptNo);
   }
 
+  /** Waits out a pause CLS asked for, or fails at once (no request made) when it outlasts the refresh. */
+  async function politely(req: GetRequest): Promise<void> {
+    const wait = pausedUntil - deps.now();
+    if (wait <= 0) return;
+    if (deps.now() + wait >= req.budget.deadline) {
+      throw new ClsError("http", req.endpoint, `not called: CLS asked (429, Retry-After) to wait until ${new Date(pausedUntil).toISOString()}`, 429);
+    }
+    try {
+      await deps.sleep(wait, req.budget.signal);
+    } catch {
+      throw deadlineError(req.endpoint);
+    }
+  }
+
   return async function get(req) {
     const url = `${opts.baseUrl}${req.path}${req.query ? `?${new URLSearchParams(req.query)}` : ""}`;
     for (let n = 0; ; n++) {
+      await politely(req);
       const { body, error, retryAfterMs, final } = await attempt(req, url);
       if (!error) return body;
       if (final || n + 1 >= opts.maxAttempts || !isRetryable(error)) throw error;

@@ -42,6 +42,9 @@ export interface FetchOptions {
 
 export const emptyOrg = (): OrgData => ({ virtualGroups: undefined, servers: new Map(), pools: new Map(), leases: new Map() });
 
+/** Answers to the org-level call that no other call of the refresh can escape. */
+const ORG_WIDE = new Set(["401", "403", "404"]);
+
 /** `1 + V + S + I` calls (plus pages) at most `parallelism` at once, all within `timeoutMs`. */
 export async function fetchOrg(client: ClsClient, previous: OrgData | undefined, opts: FetchOptions): Promise<OrgFetch> {
   const prev = previous ?? emptyOrg();
@@ -66,6 +69,10 @@ export async function fetchOrg(client: ClsClient, previous: OrgData | undefined,
   }
 
   data.virtualGroups = await part("virtual_groups", prev.virtualGroups, () => client.listVirtualGroups(budget));
+  // A key CLS rejects, or an org it does not know, fails every other call alike: none is made, and
+  // the previous data stands (the caller serves it as it was, with up 0).
+  const orgWide = failures.find((f) => f.endpoint === "virtual_groups" && ORG_WIDE.has(f.reason));
+  if (orgWide) return { data: prev, failures, succeeded };
   await Promise.all(
     (data.virtualGroups ?? []).map(async (vg) => {
       const servers = await part("license_servers", prev.servers.get(vg.id), () => client.listLicenseServers(vg.id, budget));

@@ -12,16 +12,19 @@ afterEach(() => sim?.stop());
 function recordingHttp(baseUrl: string, opts: { requestTimeoutMs?: number; random?: number } = {}) {
   const sleeps: number[] = [];
   const attempts: string[] = [];
+  // Sleeping moves a virtual clock: the code under test sees the time it waited go by.
+  let slept = 0;
   const get = createHttp(
     { ...DEFAULT_HTTP_OPTIONS, baseUrl, apiKey: KEY, userAgent: "t", requestTimeoutMs: opts.requestTimeoutMs ?? 2_000 },
     {
       fetch: (u, i) => fetch(u, i),
       sleep: async (ms, s) => {
         sleeps.push(ms);
+        slept += ms;
         if (s.aborted) throw s.reason;
       },
       random: () => opts.random ?? 0.5,
-      now: Date.now,
+      now: () => Date.now() + slept,
       onAttempt: (e, o) => attempts.push(`${e}:${o}`),
     },
   );
@@ -42,12 +45,29 @@ describe("retries", () => {
     expect(h.sleeps).toEqual([100, 200]);
   });
 
-  test("429 honours Retry-After (seconds), capped", async () => {
+  test("429 honours Retry-After (seconds)", async () => {
     start();
-    sim.setFaults([{ endpoint: "virtual_groups", status: 429, retryAfter: "3", times: 1 }, { endpoint: "virtual_groups", status: 429, retryAfter: "3600", times: 1 }]);
+    sim.setFaults([{ endpoint: "virtual_groups", status: 429, retryAfter: "3", times: 1 }]);
     const h = recordingHttp(sim.url);
     await h.vgs(budget(60_000));
-    expect(h.sleeps).toEqual([3_000, DEFAULT_HTTP_OPTIONS.retryAfterMaxMs]);
+    expect(h.sleeps).toEqual([3_000]);
+    expect(h.attempts).toEqual(["virtual_groups:429", "virtual_groups:200"]);
+  });
+
+  test("a long Retry-After holds back every later request (up to pauseMaxMs): no call is made before it", async () => {
+    start();
+    sim.setFaults([{ endpoint: "virtual_groups", status: 429, retryAfter: "3600", times: 1 }]);
+    const h = recordingHttp(sim.url);
+    const err = await h.vgs(budget(60_000)).catch((e) => e);
+    expect(err).toMatchObject({ kind: "http", status: 429 });
+    // One wait (capped per request), then the pause outlasts the budget: given up without a call.
+    expect(h.sleeps).toEqual([DEFAULT_HTTP_OPTIONS.retryAfterMaxMs]);
+    expect(await h.vgs(budget(60_000)).catch((e) => e)).toMatchObject({ kind: "http", status: 429, message: expect.stringContaining("not called") });
+    expect(h.attempts).toEqual(["virtual_groups:429"]);
+    // A budget that outlasts the pause (cut to pauseMaxMs) waits it out, then calls.
+    await h.vgs(budget(DEFAULT_HTTP_OPTIONS.pauseMaxMs + 60_000));
+    expect(h.attempts).toEqual(["virtual_groups:429", "virtual_groups:200"]);
+    expect(h.sleeps[1]).toBeGreaterThan(DEFAULT_HTTP_OPTIONS.pauseMaxMs - DEFAULT_HTTP_OPTIONS.retryAfterMaxMs - 5_000);
   });
 
   test("a wait that would outlast the refresh fails at once, with the real cause", async () => {

@@ -80,7 +80,7 @@ describe("partial failure keeps the last good data of the failed part only", () 
     const { client } = clientFor(sim);
     const first = await fetchOrg(client, undefined, opts);
     sim.tick(40);
-    sim.setFaults([{ endpoint: "virtual_groups", status: 403 }]);
+    sim.setFaults([{ endpoint: "virtual_groups", status: 503 }]);
     const second = await fetchOrg(client, first.data, opts);
     expect(second.failures.map((f) => f.endpoint)).toEqual(["virtual_groups"]);
     expect(numbers(buildSnapshot(second.data, meta)).features).toEqual(truth(sim.expected()).features);
@@ -106,14 +106,27 @@ describe("refresher", () => {
     expect(good.up).toBe(true);
     expect(stats.lastSuccessAt).toBe(1_000);
     clock = 2_000;
-    sim.setFaults([{ endpoint: "virtual_groups", status: 401 }, { endpoint: "license_servers", status: 401 }, { endpoint: "license_pools", status: 401 }, { endpoint: "leases", status: 401 }]);
+    sim.setFaults([{ endpoint: "virtual_groups", status: 503 }, { endpoint: "license_servers", status: 503 }, { endpoint: "license_pools", status: 503 }, { endpoint: "leases", status: 503 }]);
     const bad = await refresh();
     expect(bad.up).toBe(false);
     expect(bad.collectedAt).toBe(good.collectedAt);
     expect(bad.serverFeatures).toEqual(good.serverFeatures);
     expect(stats.lastSuccessAt).toBe(1_000);
-    expect(stats.refreshErrors.get("virtual_groups\n401")).toBe(1);
-    expect(stats.refreshErrors.get("license_servers\n401")).toBe(2);
-    expect(stats.lastCalls).toBe(1 + 2 + 3 + 3);
+    expect(stats.refreshErrors.get("virtual_groups\n503")).toBe(1);
+    expect(stats.refreshErrors.get("license_servers\n503")).toBe(2);
+  });
+
+  test.each(["401", "403", "404"])("%s to the org-level call ends the refresh there: one call, the previous snapshot served with up = 0", async (status) => {
+    sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: KEY });
+    const stats = newStats();
+    const { client, invalid } = clientFor(sim, { stats });
+    const refresh = createRefresher({ client, invalid, stats, orgName: "lic-example", parallelism: 8, timeoutMs: 5_000, now: () => 1_000, log: silentLogger });
+    const good = await refresh();
+    sim.setFaults([{ endpoint: "virtual_groups", status: Number(status) }]);
+    const bad = await refresh();
+    expect(bad.up).toBe(false);
+    expect(bad.serverFeatures).toEqual(good.serverFeatures);
+    expect(stats.lastCalls).toBe(1);
+    expect([...stats.refreshErrors]).toEqual([[`virtual_groups\n${status}`, 1]]);
   });
 });
