@@ -1,8 +1,12 @@
 /**
- * A small structured logger: one logfmt line per event on stderr. Values are quoted when needed,
- * so a CLS error excerpt cannot break a line. Secrets never reach it: callers pass scrubbed text.
+ * A small structured logger: one line per event on stderr, logfmt (values quoted when needed, so a
+ * CLS error excerpt cannot break a line) or JSON (one object per line, for log shippers).
+ * Secrets never reach it: callers pass scrubbed text.
  */
-export type Level = "debug" | "info" | "warn" | "error";
+export const LEVELS = ["debug", "info", "warn", "error"] as const;
+export type Level = (typeof LEVELS)[number];
+export const FORMATS = ["logfmt", "json"] as const;
+export type LogFormat = (typeof FORMATS)[number];
 export type Fields = Record<string, string | number | boolean | undefined>;
 
 export interface Logger {
@@ -19,17 +23,26 @@ function quote(value: string | number | boolean): string {
   return /^[^\s"=\\]+$/.test(text) ? text : JSON.stringify(text);
 }
 
-function formatLine(time: Date, level: Level, msg: string, fields: Fields = {}): string {
+function logfmtLine(time: Date, level: Level, msg: string, fields: Fields = {}): string {
   const parts = [`time=${time.toISOString()}`, `level=${level}`, `msg=${quote(msg)}`];
   for (const [k, val] of Object.entries(fields)) if (val !== undefined) parts.push(`${k}=${quote(val)}`);
   return parts.join(" ");
 }
 
-export function createLogger(opts: { write: (line: string) => void; now?: () => number; level?: Level }): Logger {
+/** time, level and msg first and never overwritten by a field of the same name. */
+function jsonLine(time: Date, level: Level, msg: string, fields: Fields = {}): string {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, val] of Object.entries(fields)) if (val !== undefined) out[k] = typeof val === "number" && !Number.isFinite(val) ? String(val) : val;
+  const head = { time: time.toISOString(), level, msg };
+  return JSON.stringify({ ...head, ...out, ...head });
+}
+
+export function createLogger(opts: { write: (line: string) => void; now?: () => number; level?: Level; format?: LogFormat }): Logger {
   const min = ORDER[opts.level ?? "info"];
   const now = opts.now ?? Date.now;
+  const line = opts.format === "json" ? jsonLine : logfmtLine;
   const at = (level: Level) => (msg: string, fields?: Fields) => {
-    if (ORDER[level] >= min) opts.write(`${formatLine(new Date(now()), level, msg, fields)}\n`);
+    if (ORDER[level] >= min) opts.write(`${line(new Date(now()), level, msg, fields)}\n`);
   };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

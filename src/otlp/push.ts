@@ -1,5 +1,6 @@
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import type { Logger } from "../log.ts";
+import { OutageLog } from "../outage.ts";
 import type { View } from "../render/catalog.ts";
 import { realTimers, type Timers } from "../snapshot/cache.ts";
 import { type OtlpFailureReason, type OtlpStats } from "./stats.ts";
@@ -66,12 +67,13 @@ export class OtlpPusher {
   private timer: unknown;
   private inFlight: Promise<void> | undefined;
   private stopped = false;
-  private outage: { since: number; failures: number; loggedAt: number } | undefined;
+  private readonly outage: OutageLog;
   private accepted = false;
   private readonly timers: Timers;
 
   constructor(private readonly opts: PusherOptions) {
     this.timers = opts.timers ?? realTimers;
+    this.outage = new OutageLog(opts.now, REMIND_MS);
   }
 
   /** The first push goes out at once (joining the first refresh), then one per interval. */
@@ -116,11 +118,10 @@ export class OtlpPusher {
   }
 
   private succeeded(): void {
-    const now = this.opts.now();
-    this.opts.stats.lastSuccessAt = now;
-    if (this.outage) {
-      this.opts.log.info("OTLP push recovered", { endpoint: this.opts.endpoint, failed_pushes: this.outage.failures, failing_for_s: Math.round((now - this.outage.since) / 1000) });
-      this.outage = undefined;
+    this.opts.stats.lastSuccessAt = this.opts.now();
+    const ended = this.outage.recover();
+    if (ended) {
+      this.opts.log.info("OTLP push recovered", { endpoint: this.opts.endpoint, failed_pushes: ended.failures, failing_for_s: Math.round(ended.sinceMs / 1000) });
     } else if (!this.accepted) {
       this.opts.log.info("OTLP push accepted by the collector", { endpoint: this.opts.endpoint });
     }
@@ -128,21 +129,14 @@ export class OtlpPusher {
   }
 
   private failed(reason: OtlpFailureReason, err: unknown): void {
-    const now = this.opts.now();
     const stats = this.opts.stats;
     stats.failures.set(reason, (stats.failures.get(reason) ?? 0) + 1);
-    const o = this.outage;
-    if (!o) {
-      this.outage = { since: now, failures: 1, loggedAt: now };
-      this.opts.log.warn("OTLP push failed; retrying every interval", { endpoint: this.opts.endpoint, reason, error: message(err) });
-      return;
-    }
     // One outage may alternate reasons (a black hole times out, then its handshake is cut): the
-    // counter keeps them apart, the log does not repeat itself for each.
-    o.failures += 1;
-    if (now - o.loggedAt < REMIND_MS) return;
-    o.loggedAt = now;
-    this.opts.log.warn("OTLP push still failing", { endpoint: this.opts.endpoint, reason, failed_pushes: o.failures, failing_for_s: Math.round((now - o.since) / 1000), error: message(err) });
+    // counter keeps them apart, the log (one signature for all) does not repeat itself for each.
+    const verdict = this.outage.fail();
+    if (!verdict.log) return;
+    if (verdict.first) this.opts.log.warn("OTLP push failed; retrying every interval", { endpoint: this.opts.endpoint, reason, error: message(err) });
+    else this.opts.log.warn("OTLP push still failing", { endpoint: this.opts.endpoint, reason, failed_pushes: verdict.failures, failing_for_s: Math.round(verdict.sinceMs / 1000), error: message(err) });
   }
 
   /** Stops the timer, lets a push in flight finish, makes a final push: each step bounded. */

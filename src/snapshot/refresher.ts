@@ -1,6 +1,7 @@
 import type { ClsClient, InvalidCounts } from "../cls/client.ts";
 import { fetchOrg, type OrgData } from "../cls/org.ts";
 import type { Logger } from "../log.ts";
+import { OutageLog } from "../outage.ts";
 import { buildSnapshot } from "./build.ts";
 import type { Snapshot } from "./types.ts";
 
@@ -54,6 +55,7 @@ export interface RefresherDeps {
 export function createRefresher(deps: RefresherDeps): () => Promise<Snapshot> {
   let data: OrgData | undefined;
   let last: Snapshot | undefined = deps.initial;
+  const logOutcome = outcomeLogger(deps.log, deps.now);
   return async () => {
     const started = deps.now();
     const callsBefore = totalRequests(deps.stats);
@@ -68,36 +70,62 @@ export function createRefresher(deps: RefresherDeps): () => Promise<Snapshot> {
     data = result.data;
     const meta = { orgName: deps.orgName, collectedAt: finished, durationMs: finished - started, failures: result.failures, invalidItems: [...deps.invalid] };
     last = result.succeeded === 0 && last ? { ...last, up: false, failures: result.failures } : buildSnapshot(result.data, meta);
-    logOutcome(deps.log, last, meta.durationMs, stats.lastCalls);
+    logOutcome(last, result.succeeded, meta.durationMs, stats.lastCalls);
     return last;
   };
 }
 
-function logOutcome(log: Logger, s: Snapshot, durationMs: number, calls: number): void {
-  const fields = { duration_ms: Math.round(durationMs), calls, servers: s.servers.length, features: s.serverFeatures.length };
-  if (s.failures.length === 0) {
-    log.info("refresh succeeded", fields);
-    return;
-  }
-  log.warn("refresh incomplete", { ...fields, failed_parts: s.failures.length });
-  // One line per distinct cause, not per failed part: 60 servers failing alike make one line.
-  const causes = new Map<string, { message: string; count: number; stale: number }>();
-  for (const f of s.failures) {
-    const c = causes.get(`${f.endpoint}\n${f.reason}`) ?? { message: f.message, count: 0, stale: 0 };
-    c.count++;
-    if (f.stale) c.stale++;
-    causes.set(`${f.endpoint}\n${f.reason}`, c);
-  }
-  for (const [key, c] of causes) {
-    const [endpoint, reason] = key.split("\n");
-    log.warn(hint(reason!) ?? "CLS call failed", { endpoint, reason, parts: c.count, serving_last_good: c.stale, error: c.message });
-  }
+/**
+ * One line per refresh. A failure is logged at warn when it is new (another set of endpoint/reason
+ * causes than the last one logged) and, while it repeats, once every 10 minutes with how many
+ * refreshes failed alike meanwhile; the repeats are logged at debug. A recovery is logged once.
+ */
+function outcomeLogger(log: Logger, now: () => number): (s: Snapshot, fresh: number, durationMs: number, calls: number) => void {
+  const outage = new OutageLog(now);
+  return (s, fresh, durationMs, calls) => {
+    const fields = { duration_ms: Math.round(durationMs), calls, servers: s.servers.length, features: s.serverFeatures.length };
+    if (s.failures.length === 0) {
+      const ended = outage.recover();
+      log.info("refresh succeeded", ended ? { ...fields, recovered_after_failed_refreshes: ended.failures, failing_for_s: Math.round(ended.sinceMs / 1000) } : fields);
+      return;
+    }
+    // Causes, not parts: 60 servers failing alike are one cause.
+    const causes = new Map<string, { endpoint: string; reason: string; message: string; parts: number; stale: number }>();
+    for (const f of s.failures) {
+      const key = `${f.endpoint} ${f.reason}`;
+      const c = causes.get(key) ?? { endpoint: f.endpoint, reason: f.reason, message: f.message, parts: 0, stale: 0 };
+      c.parts++;
+      if (f.stale) c.stale++;
+      causes.set(key, c);
+    }
+    const [main, ...others] = [...causes.values()].sort((a, b) => b.parts - a.parts);
+    const verdict = outage.fail([...causes.keys()].sort().join(","));
+    const line = {
+      ...fields,
+      failed_parts: s.failures.length,
+      fresh_parts: fresh,
+      serving_last_good: s.failures.filter((f) => f.stale).length,
+      endpoint: main!.endpoint,
+      reason: main!.reason,
+      hint: hint(main!.endpoint, main!.reason),
+      error: main!.message,
+      other_causes: others.length > 0 ? others.map((c) => `${c.endpoint}:${c.reason}×${c.parts}`).join(",") : undefined,
+      failing_for_s: verdict.failures > 1 ? Math.round(verdict.sinceMs / 1000) : undefined,
+      same_failure_unlogged: verdict.log && verdict.repeated > 0 ? verdict.repeated : undefined,
+    };
+    // "failed": nothing fresh, every series is its last good value; "incomplete": some parts are.
+    (verdict.log ? log.warn : log.debug)(fresh === 0 ? "refresh failed" : "refresh incomplete", line);
+  };
 }
 
-function hint(reason: string): string | undefined {
-  if (reason === "401") return "CLS rejected the API key (401): check NVIDIA_API_KEY";
-  if (reason === "403") return "CLS refused access (403): the key needs access type Licensing State for this org";
-  if (reason === "404") return "CLS answered 404: check NVIDIA_ORG_NAME";
-  if (reason === "429") return "CLS is throttling requests (429): consider a longer CACHE_TTL or lower PARALLELISM";
+function hint(endpoint: string, reason: string): string | undefined {
+  if (reason === "401") return "CLS rejected the API key: check NVIDIA_API_KEY";
+  if (reason === "403") return "CLS refused access: the key needs access type Licensing State for this org";
+  if (reason === "404") return endpoint === "virtual_groups" ? "CLS does not know this org: check NVIDIA_ORG_NAME" : "CLS does not know this item (removed meanwhile?)";
+  if (reason === "429") return "CLS is throttling requests: consider a longer CACHE_TTL or a lower PARALLELISM";
+  if (reason === "timeout") return "CLS did not answer in time: see SCRAPE_TIMEOUT";
+  if (reason === "network") return "CLS cannot be reached: check NVIDIA_API_BASE_URL, DNS and the network";
+  if (reason === "decode") return "CLS sent something that is not the expected JSON";
+  if (/^5\d\d$/.test(reason)) return "CLS had a server error; retried within the refresh";
   return undefined;
 }
