@@ -2,6 +2,8 @@ import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 import { readFlags } from "./flags.ts";
+import { loadWebConfig, type WebConfig } from "./http/web-config.ts";
+import { FORMATS, LEVELS, type Level, type LogFormat } from "./log.ts";
 import { firstSet, type OtlpConfig, otlpConfig } from "./otlp/config.ts";
 import { DB_FILE_NAME, DEFAULT_DB_PATH, DEFAULT_LISTEN, SETTINGS } from "./settings.ts";
 
@@ -82,6 +84,19 @@ const schema = z.object({
   NVIDIA_SERVICE_INSTANCE_ID: nonEmpty.optional(),
   LISTEN_ADDRESS: listenAddress,
   METRICS_PATH: metricsPath,
+  WEB_CONFIG_FILE: nonEmpty.optional(),
+  AUTH_BEARER_TOKEN: nonEmpty.optional(),
+  AUTH_BEARER_TOKEN_FILE: nonEmpty.optional(),
+  LOG_LEVEL: z.string().transform((text, ctx) => {
+    const v = text.trim().toLowerCase();
+    if (!(LEVELS as readonly string[]).includes(v)) ctx.addIssue({ code: "custom", message: `must be one of ${LEVELS.join(", ")}, got "${text}"` });
+    return v as Level;
+  }),
+  LOG_FORMAT: z.string().transform((text, ctx) => {
+    const v = text.trim().toLowerCase();
+    if (!(FORMATS as readonly string[]).includes(v)) ctx.addIssue({ code: "custom", message: `must be ${FORMATS.join(" or ")}, got "${text}"` });
+    return v as LogFormat;
+  }),
   SCRAPE_TIMEOUT: duration(100),
   CACHE_TTL: duration(1_000),
   PARALLELISM: integer(1, 64),
@@ -103,6 +118,11 @@ export interface Config {
   serviceInstanceId: string | undefined;
   listen: ListenAddress;
   metricsPath: string;
+  /** From WEB_CONFIG_FILE; undefined when unset. */
+  web: WebConfig | undefined;
+  /** AUTH_BEARER_TOKEN(_FILE); never logged. */
+  bearerToken: string | undefined;
+  log: { level: Level; format: LogFormat };
   scrapeTimeoutMs: number;
   cacheTtlMs: number;
   parallelism: number;
@@ -148,9 +168,9 @@ function dbPathOnVolume(env: Env): string | undefined {
 }
 
 /** A URL for reaching a listener from this host: a wildcard address becomes 127.0.0.1. */
-export function localBaseUrl(hostname: string | undefined, port: number): string {
+export function localBaseUrl(hostname: string | undefined, port: number, scheme: "http" | "https" = "http"): string {
   const host = !hostname || hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /** Where the exporter listens, from the environment alone (for the container health check). */
@@ -159,30 +179,31 @@ export function listenFromEnv(env: Env): ListenAddress | undefined {
   return r.success ? r.data : undefined;
 }
 
-/** The key from its file (which wins) or the variable; empty after a problem was recorded. */
-function resolveKey(input: Env, sources: ConfigSources, problems: string[]): string {
-  const file = input.NVIDIA_API_KEY_FILE?.trim();
+/**
+ * A secret from its file (which wins) or its variable; empty after a problem was recorded. Neither
+ * the secret nor the file's path is quoted: pasted by mistake, the path would be the secret itself.
+ */
+function resolveSecret(name: "NVIDIA_API_KEY" | "AUTH_BEARER_TOKEN", input: Env, sources: ConfigSources, problems: string[]): string {
+  const fileVar = `${name}_FILE`;
+  const file = input[fileVar]?.trim();
   if (file) {
     try {
-      const key = sources.readFile(file).trim();
-      if (key) return checkKey("NVIDIA_API_KEY_FILE: the file's content", key, problems);
-      problems.push("NVIDIA_API_KEY_FILE: the file is empty");
+      const secret = sources.readFile(file).trim();
+      if (secret) return checkSecret(`${fileVar}: the file's content`, secret, problems);
+      problems.push(`${fileVar}: the file is empty`);
     } catch (err) {
-      // The path is not quoted: pasted by mistake, it would be the key itself.
       const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
-      problems.push(`NVIDIA_API_KEY_FILE: cannot read the file (${code})`);
+      problems.push(`${fileVar}: cannot read the file (${code})`);
     }
     return "";
   }
-  const key = input.NVIDIA_API_KEY?.trim();
-  if (key) return checkKey("NVIDIA_API_KEY", key, problems);
-  if (input.NVIDIA_API_KEY === undefined) problems.push("NVIDIA_API_KEY: required (or set NVIDIA_API_KEY_FILE)");
-  return "";
+  const secret = input[name]?.trim();
+  return secret ? checkSecret(name, secret, problems) : "";
 }
 
-/** A key that cannot travel in an HTTP header would fail every call; say so at start-up instead. */
-function checkKey(what: string, key: string, problems: string[]): string {
-  if (/^[\x21-\x7e]+$/.test(key)) return key;
+/** A secret that cannot travel in an HTTP header would fail every call; say so at start-up instead. */
+function checkSecret(what: string, secret: string, problems: string[]): string {
+  if (/^[\x21-\x7e]+$/.test(secret)) return secret;
   problems.push(`${what} must be printable ASCII without spaces or line breaks`);
   return "";
 }
@@ -192,7 +213,11 @@ export function loadConfig(sources: ConfigSources): Config {
   const problems: string[] = [];
   const flags = readFlags(sources.argv, problems);
   const input = mergeInput(sources, flags);
-  const result = schema.safeParse(input.NVIDIA_API_KEY_FILE === undefined ? input : { ...input, NVIDIA_API_KEY: undefined });
+  const result = schema.safeParse({
+    ...input,
+    ...(input.NVIDIA_API_KEY_FILE === undefined ? {} : { NVIDIA_API_KEY: undefined }),
+    ...(input.AUTH_BEARER_TOKEN_FILE === undefined ? {} : { AUTH_BEARER_TOKEN: undefined }),
+  });
   if (!result.success) {
     for (const issue of result.error.issues) {
       const name = String(issue.path[0] ?? "config");
@@ -200,7 +225,10 @@ export function loadConfig(sources: ConfigSources): Config {
       problems.push(`${name}: ${issue.code === "invalid_type" ? "required" : issue.message}`);
     }
   }
-  const apiKey = resolveKey(input, sources, problems);
+  const apiKey = resolveSecret("NVIDIA_API_KEY", input, sources, problems);
+  if (!apiKey && input.NVIDIA_API_KEY === undefined && input.NVIDIA_API_KEY_FILE === undefined) problems.push("NVIDIA_API_KEY: required (or set NVIDIA_API_KEY_FILE)");
+  const bearerToken = resolveSecret("AUTH_BEARER_TOKEN", input, sources, problems) || undefined;
+  const web = result.success && result.data.WEB_CONFIG_FILE ? loadWebConfig(result.data.WEB_CONFIG_FILE, sources.readFile, problems) : undefined;
   if (result.success && result.data.HISTORY_RAW_RETENTION > result.data.HISTORY_RETENTION) {
     problems.push(`HISTORY_RETENTION: must be at least HISTORY_RAW_RETENTION ("${input.HISTORY_RAW_RETENTION}"), got "${input.HISTORY_RETENTION}"`);
   }
@@ -223,6 +251,9 @@ export function loadConfig(sources: ConfigSources): Config {
     serviceInstanceId: d.NVIDIA_SERVICE_INSTANCE_ID,
     listen: d.LISTEN_ADDRESS,
     metricsPath: d.METRICS_PATH,
+    web,
+    bearerToken,
+    log: { level: d.LOG_LEVEL, format: d.LOG_FORMAT },
     scrapeTimeoutMs: d.SCRAPE_TIMEOUT,
     cacheTtlMs: d.CACHE_TTL,
     parallelism: d.PARALLELISM,
@@ -230,15 +261,27 @@ export function loadConfig(sources: ConfigSources): Config {
     historyRawRetentionMs: d.HISTORY_RAW_RETENTION,
     historyRetentionMs: d.HISTORY_RETENTION,
     otlp,
-    warnings: warningsFor(d.NVIDIA_API_BASE_URL, flags, otlp),
+    warnings: warningsFor(d.NVIDIA_API_BASE_URL, flags, otlp, { listen: d.LISTEN_ADDRESS, web, bearerToken }),
   };
 }
 
 const isLoopback = (url: URL) => /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
 
-function warningsFor(baseUrl: string, flags: Env, otlp: OtlpConfig | undefined): string[] {
+interface Served {
+  listen: ListenAddress;
+  web: WebConfig | undefined;
+  bearerToken: string | undefined;
+}
+
+function warningsFor(baseUrl: string, flags: Env, otlp: OtlpConfig | undefined, served: Served): string[] {
   const warnings: string[] = [];
   if (flags.NVIDIA_API_KEY !== undefined) warnings.push("the API key was given as a flag, which any user can read in the process list; prefer NVIDIA_API_KEY or NVIDIA_API_KEY_FILE");
+  if (flags.AUTH_BEARER_TOKEN !== undefined) warnings.push("the bearer token was given as a flag, which any user can read in the process list; prefer AUTH_BEARER_TOKEN or AUTH_BEARER_TOKEN_FILE");
+  const credentials = (served.web?.users.size ?? 0) > 0 || served.bearerToken !== undefined;
+  const host = served.listen.hostname;
+  if (credentials && !served.web?.tls && !(host && /^(localhost|127\.\d+\.\d+\.\d+|::1)$/.test(host))) {
+    warnings.push("basic auth or a bearer token is configured without tls_server_config: credentials travel unencrypted; add TLS in WEB_CONFIG_FILE or terminate TLS in front of the exporter");
+  }
   const url = new URL(baseUrl);
   if (url.protocol === "http:" && !isLoopback(url)) warnings.push(`NVIDIA_API_BASE_URL is plain http to ${url.host}: the API key travels unencrypted`);
   const collector = otlp && new URL(otlp.url);

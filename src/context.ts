@@ -2,6 +2,7 @@ import { createClient } from "./cls/client.ts";
 import { abortableSleep, createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
+import { createAuthenticator } from "./http/auth.ts";
 import type { Logger } from "./log.ts";
 import { type BuildInfo, CATALOG, LIVE_CATALOG, type View } from "./render/catalog.ts";
 import { createProcessMetrics } from "./render/process.ts";
@@ -73,6 +74,9 @@ export function createExporter(config: Config, deps: ContextDeps) {
     history,
     now: deps.now,
     log: deps.log,
+    auth: createAuthenticator({ users: config.web?.users ?? new Map(), bearerToken: config.bearerToken }),
+    challenge: (config.web?.users.size ?? 0) > 0 ? "Basic" : "Bearer",
+    headers: config.web?.headers,
   });
   let pusher: Promise<OtlpPusher | undefined> | undefined;
   const startPush = async (otlp: NonNullable<Config["otlp"]>, otlpStats: NonNullable<View["otlp"]>) => {

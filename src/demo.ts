@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
 import { loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
-import { createLogger } from "./log.ts";
+import { exitOnSignals, processLogger } from "./lifecycle.ts";
 import { startServer } from "./server.ts";
 import { loadScenario } from "./sim/fixtures.ts";
 import { startSimulator } from "./sim/server.ts";
@@ -17,7 +17,6 @@ import { openHistory } from "./store/open.ts";
 const DEMO_KEY = `demo-${crypto.randomUUID()}`;
 const CHURN_MS = 3_000;
 
-const log = createLogger({ write: (line) => process.stderr.write(line) });
 const sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: DEMO_KEY, seed: Date.now() % 1_000_000 });
 const churn = setInterval(() => sim.tick(), CHURN_MS);
 
@@ -33,6 +32,8 @@ try {
   process.exit(2);
 }
 
+const log = processLogger(config);
+for (const warning of config.warnings) log.warn(warning);
 const history = openHistory(config, { now: Date.now, log });
 let running;
 try {
@@ -53,11 +54,9 @@ Press Ctrl-C to stop.
 
 `);
 
-const stop = async () => {
-  clearInterval(churn);
-  await running.stop();
-  await sim.stop();
-  process.exit(0);
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+exitOnSignals(running, log, {
+  after: async () => {
+    clearInterval(churn);
+    await sim.stop();
+  },
+});

@@ -30,7 +30,7 @@ function doubleDashed(argv: readonly string[]): string[] {
       awaitingValue = false;
       return arg;
     }
-    const m = /^--?([a-z][a-z0-9-]*)(=.*)?$/.exec(arg);
+    const m = /^--?([a-z][a-z0-9.-]*)(=.*)?$/.exec(arg);
     if (!m) return arg;
     awaitingValue = m[2] === undefined && SETTINGS.some((s) => s.flag === m[1]);
     return arg.startsWith("--") ? arg : `-${arg}`;

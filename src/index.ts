@@ -4,12 +4,11 @@ import pkg from "../package.json" with { type: "json" };
 import { loadConfig } from "./config.ts";
 import { usage } from "./flags.ts";
 import { ConfigError } from "./errors.ts";
-import { createLogger } from "./log.ts";
+import { exitOnSignals, processLogger } from "./lifecycle.ts";
 import { startServer } from "./server.ts";
 import { openHistory } from "./store/open.ts";
 
 /** Composition root: the only place that reads env, files and ports, and installs signal handlers. */
-const log = createLogger({ write: (line) => process.stderr.write(line) });
 const argv = process.argv.slice(2);
 
 if (argv.some((a) => /^--?(h|help)$/.test(a))) {
@@ -29,6 +28,7 @@ try {
   process.stderr.write(`nvidia-license-server-exporter: ${err.message}\nRun with --help for every setting.\n`);
   process.exit(2);
 }
+const log = processLogger(config);
 for (const warning of config.warnings) log.warn(warning);
 
 const build = { version: pkg.version, revision: process.env.GIT_REVISION || "unknown", bunVersion: Bun.version };
@@ -43,19 +43,7 @@ try {
   history.close();
   process.exit(1);
 }
-log.info("listening", { url: running.url, metrics_path: config.metricsPath, org: config.orgName, cls: config.baseUrl });
+const auth = [(config.web?.users.size ?? 0) > 0 && "basic", config.bearerToken !== undefined && "bearer"].filter(Boolean).join("+") || "none";
+log.info("listening", { url: running.url, metrics_path: config.metricsPath, org: config.orgName, cls: config.baseUrl, auth });
 
-let stopping = false;
-const shutdown = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  log.info("shutting down", { signal });
-  // Bounded: a hung CLS call or a slow client must not keep the process alive.
-  const force = setTimeout(() => process.exit(0), 8_000);
-  running.stop().finally(() => {
-    clearTimeout(force);
-    process.exit(0);
-  });
-};
-process.on("SIGTERM", () => shutdown("SIGTERM"));
-process.on("SIGINT", () => shutdown("SIGINT"));
+exitOnSignals(running, log);

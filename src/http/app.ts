@@ -1,9 +1,13 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { timeout } from "hono/timeout";
 import type { Logger } from "../log.ts";
 import type { View } from "../render/catalog.ts";
 import { renderPage } from "../render/page.ts";
 import type { Body, Format, PrometheusRenderer } from "../render/prometheus.ts";
 import type { HistoryStore } from "../store/store.ts";
+import type { Authenticator } from "./auth.ts";
+import { guard } from "./guard.ts";
 import { historyHandler } from "./history.ts";
 
 export interface AppDeps {
@@ -20,7 +24,25 @@ export interface AppDeps {
   history?: HistoryStore;
   now: () => number;
   log: Logger;
+  /** Credentials checked for everything but /healthz; undefined: open. */
+  auth?: Authenticator;
+  /** The scheme a 401 asks for: "Basic" when users are configured, else "Bearer". */
+  challenge?: string;
+  /** Added to every response (web config `http_server_config.headers`). */
+  headers?: Record<string, string>;
 }
+
+/** /history answers are bounded by the store; this bounds the wait for one, whatever happens there. */
+export const HISTORY_TIMEOUT_MS = 30_000;
+
+/** For the HTML page: no framing, no referrer, no scripts, nothing cached. */
+const PAGE_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+};
 
 /** OpenMetrics only when the scraper asks for it, as Prometheus does with its Accept header. */
 function negotiateFormat(accept: string | null | undefined): Format {
@@ -70,11 +92,11 @@ export function createApp(deps: AppDeps): Hono {
     });
   });
 
-  app.get("/history", historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now }));
+  app.get("/history", timeout(HISTORY_TIMEOUT_MS), historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now }));
 
   app.get("/", async (c) => {
     const html = renderPage(deps.current(), { orgName: deps.orgName, metricsPath: deps.metricsPath, now: deps.now() });
-    return c.html(html, 200, { "x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" });
+    return c.html(html, 200, PAGE_HEADERS);
   });
 
   // No route matched: either an unknown path or a method other than GET/HEAD on a known one.
@@ -82,9 +104,21 @@ export function createApp(deps: AppDeps): Hono {
     if (c.req.method !== "GET" && c.req.method !== "HEAD") return c.text("method not allowed\n", 405, { allow: "GET, HEAD" });
     return c.text("not found\n", 404);
   });
+  // No stack trace or error text to clients; the log has it.
   app.onError((err, c) => {
+    if (err instanceof HTTPException && err.status === 504) {
+      deps.log.warn("request timed out", { path: c.req.path, timeout_ms: HISTORY_TIMEOUT_MS });
+      return c.text("timed out\n", 503, { "retry-after": "30" });
+    }
     deps.log.error("request failed", { path: c.req.path, error: err.message });
     return c.text("internal error\n", 500);
   });
+  // Authentication, the URL bound and configured headers sit in front of the router (app.request
+  // in tests goes through them too).
+  const route = app.fetch;
+  app.fetch = guard(
+    { auth: deps.auth, challenge: deps.challenge ?? "Basic", open: new Set(["/healthz"]), headers: deps.headers ?? {} },
+    (req) => route(req),
+  ) as typeof app.fetch;
   return app;
 }

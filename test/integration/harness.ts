@@ -150,7 +150,7 @@ export class Harness {
 
 export interface Exporter {
   proc: Proc;
-  /** e.g. http://127.0.0.1:41234, read from the exporter's own `msg=listening` log line. */
+  /** e.g. http://127.0.0.1:41234 (https with TLS), read from the exporter's own `msg=listening` log line. */
   url: string;
   host: string;
 }
@@ -167,16 +167,18 @@ export type ExporterOptions = {
    * command line is appended. The prefix must exec it, so the spawned pid is the exporter's own.
    */
   prefix?: readonly string[];
+  /** TLS options for the readiness check of an exporter serving HTTPS (e.g. a CA, a client certificate). */
+  tls?: Record<string, unknown>;
 } & WaitOptions;
 
 async function startExporter(h: Harness, env: Record<string, string>, opts: ExporterOptions): Promise<Exporter> {
   // A history database of its own unless the test names one, never one in the working tree.
   const db = env.DB_PATH ?? join(h.tempDir("cls-db-"), "history.db");
   const proc = h.spawn("exporter", [...(opts.prefix ?? []), process.execPath, "run", "src/index.ts"], { LISTEN_ADDRESS: "127.0.0.1:0", ...env, DB_PATH: db });
-  const url = (await proc.waitForLine(/msg=listening url=(http:\/\/\S+)/, opts))[1]!;
+  const url = (await proc.waitForLine(/msg=listening url=(https?:\/\/\S+)/, opts))[1]!;
   await waitFor(`exporter ${url}/healthz`, async () => {
     proc.assertAlive();
-    const res = await fetch(`${url}/healthz`);
+    const res = await fetch(`${url}/healthz`, opts.tls ? { tls: opts.tls } : {});
     const body = (await res.json()) as { cls_up?: boolean };
     return res.ok && (!opts.waitUp || body.cls_up === true) ? true : undefined;
   }, opts);

@@ -57,7 +57,8 @@ describe("flags", () => {
   });
 
   test("every setting has a flag", () => {
-    for (const s of SETTINGS) expect<string>(s.flag).toBe(s.env.toLowerCase().replaceAll("_", "-"));
+    // The web config flag has the name every Prometheus exporter gives it.
+    for (const s of SETTINGS) expect<string>(s.flag).toBe(s.env === "WEB_CONFIG_FILE" ? "web.config.file" : s.env.toLowerCase().replaceAll("_", "-"));
   });
 
   test("the key as a flag works but is warned about", () => {
@@ -198,5 +199,60 @@ describe("history settings", () => {
 
   test("the metrics path cannot take /history", () => {
     expect(problems({ ...base, METRICS_PATH: "/history" })[0]).toStartWith("METRICS_PATH:");
+  });
+});
+
+describe("logging settings", () => {
+  test("logfmt at info by default; json and any level on request, case-insensitive", () => {
+    expect(load(base).log).toEqual({ level: "info", format: "logfmt" });
+    expect(load({ ...base, LOG_LEVEL: "DEBUG", LOG_FORMAT: "json" }).log).toEqual({ level: "debug", format: "json" });
+    expect(load(base, ["--log-level=warn", "-log-format", "JSON"]).log).toEqual({ level: "warn", format: "json" });
+  });
+
+  test("bad values are named with what is allowed", () => {
+    expect(problems({ ...base, LOG_LEVEL: "verbose", LOG_FORMAT: "text" })).toEqual([
+      'LOG_LEVEL: must be one of debug, info, warn, error, got "verbose"',
+      'LOG_FORMAT: must be logfmt or json, got "text"',
+    ]);
+  });
+});
+
+describe("endpoint protection settings", () => {
+  const TOKEN = "tok-0123456789abcdef";
+  const files = (map: Record<string, string>): ConfigSources["readFile"] => (p) => {
+    if (p in map) return map[p]!;
+    throw Object.assign(new Error("nope"), { code: "ENOENT" });
+  };
+
+  test("off by default", () => {
+    const c = load(base);
+    expect(c.web).toBeUndefined();
+    expect(c.bearerToken).toBeUndefined();
+  });
+
+  test("the bearer token from its file (winning) or its variable; never quoted in errors", () => {
+    expect(load({ ...base, AUTH_BEARER_TOKEN: TOKEN }).bearerToken).toBe(TOKEN);
+    expect(load({ ...base, AUTH_BEARER_TOKEN: "other", AUTH_BEARER_TOKEN_FILE: "/run/tok" }, [], files({ "/run/tok": `${TOKEN}\n` })).bearerToken).toBe(TOKEN);
+    const bad = problems({ ...base, AUTH_BEARER_TOKEN_FILE: "/run/missing" });
+    expect(bad).toEqual(["AUTH_BEARER_TOKEN_FILE: cannot read the file (ENOENT)"]);
+    const spaced = problems({ ...base, AUTH_BEARER_TOKEN: "two words" });
+    expect(spaced.join()).not.toContain("two words");
+  });
+
+  test("the token as a flag works but is warned about, like credentials without TLS on a public address", () => {
+    const c = load(base, ["-auth-bearer-token", TOKEN, "-listen-address", ":9844"]);
+    expect(c.bearerToken).toBe(TOKEN);
+    expect(c.warnings).toHaveLength(2);
+    expect(c.warnings[0]).toContain("process list");
+    expect(c.warnings[1]).toContain("without tls_server_config");
+    expect(c.warnings.join()).not.toContain(TOKEN);
+    expect(load({ ...base, AUTH_BEARER_TOKEN: TOKEN, LISTEN_ADDRESS: "127.0.0.1:9844" }).warnings).toEqual([]);
+  });
+
+  test("WEB_CONFIG_FILE and --web.config.file are read, paths relative to the file", () => {
+    const yaml = "basic_auth_users:\n  prom: $2y$04$NTcvbCMxr83N1F.gF1DK9ujSFExZWdaQ3CwY3uej/cF3mRcuGWFBS\n";
+    const c = load(base, ["--web.config.file=/etc/exp/web.yml"], files({ "/etc/exp/web.yml": yaml }));
+    expect([...c.web!.users.keys()]).toEqual(["prom"]);
+    expect(problems(base, ["--web.config.file", "/nope.yml"])).toEqual(["WEB_CONFIG_FILE: cannot read /nope.yml (ENOENT)"]);
   });
 });

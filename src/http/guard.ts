@@ -1,0 +1,54 @@
+import type { Authenticator } from "./auth.ts";
+
+/**
+ * What every request passes before routing: a bound on the URL, authentication (when configured)
+ * for everything but the open paths, and the configured response headers. A plain function in
+ * front of the router, not Hono middleware, so an authorised scrape of a built body stays
+ * synchronous (see the /metrics handler in app.ts).
+ */
+export interface GuardOptions {
+  auth: Authenticator | undefined;
+  /** "Basic" or "Bearer": the scheme a 401 asks for. */
+  challenge: string;
+  /** Paths served without credentials (health checks). */
+  open: ReadonlySet<string>;
+  /** Added to every response (web config `http_server_config.headers`). */
+  headers: Readonly<Record<string, string>>;
+}
+
+/** Longer URLs are refused before any parsing (the longest real /history query is a few hundred bytes). */
+export const MAX_URL_LENGTH = 4096;
+
+type Handler = (req: Request) => Response | Promise<Response>;
+
+export function guard(opts: GuardOptions, next: Handler): Handler {
+  const extra = Object.entries(opts.headers);
+  const decorate = (res: Response): Response => {
+    for (const [k, v] of extra) res.headers.set(k, v);
+    return res;
+  };
+  const pass = (req: Request): Response | Promise<Response> => {
+    const res = next(req);
+    if (extra.length === 0) return res;
+    return res instanceof Response ? decorate(res) : res.then(decorate);
+  };
+  // No detail: the same answer for a missing header, a wrong password and an unknown user.
+  const unauthorized = () => decorate(new Response("Unauthorized\n", { status: 401, headers: { "content-type": "text/plain; charset=utf-8", "www-authenticate": `${opts.challenge} realm="nvidia-license-server-exporter"` } }));
+  return (req) => {
+    const url = req.url;
+    if (url.length > MAX_URL_LENGTH) return decorate(new Response("URI too long\n", { status: 414, headers: { "content-type": "text/plain; charset=utf-8" } }));
+    if (!opts.auth || opts.open.has(pathOf(url))) return pass(req);
+    const ok = opts.auth(req.headers.get("authorization"));
+    if (ok === true) return pass(req);
+    if (ok === false) return unauthorized();
+    return ok.then((yes) => (yes ? pass(req) : unauthorized()));
+  };
+}
+
+/** The path of an absolute request URL, without parsing it all. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const end = url.slice(start).search(/[?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, start + end);
+}

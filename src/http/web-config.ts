@@ -1,0 +1,147 @@
+/**
+ * The web configuration file of Prometheus exporters (exporter-toolkit format): HTTPS and basic auth
+ * for the HTTP endpoints. Parsed strictly, as the toolkit does: an unknown key is an error, and so is
+ * an option this exporter cannot honour, rather than a silently weaker server.
+ *
+ *   tls_server_config:
+ *     cert_file: server.pem          # or `cert:` with the PEM inline; paths are relative to this file
+ *     key_file: server-key.pem       # or `key:`
+ *     client_auth_type: RequireAndVerifyClientCert   # or NoClientCert (default)
+ *     client_ca_file: ca.pem
+ *     min_version: TLS12             # or TLS13
+ *   http_server_config:
+ *     headers: { Strict-Transport-Security: max-age=31536000 }
+ *   basic_auth_users:
+ *     prometheus: $2y$10$...         # bcrypt
+ */
+import { constants } from "node:crypto";
+import { dirname, isAbsolute, join } from "node:path";
+import { z } from "zod";
+
+export interface TlsServerConfig {
+  cert: string;
+  key: string;
+  /** PEM of the CAs that sign client certificates; set when client certificates are required. */
+  ca?: string;
+  requireClientCert: boolean;
+  /** OpenSSL options, e.g. to refuse TLS 1.2 when min_version is TLS13. */
+  secureOptions?: number;
+}
+
+export interface WebConfig {
+  tls?: TlsServerConfig;
+  /** User name → bcrypt hash. Empty: no basic auth. */
+  users: Map<string, string>;
+  /** Extra response headers (exporter-toolkit `http_server_config.headers`). */
+  headers: Record<string, string>;
+}
+
+/** What Bun's TLS (BoringSSL) speaks: 1.2 at least, 1.3 when asked for. */
+const TLS_VERSIONS = ["TLS12", "TLS13"] as const;
+const CLIENT_AUTH = ["NoClientCert", "RequireAndVerifyClientCert"] as const;
+const UNSUPPORTED_CLIENT_AUTH = ["RequestClientCert", "RequireAnyClientCert", "VerifyClientCertIfGiven"];
+/** The headers exporter-toolkit lets a web config set. */
+const HEADERS = ["Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "X-XSS-Protection", "Strict-Transport-Security"];
+
+const BCRYPT = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+
+const tlsSchema = z.strictObject({
+  cert_file: z.string().min(1).optional(),
+  key_file: z.string().min(1).optional(),
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+  client_auth_type: z
+    .string()
+    .refine((v) => !UNSUPPORTED_CLIENT_AUTH.includes(v), { message: "is not supported here (use NoClientCert or RequireAndVerifyClientCert)" })
+    .pipe(z.enum(CLIENT_AUTH))
+    .optional(),
+  client_ca_file: z.string().min(1).optional(),
+  min_version: z.enum(TLS_VERSIONS, { error: "must be TLS12 or TLS13 (older versions are never offered)" }).optional(),
+  max_version: z.literal("TLS13", { error: "only TLS13 is supported (the newest version is always offered)" }).optional(),
+});
+
+const schema = z.strictObject({
+  tls_server_config: tlsSchema.optional(),
+  http_server_config: z
+    .strictObject({
+      // Bun.serve speaks HTTP/1.1; the toolkit's switch is accepted so shared files keep working.
+      http2: z.boolean().optional(),
+      headers: z
+        .record(z.string(), z.string())
+        .refine((h) => Object.keys(h).every((k) => HEADERS.includes(k)), `only ${HEADERS.join(", ")} may be set`)
+        .optional(),
+    })
+    .optional(),
+  basic_auth_users: z
+    .record(z.string(), z.string().regex(BCRYPT, "must be a bcrypt hash ($2y$…, e.g. from htpasswd -nBC 10)"))
+    .refine((users) => Object.keys(users).every((u) => u !== "" && !u.includes(":")), "a user name must not be empty or contain ':'")
+    .optional(),
+});
+
+/** Parses the file at `path`; each problem (never a hash, key or password) is pushed to `problems`. */
+export function loadWebConfig(path: string, readFile: (path: string) => string, problems: string[]): WebConfig | undefined {
+  const where = "WEB_CONFIG_FILE";
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    problems.push(`${where}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`);
+    return undefined;
+  }
+  let raw: unknown;
+  try {
+    raw = text.trim() === "" ? {} : Bun.YAML.parse(text);
+  } catch (err) {
+    problems.push(`${where}: ${path} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    return undefined;
+  }
+  const parsed = schema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const at = issue.path.join(".") || "(top level)";
+      const message = issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.join(", ")}` : issue.message;
+      problems.push(`${where}: ${at}: ${message}`);
+    }
+    return undefined;
+  }
+  const base = dirname(path);
+  const file = (p: string) => (isAbsolute(p) ? p : join(base, p));
+  const read = (key: string, p: string): string | undefined => {
+    try {
+      const pem = readFile(file(p));
+      if (!/-----BEGIN [A-Z0-9 ]+-----/.test(pem)) {
+        problems.push(`${where}: tls_server_config.${key}: ${p} is not PEM`);
+        return undefined;
+      }
+      return pem;
+    } catch (err) {
+      problems.push(`${where}: tls_server_config.${key}: cannot read ${p} (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`);
+      return undefined;
+    }
+  };
+  const c = parsed.data;
+  const before = problems.length;
+  let tls: TlsServerConfig | undefined;
+  if (c.tls_server_config) {
+    const t = c.tls_server_config;
+    if (t.cert_file && t.cert) problems.push(`${where}: tls_server_config: set cert_file or cert, not both`);
+    if (t.key_file && t.key) problems.push(`${where}: tls_server_config: set key_file or key, not both`);
+    const cert = t.cert ?? (t.cert_file ? read("cert_file", t.cert_file) : undefined);
+    const key = t.key ?? (t.key_file ? read("key_file", t.key_file) : undefined);
+    if (!t.cert && !t.cert_file) problems.push(`${where}: tls_server_config: cert_file (or cert) is required`);
+    if (!t.key && !t.key_file) problems.push(`${where}: tls_server_config: key_file (or key) is required`);
+    const requireClientCert = t.client_auth_type === "RequireAndVerifyClientCert";
+    if (requireClientCert && !t.client_ca_file) problems.push(`${where}: tls_server_config: client_auth_type RequireAndVerifyClientCert needs client_ca_file`);
+    if (!requireClientCert && t.client_ca_file) problems.push(`${where}: tls_server_config: client_ca_file is set but client_auth_type is not RequireAndVerifyClientCert`);
+    const ca = requireClientCert && t.client_ca_file ? read("client_ca_file", t.client_ca_file) : undefined;
+    if (cert && key) {
+      tls = { cert, key, requireClientCert, ...(ca ? { ca } : {}), ...(t.min_version === "TLS13" ? { secureOptions: constants.SSL_OP_NO_TLSv1_2 } : {}) };
+    }
+  }
+  if (problems.length > before) return undefined;
+  return {
+    ...(tls ? { tls } : {}),
+    users: new Map(Object.entries(c.basic_auth_users ?? {})),
+    headers: c.http_server_config?.headers ?? {},
+  };
+}

@@ -1,0 +1,39 @@
+import type { Config } from "./config.ts";
+import { createLogger, type Logger } from "./log.ts";
+import type { Running } from "./server.ts";
+
+/** The process's logger: stderr, in the configured format and level. */
+export function processLogger(config: Pick<Config, "log">): Logger {
+  return createLogger({ write: (line) => process.stderr.write(line), level: config.log.level, format: config.log.format });
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting, let requests in flight finish, end the refresh in flight (aborted),
+ * make the final OTLP push, close the database, exit 0. Bounded: a hung CLS call, a slow client or a
+ * dead collector must not keep the process alive past `forceAfterMs` (orchestrators kill at 10 s).
+ */
+export function exitOnSignals(running: Running, log: Logger, opts: { forceAfterMs?: number; after?: () => Promise<void> } = {}): void {
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const started = Date.now();
+    log.info("shutting down", { signal });
+    const force = setTimeout(() => {
+      log.warn("shutdown took too long; exiting now", { after_ms: Date.now() - started });
+      running.abandon();
+      process.exit(0);
+    }, opts.forceAfterMs ?? 8_000);
+    running
+      .stop()
+      .then(() => opts.after?.())
+      .catch((err) => log.error("shutdown failed", { error: (err as Error).message }))
+      .finally(() => {
+        clearTimeout(force);
+        log.info("stopped", { after_ms: Date.now() - started });
+        process.exit(0);
+      });
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { loadConfig } from "../../src/config.ts";
+import { createExporter, type Exporter } from "../../src/context.ts";
+import { createAuthenticator } from "../../src/http/auth.ts";
+import { MAX_URL_LENGTH } from "../../src/http/guard.ts";
+import { silentLogger } from "../../src/log.ts";
+import { loadScenario } from "../../src/sim/fixtures.ts";
+import { type Simulator, startSimulator } from "../../src/sim/server.ts";
+import { KEY } from "../cls/harness.ts";
+
+const PASSWORD = "correct horse battery staple";
+const TOKEN = "scrape-token-0123456789";
+const HASH = Bun.password.hashSync(PASSWORD, { algorithm: "bcrypt", cost: 4 });
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+let sim: Simulator;
+beforeAll(() => {
+  sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: KEY });
+});
+afterAll(() => sim.stop());
+
+function exporterWith(web: string | undefined, env: Record<string, string> = {}): Exporter {
+  const files: Record<string, string> = web === undefined ? {} : { "/web.yml": web };
+  const config = loadConfig({
+    env: { NVIDIA_API_KEY: KEY, NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: sim.url, LISTEN_ADDRESS: "127.0.0.1:0", ...(web === undefined ? {} : { WEB_CONFIG_FILE: "/web.yml" }), ...env },
+    argv: [],
+    readFile: (p) => {
+      if (p in files) return files[p]!;
+      throw Object.assign(new Error("nope"), { code: "ENOENT" });
+    },
+  });
+  return createExporter(config, { fetch: (u, i) => fetch(u, i), now: Date.now, log: silentLogger, build: { version: "t", revision: "t", bunVersion: "t" } });
+}
+
+describe("basic auth and a bearer token", () => {
+  let ex: Exporter;
+  beforeAll(() => {
+    ex = exporterWith(`basic_auth_users:\n  prometheus: ${HASH}\nhttp_server_config:\n  headers:\n    Strict-Transport-Security: max-age=600\n`, { AUTH_BEARER_TOKEN: TOKEN });
+  });
+  afterAll(() => ex.stop());
+
+  test.each([
+    ["no credentials", undefined],
+    ["a wrong password", basic("prometheus", "wrong")],
+    ["an unknown user", basic("grafana", PASSWORD)],
+    ["an empty password", basic("prometheus", "")],
+    ["no colon", `Basic ${btoa("prometheus")}`],
+    ["junk base64", "Basic !!!"],
+    ["a wrong token", "Bearer nope"],
+    ["the token under Basic", `Basic ${TOKEN}`],
+    ["another scheme", `Digest ${TOKEN}`],
+  ])("%s: 401 without detail, for /metrics, /history, / and unknown paths", async (_what, authorization) => {
+    for (const path of ["/metrics", "/history?from=-1h", "/", "/nope"]) {
+      const res = await ex.app.request(path, { headers: authorization ? { authorization } : {} });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe('Basic realm="nvidia-license-server-exporter"');
+      expect(await res.text()).toBe("Unauthorized\n");
+      expect(res.headers.get("strict-transport-security")).toBe("max-age=600");
+    }
+  });
+
+  test("the right password or the right token: served, with the configured headers", async () => {
+    for (const authorization of [basic("prometheus", PASSWORD), `Bearer ${TOKEN}`, `bearer ${TOKEN}`]) {
+      const res = await ex.app.request("/metrics", { headers: { authorization } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain("nvidia_cls_up");
+      expect(res.headers.get("strict-transport-security")).toBe("max-age=600");
+    }
+    expect((await ex.app.request("/nope", { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    expect((await ex.app.request("/metrics", { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(405);
+  });
+
+  test("/healthz stays open", async () => {
+    const res = await ex.app.request("/healthz");
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { status: string }).status).toBe("ok");
+  });
+});
+
+describe("a bearer token alone", () => {
+  test("asks for Bearer, accepts only the token", async () => {
+    const ex = exporterWith(undefined, { AUTH_BEARER_TOKEN: TOKEN });
+    try {
+      const res = await ex.app.request("/metrics");
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe('Bearer realm="nvidia-license-server-exporter"');
+      expect((await ex.app.request("/metrics", { headers: { authorization: basic("prometheus", TOKEN) } })).status).toBe(401);
+      expect((await ex.app.request("/metrics", { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    } finally {
+      await ex.stop();
+    }
+  });
+});
+
+describe("the authenticator", () => {
+  test("bcrypt runs once per user and password: a scrape with a remembered password is answered synchronously", async () => {
+    let runs = 0;
+    const auth = createAuthenticator({ users: new Map([["prometheus", HASH]]), verify: (p, h) => (runs++, Bun.password.verify(p, h)) })!;
+    expect(await auth(basic("prometheus", PASSWORD))).toBe(true);
+    expect(auth(basic("prometheus", PASSWORD))).toBe(true);
+    expect(runs).toBe(1);
+    // A wrong password is checked each time (not remembered), an unknown user against a dummy hash.
+    expect(await auth(basic("prometheus", "x"))).toBe(false);
+    expect(await auth(basic("prometheus", "x"))).toBe(false);
+    expect(await auth(basic("nobody", "x"))).toBe(false);
+    expect(runs).toBe(4);
+  });
+
+  test("at most two bcrypt runs at once", async () => {
+    let running = 0;
+    let most = 0;
+    const verify = async () => {
+      most = Math.max(most, ++running);
+      await Bun.sleep(5);
+      running--;
+      return false;
+    };
+    const auth = createAuthenticator({ users: new Map([["prometheus", HASH]]), verify })!;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => auth(basic("prometheus", `guess-${i}`))));
+    expect(most).toBe(2);
+  });
+
+  test("nothing configured: no authenticator", () => {
+    expect(createAuthenticator({ users: new Map() })).toBeUndefined();
+  });
+});
+
+describe("HTTP hygiene", () => {
+  let ex: Exporter;
+  beforeAll(() => {
+    ex = exporterWith(undefined);
+  });
+  afterAll(() => ex.stop());
+
+  test("a URL longer than the bound is refused with 414 before routing", async () => {
+    const long = `/history?from=-1h&server_id=${"x".repeat(MAX_URL_LENGTH)}`;
+    const res = await ex.app.request(long);
+    expect(res.status).toBe(414);
+    expect(await res.text()).toBe("URI too long\n");
+  });
+
+  test("unknown paths 404, other methods 405 with Allow, on every route", async () => {
+    expect((await ex.app.request("/metrics/")).status).toBe(404);
+    expect((await ex.app.request("/.env")).status).toBe(404);
+    for (const path of ["/metrics", "/history", "/healthz", "/"]) {
+      for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
+        const res = await ex.app.request(path, { method });
+        expect(res.status).toBe(405);
+        expect(res.headers.get("allow")).toBe("GET, HEAD");
+      }
+    }
+  });
+
+  test("the HTML page carries security headers", async () => {
+    const res = await ex.app.request("/");
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+  });
+});
