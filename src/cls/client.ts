@@ -55,9 +55,11 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
   function parseItems<T extends z.ZodType>(endpoint: string, schema: T, items: readonly unknown[] | undefined): z.infer<T>[] {
     const out: z.infer<T>[] = [];
     for (const item of items ?? []) {
+      s.takeUnreadable();
       const r = schema.safeParse(item);
       if (r.success) out.push(r.data);
-      else opts.invalid.set(endpoint, (opts.invalid.get(endpoint) ?? 0) + 1);
+      // Skipped (no id to join it by), or kept with its unreadable fields absent: counted either way.
+      if (!r.success || s.takeUnreadable() > 0) opts.invalid.set(endpoint, (opts.invalid.get(endpoint) ?? 0) + 1);
     }
     return out;
   }

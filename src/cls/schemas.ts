@@ -5,13 +5,29 @@ import { z } from "zod";
  * type becomes undefined instead of failing the response, because CLS's shapes are only partly
  * documented. Ids are required: an item without one cannot be joined and is counted as invalid.
  */
+/**
+ * Fields that held a value of the wrong type (and were read as absent) since the last
+ * takeUnreadable(): the client counts an item with any as invalid, while keeping it.
+ */
+let unreadable = 0;
+export function takeUnreadable(): number {
+  const n = unreadable;
+  unreadable = 0;
+  return n;
+}
+/** catch() runs only for a value that is present and wrong; absent optional fields pass before it. */
+const absentAndCounted = () => {
+  unreadable++;
+  return undefined;
+};
+
 const id = z.union([z.string().min(1), z.number().transform(String)]);
-const text = z.union([z.string(), z.number().transform(String)]).optional().catch(undefined);
+const text = z.union([z.string(), z.number().transform(String)]).optional().catch(absentAndCounted);
 /** Quantities arrive as numbers; numeric strings are accepted, anything else is "not reported". */
 const quantity = z
   .union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)])
   .optional()
-  .catch(undefined);
+  .catch(absentAndCounted);
 
 export const paginationInfo = z
   .object({
@@ -21,7 +37,7 @@ export const paginationInfo = z
     totalElements: quantity,
   })
   .optional()
-  .catch(undefined);
+  .catch(absentAndCounted);
 
 export const entitlementFeature = z.object({
   featureName: text,
@@ -36,19 +52,19 @@ export const entitlementFeature = z.object({
 
 export const productKey = z.object({
   emsProductKeyId: text,
-  entitlementFeatures: z.array(z.unknown()).optional().catch(undefined),
+  entitlementFeatures: z.array(z.unknown()).optional().catch(absentAndCounted),
 });
 
 export const entitlement = z.object({
   id: text,
   emsEntitlementId: text,
-  entitlementProductKeys: z.array(z.unknown()).optional().catch(undefined),
+  entitlementProductKeys: z.array(z.unknown()).optional().catch(absentAndCounted),
 });
 
 export const virtualGroup = z.object({
   id,
   name: text,
-  entitlements: z.array(z.unknown()).optional().catch(undefined),
+  entitlements: z.array(z.unknown()).optional().catch(absentAndCounted),
 });
 
 export const serverFeature = z.object({
@@ -66,7 +82,7 @@ export const licenseServer = z.object({
   deployedOn: text,
   leasingMode: text,
   serviceInstanceId: text,
-  licenseServerFeatures: z.array(z.unknown()).optional().catch(undefined),
+  licenseServerFeatures: z.array(z.unknown()).optional().catch(absentAndCounted),
 });
 
 export const poolFeature = z.object({
@@ -78,7 +94,7 @@ export const poolFeature = z.object({
 export const licensePool = z.object({
   id,
   name: text,
-  licensePoolFeatures: z.array(z.unknown()).optional().catch(undefined),
+  licensePoolFeatures: z.array(z.unknown()).optional().catch(absentAndCounted),
 });
 
 export const lease = z.object({
@@ -89,11 +105,11 @@ export const lease = z.object({
 });
 
 export const leaseClient = z.object({
-  leases: z.array(z.unknown()).optional().catch(undefined),
+  leases: z.array(z.unknown()).optional().catch(absentAndCounted),
   additionalProperties: z
     .object({ license_server_id: text, license_server_name: text })
     .optional()
-    .catch(undefined),
+    .catch(absentAndCounted),
 });
 
 /** The envelope of each list endpoint: the array key must be an array, or the page is undecodable. */

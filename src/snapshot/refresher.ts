@@ -84,21 +84,23 @@ function outcomeLogger(log: Logger, now: () => number): (s: Snapshot, fresh: num
   const outage = new OutageLog(now);
   return (s, fresh, durationMs, calls) => {
     const fields = { duration_ms: Math.round(durationMs), calls, servers: s.servers.length, features: s.serverFeatures.length };
-    if (s.failures.length === 0) {
+    // Causes, not parts: 60 servers failing alike are one cause. Unreadable items are one too.
+    const causes = new Map<string, { endpoint: string; reason: string; message: string; parts: number }>();
+    for (const f of s.failures) {
+      const key = `${f.endpoint} ${f.reason}`;
+      const c = causes.get(key) ?? { endpoint: f.endpoint, reason: f.reason, message: f.message, parts: 0 };
+      c.parts++;
+      causes.set(key, c);
+    }
+    for (const [endpoint, count] of s.invalidItems) {
+      causes.set(`${endpoint} invalid_items`, { endpoint, reason: "invalid_items", message: `${count} item(s) not fully understood`, parts: count });
+    }
+    if (causes.size === 0) {
       const ended = outage.recover();
       log.info("refresh succeeded", ended ? { ...fields, recovered_after_failed_refreshes: ended.failures, failing_for_s: Math.round(ended.sinceMs / 1000) } : fields);
       return;
     }
-    // Causes, not parts: 60 servers failing alike are one cause.
-    const causes = new Map<string, { endpoint: string; reason: string; message: string; parts: number; stale: number }>();
-    for (const f of s.failures) {
-      const key = `${f.endpoint} ${f.reason}`;
-      const c = causes.get(key) ?? { endpoint: f.endpoint, reason: f.reason, message: f.message, parts: 0, stale: 0 };
-      c.parts++;
-      if (f.stale) c.stale++;
-      causes.set(key, c);
-    }
-    const [main, ...others] = [...causes.values()].sort((a, b) => b.parts - a.parts);
+    const [main, ...others] = [...causes.values()].sort((a, b) => Number(a.reason === "invalid_items") - Number(b.reason === "invalid_items") || b.parts - a.parts);
     const verdict = outage.fail([...causes.keys()].sort().join(","));
     const line = {
       ...fields,
@@ -113,8 +115,10 @@ function outcomeLogger(log: Logger, now: () => number): (s: Snapshot, fresh: num
       failing_for_s: verdict.failures > 1 ? Math.round(verdict.sinceMs / 1000) : undefined,
       same_failure_unlogged: verdict.log && verdict.repeated > 0 ? verdict.repeated : undefined,
     };
-    // "failed": nothing fresh, every series is its last good value; "incomplete": some parts are.
-    (verdict.log ? log.warn : log.debug)(fresh === 0 ? "refresh failed" : "refresh incomplete", line);
+    // "failed": nothing fresh, every series is its last good value; "incomplete": some parts are;
+    // "succeeded" with a warning: every call worked, but some items could not be read.
+    const msg = s.failures.length === 0 ? "refresh succeeded with unreadable items" : fresh === 0 ? "refresh failed" : "refresh incomplete";
+    (verdict.log ? log.warn : log.debug)(msg, line);
   };
 }
 
@@ -126,6 +130,7 @@ function hint(endpoint: string, reason: string): string | undefined {
   if (reason === "timeout") return "CLS did not answer in time: see SCRAPE_TIMEOUT";
   if (reason === "network") return "CLS cannot be reached: check NVIDIA_API_BASE_URL, DNS and the network";
   if (reason === "decode") return "CLS sent something that is not the expected JSON";
+  if (reason === "invalid_items") return "CLS sent items this exporter cannot fully read (an API change?): see nvidia_cls_invalid_items";
   if (/^5\d\d$/.test(reason)) return "CLS had a server error; retried within the refresh";
   return undefined;
 }
