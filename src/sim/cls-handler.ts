@@ -76,11 +76,11 @@ function reply(status: number, body: unknown, retryAfter?: string): Response {
 
 function replyFaulted(rule: FaultRule | null, status: number, body: unknown): Response {
   const out = applyBodyFaults(rule, status, body);
-  return replyText(out.status, out.text, rule?.retryAfter);
+  return replyText(out.status, out.text, rule?.retryAfter, out.contentType);
 }
 
-function replyText(status: number, text: string, retryAfter?: string): Response {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+function replyText(status: number, text: string, retryAfter?: string, contentType = 'application/json'): Response {
+  const headers: Record<string, string> = { 'content-type': contentType };
   if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
   return new Response(text, { status, headers });
 }

@@ -19,6 +19,11 @@ export const faultRuleSchema = z.strictObject({
   malformed: z.boolean().optional(),
   body: z.unknown().optional(),
   corruptCompressed: z.boolean().optional(),
+  /** Schema drift applied to the real answer's list (the first array in the body; compressed leases too). */
+  drift: z.enum(['missing-ids', 'wrong-types', 'extra-fields', 'empty', 'duplicates']).optional(),
+  /** Sent as is instead of JSON (e.g. a proxy's HTML error page), with rawContentType. */
+  rawBody: z.string().optional(),
+  rawContentType: z.string().optional(),
   times: z.number().int().min(1).optional(),
 });
 export const faultRulesSchema = z.array(faultRuleSchema);
@@ -77,12 +82,13 @@ function matches(rule: FaultRule, ctx: FaultContext): boolean {
 
 /** A rule that answers with an error status before the real handler runs. */
 export function isShortCircuit(rule: FaultRule): boolean {
-  return rule.status !== undefined && rule.status >= 400 && rule.body === undefined && !rule.malformed;
+  return rule.status !== undefined && rule.status >= 400 && rule.body === undefined && rule.rawBody === undefined && !rule.malformed && !rule.drift;
 }
 
 export interface FaultedBody {
   status: number;
   text: string;
+  contentType?: string;
 }
 
 /**
@@ -91,7 +97,8 @@ export interface FaultedBody {
  */
 export function applyBodyFaults(rule: FaultRule | null, status: number, body: unknown): FaultedBody {
   if (!rule) return { status, text: JSON.stringify(body) };
-  let out = body;
+  if (rule.rawBody !== undefined) return { status: rule.status ?? status, text: rule.rawBody, contentType: rule.rawContentType ?? 'text/html' };
+  let out = rule.drift ? drift(body, rule.drift) : body;
   let code = rule.status ?? status;
   if (rule.body !== undefined) {
     out = rule.body;
@@ -111,4 +118,46 @@ function corruptCompressed(body: unknown): string {
       ? Buffer.from(b.compressedClients, 'base64')
       : Bun.gzipSync(new TextEncoder().encode(JSON.stringify({ clients: b.clients ?? [] })));
   return Buffer.from(gz.subarray(0, Math.max(12, Math.floor(gz.length / 2)))).toString('base64');
+}
+
+type Drift = NonNullable<FaultRule['drift']>;
+type Obj = Record<string, unknown>;
+
+/** The drift applied to the body's list; gzip-compressed leases are unpacked, drifted and packed again. */
+function drift(body: unknown, kind: Drift): unknown {
+  const b = { ...(body as Obj) };
+  if (typeof b.compressedClients === 'string') {
+    const inner = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(Buffer.from(b.compressedClients, 'base64')))) as unknown;
+    b.compressedClients = Buffer.from(Bun.gzipSync(new TextEncoder().encode(JSON.stringify(drift(inner, kind))))).toString('base64');
+    return b;
+  }
+  const key = Object.keys(b).find((k) => Array.isArray(b[k]));
+  if (!key) return b;
+  const list = structuredClone(b[key] as Obj[]);
+  if (kind === 'empty') b[key] = [];
+  else if (kind === 'duplicates') b[key] = [...list, ...structuredClone(list)];
+  else if (kind === 'extra-fields') {
+    b.unexpectedTopLevel = { added: 'by a newer CLS' };
+    b[key] = list.map((item) => ({ ...item, unexpectedField: [1, { nested: null }] }));
+  } else if (list.length > 0) {
+    const first = list[0]!;
+    if (kind === 'missing-ids') {
+      // An item CLS sends without its id (or, for lease lists, a lease without its leaseId).
+      delete first.id;
+      const leases = first.leases;
+      if (Array.isArray(leases) && leases.length > 0) delete (leases[0] as Obj).leaseId;
+    } else {
+      // wrong-types: every number in the first item becomes a string that is no number.
+      list[0] = numbersToText(first) as Obj;
+    }
+    b[key] = list;
+  }
+  return b;
+}
+
+function numbersToText(v: unknown): unknown {
+  if (typeof v === 'number') return 'n/a';
+  if (Array.isArray(v)) return v.map(numbersToText);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, numbersToText(x)]));
+  return v;
 }
