@@ -121,6 +121,8 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
   return async function get(req) {
     const url = `${opts.baseUrl}${req.path}${req.query ? `?${new URLSearchParams(req.query)}` : ""}`;
     for (let n = 0; ; n++) {
+      // Past the refresh's deadline no call is made (nor counted): it could not be waited for.
+      if (req.budget.signal.aborted) throw deadlineError(req.endpoint);
       await politely(req);
       const { body, error, retryAfterMs, final } = await attempt(req, url);
       if (!error) return body;

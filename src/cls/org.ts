@@ -42,8 +42,11 @@ export interface FetchOptions {
 
 export const emptyOrg = (): OrgData => ({ virtualGroups: undefined, servers: new Map(), pools: new Map(), leases: new Map() });
 
-/** Answers to the org-level call that no other call of the refresh can escape. */
-const ORG_WIDE = new Set(["401", "403", "404"]);
+/**
+ * Answers to the org-level call that no other call of the refresh can escape: a rejected key, an
+ * unknown org, a host that cannot be reached, throttling (each after the call's retries).
+ */
+const ORG_WIDE = new Set(["401", "403", "404", "429", "network"]);
 
 /** `1 + V + S + I` calls (plus pages) at most `parallelism` at once, all within `timeoutMs`. */
 export async function fetchOrg(client: ClsClient, previous: OrgData | undefined, opts: FetchOptions): Promise<OrgFetch> {
@@ -69,7 +72,7 @@ export async function fetchOrg(client: ClsClient, previous: OrgData | undefined,
   }
 
   data.virtualGroups = await part("virtual_groups", prev.virtualGroups, () => client.listVirtualGroups(budget));
-  // A key CLS rejects, or an org it does not know, fails every other call alike: none is made, and
+  // A key CLS rejects, an org it does not know or a host out of reach fails every other call alike: none is made, and
   // the previous data stands (the caller serves it as it was, with up 0).
   const orgWide = failures.find((f) => f.endpoint === "virtual_groups" && ORG_WIDE.has(f.reason));
   if (orgWide) return { data: prev, failures, succeeded };

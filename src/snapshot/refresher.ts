@@ -100,7 +100,9 @@ function outcomeLogger(log: Logger, now: () => number): (s: Snapshot, fresh: num
       log.info("refresh succeeded", ended ? { ...fields, recovered_after_failed_refreshes: ended.failures, failing_for_s: Math.round(ended.sinceMs / 1000) } : fields);
       return;
     }
-    const [main, ...others] = [...causes.values()].sort((a, b) => Number(a.reason === "invalid_items") - Number(b.reason === "invalid_items") || b.parts - a.parts);
+    // The main cause is the most upstream one (a group list that hung makes the calls below it
+    // fail too), then the one that failed the most parts; unreadable items come last.
+    const [main, ...others] = [...causes.values()].sort((a, b) => rank(a) - rank(b) || b.parts - a.parts);
     const verdict = outage.fail([...causes.keys()].sort().join(","));
     const line = {
       ...fields,
@@ -121,6 +123,9 @@ function outcomeLogger(log: Logger, now: () => number): (s: Snapshot, fresh: num
     (verdict.log ? log.warn : log.debug)(msg, line);
   };
 }
+
+const UPSTREAM = ["virtual_groups", "license_servers", "license_pools", "leases"];
+const rank = (c: { endpoint: string; reason: string }) => (c.reason === "invalid_items" ? 10 : 0) + (UPSTREAM.indexOf(c.endpoint) + 1 || 5);
 
 function hint(endpoint: string, reason: string): string | undefined {
   if (reason === "401") return "CLS rejected the API key: check NVIDIA_API_KEY";
