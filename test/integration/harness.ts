@@ -167,6 +167,8 @@ export type ExporterOptions = {
    * command line is appended. The prefix must exec it, so the spawned pid is the exporter's own.
    */
   prefix?: readonly string[];
+  /** Flags after `src/index.ts`. */
+  args?: readonly string[];
   /** TLS options for the readiness check of an exporter serving HTTPS (e.g. a CA, a client certificate). */
   tls?: Record<string, unknown>;
 } & WaitOptions;
@@ -174,8 +176,10 @@ export type ExporterOptions = {
 async function startExporter(h: Harness, env: Record<string, string>, opts: ExporterOptions): Promise<Exporter> {
   // A history database of its own unless the test names one, never one in the working tree.
   const db = env.DB_PATH ?? join(h.tempDir("cls-db-"), "history.db");
-  const proc = h.spawn("exporter", [...(opts.prefix ?? []), process.execPath, "run", "src/index.ts"], { LISTEN_ADDRESS: "127.0.0.1:0", ...env, DB_PATH: db });
-  const url = (await proc.waitForLine(/msg=listening url=(https?:\/\/\S+)/, opts))[1]!;
+  const proc = h.spawn("exporter", [...(opts.prefix ?? []), process.execPath, "run", "src/index.ts", ...(opts.args ?? [])], { LISTEN_ADDRESS: "127.0.0.1:0", ...env, DB_PATH: db });
+  // logfmt (default) or LOG_FORMAT=json
+  const m = await proc.waitForLine(/msg=listening url=(https?:\/\/\S+)|"msg":"listening","url":"(https?:\/\/[^"]+)"/, opts);
+  const url = (m[1] ?? m[2])!;
   await waitFor(`exporter ${url}/healthz`, async () => {
     proc.assertAlive();
     const res = await fetch(`${url}/healthz`, opts.tls ? { tls: opts.tls } : {});
