@@ -30,6 +30,8 @@ export interface AppDeps {
   challenge?: string;
   /** Added to every response (web config `http_server_config.headers`). */
   headers?: Record<string, string>;
+  /** Default HISTORY_TIMEOUT_MS. */
+  historyTimeoutMs?: number;
 }
 
 /** /history answers are bounded by the store; this bounds the wait for one, whatever happens there. */
@@ -92,7 +94,8 @@ export function createApp(deps: AppDeps): Hono {
     });
   });
 
-  app.get("/history", timeout(HISTORY_TIMEOUT_MS), historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now }));
+  const historyTimedOut = () => new HTTPException(503, { res: new Response("timed out\n", { status: 503, headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "30" } }) });
+  app.get("/history", timeout(deps.historyTimeoutMs ?? HISTORY_TIMEOUT_MS, historyTimedOut), historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now }));
 
   app.get("/", async (c) => {
     const html = renderPage(deps.current(), { orgName: deps.orgName, metricsPath: deps.metricsPath, now: deps.now() });
@@ -106,9 +109,9 @@ export function createApp(deps: AppDeps): Hono {
   });
   // No stack trace or error text to clients; the log has it.
   app.onError((err, c) => {
-    if (err instanceof HTTPException && err.status === 504) {
-      deps.log.warn("request timed out", { path: c.req.path, timeout_ms: HISTORY_TIMEOUT_MS });
-      return c.text("timed out\n", 503, { "retry-after": "30" });
+    if (err instanceof HTTPException) {
+      deps.log.warn("request timed out", { path: c.req.path, timeout_ms: deps.historyTimeoutMs ?? HISTORY_TIMEOUT_MS });
+      return err.getResponse();
     }
     deps.log.error("request failed", { path: c.req.path, error: err.message });
     return c.text("internal error\n", 500);

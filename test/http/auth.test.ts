@@ -161,3 +161,29 @@ describe("HTTP hygiene", () => {
     expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
   });
 });
+
+describe("server-side timeout of /history", () => {
+  test("a store that never answers: 503 with Retry-After after the bound, logged", async () => {
+    const { createApp } = await import("../../src/http/app.ts");
+    const { createLogger } = await import("../../src/log.ts");
+    const lines: string[] = [];
+    const never = { query: () => new Promise(() => {}) } as unknown as NonNullable<Parameters<typeof createApp>[0]["history"]>;
+    const app = createApp({
+      orgName: "o",
+      metricsPath: "/metrics",
+      view: () => new Promise(() => {}),
+      peek: () => undefined,
+      current: () => ({}) as never,
+      renderer: {} as never,
+      history: never,
+      now: Date.now,
+      log: createLogger({ write: (l) => lines.push(l) }),
+      historyTimeoutMs: 50,
+    });
+    const res = await app.request("/history?from=-1h");
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("30");
+    expect(await res.text()).toBe("timed out\n");
+    expect(lines.join()).toContain('msg="request timed out" path=/history timeout_ms=50');
+  });
+});
