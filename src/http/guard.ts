@@ -1,3 +1,4 @@
+import { getPath } from "hono/utils/url";
 import type { Authenticator } from "./auth.ts";
 
 /**
@@ -34,21 +35,23 @@ export function guard(opts: GuardOptions, next: Handler): Handler {
   };
   // No detail: the same answer for a missing header, a wrong password and an unknown user.
   const unauthorized = () => decorate(new Response("Unauthorized\n", { status: 401, headers: { "content-type": "text/plain; charset=utf-8", "www-authenticate": `${opts.challenge} realm="nvidia-license-server-exporter"` } }));
-  return (req) => {
+  const plain = (text: string, status: number) => decorate(new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } }));
+  return (incoming) => {
+    let req = incoming;
     const url = req.url;
-    if (url.length > MAX_URL_LENGTH) return decorate(new Response("URI too long\n", { status: 414, headers: { "content-type": "text/plain; charset=utf-8" } }));
-    if (!opts.auth || opts.open.has(pathOf(url))) return pass(req);
+    if (url.length > MAX_URL_LENGTH) return plain("URI too long\n", 414);
+    if (!url.startsWith("http://") && !url.startsWith("https://")) {
+      // Bun gives a bare path when the Host header is missing (HTTP/1.0 health checks) or invalid,
+      // which the router would misread. It gets an absolute URL, so that the guard and the router
+      // see the same path; anything else is refused.
+      if (!url.startsWith("/")) return plain("bad request\n", 400);
+      req = new Request(`http://localhost${url}`, req);
+    }
+    // The router's own path function: what is exempt here is exactly what the router serves as such.
+    if (!opts.auth || opts.open.has(getPath(req))) return pass(req);
     const ok = opts.auth(req.headers.get("authorization"));
     if (ok === true) return pass(req);
     if (ok === false) return unauthorized();
     return ok.then((yes) => (yes ? pass(req) : unauthorized()));
   };
-}
-
-/** The path of an absolute request URL, without parsing it all. */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const end = url.slice(start).search(/[?#]/);
-  return end < 0 ? url.slice(start) : url.slice(start, start + end);
 }

@@ -77,6 +77,44 @@ describe("basic auth and a bearer token", () => {
   });
 });
 
+describe("requests without a usable Host header (raw HTTP over a real socket)", () => {
+  /** Sends `head` as is and returns the status line's code. */
+  async function raw(port: number, head: string): Promise<number> {
+    const { connect } = await import("node:net");
+    return new Promise((resolve, reject) => {
+      let text = "";
+      const socket = connect({ host: "127.0.0.1", port }, () => socket.write(head));
+      socket.on("data", (d) => {
+        text += d.toString("latin1");
+        const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+        if (m) {
+          socket.destroy();
+          resolve(Number(m[1]));
+        }
+      });
+      socket.on("error", reject);
+      socket.setTimeout(5_000, () => reject(new Error(`no answer to ${JSON.stringify(head)}`)));
+    });
+  }
+
+  test("the /healthz exemption cannot be reached by paths the router reads otherwise; HTTP/1.0 health checks work", async () => {
+    const ex = exporterWith(undefined, { AUTH_BEARER_TOKEN: TOKEN });
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: ex.app.fetch, development: false });
+    try {
+      const port = server.port!;
+      expect(await raw(port, "GET /ab/?///healthz HTTP/1.0\r\n\r\n")).toBe(401);
+      expect(await raw(port, "GET /:abc/metrics?///healthz HTTP/1.1\r\nHost: /\r\nConnection: close\r\n\r\n")).toBe(401);
+      expect(await raw(port, "GET /:abc/history?///healthz HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n")).toBe(401);
+      expect(await raw(port, "GET /metrics HTTP/1.0\r\n\r\n")).toBe(401);
+      expect(await raw(port, "GET /healthz HTTP/1.0\r\n\r\n")).toBe(200);
+      expect(await raw(port, `GET /metrics HTTP/1.0\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`)).toBe(200);
+    } finally {
+      server.stop(true);
+      await ex.stop();
+    }
+  });
+});
+
 describe("a bearer token alone", () => {
   test("asks for Bearer, accepts only the token", async () => {
     const ex = exporterWith(undefined, { AUTH_BEARER_TOKEN: TOKEN });
