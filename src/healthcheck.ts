@@ -6,7 +6,8 @@ import { loadWebConfig } from "./http/web-config.ts";
  * The container HEALTHCHECK (slim images have no curl): GET /healthz on the address the exporter
  * listens on, derived from LISTEN_ADDRESS / PORT exactly as the exporter derives it, over HTTPS when
  * WEB_CONFIG_FILE configures TLS (on loopback, so the certificate is not checked; /healthz needs no
- * credentials). Exit 0 = healthy.
+ * credentials). With mutual TLS (RequireAndVerifyClientCert) it has no client certificate to offer:
+ * it then checks that the port accepts TCP connections. Exit 0 = healthy.
  */
 const listen = listenFromEnv(process.env);
 if (!listen) {
@@ -15,10 +16,22 @@ if (!listen) {
 }
 const webFile = process.env.WEB_CONFIG_FILE?.trim();
 const problems: string[] = [];
-const tls = webFile ? loadWebConfig(webFile, (p) => readFileSync(p, "utf8"), problems)?.tls !== undefined : false;
+const web = webFile ? loadWebConfig(webFile, (p) => readFileSync(p, "utf8"), problems) : undefined;
 if (problems.length > 0) {
   process.stderr.write(`healthcheck: ${problems.join("; ")}\n`);
   process.exit(1);
+}
+const tls = web?.tls !== undefined;
+if (web?.tls?.requireClientCert) {
+  const host = localBaseUrl(listen.hostname, listen.port).replace(/^http:\/\/\[?|\]?:\d+$/g, "");
+  try {
+    const socket = await Bun.connect({ hostname: host, port: listen.port, socket: { data() {} } });
+    socket.end();
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(`healthcheck: ${host}:${listen.port}: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
 }
 const url = `${localBaseUrl(listen.hostname, listen.port, tls ? "https" : "http")}/healthz`;
 try {

@@ -8,8 +8,8 @@ import pLimit from "p-limit";
  * bcrypt costs ~60 ms of CPU per check by design, and Prometheus sends the same password on every
  * scrape: a verified (user, password, hash) triple is remembered (its SHA-256, never the password),
  * so a scrape costs one hash lookup. Failed checks are not remembered, but at most two bcrypt runs
- * happen at once (Bun runs them off the event loop), so wrong passwords cannot take the CPU from
- * scrapes. An unknown user is checked against a dummy hash so timing does not reveal user names.
+ * happen at once (Bun runs them off the event loop) and at most 16 wait, so wrong passwords cannot
+ * take the CPU or memory from scrapes. An unknown user is checked against a dummy hash so timing does not reveal user names.
  */
 export interface AuthOptions {
   users: ReadonlyMap<string, string>;
@@ -21,13 +21,14 @@ export interface AuthOptions {
 export type Authenticator = (authorization: string | null) => boolean | Promise<boolean>;
 
 const REMEMBERED = 256;
+/** Checks waiting for bcrypt beyond this are refused at once: a flood of guesses cannot queue without end. */
+const MAX_WAITING = 16;
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest();
 const sameSecret = (a: string, b: Buffer) => timingSafeEqual(sha256(a), b);
 
-/** A bcrypt hash of a random password nobody knows, checked for unknown users; made when first needed. */
-let dummyHash: string | undefined;
-const dummy = () => (dummyHash ??= Bun.password.hashSync(crypto.randomUUID(), { algorithm: "bcrypt", cost: 10 }));
+/** The cost of a bcrypt hash ($2y$10$… → 10). */
+const costOf = (hash: string) => Number(hash.slice(4, 6)) || 10;
 
 export function createAuthenticator(opts: AuthOptions): Authenticator | undefined {
   if (opts.users.size === 0 && opts.bearerToken === undefined) return undefined;
@@ -35,6 +36,10 @@ export function createAuthenticator(opts: AuthOptions): Authenticator | undefine
   const bearer = opts.bearerToken === undefined ? undefined : sha256(opts.bearerToken);
   const limit = pLimit(2);
   const verified = new Set<string>();
+  // Unknown users are checked against a hash of a random password at the highest configured cost,
+  // so that they take as long as known ones; made off the event loop, once.
+  const costs = [...opts.users.values()].map(costOf);
+  const dummy = opts.users.size === 0 ? undefined : Bun.password.hash(crypto.randomUUID(), { algorithm: "bcrypt", cost: Math.max(...costs) });
 
   function basic(encoded: string): boolean | Promise<boolean> {
     if (opts.users.size === 0) return false;
@@ -46,7 +51,8 @@ export function createAuthenticator(opts: AuthOptions): Authenticator | undefine
     const hash = opts.users.get(user);
     const key = createHash("sha256").update(`${user}\0${password}\0${hash ?? ""}`).digest("base64");
     if (hash && verified.has(key)) return true;
-    return limit(() => verify(password, hash ?? dummy()).catch(() => false)).then((ok) => {
+    if (limit.pendingCount >= MAX_WAITING) return false;
+    return limit(async () => verify(password, hash ?? (await dummy!)).catch(() => false)).then((ok) => {
       if (!ok || !hash) return false;
       if (verified.size >= REMEMBERED) verified.clear();
       verified.add(key);

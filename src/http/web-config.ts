@@ -69,6 +69,8 @@ const schema = z.strictObject({
       headers: z
         .record(z.string(), z.string())
         .refine((h) => Object.keys(h).every((k) => HEADERS.includes(k)), `only ${HEADERS.join(", ")} may be set`)
+        // A line break cannot travel in a header: every response would fail.
+        .refine((h) => Object.values(h).every((v) => !/[\r\n\0]/.test(v)), "a header value must be one line (no line breaks, e.g. from a YAML | block)")
         .optional(),
     })
     .optional(),

@@ -92,6 +92,12 @@ describe("TLS, basic auth and a bearer token (WEB_CONFIG_FILE, AUTH_BEARER_TOKEN
 });
 
 describe("mutual TLS (client_auth_type RequireAndVerifyClientCert)", () => {
+  test("the container health check, which has no client certificate, checks that the port accepts connections", () => {
+    const r = Bun.spawnSync([process.execPath, "run", "src/healthcheck.ts"], { env: { PATH: process.env.PATH ?? "", LISTEN_ADDRESS: mtls.host, WEB_CONFIG_FILE: join(dir, "mtls.yml") }, stderr: "pipe" });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.exitCode).toBe(0);
+  });
+
   test("a client certificate signed by client_ca_file is required, for every path", async () => {
     for (const path of ["/metrics", "/healthz"]) {
       expect((await fetch(`${mtls.url}${path}`, { tls: CLIENT })).status).toBe(200);

@@ -73,6 +73,7 @@ describe("web config file (exporter-toolkit format)", () => {
     ["a client auth type this exporter cannot honour", "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  client_auth_type: VerifyClientCertIfGiven", /is not supported here/],
     ["TLS 1.1", "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  min_version: TLS11", /min_version: must be TLS12 or TLS13/],
     ["a header the toolkit does not allow", "http_server_config:\n  headers:\n    Set-Cookie: a=b", /only Content-Security-Policy/],
+    ["a header value over two lines", "http_server_config:\n  headers:\n    Content-Security-Policy: |\n      default-src 'none';\n      frame-ancestors 'none'", /a header value must be one line/],
     ["a plaintext password instead of a hash", "basic_auth_users:\n  prom: hunter2", /basic_auth_users.prom: must be a bcrypt hash/],
     ["a user name with a colon", `basic_auth_users:\n  "a:b": ${HASH}`, /a user name must not be empty or contain ':'/],
   ])("%s is an error naming the key", (_what, yaml, message) => {
