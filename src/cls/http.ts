@@ -128,8 +128,8 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
       if (!error) return body;
       if (final || n + 1 >= opts.maxAttempts || !isRetryable(error)) throw error;
       const wait = backoff(n, retryAfterMs);
-      // A wait that outlasts the refresh cannot help: fail now, with the real cause.
-      if (deps.now() + wait >= req.budget.deadline) throw error;
+      // A wait that outlasts the refresh cannot help (nor one before a pause that does): fail now, with the real cause.
+      if (deps.now() + wait >= req.budget.deadline || pausedUntil >= req.budget.deadline) throw error;
       try {
         await deps.sleep(wait, req.budget.signal);
       } catch {

@@ -1,10 +1,11 @@
 import { z } from "zod";
 
-/**
+/*
  * Only the fields the exporter reads. Unknown keys are stripped; an optional field of the wrong
  * type becomes undefined instead of failing the response, because CLS's shapes are only partly
  * documented. Ids are required: an item without one cannot be joined and is counted as invalid.
  */
+
 /**
  * Fields that held a value of the wrong type (and were read as absent) since the last
  * takeUnreadable(): the client counts an item with any as invalid, while keeping it.
@@ -15,9 +16,12 @@ export function takeUnreadable(): number {
   unreadable = 0;
   return n;
 }
-/** catch() runs only for a value that is present and wrong; absent optional fields pass before it. */
-const absentAndCounted = () => {
-  unreadable++;
+/**
+ * catch() runs for a value that is present and wrong (absent optional fields pass before it), and
+ * for JSON null, which zod's optional() refuses: null is CLS saying "none", so it is not counted.
+ */
+const absentAndCounted = (ctx: { input: unknown }) => {
+  if (ctx.input !== null) unreadable++;
   return undefined;
 };
 

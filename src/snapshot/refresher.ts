@@ -69,7 +69,8 @@ export function createRefresher(deps: RefresherDeps): () => Promise<Snapshot> {
     if (result.failures.length === 0) stats.lastSuccessAt = finished;
     data = result.data;
     const meta = { orgName: deps.orgName, collectedAt: finished, durationMs: finished - started, failures: result.failures, invalidItems: [...deps.invalid] };
-    last = result.succeeded === 0 && last ? { ...last, up: false, failures: result.failures } : buildSnapshot(result.data, meta);
+    // Nothing fetched: the last data as it was, but this refresh's failures (and no stale item counts).
+    last = result.succeeded === 0 && last ? { ...last, up: false, failures: result.failures, invalidItems: meta.invalidItems } : buildSnapshot(result.data, meta);
     logOutcome(last, result.succeeded, meta.durationMs, stats.lastCalls);
     return last;
   };

@@ -60,14 +60,14 @@ describe("retries", () => {
     const h = recordingHttp(sim.url);
     const err = await h.vgs(budget(60_000)).catch((e) => e);
     expect(err).toMatchObject({ kind: "http", status: 429 });
-    // One wait (capped per request), then the pause outlasts the budget: given up without a call.
-    expect(h.sleeps).toEqual([DEFAULT_HTTP_OPTIONS.retryAfterMaxMs]);
+    // The pause outlasts the budget: given up at once, without waiting or calling again.
+    expect(h.sleeps).toEqual([]);
     expect(await h.vgs(budget(60_000)).catch((e) => e)).toMatchObject({ kind: "http", status: 429, message: expect.stringContaining("not called") });
     expect(h.attempts).toEqual(["virtual_groups:429"]);
     // A budget that outlasts the pause (cut to pauseMaxMs) waits it out, then calls.
     await h.vgs(budget(DEFAULT_HTTP_OPTIONS.pauseMaxMs + 60_000));
     expect(h.attempts).toEqual(["virtual_groups:429", "virtual_groups:200"]);
-    expect(h.sleeps[1]).toBeGreaterThan(DEFAULT_HTTP_OPTIONS.pauseMaxMs - DEFAULT_HTTP_OPTIONS.retryAfterMaxMs - 5_000);
+    expect(h.sleeps[0]).toBeGreaterThan(DEFAULT_HTTP_OPTIONS.pauseMaxMs - 5_000);
   });
 
   test("a wait that would outlast the refresh fails at once, with the real cause", async () => {

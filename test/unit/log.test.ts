@@ -56,14 +56,17 @@ describe("refresh outcome lines", () => {
 
   test("one line per refresh, with duration and calls; identical failures are rate-limited; recovery is logged once", async () => {
     sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: KEY });
-    let clock = T0;
+    // The refresher's clock moves by minutes from now; the HTTP layer under it keeps the real one,
+    // so the clock must not start in the past (the refresh budget would be spent before it began).
+    const start = Date.now();
+    let clock = start;
     const lines: Record<string, unknown>[] = [];
     const log = createLogger({ write: (l) => lines.push(JSON.parse(l)), now: () => clock, level: "debug", format: "json" });
     const stats = newStats();
     const { client, invalid } = clientFor(sim, { stats });
     const refresh = createRefresher({ client, invalid, stats, orgName: "lic-example", parallelism: 8, timeoutMs: 5_000, now: () => clock, log });
     const at = async (minute: number) => {
-      clock = T0 + minute * 60_000;
+      clock = start + minute * 60_000;
       await refresh();
       return lines.at(-1)!;
     };
