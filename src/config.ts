@@ -277,6 +277,7 @@ function warningsFor(baseUrl: string, flags: Env, otlp: OtlpConfig | undefined, 
   const warnings: string[] = [];
   if (flags.NVIDIA_API_KEY !== undefined) warnings.push("the API key was given as a flag, which any user can read in the process list; prefer NVIDIA_API_KEY or NVIDIA_API_KEY_FILE");
   if (flags.AUTH_BEARER_TOKEN !== undefined) warnings.push("the bearer token was given as a flag, which any user can read in the process list; prefer AUTH_BEARER_TOKEN or AUTH_BEARER_TOKEN_FILE");
+  if (served.bearerToken !== undefined && served.bearerToken.length < 16) warnings.push(`the bearer token is ${served.bearerToken.length} characters long; use at least 16 random ones (e.g. openssl rand -hex 24)`);
   const credentials = (served.web?.users.size ?? 0) > 0 || served.bearerToken !== undefined;
   const host = served.listen.hostname;
   if (credentials && !served.web?.tls && !(host && /^(localhost|127\.\d+\.\d+\.\d+|::1)$/.test(host))) {

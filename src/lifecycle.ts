@@ -11,11 +11,17 @@ export function processLogger(config: Pick<Config, "log">): Logger {
  * SIGTERM/SIGINT: stop accepting, let requests in flight finish, end the refresh in flight (aborted),
  * make the final OTLP push, close the database, exit 0. Bounded: a hung CLS call, a slow client or a
  * dead collector must not keep the process alive past `forceAfterMs` (orchestrators kill at 10 s).
+ * A second signal exits at once (the database closed first).
  */
 export function exitOnSignals(running: Running, log: Logger, opts: { forceAfterMs?: number; after?: () => Promise<void> } = {}): void {
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: do not wait for what is left.
+      log.warn("second signal; exiting now", { signal });
+      running.abandon();
+      process.exit(0);
+    }
     stopping = true;
     const started = Date.now();
     log.info("shutting down", { signal });

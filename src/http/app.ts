@@ -109,7 +109,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   // No stack trace or error text to clients; the log has it.
   app.onError((err, c) => {
-    if (err instanceof HTTPException) {
+    if (err instanceof HTTPException && err.status === 503) {
       deps.log.warn("request timed out", { path: c.req.path, timeout_ms: deps.historyTimeoutMs ?? HISTORY_TIMEOUT_MS });
       return err.getResponse();
     }
