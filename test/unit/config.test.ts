@@ -249,6 +249,11 @@ describe("endpoint protection settings", () => {
     expect(load({ ...base, AUTH_BEARER_TOKEN: TOKEN, LISTEN_ADDRESS: "127.0.0.1:9844" }).warnings).toEqual([]);
   });
 
+  test("a short bearer token is warned about, without quoting it", () => {
+    const w = load({ ...base, AUTH_BEARER_TOKEN: "abc123", LISTEN_ADDRESS: "127.0.0.1:9844" }).warnings;
+    expect(w).toEqual(["the bearer token is 6 characters long; use at least 16 random ones (e.g. openssl rand -hex 24)"]);
+  });
+
   test("WEB_CONFIG_FILE and --web.config.file are read, paths relative to the file", () => {
     const yaml = "basic_auth_users:\n  prom: $2y$04$NTcvbCMxr83N1F.gF1DK9ujSFExZWdaQ3CwY3uej/cF3mRcuGWFBS\n";
     const c = load(base, ["--web.config.file=/etc/exp/web.yml"], files({ "/etc/exp/web.yml": yaml }));
