@@ -102,7 +102,8 @@ const WINDOW_MS = Math.min(5 * 60_000, TOTAL_MS / 6);
 const SCRAPE_TIMEOUT_MS = 10_000;
 const MAX_IN_FLIGHT = 200;
 const CHURN = "5s";
-const EXPORTER_ENV = { CACHE_TTL: "10s", SCRAPE_TIMEOUT: "5s", OTEL_ENABLED: "true", OTEL_PUSH_INTERVAL: "5s" };
+// LOG_LEVEL debug: the repeats of a failure (written at debug) are refreshes too, for the tally.
+const EXPORTER_ENV = { CACHE_TTL: "10s", SCRAPE_TIMEOUT: "5s", OTEL_ENABLED: "true", OTEL_PUSH_INTERVAL: "5s", LOG_LEVEL: "debug" };
 /** Prometheus 2.x's scrape Accept header (it asks for OpenMetrics first), and gzip as it always sends. */
 const SCRAPE_HEADERS = {
   accept: "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
@@ -231,7 +232,7 @@ function faultCycle(vgId: number): Fault[] {
     { name: "leases corruptCompressed", rules: [{ endpoint: "leases", corruptCompressed: true }] },
     { name: "license_servers +7 s latency", rules: [{ endpoint: "license_servers", latencyMs: 7000 }] },
     none,
-    { name: `vg ${vgId} 503`, rules: (["virtual_group", "license_servers", "license_pools", "leases"] as const).map((endpoint) => ({ endpoint, vgId, status: 503 })) },
+    { name: `vg ${vgId} 503`, rules: (["license_servers", "license_pools", "leases"] as const).map((endpoint) => ({ endpoint, vgId, status: 503 })) },
     { name: "virtual_groups 502", rules: [{ endpoint: "virtual_groups", status: 502 }] },
   ];
 }
@@ -301,7 +302,7 @@ class LogTally {
     this.tail.push(line);
     if (this.tail.length > 40) this.tail.shift();
     const f = logfmt(line);
-    if (f.msg === "refresh succeeded" || f.msg === "refresh incomplete") this.refreshMs.push(Number(f.duration_ms));
+    if (f.msg?.startsWith("refresh ")) this.refreshMs.push(Number(f.duration_ms));
     if (f.level === "info") return;
     if (f.level === "error" && this.errors.length < 10) this.errors.push(line);
     const key = `level=${f.level ?? "?"} msg="${f.msg ?? line.slice(0, 120)}"${f.endpoint ? ` endpoint=${f.endpoint}` : ""}${f.reason ? ` reason=${f.reason}` : ""}`;
@@ -642,9 +643,8 @@ async function sampleLoop(): Promise<Sample[]> {
 const allLag: number[] = [];
 let samples: Sample[];
 try {
-  const loops = Promise.all([load.run(endAt), faultLoop(), collectorLoop()]);
-  samples = await sampleLoop();
-  await loops;
+  // Awaited together: a loop failing mid-run ends the run at once (and its children are killed).
+  [samples] = await Promise.all([sampleLoop(), load.run(endAt), faultLoop(), collectorLoop()]);
 } catch (e) {
   progress(`failed: ${(e as Error).message}`);
   console.error(exporter.log.tail.slice(-20).join("\n"));
