@@ -52,12 +52,15 @@ export function createAuthenticator(opts: AuthOptions): Authenticator | undefine
     const key = createHash("sha256").update(`${user}\0${password}\0${hash ?? ""}`).digest("base64");
     if (hash && verified.has(key)) return true;
     if (limit.pendingCount >= MAX_WAITING) return false;
-    return limit(async () => verify(password, hash ?? (await dummy!)).catch(() => false)).then((ok) => {
-      if (!ok || !hash) return false;
-      if (verified.size >= REMEMBERED) verified.clear();
-      verified.add(key);
-      return true;
-    });
+    // Any failure of bcrypt (a malformed hash, say) is a refusal, never an error to the client.
+    return limit(async () => verify(password, hash ?? (await dummy!)))
+      .catch(() => false)
+      .then((ok) => {
+        if (!ok || !hash) return false;
+        if (verified.size >= REMEMBERED) verified.clear();
+        verified.add(key);
+        return true;
+      });
   }
 
   return (authorization) => {
