@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
+import { readErrorCode } from "./files.ts";
 import { readFlags } from "./flags.ts";
 import { loadWebConfig, type WebConfig } from "./http/web-config.ts";
 import { FORMATS, LEVELS, type Level, type LogFormat } from "./log.ts";
@@ -70,11 +71,15 @@ const metricsPath = z
 
 const nonEmpty = z.string().trim().min(1, { error: "must not be empty", abort: true });
 
-const bool = z.string().transform((text, ctx) => {
-  const v = text.trim().toLowerCase();
-  if (v !== "true" && v !== "false") ctx.addIssue({ code: "custom", message: `must be true or false, got "${text}"` });
-  return v === "true";
-});
+/** One of `values`, trimmed and case-insensitive; `expected` says which in the error. */
+const oneOf = <T extends string>(values: readonly T[], expected: string) =>
+  z.string().transform((text, ctx) => {
+    const v = text.trim().toLowerCase();
+    if (!(values as readonly string[]).includes(v)) ctx.addIssue({ code: "custom", message: `must be ${expected}, got "${text}"` });
+    return v as T;
+  });
+
+const bool = oneOf(["true", "false"], "true or false").transform((v) => v === "true");
 
 const schema = z.object({
   NVIDIA_API_KEY: nonEmpty.optional(),
@@ -87,16 +92,8 @@ const schema = z.object({
   WEB_CONFIG_FILE: nonEmpty.optional(),
   AUTH_BEARER_TOKEN: nonEmpty.optional(),
   AUTH_BEARER_TOKEN_FILE: nonEmpty.optional(),
-  LOG_LEVEL: z.string().transform((text, ctx) => {
-    const v = text.trim().toLowerCase();
-    if (!(LEVELS as readonly string[]).includes(v)) ctx.addIssue({ code: "custom", message: `must be one of ${LEVELS.join(", ")}, got "${text}"` });
-    return v as Level;
-  }),
-  LOG_FORMAT: z.string().transform((text, ctx) => {
-    const v = text.trim().toLowerCase();
-    if (!(FORMATS as readonly string[]).includes(v)) ctx.addIssue({ code: "custom", message: `must be ${FORMATS.join(" or ")}, got "${text}"` });
-    return v as LogFormat;
-  }),
+  LOG_LEVEL: oneOf(LEVELS, `one of ${LEVELS.join(", ")}`),
+  LOG_FORMAT: oneOf(FORMATS, FORMATS.join(" or ")),
   SCRAPE_TIMEOUT: duration(100),
   CACHE_TTL: duration(1_000),
   PARALLELISM: integer(1, 64),
@@ -169,8 +166,18 @@ function dbPathOnVolume(env: Env): string | undefined {
 
 /** A URL for reaching a listener from this host: a wildcard address becomes 127.0.0.1. */
 export function localBaseUrl(hostname: string | undefined, port: number, scheme: "http" | "https" = "http"): string {
-  const host = !hostname || hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
+  const host = localHost(hostname);
   return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/** The host to reach a listener on from this host: a wildcard address becomes 127.0.0.1. */
+export function localHost(hostname: string | undefined): string {
+  return !hostname || hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
+}
+
+/** Which credentials the endpoints accept: none (open), basic-auth users, a bearer token, or both. */
+export function authSchemes(c: Pick<Config, "web" | "bearerToken">): ("basic" | "bearer")[] {
+  return [...((c.web?.users.size ?? 0) > 0 ? (["basic"] as const) : []), ...(c.bearerToken !== undefined ? (["bearer"] as const) : [])];
 }
 
 /** Where the exporter listens, from the environment alone (for the container health check). */
@@ -192,8 +199,7 @@ function resolveSecret(name: "NVIDIA_API_KEY" | "AUTH_BEARER_TOKEN", input: Env,
       if (secret) return checkSecret(`${fileVar}: the file's content`, secret, problems);
       problems.push(`${fileVar}: the file is empty`);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
-      problems.push(`${fileVar}: cannot read the file (${code})`);
+      problems.push(`${fileVar}: cannot read the file (${readErrorCode(err)})`);
     }
     return "";
   }
@@ -265,7 +271,9 @@ export function loadConfig(sources: ConfigSources): Config {
   };
 }
 
-const isLoopback = (url: URL) => /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
+/** localhost, 127.x.x.x or ::1 (bracketed as in a URL, or not as in LISTEN_ADDRESS). */
+const isLoopbackHost = (host: string) => /^(localhost|127\.\d+\.\d+\.\d+|\[?::1\]?)$/.test(host);
+const isLoopback = (url: URL) => isLoopbackHost(url.hostname);
 
 interface Served {
   listen: ListenAddress;
@@ -278,9 +286,9 @@ function warningsFor(baseUrl: string, flags: Env, otlp: OtlpConfig | undefined, 
   if (flags.NVIDIA_API_KEY !== undefined) warnings.push("the API key was given as a flag, which any user can read in the process list; prefer NVIDIA_API_KEY or NVIDIA_API_KEY_FILE");
   if (flags.AUTH_BEARER_TOKEN !== undefined) warnings.push("the bearer token was given as a flag, which any user can read in the process list; prefer AUTH_BEARER_TOKEN or AUTH_BEARER_TOKEN_FILE");
   if (served.bearerToken !== undefined && served.bearerToken.length < 16) warnings.push(`the bearer token is ${served.bearerToken.length} characters long; use at least 16 random ones (e.g. openssl rand -hex 24)`);
-  const credentials = (served.web?.users.size ?? 0) > 0 || served.bearerToken !== undefined;
+  const credentials = authSchemes(served).length > 0;
   const host = served.listen.hostname;
-  if (credentials && !served.web?.tls && !(host && /^(localhost|127\.\d+\.\d+\.\d+|::1)$/.test(host))) {
+  if (credentials && !served.web?.tls && !(host && isLoopbackHost(host))) {
     warnings.push("basic auth or a bearer token is configured without tls_server_config: credentials travel unencrypted; add TLS in WEB_CONFIG_FILE or terminate TLS in front of the exporter");
   }
   const url = new URL(baseUrl);

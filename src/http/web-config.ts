@@ -17,6 +17,7 @@
 import { constants } from "node:crypto";
 import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
+import { readErrorCode, readPem } from "../files.ts";
 
 export interface TlsServerConfig {
   cert: string;
@@ -87,7 +88,7 @@ export function loadWebConfig(path: string, readFile: (path: string) => string, 
   try {
     text = readFile(path);
   } catch (err) {
-    problems.push(`${where}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`);
+    problems.push(`${where}: cannot read ${path} (${readErrorCode(err)})`);
     return undefined;
   }
   let raw: unknown;
@@ -106,20 +107,11 @@ export function loadWebConfig(path: string, readFile: (path: string) => string, 
     }
     return undefined;
   }
-  const base = dirname(path);
-  const file = (p: string) => (isAbsolute(p) ? p : join(base, p));
   const read = (key: string, p: string): string | undefined => {
-    try {
-      const pem = readFile(file(p));
-      if (!/-----BEGIN [A-Z0-9 ]+-----/.test(pem)) {
-        problems.push(`${where}: tls_server_config.${key}: ${p} is not PEM`);
-        return undefined;
-      }
-      return pem;
-    } catch (err) {
-      problems.push(`${where}: tls_server_config.${key}: cannot read ${p} (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`);
-      return undefined;
-    }
+    const got = readPem(readFile, isAbsolute(p) ? p : join(dirname(path), p));
+    if ("pem" in got) return got.pem;
+    problems.push(`${where}: tls_server_config.${key}: ${"unreadable" in got ? `cannot read ${p} (${got.unreadable})` : `${p} is not PEM`}`);
+    return undefined;
   };
   const c = parsed.data;
   const before = problems.length;

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { DEFAULT_OTEL_SERVICE_NAME } from "../settings.ts";
+import { readPem } from "../files.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -148,13 +149,10 @@ function readTls(env: Env, insecure: boolean, readFile: (path: string) => string
       problems.push(`${given.name}: is set but OTLP push is plaintext; set OTEL_INSECURE=false (or an https:// endpoint) to use TLS`);
       continue;
     }
-    try {
-      const pem = readFile(given.value);
-      if (pem.includes("-----BEGIN ")) tls[part] = pem;
-      else problems.push(`${given.name}: "${given.value}" holds no PEM block`);
-    } catch (err) {
-      problems.push(`${given.name}: cannot read "${given.value}" (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`);
-    }
+    const read = readPem(readFile, given.value);
+    if ("pem" in read) tls[part] = read.pem;
+    else if ("unreadable" in read) problems.push(`${given.name}: cannot read "${given.value}" (${read.unreadable})`);
+    else problems.push(`${given.name}: "${given.value}" holds no PEM block`);
   }
   if ((files.key === undefined) !== (files.cert === undefined) && !insecure) {
     problems.push("OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: mutual TLS needs both");
