@@ -1,6 +1,6 @@
 import { createClient } from "./cls/client.ts";
 import { abortableSleep, createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
-import type { Config } from "./config.ts";
+import { authSchemes, type Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { createAuthenticator } from "./http/auth.ts";
 import type { Logger } from "./log.ts";
@@ -75,7 +75,7 @@ export function createExporter(config: Config, deps: ContextDeps) {
     now: deps.now,
     log: deps.log,
     auth: createAuthenticator({ users: config.web?.users ?? new Map(), bearerToken: config.bearerToken }),
-    challenge: (config.web?.users.size ?? 0) > 0 ? "Basic" : "Bearer",
+    challenge: authSchemes(config).includes("basic") ? "Basic" : "Bearer",
     headers: config.web?.headers,
   });
   let pusher: Promise<OtlpPusher | undefined> | undefined;

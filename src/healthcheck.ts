@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { listenFromEnv, localBaseUrl } from "./config.ts";
+import { listenFromEnv, localBaseUrl, localHost } from "./config.ts";
 import { loadWebConfig } from "./http/web-config.ts";
 
 /**
@@ -23,7 +23,7 @@ if (problems.length > 0) {
 }
 const tls = web?.tls !== undefined;
 if (web?.tls?.requireClientCert) {
-  const host = localBaseUrl(listen.hostname, listen.port).replace(/^http:\/\/\[?|\]?:\d+$/g, "");
+  const host = localHost(listen.hostname);
   try {
     const socket = await Bun.connect({ hostname: host, port: listen.port, socket: { data() {} } });
     socket.end();

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
-import { loadConfig } from "./config.ts";
+import { authSchemes, loadConfig } from "./config.ts";
 import { usage } from "./flags.ts";
 import { ConfigError } from "./errors.ts";
 import { exitOnSignals, processLogger } from "./lifecycle.ts";
@@ -43,7 +43,6 @@ try {
   history.close();
   process.exit(1);
 }
-const auth = [(config.web?.users.size ?? 0) > 0 && "basic", config.bearerToken !== undefined && "bearer"].filter(Boolean).join("+") || "none";
-log.info("listening", { url: running.url, metrics_path: config.metricsPath, org: config.orgName, cls: config.baseUrl, auth });
+log.info("listening", { url: running.url, metrics_path: config.metricsPath, org: config.orgName, cls: config.baseUrl, auth: authSchemes(config).join("+") || "none" });
 
 exitOnSignals(running, log);

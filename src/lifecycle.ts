@@ -15,21 +15,19 @@ export function processLogger(config: Pick<Config, "log">): Logger {
  */
 export function exitOnSignals(running: Running, log: Logger, opts: { forceAfterMs?: number; after?: () => Promise<void> } = {}): void {
   let stopping = false;
+  /** Without waiting for what is left; the database is closed first. */
+  const exitNow = (why: string, fields: Record<string, string | number>): never => {
+    log.warn(why, fields);
+    running.abandon();
+    process.exit(0);
+  };
   const shutdown = (signal: string) => {
-    if (stopping) {
-      // A second Ctrl-C: do not wait for what is left.
-      log.warn("second signal; exiting now", { signal });
-      running.abandon();
-      process.exit(0);
-    }
+    // A second Ctrl-C.
+    if (stopping) exitNow("second signal; exiting now", { signal });
     stopping = true;
     const started = Date.now();
     log.info("shutting down", { signal });
-    const force = setTimeout(() => {
-      log.warn("shutdown took too long; exiting now", { after_ms: Date.now() - started });
-      running.abandon();
-      process.exit(0);
-    }, opts.forceAfterMs ?? 8_000);
+    const force = setTimeout(() => exitNow("shutdown took too long; exiting now", { after_ms: Date.now() - started }), opts.forceAfterMs ?? 8_000);
     running
       .stop()
       .then(() => opts.after?.())

@@ -1,6 +1,7 @@
 import type { Server } from "bun";
 import { type Config, localBaseUrl } from "./config.ts";
 import { type ContextDeps, createExporter, type Exporter } from "./context.ts";
+import { HISTORY_TIMEOUT_MS } from "./http/app.ts";
 
 export interface Running {
   exporter: Exporter;
@@ -33,7 +34,7 @@ export function startServer(config: Config, deps: ContextDeps): Running {
       maxRequestBodySize: 16 * 1024,
       // A connection silent for this long is closed (slow or stuck clients). Scrapes with no
       // snapshot wait up to SCRAPE_TIMEOUT, and /history up to 30 s: it must outlast both.
-      idleTimeout: Math.min(255, Math.max(Math.ceil(config.scrapeTimeoutMs / 1000), 30) + 10),
+      idleTimeout: Math.min(255, Math.ceil(Math.max(config.scrapeTimeoutMs, HISTORY_TIMEOUT_MS) / 1000) + 10),
       ...(tls ? { tls: { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}), ...(tls.secureOptions ? { secureOptions: tls.secureOptions } : {}) } } : {}),
     });
   } catch (err) {

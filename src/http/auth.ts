@@ -49,7 +49,7 @@ export function createAuthenticator(opts: AuthOptions): Authenticator | undefine
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
     const hash = opts.users.get(user);
-    const key = createHash("sha256").update(`${user}\0${password}\0${hash ?? ""}`).digest("base64");
+    const key = sha256(`${user}\0${password}\0${hash ?? ""}`).toString("base64");
     if (hash && verified.has(key)) return true;
     if (limit.pendingCount >= MAX_WAITING) return false;
     // Any failure of bcrypt (a malformed hash, say) is a refusal, never an error to the client.

@@ -14,7 +14,7 @@ import { generateOrg } from "../../src/sim/generate.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { FAULT_ROWS, type Family, type FaultRow, type Freshness, LARGE_ORG_TEXT, renderFaultTable, UNRESOLVED_HINT } from "./fault-rows.ts";
 import { type Exporter, Harness, waitFor } from "./harness.ts";
-import { parseMetrics, type Sample, valueOf } from "./history-helpers.ts";
+import { type Sample, scrape, valueOf } from "./history-helpers.ts";
 import { requireMountNamespaces } from "./mounts.ts";
 
 const API_KEY = "fault-matrix-key";
@@ -94,12 +94,6 @@ function nextOutcome(e: Exporter, since: number, timeoutMs = 20_000): Promise<Ou
     e.proc.assertAlive();
     return outcomes(e).find((o) => Date.parse(o.time) - o.duration_ms > since);
   }, { timeoutMs, intervalMs: 100 });
-}
-
-async function scrape(e: Exporter): Promise<Sample[]> {
-  const res = await fetch(`${e.url}/metrics`);
-  expect(res.status).toBe(200);
-  return parseMetrics(await res.text());
 }
 
 const FAMILIES: Record<Family, { name: string; key: string[] }> = {
