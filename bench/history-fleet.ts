@@ -21,8 +21,9 @@
  * Everything is drawn from mulberry32 streams derived from one seed, one stream per series, so the
  * same options give the same year. Snapshots must be requested for i = 0, 1, 2, … in order.
  */
+
+import { mulberry32, type Rng, randInt, uuid } from "../src/sim/random.ts";
 import type { EntitlementRow, Labels, PoolRow, ServerFeatureRow, Snapshot } from "../src/snapshot/types.ts";
-import { mulberry32, randInt, type Rng, uuid } from "../src/sim/random.ts";
 
 export interface FleetOptions {
   orgName: string;
@@ -56,15 +57,48 @@ export const FEATURES = [
 /** Per role, the profile of each of the 10 features and its seat range [min, max] (users, or GPUs for compute). */
 const ROLES: Record<Role, { features: [Profile, number, number][]; pools: number[] }> = {
   vdi: {
-    features: [["office", 60, 120], ["office", 20, 50], ["light", 1, 6], ["compute", 2, 8], ["idle", 0, 0], ["light", 1, 6], ["office", 8, 20], ["light", 1, 6], ["light", 1, 6], ["idle", 0, 0]],
+    features: [
+      ["office", 60, 120],
+      ["office", 20, 50],
+      ["light", 1, 6],
+      ["compute", 2, 8],
+      ["idle", 0, 0],
+      ["light", 1, 6],
+      ["office", 8, 20],
+      ["light", 1, 6],
+      ["light", 1, 6],
+      ["idle", 0, 0],
+    ],
     pools: [0, 1, 6],
   },
   engineering: {
-    features: [["light", 1, 6], ["light", 1, 6], ["engineering", 15, 35], ["compute", 2, 8], ["idle", 0, 0], ["engineering", 3, 10], ["idle", 0, 0], ["light", 1, 6], ["engineering", 3, 10], ["idle", 0, 0]],
+    features: [
+      ["light", 1, 6],
+      ["light", 1, 6],
+      ["engineering", 15, 35],
+      ["compute", 2, 8],
+      ["idle", 0, 0],
+      ["engineering", 3, 10],
+      ["idle", 0, 0],
+      ["light", 1, 6],
+      ["engineering", 3, 10],
+      ["idle", 0, 0],
+    ],
     pools: [2, 5, 8],
   },
   compute: {
-    features: [["light", 1, 6], ["idle", 0, 0], ["light", 1, 6], ["compute", 4, 24], ["compute", 2, 16], ["light", 1, 6], ["idle", 0, 0], ["idle", 0, 0], ["idle", 0, 0], ["compute", 2, 16]],
+    features: [
+      ["light", 1, 6],
+      ["idle", 0, 0],
+      ["light", 1, 6],
+      ["compute", 4, 24],
+      ["compute", 2, 16],
+      ["light", 1, 6],
+      ["idle", 0, 0],
+      ["idle", 0, 0],
+      ["idle", 0, 0],
+      ["compute", 2, 16],
+    ],
     pools: [3, 4, 9],
   },
 };
@@ -89,9 +123,54 @@ interface Shape {
 }
 
 const SHAPES: Record<"office" | "engineering" | "light", Shape> = {
-  office: { attend: 0.85, persistent: 0.15, loginMean: 8.5, loginSd: 0.67, loginMin: 6, loginMax: 11, logoutMean: 17.25, logoutSd: 1, minStayH: 2, overnight: 0.04, lunch: 0.1, extra: 0.15, extraMeanMin: 60, weekend: 0.04 },
-  engineering: { attend: 0.8, persistent: 0.3, loginMean: 9, loginSd: 1, loginMin: 6.5, loginMax: 12, logoutMean: 18.5, logoutSd: 1.5, minStayH: 3, overnight: 0.12, lunch: 0.05, extra: 0.1, extraMeanMin: 120, weekend: 0.06 },
-  light: { attend: 0.5, persistent: 0, loginMean: 9, loginSd: 1, loginMin: 6.5, loginMax: 12, logoutMean: 17, logoutSd: 1.2, minStayH: 1, overnight: 0.03, lunch: 0.05, extra: 0.05, extraMeanMin: 60, weekend: 0.02 },
+  office: {
+    attend: 0.85,
+    persistent: 0.15,
+    loginMean: 8.5,
+    loginSd: 0.67,
+    loginMin: 6,
+    loginMax: 11,
+    logoutMean: 17.25,
+    logoutSd: 1,
+    minStayH: 2,
+    overnight: 0.04,
+    lunch: 0.1,
+    extra: 0.15,
+    extraMeanMin: 60,
+    weekend: 0.04,
+  },
+  engineering: {
+    attend: 0.8,
+    persistent: 0.3,
+    loginMean: 9,
+    loginSd: 1,
+    loginMin: 6.5,
+    loginMax: 12,
+    logoutMean: 18.5,
+    logoutSd: 1.5,
+    minStayH: 3,
+    overnight: 0.12,
+    lunch: 0.05,
+    extra: 0.1,
+    extraMeanMin: 120,
+    weekend: 0.06,
+  },
+  light: {
+    attend: 0.5,
+    persistent: 0,
+    loginMean: 9,
+    loginSd: 1,
+    loginMin: 6.5,
+    loginMax: 12,
+    logoutMean: 17,
+    logoutSd: 1.2,
+    minStayH: 1,
+    overnight: 0.03,
+    lunch: 0.05,
+    extra: 0.05,
+    extraMeanMin: 60,
+    weekend: 0.02,
+  },
 };
 
 interface Group {
@@ -148,7 +227,10 @@ const RENAMED: [number, number] = [1, 0.55];
 class Tracked {
   lastValue = Number.NaN;
   lastCapacity = Number.NaN;
-  constructor(readonly kind: "active_leases" | "entitlement_in_use" | "pool_in_use", readonly profile: string) {}
+  constructor(
+    readonly kind: "active_leases" | "entitlement_in_use" | "pool_in_use",
+    readonly profile: string,
+  ) {}
 }
 
 /** A server feature: the source of every lease count. */
@@ -171,7 +253,12 @@ class Source extends Tracked {
     super("active_leases", profile);
     const shape = profile === "compute" || profile === "idle" ? undefined : SHAPES[profile];
     this.persistent = shape ? Math.round(seats * shape.persistent) : 0;
-    this.total = profile === "idle" ? randInt(rng, 2, 20) : profile === "compute" ? seats + randInt(rng, 2, 8) : Math.ceil(seats * (1.05 + 0.35 * rng())) + 1;
+    this.total =
+      profile === "idle"
+        ? randInt(rng, 2, 20)
+        : profile === "compute"
+          ? seats + randInt(rng, 2, 8)
+          : Math.ceil(seats * (1.05 + 0.35 * rng())) + 1;
   }
 
   labels!: Labels;
@@ -200,7 +287,10 @@ class Source extends Tracked {
       for (let d = this.nextDay; d <= day; d++) this.generate(d, fresh);
       this.nextDay = day + 1;
       if (fresh.length > 0) {
-        this.events = this.events.slice(this.head).concat(fresh).sort((a, b) => a.m - b.m);
+        this.events = this.events
+          .slice(this.head)
+          .concat(fresh)
+          .sort((a, b) => a.m - b.m);
         this.head = 0;
       }
     }
@@ -249,7 +339,13 @@ class Source extends Tracked {
     const users = this.seats - this.persistent;
     const mmdd = date.toISOString().slice(5, 10);
     const month = date.getUTCMonth();
-    const factor = g.holidays.has(mmdd) ? 0.05 : (month === 11 && date.getUTCDate() >= 24) || (month === 0 && date.getUTCDate() <= 2) ? 0.25 : month === 6 || month === 7 ? g.summer : 1;
+    const factor = g.holidays.has(mmdd)
+      ? 0.05
+      : (month === 11 && date.getUTCDate() >= 24) || (month === 0 && date.getUTCDate() <= 2)
+        ? 0.25
+        : month === 6 || month === 7
+          ? g.summer
+          : 1;
     const session = (start: number, minutes: number) => {
       add(start, 1);
       add(start + Math.max(5, minutes), -1);
@@ -270,7 +366,8 @@ class Source extends Tracked {
         }
         add(logout, -1);
       }
-      for (let k = poisson(rng, shape.extra * users * factor); k > 0; k--) session(8 * 60 + rng() * 600, exponential(rng, shape.extraMeanMin));
+      for (let k = poisson(rng, shape.extra * users * factor); k > 0; k--)
+        session(8 * 60 + rng() * 600, exponential(rng, shape.extraMeanMin));
     } else {
       for (let k = poisson(rng, shape.weekend * this.seats); k > 0; k--) session(8 * 60 + rng() * 720, exponential(rng, 120));
     }
@@ -309,7 +406,12 @@ class Server {
   relabel(): void {
     const g = this.group;
     this.labels = { virtual_group_id: g.id, virtual_group_name: g.name, server_id: this.id, server_name: this.name };
-    this.infoLabels = { ...this.labels, status: "ENABLED", deployed_on: this.role === "compute" ? "ON_PREMISES" : "CLOUD", leasing_mode: "STANDARD" };
+    this.infoLabels = {
+      ...this.labels,
+      status: "ENABLED",
+      deployed_on: this.role === "compute" ? "ON_PREMISES" : "CLOUD",
+      leasing_mode: "STANDARD",
+    };
     for (const s of this.sources) s.labelsChanged();
     for (const p of this.pools) p.labelsChanged();
   }
@@ -332,7 +434,12 @@ class PoolFeature extends Tracked {
   }
 
   labelsChanged(): void {
-    this.labels = { ...this.server.labels, pool_id: this.poolId, pool_name: this.poolName, feature_name: FEATURES[this.source.feature]!.name };
+    this.labels = {
+      ...this.server.labels,
+      pool_id: this.poolId,
+      pool_name: this.poolName,
+      feature_name: FEATURES[this.source.feature]!.name,
+    };
   }
 
   update(): void {
@@ -365,7 +472,16 @@ class ProductKey extends Tracked {
   ) {
     super("entitlement_in_use", "entitlement");
     const f = FEATURES[feature]!;
-    this.labels = { virtual_group_id: group.id, virtual_group_name: group.name, feature_name: f.name, feature_version: f.version, product_name: f.name, license_type: "CONCURRENT", ems_entitlement_id: entitlementId, ems_product_key_id: keyId };
+    this.labels = {
+      virtual_group_id: group.id,
+      virtual_group_name: group.name,
+      feature_name: f.name,
+      feature_version: f.version,
+      product_name: f.name,
+      license_type: "CONCURRENT",
+      ems_entitlement_id: entitlementId,
+      ems_product_key_id: keyId,
+    };
   }
 }
 
@@ -417,7 +533,12 @@ export class Fleet {
       }
       if (index % 3 === 0) {
         const f = ROLES[role].pools[0]!;
-        server.pools.push(new PoolFeature(server, server.sources[f]!, uuid(rng), role === "compute" ? "batch" : "interactive", { share: 0.6, first: false }));
+        server.pools.push(
+          new PoolFeature(server, server.sources[f]!, uuid(rng), role === "compute" ? "batch" : "interactive", {
+            share: 0.6,
+            first: false,
+          }),
+        );
       }
       this.servers.push(server);
     });
@@ -469,7 +590,16 @@ export class Fleet {
     let keyNo = 0;
     const newKey = (g: Group, f: number, ent: string, total: number, from: number, until: number) => {
       keyNo++;
-      const key = new ProductKey(g, f, ent, `PK-${g.id}-${String(keyNo).padStart(4, "0")}`, total, from, until, Math.round(startS + rng() * spanS));
+      const key = new ProductKey(
+        g,
+        f,
+        ent,
+        `PK-${g.id}-${String(keyNo).padStart(4, "0")}`,
+        total,
+        from,
+        until,
+        Math.round(startS + rng() * spanS),
+      );
       this.keys.push(key);
       return key;
     };
@@ -560,7 +690,19 @@ export class Fleet {
       entitlements.push({ labels: key.labels, total: key.total, inUse: v(key.inUse), unassigned: key.total - key.inUse, end: key.end });
       this.track(key, v(key.inUse), key.total);
     }
-    return { orgName: this.opts.orgName, collectedAt, durationMs: 600 + (i % 7) * 13, up: true, entitlements, servers, serverFeatures, pools, unattributed: [], invalidItems: [], failures: [] };
+    return {
+      orgName: this.opts.orgName,
+      collectedAt,
+      durationMs: 600 + (i % 7) * 13,
+      up: true,
+      entitlements,
+      servers,
+      serverFeatures,
+      pools,
+      unattributed: [],
+      invalidItems: [],
+      failures: [],
+    };
   }
 
   private track(t: Tracked, value: number, capacity: number): void {

@@ -26,8 +26,8 @@ import { encodeSnapshot } from "../src/store/codec.ts";
 import { observe } from "../src/store/observe.ts";
 import { maxGapSeconds } from "../src/store/open.ts";
 import { HistoryStore } from "../src/store/store.ts";
-import { type FleetCounts, Fleet } from "./history-fleet.ts";
-import { API_KEY, deadline, drain, fixed, machineNotes, mb, median, ROOT, spawnChild, verdict, waitForLine, logfmt } from "./lib.ts";
+import { Fleet, type FleetCounts } from "./history-fleet.ts";
+import { API_KEY, deadline, drain, fixed, logfmt, machineNotes, mb, median, ROOT, spawnChild, verdict, waitForLine } from "./lib.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -49,7 +49,13 @@ const RESTARTS = Number(values.restarts);
 const WORST_DAYS = Number(values["worst-days"]);
 const REUSE = values.reuse === true;
 const KEEP = values.keep === true;
-if (!(DAYS >= 1 && DAYS <= 800) || !(REQUESTS >= 1) || !(RESTARTS >= 1) || !(WORST_DAYS === 0 || (WORST_DAYS >= 2 && WORST_DAYS <= 30)) || !Number.isFinite(SEED)) {
+if (
+  !(DAYS >= 1 && DAYS <= 800) ||
+  !(REQUESTS >= 1) ||
+  !(RESTARTS >= 1) ||
+  !(WORST_DAYS === 0 || (WORST_DAYS >= 2 && WORST_DAYS <= 30)) ||
+  !Number.isFinite(SEED)
+) {
   console.error("history: --days 1..800, --requests ≥ 1, --restarts ≥ 1, --worst-days 0 (skip) or 2..30, --seed a number");
   process.exit(2);
 }
@@ -203,8 +209,26 @@ interface WriteOptions {
 /** Feeds `refreshes` snapshots through a real HistoryStore with maintenance on the production schedule. */
 function writeHistory(o: WriteOptions): WriteRun {
   let now = o.firstMs;
-  const store = new HistoryStore({ path: o.path, orgName: ORG, maxGapS: MAX_GAP_S, rawRetentionS: o.rawRetentionS, retentionS: RETENTION_S, now: () => now, log: storeLog });
-  const copy = o.copy && new HistoryStore({ path: o.copy.path, orgName: ORG, maxGapS: MAX_GAP_S, rawRetentionS: o.rawRetentionS, retentionS: RETENTION_S, now: () => now, log: storeLog });
+  const store = new HistoryStore({
+    path: o.path,
+    orgName: ORG,
+    maxGapS: MAX_GAP_S,
+    rawRetentionS: o.rawRetentionS,
+    retentionS: RETENTION_S,
+    now: () => now,
+    log: storeLog,
+  });
+  const copy =
+    o.copy &&
+    new HistoryStore({
+      path: o.copy.path,
+      orgName: ORG,
+      maxGapS: MAX_GAP_S,
+      rawRetentionS: o.rawRetentionS,
+      retentionS: RETENTION_S,
+      now: () => now,
+      log: storeLog,
+    });
   const run: WriteRun = {
     recordMs: new Float64Array(o.refreshes),
     changes: new Uint16Array(o.refreshes),
@@ -271,10 +295,14 @@ function writeHistory(o: WriteOptions): WriteRun {
     }
     if (probes.has(i) && probeDb) {
       const db = probeDb();
-      const row = db.query("SELECT (SELECT sum(pgsize) FROM dbstat WHERE name = 'samples') AS bytes, (SELECT count(*) FROM samples) AS rows").get() as { bytes: number; rows: number };
+      const row = db
+        .query("SELECT (SELECT sum(pgsize) FROM dbstat WHERE name = 'samples') AS bytes, (SELECT count(*) FROM samples) AS rows")
+        .get() as { bytes: number; rows: number };
       // What Retention.firstHour() runs once, when roll-up first starts (src/store/rollup.ts).
       const f0 = performance.now();
-      db.query("SELECT min(samples.start) AS m FROM samples INNER JOIN series ON series.id = samples.series_id WHERE series.org_name = ?").get(ORG);
+      db.query(
+        "SELECT min(samples.start) AS m FROM samples INNER JOIN series ON series.id = samples.series_id WHERE series.org_name = ?",
+      ).get(ORG);
       const firstHourMs = performance.now() - f0;
       db.close();
       run.probes.push({ i, samplesBytes: row.bytes, rows: row.rows, firstHourMs });
@@ -343,12 +371,17 @@ function dbFacts(path: string): DbFacts {
   const db = new Database(path, { readonly: true });
   try {
     const one = <T>(sql: string) => db.query(sql).get() as T;
-    const { page_size, page_count, freelist_count } = one<{ page_size: number; page_count: number; freelist_count: number }>("SELECT * FROM pragma_page_size, pragma_page_count, pragma_freelist_count");
-    const tables = (db.query("SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC").all() as { name: string; bytes: number }[]).filter((t) => t.bytes > 0);
-    const rows = one<{ total: number; raw: number; rolled: number; open: number; first: number | null }>(
-      "SELECT count(*) AS total, sum(min IS NULL) AS raw, sum(min IS NOT NULL) AS rolled, sum(\"end\" IS NULL) AS open, min(start) AS first FROM samples",
+    const { page_size, page_count, freelist_count } = one<{ page_size: number; page_count: number; freelist_count: number }>(
+      "SELECT * FROM pragma_page_size, pragma_page_count, pragma_freelist_count",
     );
-    const state = (name: string) => (db.query("SELECT value FROM store_state WHERE org_name = ? AND name = ?").get(ORG, name) as { value: number } | null)?.value;
+    const tables = (
+      db.query("SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC").all() as { name: string; bytes: number }[]
+    ).filter((t) => t.bytes > 0);
+    const rows = one<{ total: number; raw: number; rolled: number; open: number; first: number | null }>(
+      'SELECT count(*) AS total, sum(min IS NULL) AS raw, sum(min IS NOT NULL) AS rolled, sum("end" IS NULL) AS open, min(start) AS first FROM samples',
+    );
+    const state = (name: string) =>
+      (db.query("SELECT value FROM store_state WHERE org_name = ? AND name = ?").get(ORG, name) as { value: number } | null)?.value;
     return {
       leftMain,
       leftWal,
@@ -391,9 +424,19 @@ if (REUSE) {
   const endMs = Date.now();
   firstMs = endMs - (REFRESHES - 1) * INTERVAL_MS;
   fleet = new Fleet({ orgName: ORG, seed: SEED, firstMs, refreshes: REFRESHES });
-  progress(`writing ${REFRESHES.toLocaleString("en-US")} refreshes (${DAYS} days, ${new Date(firstMs).toISOString()} → ${new Date(endMs).toISOString()}) to ${DB}`);
+  progress(
+    `writing ${REFRESHES.toLocaleString("en-US")} refreshes (${DAYS} days, ${new Date(firstMs).toISOString()} → ${new Date(endMs).toISOString()}) to ${DB}`,
+  );
   created.push(SMALL_DB);
-  year = writeHistory({ path: DB, fleet, firstMs, refreshes: REFRESHES, rawRetentionS: RAW_RETENTION_S, label: "year", copy: { path: SMALL_DB, last: Math.min(1_440, REFRESHES) } });
+  year = writeHistory({
+    path: DB,
+    fleet,
+    firstMs,
+    refreshes: REFRESHES,
+    rawRetentionS: RAW_RETENTION_S,
+    label: "year",
+    copy: { path: SMALL_DB, last: Math.min(1_440, REFRESHES) },
+  });
 }
 
 const facts = dbFacts(DB);
@@ -402,7 +445,9 @@ const busy = fleet.busySeries();
 if (year) {
   const c = year.counts;
   console.log("### Churn model (bench/history-fleet.ts)\n");
-  console.log(`Series at the end: ${c.present.active_leases} active_leases + ${c.present.entitlement_in_use} entitlement_in_use + ${c.present.pool_in_use} pool_in_use = **${c.present.active_leases! + c.present.entitlement_in_use! + c.present.pool_in_use!}**; distinct over the span: ${c.distinct.active_leases} + ${c.distinct.entitlement_in_use} + ${c.distinct.pool_in_use} = ${c.distinct.active_leases! + c.distinct.entitlement_in_use! + c.distinct.pool_in_use!} (servers added, retired; keys replaced at renewal).\n`);
+  console.log(
+    `Series at the end: ${c.present.active_leases} active_leases + ${c.present.entitlement_in_use} entitlement_in_use + ${c.present.pool_in_use} pool_in_use = **${c.present.active_leases! + c.present.entitlement_in_use! + c.present.pool_in_use!}**; distinct over the span: ${c.distinct.active_leases} + ${c.distinct.entitlement_in_use} + ${c.distinct.pool_in_use} = ${c.distinct.active_leases! + c.distinct.entitlement_in_use! + c.distinct.pool_in_use!} (servers added, retired; keys replaced at renewal).\n`,
+  );
   console.log("| profile | series at the end | value or capacity changes per series per day (60 s resolution) |");
   console.log("|---|---|---|");
   let changes = 0;
@@ -415,9 +460,13 @@ if (year) {
     seriesDays += p.seriesDays;
     console.log(`| ${name} | ${p.present} | ${fixed(p.changes / p.seriesDays, 2)} |`);
   }
-  console.log(`| **all** | ${c.present.active_leases! + c.present.entitlement_in_use! + c.present.pool_in_use!} | **${fixed(changes / seriesDays, 2)}** (${int(changes)} changes over ${int(seriesDays)} series-days) |\n`);
+  console.log(
+    `| **all** | ${c.present.active_leases! + c.present.entitlement_in_use! + c.present.pool_in_use!} | **${fixed(changes / seriesDays, 2)}** (${int(changes)} changes over ${int(seriesDays)} series-days) |\n`,
+  );
   const busyRefreshes = year.changes.reduce((a, n) => a + (n > 0 ? 1 : 0), 0);
-  console.log(`Refreshes with at least one change: ${fixed((busyRefreshes / REFRESHES) * 100, 1)} %; most changes in one refresh: ${Math.max(...year.changes)}.\n`);
+  console.log(
+    `Refreshes with at least one change: ${fixed((busyRefreshes / REFRESHES) * 100, 1)} %; most changes in one refresh: ${Math.max(...year.changes)}.\n`,
+  );
 }
 
 if (year) {
@@ -434,26 +483,46 @@ if (year) {
   const later = sortedCopy(year.stepMs.slice(year.earlySteps));
   const runs = sortedCopy(year.runMs);
   console.log("### Write cost: `record()` per refresh and `maintain()` per step\n");
-  console.log(`Wall time of the write phase: ${clock(year.wallMs)} for ${int(REFRESHES)} refreshes (${fixed(year.wallMs / REFRESHES, 3)} ms each, of which ${fixed(year.fleetMs / REFRESHES, 3)} ms generating the snapshot). Store write errors: ${year.writeErrors}; store log lines at warn or above: ${storeProblems}.\n`);
+  console.log(
+    `Wall time of the write phase: ${clock(year.wallMs)} for ${int(REFRESHES)} refreshes (${fixed(year.wallMs / REFRESHES, 3)} ms each, of which ${fixed(year.fleetMs / REFRESHES, 3)} ms generating the snapshot). Store write errors: ${year.writeErrors}; store log lines at warn or above: ${storeProblems}.\n`,
+  );
   console.log("| `record()` wall time | p50 | p90 | p99 | max | refreshes |");
   console.log("|---|---|---|---|---|---|");
-  console.log(`| whole span | **${ms(quantile(all, 0.5), 3)}** | ${ms(quantile(all, 0.9), 3)} | ${ms(quantile(all, 0.99), 3)} | ${ms(all[all.length - 1]!, 1)} | ${int(all.length)} |`);
-  console.log(`| last ${lastN / 1_440} days | ${ms(quantile(last, 0.5), 3)} | ${ms(quantile(last, 0.9), 3)} | ${ms(quantile(last, 0.99), 3)} | ${ms(last[last.length - 1]!, 1)} | ${int(last.length)} |`);
-  console.log(`| refreshes with ≥ 1 change | ${ms(quantile(ch, 0.5), 3)} | ${ms(quantile(ch, 0.9), 3)} | ${ms(quantile(ch, 0.99), 3)} | ${ms(ch[ch.length - 1] ?? 0, 1)} | ${int(ch.length)} |`);
-  console.log(`| refreshes with no change | ${ms(quantile(qu, 0.5), 3)} | ${ms(quantile(qu, 0.9), 3)} | ${ms(quantile(qu, 0.99), 3)} | ${ms(qu[qu.length - 1] ?? 0, 1)} | ${int(qu.length)} |\n`);
+  console.log(
+    `| whole span | **${ms(quantile(all, 0.5), 3)}** | ${ms(quantile(all, 0.9), 3)} | ${ms(quantile(all, 0.99), 3)} | ${ms(all[all.length - 1]!, 1)} | ${int(all.length)} |`,
+  );
+  console.log(
+    `| last ${lastN / 1_440} days | ${ms(quantile(last, 0.5), 3)} | ${ms(quantile(last, 0.9), 3)} | ${ms(quantile(last, 0.99), 3)} | ${ms(last[last.length - 1]!, 1)} | ${int(last.length)} |`,
+  );
+  console.log(
+    `| refreshes with ≥ 1 change | ${ms(quantile(ch, 0.5), 3)} | ${ms(quantile(ch, 0.9), 3)} | ${ms(quantile(ch, 0.99), 3)} | ${ms(ch[ch.length - 1] ?? 0, 1)} | ${int(ch.length)} |`,
+  );
+  console.log(
+    `| refreshes with no change | ${ms(quantile(qu, 0.5), 3)} | ${ms(quantile(qu, 0.9), 3)} | ${ms(quantile(qu, 0.99), 3)} | ${ms(qu[qu.length - 1] ?? 0, 1)} | ${int(qu.length)} |\n`,
+  );
   console.log(
     `Inside record(), measured apart on every 97th snapshot: \`encodeSnapshot()\` (the JSON of the ${int(year.snapshotBytes)}-byte snapshot row rewritten on every refresh) median ${ms(median(year.encodeMs), 3)}; ` +
       `\`observe()\` plus the per-series label JSON the writer builds, median ${ms(median(year.observeMs), 3)}. The rest is SQLite (upsert of the snapshot row, \`observed_until\`, changed rows) and the page-count query.\n`,
   );
   console.log("| `maintain()` | p50 | p90 | p99 | max | count |");
   console.log("|---|---|---|---|---|---|");
-  console.log(`| one step (the event loop is free between steps) | ${ms(quantile(steps, 0.5), 3)} | ${ms(quantile(steps, 0.9), 3)} | ${ms(quantile(steps, 0.99), 3)} | ${ms(steps[steps.length - 1]!, 1)} | ${int(steps.length)} steps |`);
+  console.log(
+    `| one step (the event loop is free between steps) | ${ms(quantile(steps, 0.5), 3)} | ${ms(quantile(steps, 0.9), 3)} | ${ms(quantile(steps, 0.99), 3)} | ${ms(steps[steps.length - 1]!, 1)} | ${int(steps.length)} steps |`,
+  );
   if (early.length > 0 && later.length > 0) {
-    console.log(`| one step, first ${RAW_RETENTION_S / 86_400 + 1} days (nothing to roll up yet) | ${ms(quantile(early, 0.5), 3)} | ${ms(quantile(early, 0.9), 3)} | ${ms(quantile(early, 0.99), 3)} | ${ms(early[early.length - 1]!, 1)} | ${int(early.length)} steps |`);
-    console.log(`| one step, after that | ${ms(quantile(later, 0.5), 3)} | ${ms(quantile(later, 0.9), 3)} | ${ms(quantile(later, 0.99), 3)} | ${ms(later[later.length - 1]!, 1)} | ${int(later.length)} steps |`);
+    console.log(
+      `| one step, first ${RAW_RETENTION_S / 86_400 + 1} days (nothing to roll up yet) | ${ms(quantile(early, 0.5), 3)} | ${ms(quantile(early, 0.9), 3)} | ${ms(quantile(early, 0.99), 3)} | ${ms(early[early.length - 1]!, 1)} | ${int(early.length)} steps |`,
+    );
+    console.log(
+      `| one step, after that | ${ms(quantile(later, 0.5), 3)} | ${ms(quantile(later, 0.9), 3)} | ${ms(quantile(later, 0.99), 3)} | ${ms(later[later.length - 1]!, 1)} | ${int(later.length)} steps |`,
+    );
   }
-  console.log(`| one 5-minute run (its steps back to back) | ${ms(quantile(runs, 0.5), 3)} | ${ms(quantile(runs, 0.9), 3)} | ${ms(quantile(runs, 0.99), 3)} | ${ms(runs[runs.length - 1]!, 1)} | ${int(runs.length)} runs, at most ${year.maxStepsInRun} steps in one |\n`);
-  const wcharNote = Number.isFinite(year.wchar) ? `The process handed ${mb(year.wchar)} to write() during the write phase (WAL frames and checkpoints), ${fixed(year.wchar / REFRESHES / 1024, 1)} KiB per refresh; the largest WAL seen at a day's end was ${mb(year.maxWal)}.` : "";
+  console.log(
+    `| one 5-minute run (its steps back to back) | ${ms(quantile(runs, 0.5), 3)} | ${ms(quantile(runs, 0.9), 3)} | ${ms(quantile(runs, 0.99), 3)} | ${ms(runs[runs.length - 1]!, 1)} | ${int(runs.length)} runs, at most ${year.maxStepsInRun} steps in one |\n`,
+  );
+  const wcharNote = Number.isFinite(year.wchar)
+    ? `The process handed ${mb(year.wchar)} to write() during the write phase (WAL frames and checkpoints), ${fixed(year.wchar / REFRESHES / 1024, 1)} KiB per refresh; the largest WAL seen at a day's end was ${mb(year.maxWal)}.`
+    : "";
   console.log(`${wcharNote}\n`);
 }
 
@@ -463,21 +532,32 @@ if (year) {
   const seriesDays = year ? Object.values(year.counts.profiles).reduce((a, p) => a + p.seriesDays, 0) : Number.NaN;
   const total = diskBytes(facts);
   console.log("### Database size after the span\n");
-  console.log("| as `close()` left it: main file + WAL | main file after an explicit checkpoint | pages (free) | rows in `samples` (raw / rolled-up / open) | series | bytes per series per day | target < 100 MB |");
+  console.log(
+    "| as `close()` left it: main file + WAL | main file after an explicit checkpoint | pages (free) | rows in `samples` (raw / rolled-up / open) | series | bytes per series per day | target < 100 MB |",
+  );
   console.log("|---|---|---|---|---|---|---|");
   console.log(
     `| **${mb(facts.leftMain + facts.leftWal)}** = ${mb(facts.leftMain)} + ${mb(facts.leftWal)} | ${mb(facts.fileBytes)} (${int(facts.fileBytes)} B; WAL then ${int(facts.walBytes)} B) | ${int(facts.pages)} × ${facts.pageSize} B (${int(facts.freePages)} free) | ${int(facts.samples)} (${int(facts.rawRows)} / ${int(facts.rolledRows)} / ${int(facts.openRows)}) | ${facts.series} | ${Number.isFinite(seriesDays) ? fixed(facts.fileBytes / seriesDays, 0) : "–"} | **${verdict(total < TARGETS.sizeBytes)}** |\n`,
   );
-  const closeNote = facts.leftWal > 0 ? `\`close()\` left a WAL of ${mb(facts.leftWal)} behind (it did not checkpoint)` : "`close()` checkpointed: it left no WAL";
-  console.log(`The verdict uses the larger of the two (${mb(total)}); ${closeNote}. Bytes per series per day: the checkpointed main file over the series-days observed.\n`);
-  console.log(`By table (dbstat): ${facts.tables.map((t) => `${t.name} ${mb(t.bytes)}`).join(", ")}. Rolled up until ${facts.rolledUntil ? new Date(facts.rolledUntil * 1000).toISOString() : "–"}; oldest row starts ${facts.firstStart ? new Date(facts.firstStart * 1000).toISOString() : "–"}.\n`);
+  const closeNote =
+    facts.leftWal > 0
+      ? `\`close()\` left a WAL of ${mb(facts.leftWal)} behind (it did not checkpoint)`
+      : "`close()` checkpointed: it left no WAL";
+  console.log(
+    `The verdict uses the larger of the two (${mb(total)}); ${closeNote}. Bytes per series per day: the checkpointed main file over the series-days observed.\n`,
+  );
+  console.log(
+    `By table (dbstat): ${facts.tables.map((t) => `${t.name} ${mb(t.bytes)}`).join(", ")}. Rolled up until ${facts.rolledUntil ? new Date(facts.rolledUntil * 1000).toISOString() : "–"}; oldest row starts ${facts.firstStart ? new Date(facts.firstStart * 1000).toISOString() : "–"}.\n`,
+  );
   if (year && year.dailyBytes.length > 40) {
     const d = year.dailyBytes;
     const span = Math.min(100, d.length - 20);
     const perDay = (d[d.length - 1]! - d[d.length - 1 - span]!) / span;
     const toRetention = RETENTION_S / 86_400 - spanDays;
     if (toRetention > 0) {
-      console.log(`Growth over the last ${span} days: ${mb(perDay)} per day. The file keeps growing until the retention (${RETENTION_S / 86_400} d) is reached: about ${mb(facts.fileBytes + toRetention * perDay)} at ${RETENTION_S / 86_400} days, then flat (extrapolated).\n`);
+      console.log(
+        `Growth over the last ${span} days: ${mb(perDay)} per day. The file keeps growing until the retention (${RETENTION_S / 86_400} d) is reached: about ${mb(facts.fileBytes + toRetention * perDay)} at ${RETENTION_S / 86_400} days, then flat (extrapolated).\n`,
+      );
     } else {
       console.log(`Growth over the last ${span} days: ${mb(perDay)} per day (the retention of ${RETENTION_S / 86_400} d is reached).\n`);
     }
@@ -488,7 +568,13 @@ if (year) {
 // 4: /history over HTTP, and the same queries in-process
 
 const closedPort = freePort();
-const exporterEnv = (dbPath: string, listen: string) => ({ NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: ORG, NVIDIA_API_BASE_URL: `http://127.0.0.1:${closedPort}`, DB_PATH: dbPath, LISTEN_ADDRESS: listen });
+const exporterEnv = (dbPath: string, listen: string) => ({
+  NVIDIA_API_KEY: API_KEY,
+  NVIDIA_ORG_NAME: ORG,
+  NVIDIA_API_BASE_URL: `http://127.0.0.1:${closedPort}`,
+  DB_PATH: dbPath,
+  LISTEN_ADDRESS: listen,
+});
 
 interface HistoryCase {
   name: string;
@@ -498,9 +584,25 @@ interface HistoryCase {
 }
 const enc = encodeURIComponent;
 const CASES: HistoryCase[] = [
-  { name: "(a) 30 days of one series", query: `from=-30d&server_id=${enc(busy.serverId)}&feature_name=${enc(busy.featureName)}`, expectSeries: () => 1, judged: true },
-  { name: `(b) 30 days of every series of one feature ("${busy.featureName}")`, query: `from=-30d&feature_name=${enc(busy.featureName)}`, expectSeries: () => fleet.seriesOfFeatureBetween(busy.featureName, Date.now() - 30 * 86_400_000, firstMs + (REFRESHES - 1) * INTERVAL_MS), judged: true },
-  { name: "(context) 365 days of one series", query: `from=-365d&server_id=${enc(busy.serverId)}&feature_name=${enc(busy.featureName)}`, expectSeries: () => 1, judged: false },
+  {
+    name: "(a) 30 days of one series",
+    query: `from=-30d&server_id=${enc(busy.serverId)}&feature_name=${enc(busy.featureName)}`,
+    expectSeries: () => 1,
+    judged: true,
+  },
+  {
+    name: `(b) 30 days of every series of one feature ("${busy.featureName}")`,
+    query: `from=-30d&feature_name=${enc(busy.featureName)}`,
+    expectSeries: () =>
+      fleet.seriesOfFeatureBetween(busy.featureName, Date.now() - 30 * 86_400_000, firstMs + (REFRESHES - 1) * INTERVAL_MS),
+    judged: true,
+  },
+  {
+    name: "(context) 365 days of one series",
+    query: `from=-365d&server_id=${enc(busy.serverId)}&feature_name=${enc(busy.featureName)}`,
+    expectSeries: () => 1,
+    judged: false,
+  },
   { name: "(context) 30 days of every entitlement", query: "kind=entitlement_in_use&from=-30d", expectSeries: () => -1, judged: false },
 ];
 
@@ -537,9 +639,18 @@ async function measureHistory(base: string): Promise<HistoryResult[]> {
     const lengths = body.series.map((s) => s.points.length);
     const want = c.expectSeries();
     if ((want >= 0 && body.series.length !== want) || lengths.some((n) => n === 0) || body.series.length === 0) {
-      throw new Error(`${c.name}: expected ${want >= 0 ? want : "some"} series with points, got ${body.series.length} (points ${lengths.join(",")})`);
+      throw new Error(
+        `${c.name}: expected ${want >= 0 ? want : "some"} series with points, got ${body.series.length} (points ${lengths.join(",")})`,
+      );
     }
-    out.push({ c, times, bytes: text.length, series: body.series.length, points: [Math.min(...lengths), Math.max(...lengths)], step: body.step_seconds });
+    out.push({
+      c,
+      times,
+      bytes: text.length,
+      series: body.series.length,
+      points: [Math.min(...lengths), Math.max(...lengths)],
+      step: body.step_seconds,
+    });
     progress(`/history ${c.name}: p50 ${fixed(median(times), 2)} ms`);
   }
   return out;
@@ -561,7 +672,9 @@ console.log("|---|---|---|---|---|---|---|---|---|");
 for (const r of http) {
   const s = sortedCopy(r.times);
   const judged = verdict(median(r.times) < TARGETS.historyMs);
-  console.log(`| ${r.c.name}: \`?${decodeURIComponent(r.c.query)}\` | **${ms(median(r.times))}** | ${ms(quantile(s, 0.9))} | ${ms(s[s.length - 1]!)} | ${r.series} | ${r.points[0] === r.points[1] ? r.points[0] : `${r.points[0]}–${r.points[1]}`} | ${r.step} s | ${int(r.bytes)} B | ${r.c.judged ? `**${judged}**` : `(${judged})`} |`);
+  console.log(
+    `| ${r.c.name}: \`?${decodeURIComponent(r.c.query)}\` | **${ms(median(r.times))}** | ${ms(quantile(s, 0.9))} | ${ms(s[s.length - 1]!)} | ${r.series} | ${r.points[0] === r.points[1] ? r.points[0] : `${r.points[0]}–${r.points[1]}`} | ${r.step} s | ${int(r.bytes)} B | ${r.c.judged ? `**${judged}**` : `(${judged})`} |`,
+  );
 }
 console.log();
 
@@ -572,7 +685,15 @@ console.log();
   const loadSql: number[] = [];
   for (let r = 0; r < 5; r++) {
     const t0 = performance.now();
-    const store = new HistoryStore({ path: DB, orgName: ORG, maxGapS: MAX_GAP_S, rawRetentionS: RAW_RETENTION_S, retentionS: RETENTION_S, now: Date.now, log: storeLog });
+    const store = new HistoryStore({
+      path: DB,
+      orgName: ORG,
+      maxGapS: MAX_GAP_S,
+      rawRetentionS: RAW_RETENTION_S,
+      retentionS: RETENTION_S,
+      now: Date.now,
+      log: storeLog,
+    });
     const t1 = performance.now();
     store.restore();
     const t2 = performance.now();
@@ -582,7 +703,8 @@ console.log();
   }
   // The statement HistoryWriter.load() runs to find the open rows (src/store/writer.ts): each series' newest row.
   const db = new Database(DB, { readonly: true });
-  const OPEN_ROWS = 'SELECT samples.series_id, samples.start FROM series INNER JOIN samples ON samples.series_id = series.id AND samples.start = (SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = series.id) WHERE series.org_name = ? AND samples."end" IS NULL';
+  const OPEN_ROWS =
+    'SELECT samples.series_id, samples.start FROM series INNER JOIN samples ON samples.series_id = series.id AND samples.start = (SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = series.id) WHERE series.org_name = ? AND samples."end" IS NULL';
   const openRows = db.query(OPEN_ROWS);
   for (let r = 0; r < 5; r++) {
     const t0 = performance.now();
@@ -592,7 +714,15 @@ console.log();
   const plan = (db.query(`EXPLAIN QUERY PLAN ${OPEN_ROWS}`).all(ORG) as { detail: string }[]).map((p) => p.detail).join("; ");
   db.close();
 
-  const store = new HistoryStore({ path: DB, orgName: ORG, maxGapS: MAX_GAP_S, rawRetentionS: RAW_RETENTION_S, retentionS: RETENTION_S, now: Date.now, log: storeLog });
+  const store = new HistoryStore({
+    path: DB,
+    orgName: ORG,
+    maxGapS: MAX_GAP_S,
+    rawRetentionS: RAW_RETENTION_S,
+    retentionS: RETENTION_S,
+    now: Date.now,
+    log: storeLog,
+  });
   console.log("In-process, the same file (median of repetitions):\n");
   console.log("| step | median |");
   console.log("|---|---|");
@@ -602,8 +732,13 @@ console.log();
   const nowS = Math.floor(Date.now() / 1000);
   // The reader's statement (src/store/read.ts) through bun:sqlite alone, without drizzle or bucketing.
   const raw = new Database(DB, { readonly: true });
-  const rowsOf = raw.query('SELECT start, "end", last, capacity, min, max, area, covered FROM samples WHERE series_id = ?1 AND start >= coalesce((SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ?1 AND s2.start <= ?2), ?2) AND start <= ?3 ORDER BY start');
-  const allSeries = raw.query("SELECT id, labels FROM series WHERE org_name = ? AND kind = 'active_leases'").all(ORG) as { id: number; labels: string }[];
+  const rowsOf = raw.query(
+    'SELECT start, "end", last, capacity, min, max, area, covered FROM samples WHERE series_id = ?1 AND start >= coalesce((SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ?1 AND s2.start <= ?2), ?2) AND start <= ?3 ORDER BY start',
+  );
+  const allSeries = raw.query("SELECT id, labels FROM series WHERE org_name = ? AND kind = 'active_leases'").all(ORG) as {
+    id: number;
+    labels: string;
+  }[];
   for (const r of http.slice(0, 2)) {
     const filter = Object.fromEntries([...new URLSearchParams(r.c.query)].filter(([k]) => k !== "from" && k !== "kind"));
     const q = { kind: "active_leases" as const, filter, from: nowS - 30 * 86_400, to: nowS, step: r.step };
@@ -620,7 +755,9 @@ console.log();
         json.push(t2 - t1);
       }
     }
-    const ids = allSeries.filter((x) => Object.entries(filter).every(([k, v]) => (JSON.parse(x.labels) as Record<string, string>)[k] === v)).map((x) => x.id);
+    const ids = allSeries
+      .filter((x) => Object.entries(filter).every(([k, v]) => (JSON.parse(x.labels) as Record<string, string>)[k] === v))
+      .map((x) => x.id);
     const sqlTimes: number[] = [];
     let rows = 0;
     for (let k = 0; k < 10 + REQUESTS; k++) {
@@ -629,8 +766,12 @@ console.log();
       for (const id of ids) rows += rowsOf.all(id, q.from, q.to).length;
       if (k >= 10) sqlTimes.push(performance.now() - t0);
     }
-    console.log(`| ${r.c.name.slice(0, 3)}: \`await store.query()\` (series lookup, SQL through drizzle, bucketing, a yield every 10 ms), then JSON.stringify of its result | ${ms(median(times))} + ${ms(median(json))} |`);
-    console.log(`| ${r.c.name.slice(0, 3)}: of which the row statement alone through bun:sqlite (${ids.length} series, ${int(rows)} rows) | ${ms(median(sqlTimes))} |`);
+    console.log(
+      `| ${r.c.name.slice(0, 3)}: \`await store.query()\` (series lookup, SQL through drizzle, bucketing, a yield every 10 ms), then JSON.stringify of its result | ${ms(median(times))} + ${ms(median(json))} |`,
+    );
+    console.log(
+      `| ${r.c.name.slice(0, 3)}: of which the row statement alone through bun:sqlite (${ids.length} series, ${int(rows)} rows) | ${ms(median(sqlTimes))} |`,
+    );
   }
   raw.close();
   store.close();
@@ -646,7 +787,13 @@ interface StartResult {
   series: number;
 }
 
-async function pollUntil(port: number, path: string, ok: (body: string) => boolean, started: number, limitMs: number): Promise<{ at: number; body: string }> {
+async function pollUntil(
+  port: number,
+  path: string,
+  ok: (body: string) => boolean,
+  started: number,
+  limitMs: number,
+): Promise<{ at: number; body: string }> {
   for (;;) {
     if (performance.now() - started > limitMs) throw new Error(`no good answer on :${port}${path} within ${limitMs} ms`);
     try {
@@ -661,7 +808,10 @@ async function pollUntil(port: number, path: string, ok: (body: string) => boole
 }
 
 const upLine = `nvidia_cls_up{org_name="${ORG}"} 0`;
-const restoredLine = (body: string) => body.split("\n").some((l) => l.startsWith("nvidia_cls_license_server_feature_active_leases{") && l.includes(`server_id="${busy.serverId}"`));
+const restoredLine = (body: string) =>
+  body
+    .split("\n")
+    .some((l) => l.startsWith("nvidia_cls_license_server_feature_active_leases{") && l.includes(`server_id="${busy.serverId}"`));
 
 async function startExporterOnce(dbPath: string): Promise<StartResult> {
   const port = freePort();
@@ -674,7 +824,11 @@ async function startExporterOnce(dbPath: string): Promise<StartResult> {
     .catch(() => {});
   try {
     const got = await pollUntil(port, "/metrics", (b) => b.includes(upLine) && restoredLine(b), started, 15_000);
-    return { totalMs: got.at - started, listenMs: listenAt - started, series: got.body.split("\n").filter((l) => l.startsWith("nvidia_cls_")).length };
+    return {
+      totalMs: got.at - started,
+      listenMs: listenAt - started,
+      series: got.body.split("\n").filter((l) => l.startsWith("nvidia_cls_")).length,
+    };
   } finally {
     child.kill();
     await child.exited;
@@ -684,7 +838,11 @@ async function startExporterOnce(dbPath: string): Promise<StartResult> {
 async function startBareServe(): Promise<number> {
   const port = freePort();
   const started = performance.now();
-  const child = spawnChild([process.execPath, "-e", `Bun.serve({ hostname: "127.0.0.1", port: ${port}, fetch: () => new Response("ok") })`]);
+  const child = spawnChild([
+    process.execPath,
+    "-e",
+    `Bun.serve({ hostname: "127.0.0.1", port: ${port}, fetch: () => new Response("ok") })`,
+  ]);
   drain(child.stdout);
   drain(child.stderr);
   try {
@@ -721,19 +879,31 @@ for (let r = 0; r < RESTARTS; r++) {
 }
 {
   const yearMs = median(restarts.year.map((r) => r.totalMs));
-  console.log(`### Spawn to the first stale /metrics after a restart (${RESTARTS} runs each, alternating order, fresh port each; polled every 5 ms)\n`);
-  console.log(`Each exporter run counts from \`Bun.spawn\` of \`bun run src/index.ts\` until a GET /metrics answers 200 with \`${upLine}\` and the restored series of server ${busy.serverId.slice(0, 8)}…; "listening" is when its \`msg=listening\` line arrived.\n`);
-  console.log("| process | spawn → first good answer, median (min–max) | spawn → `listening` line, median | nvidia_cls_* lines served | target < 300 ms |");
+  console.log(
+    `### Spawn to the first stale /metrics after a restart (${RESTARTS} runs each, alternating order, fresh port each; polled every 5 ms)\n`,
+  );
+  console.log(
+    `Each exporter run counts from \`Bun.spawn\` of \`bun run src/index.ts\` until a GET /metrics answers 200 with \`${upLine}\` and the restored series of server ${busy.serverId.slice(0, 8)}…; "listening" is when its \`msg=listening\` line arrived.\n`,
+  );
+  console.log(
+    "| process | spawn → first good answer, median (min–max) | spawn → `listening` line, median | nvidia_cls_* lines served | target < 300 ms |",
+  );
   console.log("|---|---|---|---|---|");
   const row = (name: string, rs: StartResult[], judged: boolean) => {
     const t = rs.map((r) => r.totalMs);
     const v = verdict(median(t) < TARGETS.restartMs);
-    console.log(`| ${name} | **${ms(median(t), 0)}** (${ms(Math.min(...t), 0)}–${ms(Math.max(...t), 0)}) | ${ms(median(rs.map((r) => r.listenMs)), 0)} | ${rs[0]!.series} | ${judged ? `**${v}**` : `(${v})`} |`);
+    console.log(
+      `| ${name} | **${ms(median(t), 0)}** (${ms(Math.min(...t), 0)}–${ms(Math.max(...t), 0)}) | ${ms(median(rs.map((r) => r.listenMs)), 0)} | ${rs[0]!.series} | ${judged ? `**${v}**` : `(${v})`} |`,
+    );
   };
   row(`exporter on the ${DAYS}-day database (${mb(facts.fileBytes)})`, restarts.year, true);
   if (hasSmall) row(`exporter on a 1-day database (same org, ${mb(sizeOf(SMALL_DB))})`, restarts.small, false);
-  console.log(`| bare \`Bun.serve\` (\`bun -e\`), spawn → first 200 | ${ms(median(restarts.serve), 0)} (${ms(Math.min(...restarts.serve), 0)}–${ms(Math.max(...restarts.serve), 0)}) | – | – | context |`);
-  console.log(`| \`bun -e 0\`, spawn → exit | ${ms(median(restarts.bare), 0)} (${ms(Math.min(...restarts.bare), 0)}–${ms(Math.max(...restarts.bare), 0)}) | – | – | context |\n`);
+  console.log(
+    `| bare \`Bun.serve\` (\`bun -e\`), spawn → first 200 | ${ms(median(restarts.serve), 0)} (${ms(Math.min(...restarts.serve), 0)}–${ms(Math.max(...restarts.serve), 0)}) | – | – | context |`,
+  );
+  console.log(
+    `| \`bun -e 0\`, spawn → exit | ${ms(median(restarts.bare), 0)} (${ms(Math.min(...restarts.bare), 0)}–${ms(Math.max(...restarts.bare), 0)}) | – | – | context |\n`,
+  );
   void yearMs;
 }
 
@@ -748,7 +918,15 @@ if (WORST_DAYS > 0) {
   const wFirst = Date.now() - (n - 1) * INTERVAL_MS;
   const wFleet = new Fleet({ orgName: ORG, seed: SEED, firstMs: wFirst, refreshes: n, worst: true });
   progress(`worst case: ${n} refreshes, every series changing every refresh, HISTORY_RAW_RETENTION 1d`);
-  const w = writeHistory({ path: WORST_DB, fleet: wFleet, firstMs: wFirst, refreshes: n, rawRetentionS: rawS, label: "worst", probeAt: [1_439] });
+  const w = writeHistory({
+    path: WORST_DB,
+    fleet: wFleet,
+    firstMs: wFirst,
+    refreshes: n,
+    rawRetentionS: rawS,
+    label: "worst",
+    probeAt: [1_439],
+  });
   const wf = dbFacts(WORST_DB);
   const rec = sortedCopy(w.recordMs);
   const steps = sortedCopy(w.stepMs);
@@ -766,20 +944,37 @@ if (WORST_DAYS > 0) {
     db.close();
     return n;
   })();
-  const rolledPerSeriesHour = rolledHours > 0 ? (samplesEnd - rawPerSeriesHour * series * rawHoursEnd) / (series * rolledHours) : Number.NaN;
+  const rolledPerSeriesHour =
+    rolledHours > 0 ? (samplesEnd - rawPerSeriesHour * series * rawHoursEnd) / (series * rolledHours) : Number.NaN;
   const rawDays = RAW_RETENTION_S / 86_400;
   const yearDays = 365;
   const extrapolated = series * 24 * (rawDays * rawPerSeriesHour + (yearDays - rawDays) * rolledPerSeriesHour);
-  console.log(`### Context: the worst case, every series changing on every refresh (${WORST_DAYS} days measured, HISTORY_RAW_RETENTION 1d so roll-up is exercised; extrapolated)\n`);
-  console.log(`Same org and labels; each value is 2 × its modelled value + (refresh number mod 2), so all ${series} series change on all ${int(n)} refreshes.\n`);
+  console.log(
+    `### Context: the worst case, every series changing on every refresh (${WORST_DAYS} days measured, HISTORY_RAW_RETENTION 1d so roll-up is exercised; extrapolated)\n`,
+  );
+  console.log(
+    `Same org and labels; each value is 2 × its modelled value + (refresh number mod 2), so all ${series} series change on all ${int(n)} refreshes.\n`,
+  );
   console.log("| | figure |");
   console.log("|---|---|");
-  console.log(`| \`record()\` p50 / p90 / p99 / max | **${ms(quantile(rec, 0.5), 2)}** / ${ms(quantile(rec, 0.9), 2)} / ${ms(quantile(rec, 0.99), 2)} / ${ms(rec[rec.length - 1]!, 1)} |`);
-  console.log(`| \`maintain()\` step p50 / max (roll-up of ${series} × 60 rows per hour) | ${ms(quantile(steps, 0.5), 2)} / ${ms(steps[steps.length - 1]!, 1)} |`);
-  console.log(`| \`samples\` after day 1 (all raw) | ${mb(day1.samplesBytes)}, ${int(day1.rows)} rows, ${fixed(day1.samplesBytes / day1.rows, 1)} B per row, ${fixed((rawPerSeriesHour * 24) / 1e3, 1)} kB per series per day |`);
-  console.log(`| \`Retention.firstHour()\`'s min(start) over the whole samples table (one step runs it once, when roll-up first starts), at ${int(day1.rows)} rows | ${ms(day1.firstHourMs, 1)} (with 8 d raw about ${int((day1.rows * RAW_RETENTION_S) / 86_400)} rows by then) |`);
-  console.log(`| database after ${WORST_DAYS} days | ${mb(wf.fileBytes)} checkpointed (close() left ${mb(wf.leftMain)} + WAL ${mb(wf.leftWal)}); ${int(wf.samples)} rows (${int(wf.rawRows)} raw, ${int(wf.rolledRows)} rolled up); ${fixed(rolledRegionRows / (series * rolledHours), 2)} rows per series-hour in the rolled-up hours (one summary row plus the row crossing the hour edge), ${fixed((rolledPerSeriesHour * 24) / 1e3, 2)} kB per series per day there (samples bytes at the end minus the raw hours at day 1's rate) |`);
-  console.log(`| **extrapolated: ${series} series for ${yearDays} days** (${rawDays} d raw + ${yearDays - rawDays} d rolled up, production retention) | **${mb(extrapolated)}** (${verdict(extrapolated < TARGETS.sizeBytes)} against the 100 MB target, context only) |\n`);
+  console.log(
+    `| \`record()\` p50 / p90 / p99 / max | **${ms(quantile(rec, 0.5), 2)}** / ${ms(quantile(rec, 0.9), 2)} / ${ms(quantile(rec, 0.99), 2)} / ${ms(rec[rec.length - 1]!, 1)} |`,
+  );
+  console.log(
+    `| \`maintain()\` step p50 / max (roll-up of ${series} × 60 rows per hour) | ${ms(quantile(steps, 0.5), 2)} / ${ms(steps[steps.length - 1]!, 1)} |`,
+  );
+  console.log(
+    `| \`samples\` after day 1 (all raw) | ${mb(day1.samplesBytes)}, ${int(day1.rows)} rows, ${fixed(day1.samplesBytes / day1.rows, 1)} B per row, ${fixed((rawPerSeriesHour * 24) / 1e3, 1)} kB per series per day |`,
+  );
+  console.log(
+    `| \`Retention.firstHour()\`'s min(start) over the whole samples table (one step runs it once, when roll-up first starts), at ${int(day1.rows)} rows | ${ms(day1.firstHourMs, 1)} (with 8 d raw about ${int((day1.rows * RAW_RETENTION_S) / 86_400)} rows by then) |`,
+  );
+  console.log(
+    `| database after ${WORST_DAYS} days | ${mb(wf.fileBytes)} checkpointed (close() left ${mb(wf.leftMain)} + WAL ${mb(wf.leftWal)}); ${int(wf.samples)} rows (${int(wf.rawRows)} raw, ${int(wf.rolledRows)} rolled up); ${fixed(rolledRegionRows / (series * rolledHours), 2)} rows per series-hour in the rolled-up hours (one summary row plus the row crossing the hour edge), ${fixed((rolledPerSeriesHour * 24) / 1e3, 2)} kB per series per day there (samples bytes at the end minus the raw hours at day 1's rate) |`,
+  );
+  console.log(
+    `| **extrapolated: ${series} series for ${yearDays} days** (${rawDays} d raw + ${yearDays - rawDays} d rolled up, production retention) | **${mb(extrapolated)}** (${verdict(extrapolated < TARGETS.sizeBytes)} against the 100 MB target, context only) |\n`,
+  );
   worstSummary = `${mb(extrapolated)} extrapolated, record() p50 ${ms(quantile(rec, 0.5), 2)}`;
 }
 
@@ -789,13 +984,18 @@ if (WORST_DAYS > 0) {
 console.log("### Summary\n");
 console.log("| | figure | target | verdict |");
 console.log("|---|---|---|---|");
-console.log(`| database size after ${DAYS} days (main file + WAL as close() left them; checkpointed main file ${mb(facts.fileBytes)}) | **${mb(diskBytes(facts))}** | < 100 MB | **${verdict(diskBytes(facts) < TARGETS.sizeBytes)}** |`);
-for (const r of http.filter((h) => h.c.judged)) console.log(`| /history p50, ${r.c.name} | **${ms(median(r.times))}** | < 50 ms | **${verdict(median(r.times) < TARGETS.historyMs)}** |`);
+console.log(
+  `| database size after ${DAYS} days (main file + WAL as close() left them; checkpointed main file ${mb(facts.fileBytes)}) | **${mb(diskBytes(facts))}** | < 100 MB | **${verdict(diskBytes(facts) < TARGETS.sizeBytes)}** |`,
+);
+for (const r of http.filter((h) => h.c.judged))
+  console.log(`| /history p50, ${r.c.name} | **${ms(median(r.times))}** | < 50 ms | **${verdict(median(r.times) < TARGETS.historyMs)}** |`);
 if (year) {
   const p50 = quantile(sortedCopy(year.recordMs), 0.5);
   console.log(`| record() p50 per refresh, whole span | **${ms(p50, 3)}** | < 5 ms | **${verdict(p50 < TARGETS.recordMs)}** |`);
 }
 const restartMs = median(restarts.year.map((r) => r.totalMs));
-console.log(`| spawn → first stale /metrics, median | **${ms(restartMs, 0)}** (bare Bun.serve ${ms(median(restarts.serve), 0)}) | < 300 ms | **${verdict(restartMs < TARGETS.restartMs)}** |`);
+console.log(
+  `| spawn → first stale /metrics, median | **${ms(restartMs, 0)}** (bare Bun.serve ${ms(median(restarts.serve), 0)}) | < 300 ms | **${verdict(restartMs < TARGETS.restartMs)}** |`,
+);
 if (worstSummary) console.log(`| worst case (context) | ${worstSummary} | – | – |`);
 process.exit(0);

@@ -2,15 +2,23 @@
  * Shared pieces of the benchmarks: the large org, child processes with a hard deadline, the
  * exporter as its own process, RSS and medians. All traffic stays on 127.0.0.1.
  */
-import type { Subprocess } from "bun";
+
 import { fileURLToPath } from "node:url";
-import { generateOrg, type GenerateOptions } from "../src/sim/index.ts";
+import type { Subprocess } from "bun";
+import { type GenerateOptions, generateOrg } from "../src/sim/index.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const API_KEY = "bench-key";
 
 /** ~4,100 `nvidia_cls_*` series: 10 groups × 10 servers × 9 features × 10 leases, 1 pool each. */
-export const LARGE_ORG: GenerateOptions = { orgName: "bench-org", virtualGroups: 10, serversPerGroup: 10, featuresPerServer: 9, leasesPerFeature: 10, seed: 1 };
+export const LARGE_ORG: GenerateOptions = {
+  orgName: "bench-org",
+  virtualGroups: 10,
+  serversPerGroup: 10,
+  featuresPerServer: 9,
+  leasesPerFeature: 10,
+  seed: 1,
+};
 export const largeOrg = () => generateOrg(LARGE_ORG);
 export const LARGE_ORG_CLI = "10x10x9x10";
 
@@ -41,7 +49,11 @@ export function spawnChild(cmd: string[], env: Record<string, string> = {}): Sub
 }
 
 /** Reads a child's stream line by line until `match` returns a value (or the stream ends). */
-export async function waitForLine<T>(stream: ReadableStream<Uint8Array>, match: (line: string) => T | undefined, timeoutMs = 30_000): Promise<T> {
+export async function waitForLine<T>(
+  stream: ReadableStream<Uint8Array>,
+  match: (line: string) => T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
   const reader = stream.getReader();
   const decoder = new TextDecoder();
   const timer = setTimeout(() => reader.cancel("timeout"), timeoutMs);
@@ -83,13 +95,20 @@ export interface ExporterProcess {
  * BENCH_EXPORTER_DIR runs another checkout's exporter instead (to measure a change before making it).
  */
 export async function startExporter(clsUrl: string, orgName: string, extraEnv: Record<string, string> = {}): Promise<ExporterProcess> {
-  const env = { NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: orgName, NVIDIA_API_BASE_URL: clsUrl, LISTEN_ADDRESS: "127.0.0.1:0", CACHE_TTL: "1h", ...extraEnv };
+  const env = {
+    NVIDIA_API_KEY: API_KEY,
+    NVIDIA_ORG_NAME: orgName,
+    NVIDIA_API_BASE_URL: clsUrl,
+    LISTEN_ADDRESS: "127.0.0.1:0",
+    CACHE_TTL: "1h",
+    ...extraEnv,
+  };
   const dir = process.env.BENCH_EXPORTER_DIR || ROOT;
   const child = spawnChild([process.execPath, "run", `${dir.replace(/\/$/, "")}/src/index.ts`], env);
   drain(child.stdout);
   let url = "";
   const firstRefresh = await waitForLine(child.stderr, (line) => {
-    if (line.includes('msg=listening')) url = logfmt(line).url ?? "";
+    if (line.includes("msg=listening")) url = logfmt(line).url ?? "";
     if (line.includes('msg="refresh incomplete"') || line.includes("level=error")) throw new Error(`exporter: ${line}`);
     return line.includes('msg="refresh succeeded"') ? logfmt(line) : undefined;
   });

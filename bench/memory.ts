@@ -9,9 +9,16 @@
  */
 import { parseArgs } from "node:util";
 import { loadScenario, type SimModel, startSimulator } from "../src/sim/index.ts";
-import { API_KEY, countSeries, deadline, LARGE_ORG_CLI, largeOrg, machineNotes, median, mb, rssOf, startExporter, verdict } from "./lib.ts";
+import { API_KEY, countSeries, deadline, LARGE_ORG_CLI, largeOrg, machineNotes, mb, median, rssOf, startExporter, verdict } from "./lib.ts";
 
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type: "string", default: "3" }, "idle-seconds": { type: "string", default: "5" }, "steady-seconds": { type: "string", default: "30" } } });
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    runs: { type: "string", default: "3" },
+    "idle-seconds": { type: "string", default: "5" },
+    "steady-seconds": { type: "string", default: "30" },
+  },
+});
 const RUNS = Number(values.runs);
 const IDLE_MS = Number(values["idle-seconds"]) * 1000;
 /** 100 MB, decimal (95.4 MiB): the stricter reading. */
@@ -80,19 +87,30 @@ async function steady(): Promise<{ rss: number[]; hwm: number; refreshes: number
 }
 
 console.log(`## (c) Idle RSS of the exporter (${machineNotes()})\n`);
-console.log(`${RUNS} fresh exporter processes per org; 3 rounds of 4 scrapes (text/OpenMetrics × plain/gzip) + / + /healthz, then ${IDLE_MS / 1000} s idle.\n`);
-console.log("| org | nvidia_cls_* series | VmRSS median (runs) | process_resident_memory_bytes median | VmHWM (peak) median | target < 100 MB |");
+console.log(
+  `${RUNS} fresh exporter processes per org; 3 rounds of 4 scrapes (text/OpenMetrics × plain/gzip) + / + /healthz, then ${IDLE_MS / 1000} s idle.\n`,
+);
+console.log(
+  "| org | nvidia_cls_* series | VmRSS median (runs) | process_resident_memory_bytes median | VmHWM (peak) median | target < 100 MB |",
+);
 console.log("|---|---|---|---|---|---|");
-const orgs: [string, () => SimModel][] = [[`generated ${LARGE_ORG_CLI}`, largeOrg], ["lic-example", () => loadScenario("lic-example")]];
+const orgs: [string, () => SimModel][] = [
+  [`generated ${LARGE_ORG_CLI}`, largeOrg],
+  ["lic-example", () => loadScenario("lic-example")],
+];
 for (const [name, make] of orgs) {
   const samples: Sample[] = [];
   for (let r = 0; r < RUNS; r++) samples.push(await once(make()));
   const rss = median(samples.map((s) => s.vmRss));
   const judged = name === "lic-example" ? `(${verdict(rss < TARGET)})` : verdict(rss < TARGET);
-  console.log(`| ${name} | ${samples[0]!.series} | ${mb(rss)} (${samples.map((s) => mb(s.vmRss)).join(", ")}) | ${mb(median(samples.map((s) => s.selfReported)))} | ${mb(median(samples.map((s) => s.vmHwm)))} | ${judged} |`);
+  console.log(
+    `| ${name} | ${samples[0]!.series} | ${mb(rss)} (${samples.map((s) => mb(s.vmRss)).join(", ")}) | ${mb(median(samples.map((s) => s.selfReported)))} | ${mb(median(samples.map((s) => s.vmHwm)))} | ${judged} |`,
+  );
 }
 if (STEADY_MS > 0) {
   const st = await steady();
-  console.log(`\nWhile refreshing every 2 s for ${STEADY_MS / 1000} s (${st.refreshes} refreshes, leases churning, one gzip scrape per second): VmRSS median ${mb(median(st.rss))}, min ${mb(Math.min(...st.rss))}, max ${mb(Math.max(...st.rss))}; VmHWM ${mb(st.hwm)}. Context only: the target is for the idle process.`);
+  console.log(
+    `\nWhile refreshing every 2 s for ${STEADY_MS / 1000} s (${st.refreshes} refreshes, leases churning, one gzip scrape per second): VmRSS median ${mb(median(st.rss))}, min ${mb(Math.min(...st.rss))}, max ${mb(Math.max(...st.rss))}; VmHWM ${mb(st.hwm)}. Context only: the target is for the idle process.`,
+  );
 }
 process.exit(0);

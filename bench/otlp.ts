@@ -16,8 +16,8 @@
  *   bun run bench/otlp.ts [--pushes 30] [--rounds 5] [--duration 8] [--connections 32] [--memory-seconds 60]
  */
 import { readFileSync } from "node:fs";
-import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
 import * as grpc from "@grpc/grpc-js";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-grpc";
 // A dependency of the gRPC exporter (not our own): the serializer export() calls, timed on its own here.
@@ -34,7 +34,23 @@ import { CATALOG, LIVE_CATALOG, type View } from "../src/render/catalog.ts";
 import { toResourceMetrics } from "../src/render/otlp.ts";
 import { startSimulator } from "../src/sim/index.ts";
 import { startReceiver } from "../test/integration/otlp-receiver.ts";
-import { API_KEY, deadline, fixed, killChildren, LARGE_ORG_CLI, largeOrg, logfmt, machineNotes, mb, median, ROOT, rssOf, spawnChild, verdict, waitForLine } from "./lib.ts";
+import {
+  API_KEY,
+  deadline,
+  fixed,
+  killChildren,
+  LARGE_ORG_CLI,
+  largeOrg,
+  logfmt,
+  machineNotes,
+  mb,
+  median,
+  ROOT,
+  rssOf,
+  spawnChild,
+  verdict,
+  waitForLine,
+} from "./lib.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -138,8 +154,17 @@ interface PushCase {
 
 /** The large org in the real object graph; its own pusher is left off so nothing pushes behind our back. */
 async function inProcessGraph(simUrl: string, orgName: string, receiverPort: number) {
-  const env = (compression: string) => ({ NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: orgName, NVIDIA_API_BASE_URL: simUrl, CACHE_TTL: "1h", OTEL_ENABLED: "true", OTEL_ENDPOINT: `127.0.0.1:${receiverPort}`, OTEL_EXPORTER_OTLP_COMPRESSION: compression });
-  const load = (compression: string) => loadConfig({ env: env(compression), argv: [], readFile: (p) => readFileSync(p, "utf8"), hostname: "bench" });
+  const env = (compression: string) => ({
+    NVIDIA_API_KEY: API_KEY,
+    NVIDIA_ORG_NAME: orgName,
+    NVIDIA_API_BASE_URL: simUrl,
+    CACHE_TTL: "1h",
+    OTEL_ENABLED: "true",
+    OTEL_ENDPOINT: `127.0.0.1:${receiverPort}`,
+    OTEL_EXPORTER_OTLP_COMPRESSION: compression,
+  });
+  const load = (compression: string) =>
+    loadConfig({ env: env(compression), argv: [], readFile: (p) => readFileSync(p, "utf8"), hostname: "bench" });
   const logLines: string[] = [];
   const log = createLogger({ write: (line) => logLines.push(line), level: "warn" });
   const config = load("none");
@@ -153,7 +178,14 @@ async function inProcessGraph(simUrl: string, orgName: string, receiverPort: num
 
 /** An OTLPMetricExporter built as src/otlp/load.ts builds it (plaintext here). */
 function ownExporter(otlp: OtlpConfig): OTLPMetricExporter {
-  return new OTLPMetricExporter({ url: otlp.url, credentials: grpc.credentials.createInsecure(), metadata: new grpc.Metadata(), timeoutMillis: otlp.timeoutMs, compression: otlp.compression as never, userAgent: `nvidia-license-server-exporter/${BUILD.version}` });
+  return new OTLPMetricExporter({
+    url: otlp.url,
+    credentials: grpc.credentials.createInsecure(),
+    metadata: new grpc.Metadata(),
+    timeoutMillis: otlp.timeoutMs,
+    compression: otlp.compression as never,
+    userAgent: `nvidia-license-server-exporter/${BUILD.version}`,
+  });
 }
 
 /** Resolves with the export's result; `sync` is how long export() itself held the thread. */
@@ -169,9 +201,24 @@ async function measurePushes(graph: Awaited<ReturnType<typeof inProcessGraph>>, 
   const otlp = graph.otlpConfig(compression);
   const stats = graph.view.otlp!;
   const startedAt = Date.now();
-  const pusher = await createOtlpPusher(otlp, { catalog: CATALOGUE, orgName: otlp.resource["nvidia.cls.org.name"]!, build: BUILD, view: async () => graph.view, current: () => graph.view, stats, log: graph.log, now: Date.now, startedAt });
+  const pusher = await createOtlpPusher(otlp, {
+    catalog: CATALOGUE,
+    orgName: otlp.resource["nvidia.cls.org.name"]!,
+    build: BUILD,
+    view: async () => graph.view,
+    current: () => graph.view,
+    stats,
+    log: graph.log,
+    now: Date.now,
+    startedAt,
+  });
   const own = ownExporter(otlp);
-  const render = { resource: defaultResource().merge(resourceFromAttributes({ ...otlp.resource, "service.version": BUILD.version })), scope: { name: "nvidia-license-server-exporter", version: BUILD.version }, orgName: otlp.resource["nvidia.cls.org.name"]!, startMs: startedAt };
+  const render = {
+    resource: defaultResource().merge(resourceFromAttributes({ ...otlp.resource, "service.version": BUILD.version })),
+    scope: { name: "nvidia-license-server-exporter", version: BUILD.version },
+    orgName: otlp.resource["nvidia.cls.org.name"]!,
+    startMs: startedAt,
+  };
   const probe = lagProbe();
   const samples: PushSample[] = [];
   let metrics!: ResourceMetrics;
@@ -181,15 +228,29 @@ async function measurePushes(graph: Awaited<ReturnType<typeof inProcessGraph>>, 
     if (i >= WARMUP_PUSHES) samples.push(s.sample);
   }
   probe.stop();
-  if (stats.failures.size > 0 || stats.lastSuccessAt === undefined) throw new Error(`the pusher's pushes failed: ${JSON.stringify([...stats.failures])}`);
+  if (stats.failures.size > 0 || stats.lastSuccessAt === undefined)
+    throw new Error(`the pusher's pushes failed: ${JSON.stringify([...stats.failures])}`);
   await Promise.all([pusher.stop(), own.shutdown()]);
   const body = ProtobufMetricsSerializer.serializeRequest(metrics)!;
   const points = metrics.scopeMetrics[0]!.metrics.reduce((n, m) => n + m.dataPoints.length, 0);
-  return { compression, samples, points, families: metrics.scopeMetrics[0]!.metrics.length, bytes: body.byteLength, gzipBytes: gzipSync(body).byteLength };
+  return {
+    compression,
+    samples,
+    points,
+    families: metrics.scopeMetrics[0]!.metrics.length,
+    bytes: body.byteLength,
+    gzipBytes: gzipSync(body).byteLength,
+  };
 }
 
 /** One round: the pieces on our own exporter, then the real pusher under the lag probe. */
-async function onePush(view: View, render: Parameters<typeof toResourceMetrics>[3], own: OTLPMetricExporter, pusher: Awaited<ReturnType<typeof createOtlpPusher>>, probe: ReturnType<typeof lagProbe>) {
+async function onePush(
+  view: View,
+  render: Parameters<typeof toResourceMetrics>[3],
+  own: OTLPMetricExporter,
+  pusher: Awaited<ReturnType<typeof createOtlpPusher>>,
+  probe: ReturnType<typeof lagProbe>,
+) {
   await Bun.sleep(20);
   const t0 = performance.now();
   const metrics = toResourceMetrics(CATALOGUE, view, Date.now(), render);
@@ -211,7 +272,10 @@ async function onePush(view: View, render: Parameters<typeof toResourceMetrics>[
   // Work that runs after the acknowledgement (response handling, GC) still counts as this push's stall.
   await Bun.sleep(20);
   if (view.otlp!.exports !== before + 1) throw new Error("the pusher did not export");
-  return { metrics, sample: { build: t1 - t0, serialize: t2 - t1, exportSync: exp.sync, exportAck, pusherSync, pusherAck, lag: probe.worst() } };
+  return {
+    metrics,
+    sample: { build: t1 - t0, serialize: t2 - t1, exportSync: exp.sync, exportAck, pusherSync, pusherAck, lag: probe.worst() },
+  };
 }
 
 async function startReceiverProcess(): Promise<number> {
@@ -254,7 +318,14 @@ interface Exporter {
  * the log after the first refresh instead of draining it.
  */
 async function startLoggedExporter(clsUrl: string, orgName: string, extraEnv: Record<string, string>): Promise<Exporter> {
-  const env = { NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: orgName, NVIDIA_API_BASE_URL: clsUrl, LISTEN_ADDRESS: "127.0.0.1:0", CACHE_TTL: "1h", ...extraEnv };
+  const env = {
+    NVIDIA_API_KEY: API_KEY,
+    NVIDIA_ORG_NAME: orgName,
+    NVIDIA_API_BASE_URL: clsUrl,
+    LISTEN_ADDRESS: "127.0.0.1:0",
+    CACHE_TTL: "1h",
+    ...extraEnv,
+  };
   const dir = (process.env.BENCH_EXPORTER_DIR || ROOT).replace(/\/$/, "");
   const child = spawnChild([process.execPath, "run", `${dir}/src/index.ts`], env);
   void child.stdout.pipeTo(new WritableStream()).catch(() => {});
@@ -292,7 +363,8 @@ async function otlpCounters(url: string): Promise<Counters> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const exports = Number(/^nvidia_cls_otlp_exports_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
   const failures: Record<string, number> = {};
-  for (const m of text.matchAll(/^nvidia_cls_otlp_export_failures_total\{[^}]*reason="(\w+)"[^}]*\} (\S+)$/gm)) if (Number(m[2]) > 0) failures[m[1]!] = Number(m[2]);
+  for (const m of text.matchAll(/^nvidia_cls_otlp_export_failures_total\{[^}]*reason="(\w+)"[^}]*\} (\S+)$/gm))
+    if (Number(m[2]) > 0) failures[m[1]!] = Number(m[2]);
   return { exports, failures };
 }
 
@@ -304,7 +376,10 @@ function checkPushed(variant: Variant, before: Counters, after: Counters): void 
     if (after.exports !== 0) throw new Error(`push is off but the exporter counted ${after.exports} pushes`);
     return;
   }
-  if (!(failed(after) > failed(before))) throw new Error(`${variant}: nvidia_cls_otlp_export_failures_total did not grow (${JSON.stringify(before)} → ${JSON.stringify(after)}); the exporter did not push`);
+  if (!(failed(after) > failed(before)))
+    throw new Error(
+      `${variant}: nvidia_cls_otlp_export_failures_total did not grow (${JSON.stringify(before)} → ${JSON.stringify(after)}); the exporter did not push`,
+    );
   if (after.exports - failed(after) > 1) throw new Error(`${variant}: pushes succeeded against a dead collector: ${JSON.stringify(after)}`);
 }
 
@@ -334,7 +409,11 @@ async function wrk(url: string, gzip: boolean, seconds: number): Promise<number>
 /** Accepts TCP connections on 127.0.0.1 and never answers: the gRPC handshake hangs until the deadline. */
 function blackHole() {
   const conns = { opened: 0, open: 0 };
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open: () => void (conns.opened++, conns.open++), close: () => void conns.open--, data() {} } });
+  const server = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: { open: () => void (conns.opened++, conns.open++), close: () => void conns.open--, data() {} },
+  });
   return { port: server.port, conns, stop: () => server.stop(true) };
 }
 
@@ -347,7 +426,13 @@ interface RunResult {
 }
 
 /** Spawn, first refresh, 2 s warm-up (the first pushes go out meanwhile), wrk gzip and plain, stop. */
-async function throughputRun(env: Record<string, string>, variant: Variant, simUrl: string, orgName: string, gzipFirst: boolean): Promise<RunResult> {
+async function throughputRun(
+  env: Record<string, string>,
+  variant: Variant,
+  simUrl: string,
+  orgName: string,
+  gzipFirst: boolean,
+): Promise<RunResult> {
   const t0 = performance.now();
   const e = await startLoggedExporter(simUrl, orgName, env);
   const url = `${e.url}/metrics`;
@@ -368,14 +453,20 @@ function orderFor(round: number): Variant[] {
   return round % 2 ? rotated.reverse() : rotated;
 }
 
-async function throughput(envs: Record<Variant, Record<string, string>>, simUrl: string, orgName: string): Promise<Record<Variant, RunResult[]>> {
+async function throughput(
+  envs: Record<Variant, Record<string, string>>,
+  simUrl: string,
+  orgName: string,
+): Promise<Record<Variant, RunResult[]>> {
   const runs: Record<Variant, RunResult[]> = { off: [], refused: [], "black-holed": [] };
   for (let r = 0; r < ROUNDS; r++) {
     const order = orderFor(r);
     for (const v of order) {
       const res = await throughputRun(envs[v], v, simUrl, orgName, r % 2 === 0);
       runs[v].push(res);
-      progress(`round ${r + 1} ${order.join("→")}: ${v} gzip ${fixed(res.gzip, 0)} req/s, plain ${fixed(res.plain, 0)} req/s, pushes ${res.counters.exports}, failures ${JSON.stringify(res.counters.failures)} in ${fixed(res.seconds, 1)} s`);
+      progress(
+        `round ${r + 1} ${order.join("→")}: ${v} gzip ${fixed(res.gzip, 0)} req/s, plain ${fixed(res.plain, 0)} req/s, pushes ${res.counters.exports}, failures ${JSON.stringify(res.counters.failures)} in ${fixed(res.seconds, 1)} s`,
+      );
     }
   }
   return runs;
@@ -402,7 +493,13 @@ async function cpuMsOf(pid: number): Promise<number> {
 const fdCount = (pid: number) => Array.from(new Bun.Glob("*").scanSync({ cwd: `/proc/${pid}/fd`, onlyFiles: false })).length;
 
 /** RSS every 5 s while the exporter idles (nothing scrapes it) and, in the pushing variants, pushes every second. */
-async function memoryRun(env: Record<string, string>, variant: Variant, simUrl: string, orgName: string, hole: ReturnType<typeof blackHole>): Promise<MemoryRun> {
+async function memoryRun(
+  env: Record<string, string>,
+  variant: Variant,
+  simUrl: string,
+  orgName: string,
+  hole: ReturnType<typeof blackHole>,
+): Promise<MemoryRun> {
   const opened0 = hole.conns.opened;
   const e = await startLoggedExporter(simUrl, orgName, env);
   const before = await otlpCounters(e.url);
@@ -420,7 +517,14 @@ async function memoryRun(env: Record<string, string>, variant: Variant, simUrl: 
   const holeAtEnd = { opened: hole.conns.opened - opened0, open: hole.conns.open };
   await e.stop();
   checkPushed(variant, before, counters);
-  return { rss, fds: [fds[0]!, fds.at(-1)!], counters, hole: holeAtEnd, cpuMsPerS, warnings: e.log.filter((l) => /level=(warn|error)/.test(l)) };
+  return {
+    rss,
+    fds: [fds[0]!, fds.at(-1)!],
+    counters,
+    hole: holeAtEnd,
+    cpuMsPerS,
+    warnings: e.log.filter((l) => /level=(warn|error)/.test(l)),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,16 +533,26 @@ async function memoryRun(env: Record<string, string>, variant: Variant, simUrl: 
 function reportPushCost(cases: PushCase[], logLines: string[]): void {
   const c0 = cases[0]!;
   console.log(`### Cost of one push (in-process, ${PUSHES} pushes after ${WARMUP_PUSHES} warm-ups; ms median (p95))\n`);
-  console.log(`${c0.points} data points in ${c0.families} metric families (the /metrics catalogue of the org plus the exporter's own and OTLP counters); ExportMetricsServiceRequest ${c0.bytes} bytes (${mb(c0.bytes)}), ${c0.gzipBytes} bytes gzipped.\n`);
-  console.log("| compression | (i) toResourceMetrics | protobuf encode alone | (ii) export() synchronous | (i) + (ii) medians | (iii) OtlpPusher.push() synchronous | longest event-loop stall during the push (1 ms probe) | (iv) wall time to the receiver's ack, pusher | export() to ack |");
+  console.log(
+    `${c0.points} data points in ${c0.families} metric families (the /metrics catalogue of the org plus the exporter's own and OTLP counters); ExportMetricsServiceRequest ${c0.bytes} bytes (${mb(c0.bytes)}), ${c0.gzipBytes} bytes gzipped.\n`,
+  );
+  console.log(
+    "| compression | (i) toResourceMetrics | protobuf encode alone | (ii) export() synchronous | (i) + (ii) medians | (iii) OtlpPusher.push() synchronous | longest event-loop stall during the push (1 ms probe) | (iv) wall time to the receiver's ack, pusher | export() to ack |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|");
   for (const c of cases) {
     const col = (k: keyof PushSample) => ms(c.samples.map((s) => s[k]));
     const sum = median(c.samples.map((s) => s.build)) + median(c.samples.map((s) => s.exportSync));
-    console.log(`| ${c.compression} | ${col("build")} | ${col("serialize")} | ${col("exportSync")} | ${fixed(sum)} | ${col("pusherSync")} | ${col("lag")} | ${col("pusherAck")} | ${col("exportAck")} |`);
+    console.log(
+      `| ${c.compression} | ${col("build")} | ${col("serialize")} | ${col("exportSync")} | ${fixed(sum)} | ${col("pusherSync")} | ${col("lag")} | ${col("pusherAck")} | ${col("exportAck")} |`,
+    );
   }
-  console.log(`\nWarnings logged by the in-process pusher: ${logLines.length === 0 ? "none" : logLines.map((l) => `\`${l.trim()}\``).join("; ")}.`);
-  console.log(`\nraw push samples: ${JSON.stringify(cases.map((c) => ({ compression: c.compression, samples: c.samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Number(v.toFixed(3))]))) })))}\n`);
+  console.log(
+    `\nWarnings logged by the in-process pusher: ${logLines.length === 0 ? "none" : logLines.map((l) => `\`${l.trim()}\``).join("; ")}.`,
+  );
+  console.log(
+    `\nraw push samples: ${JSON.stringify(cases.map((c) => ({ compression: c.compression, samples: c.samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Number(v.toFixed(3))]))) })))}\n`,
+  );
 }
 
 function reportThroughput(runs: Record<Variant, RunResult[]>): void {
@@ -451,7 +565,9 @@ function reportThroughput(runs: Record<Variant, RunResult[]>): void {
       const xs = runs[v].map((r) => r[enc]);
       const ratio = median(xs) / median(off);
       const perRound = v === "off" ? "–" : xs.map((x, i) => fixed(x / off[i]!)).join(", ");
-      console.log(`| ${enc} | ${v} | ${fixed(median(xs), 0)} | ${v === "off" ? "–" : fixed(ratio)} | ${perRound} | ${v === "off" ? "–" : verdict(ratio >= TARGET)} |`);
+      console.log(
+        `| ${enc} | ${v} | ${fixed(median(xs), 0)} | ${v === "off" ? "–" : fixed(ratio)} | ${perRound} | ${v === "off" ? "–" : verdict(ratio >= TARGET)} |`,
+      );
     }
   }
   console.log("\n| variant | run length s (median) | pushes counted at the end of a run (median) | failures by reason (median) |");
@@ -459,22 +575,34 @@ function reportThroughput(runs: Record<Variant, RunResult[]>): void {
   for (const v of VARIANTS) {
     const reasons = [...new Set(runs[v].flatMap((r) => Object.keys(r.counters.failures)))];
     const byReason = reasons.map((k) => `${k} ${median(runs[v].map((r) => r.counters.failures[k] ?? 0))}`).join(", ") || "–";
-    console.log(`| ${v} | ${fixed(median(runs[v].map((r) => r.seconds)), 1)} | ${median(runs[v].map((r) => r.counters.exports))} | ${byReason} |`);
+    console.log(
+      `| ${v} | ${fixed(median(runs[v].map((r) => r.seconds)), 1)} | ${median(runs[v].map((r) => r.counters.exports))} | ${byReason} |`,
+    );
   }
-  console.log(`\nraw req/s: ${JSON.stringify(Object.fromEntries(VARIANTS.map((v) => [v, runs[v].map((r) => ({ gzip: r.gzip, plain: r.plain }))])))}\n`);
+  console.log(
+    `\nraw req/s: ${JSON.stringify(Object.fromEntries(VARIANTS.map((v) => [v, runs[v].map((r) => ({ gzip: r.gzip, plain: r.plain }))])))}\n`,
+  );
 }
 
 function reportMemory(mem: Record<Variant, MemoryRun>, hole: ReturnType<typeof blackHole>["conns"]): void {
   console.log(`### RSS over ${MEMORY_MS / 1000} s, sampled every 5 s (no scrapes)\n`);
-  console.log("| variant | RSS at 5 s | RSS at the end | growth | min – max | CPU ms per s | pushes (failures by reason) | open fds, first → last sample | black-hole connections opened (open at the end) |");
+  console.log(
+    "| variant | RSS at 5 s | RSS at the end | growth | min – max | CPU ms per s | pushes (failures by reason) | open fds, first → last sample | black-hole connections opened (open at the end) |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|");
   for (const v of VARIANTS) {
     const m = mem[v];
     const [first, last] = [m.rss[0]!, m.rss.at(-1)!];
-    console.log(`| ${v} | ${mb(first)} | ${mb(last)} | ${fixed(((last - first) / first) * 100, 1)} % | ${mb(Math.min(...m.rss))} – ${mb(Math.max(...m.rss))} | ${fixed(m.cpuMsPerS, 1)} | ${m.counters.exports} (${JSON.stringify(m.counters.failures)}) | ${m.fds[0]} → ${m.fds[1]} | ${m.hole.opened} (${m.hole.open}) |`);
+    console.log(
+      `| ${v} | ${mb(first)} | ${mb(last)} | ${fixed(((last - first) / first) * 100, 1)} % | ${mb(Math.min(...m.rss))} – ${mb(Math.max(...m.rss))} | ${fixed(m.cpuMsPerS, 1)} | ${m.counters.exports} (${JSON.stringify(m.counters.failures)}) | ${m.fds[0]} → ${m.fds[1]} | ${m.hole.opened} (${m.hole.open}) |`,
+    );
   }
-  console.log(`\nThe black hole accepted ${hole.opened} TCP connections over the whole benchmark; ${hole.open} were still open at the end.`);
-  console.log(`\nraw RSS (MB): ${JSON.stringify(Object.fromEntries(VARIANTS.map((v) => [v, mem[v].rss.map((x) => Number((x / 1e6).toFixed(1)))])))}\n`);
+  console.log(
+    `\nThe black hole accepted ${hole.opened} TCP connections over the whole benchmark; ${hole.open} were still open at the end.`,
+  );
+  console.log(
+    `\nraw RSS (MB): ${JSON.stringify(Object.fromEntries(VARIANTS.map((v) => [v, mem[v].rss.map((x) => Number((x / 1e6).toFixed(1)))])))}\n`,
+  );
 }
 
 /** Distinct warning messages (time stripped) from the exporter processes, with how often each came. */
@@ -500,7 +628,11 @@ const cost = PARTS.has("cost") ? await pushCost() : undefined;
 const sim = startSimulator({ scenario: largeOrg(), apiKey: API_KEY });
 const hole = blackHole();
 const pushing = (port: number) => ({ OTEL_ENABLED: "true", OTEL_PUSH_INTERVAL: "1s", OTEL_ENDPOINT: `127.0.0.1:${port}` });
-const envs: Record<Variant, Record<string, string>> = { off: { OTEL_ENABLED: "false" }, refused: pushing(freePort()), "black-holed": pushing(hole.port) };
+const envs: Record<Variant, Record<string, string>> = {
+  off: { OTEL_ENABLED: "false" },
+  refused: pushing(freePort()),
+  "black-holed": pushing(hole.port),
+};
 const runs = PARTS.has("throughput") ? await throughput(envs, sim.url, sim.orgName) : undefined;
 let mem: Record<Variant, MemoryRun> | undefined;
 if (PARTS.has("memory")) {
@@ -512,11 +644,16 @@ if (PARTS.has("memory")) {
 }
 
 console.log(`## (f) OTLP push (${machineNotes()}, started ${started.toISOString()}, commit ${commit})\n`);
-console.log(`Org generated ${LARGE_ORG_CLI}; \`bun run bench/otlp.ts ${Bun.argv.slice(2).join(" ")}\` (--pushes ${PUSHES} --rounds ${ROUNDS} --duration ${DURATION} --connections ${CONNS} --memory-seconds ${MEMORY_MS / 1000} --parts ${[...PARTS].join(",")}).\n`);
+console.log(
+  `Org generated ${LARGE_ORG_CLI}; \`bun run bench/otlp.ts ${Bun.argv.slice(2).join(" ")}\` (--pushes ${PUSHES} --rounds ${ROUNDS} --duration ${DURATION} --connections ${CONNS} --memory-seconds ${MEMORY_MS / 1000} --parts ${[...PARTS].join(",")}).\n`,
+);
 if (cost) reportPushCost(cost.cases, cost.logLines);
 if (runs) reportThroughput(runs);
 if (mem) reportMemory(mem, hole.conns);
-reportWarnings([...(runs ? VARIANTS.flatMap((v) => runs[v].flatMap((r) => r.warnings)) : []), ...(mem ? VARIANTS.flatMap((v) => mem![v].warnings) : [])]);
+reportWarnings([
+  ...(runs ? VARIANTS.flatMap((v) => runs[v].flatMap((r) => r.warnings)) : []),
+  ...(mem ? VARIANTS.flatMap((v) => mem![v].warnings) : []),
+]);
 
 killChildren();
 hole.stop();

@@ -15,9 +15,30 @@ import { loadConfig } from "../src/config.ts";
 import { createExporter } from "../src/context.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Expected, startSimulator } from "../src/sim/index.ts";
-import { API_KEY, deadline, drain, fixed, killChildren, LARGE_ORG, LARGE_ORG_CLI, largeOrg, machineNotes, median, spawnChild, verdict, waitForLine } from "./lib.ts";
+import {
+  API_KEY,
+  deadline,
+  drain,
+  fixed,
+  killChildren,
+  LARGE_ORG,
+  LARGE_ORG_CLI,
+  largeOrg,
+  machineNotes,
+  median,
+  spawnChild,
+  verdict,
+  waitForLine,
+} from "./lib.ts";
 
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type: "string", default: "7" }, "latency-ms": { type: "string", default: "20" }, sim: { type: "string", default: "both" } } });
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    runs: { type: "string", default: "7" },
+    "latency-ms": { type: "string", default: "20" },
+    sim: { type: "string", default: "both" },
+  },
+});
 const RUNS = Number(values.runs);
 const LATENCY = Number(values["latency-ms"]);
 const PARALLELISMS = [8, 4, 16];
@@ -48,11 +69,23 @@ function inProcessSim(): Sim {
 
 /** The simulator CLI as a child process, driven through its /_sim/ control API. */
 async function childProcessSim(): Promise<Sim> {
-  const args = ["--generate", LARGE_ORG_CLI, "--seed", String(LARGE_ORG.seed), "--org", LARGE_ORG.orgName!, "--latency-ms", String(LATENCY), "--api-key", API_KEY];
+  const args = [
+    "--generate",
+    LARGE_ORG_CLI,
+    "--seed",
+    String(LARGE_ORG.seed),
+    "--org",
+    LARGE_ORG.orgName!,
+    "--latency-ms",
+    String(LATENCY),
+    "--api-key",
+    API_KEY,
+  ];
   const child = spawnChild([process.execPath, "run", "src/sim/main.ts", ...args]);
   const url = await waitForLine(child.stdout, (l) => (l.startsWith("http://") ? l.trim() : undefined));
   drain(child.stderr);
-  const control = (path: string, method = "GET") => fetch(`${url}/_sim/${path}`, { method }).then((r) => r.json() as Promise<Record<string, unknown>>);
+  const control = (path: string, method = "GET") =>
+    fetch(`${url}/_sim/${path}`, { method }).then((r) => r.json() as Promise<Record<string, unknown>>);
   return {
     url,
     orgName: LARGE_ORG.orgName!,
@@ -79,9 +112,16 @@ interface Run {
  * what the dependency chain (VG list → server lists → pools and leases) alone costs.
  */
 export function scheduleTicks(exp: Expected, p: number): number {
-  interface Task { ticks: number; then?: () => Task[] }
+  interface Task {
+    ticks: number;
+    then?: () => Task[];
+  }
   const pages = (n: number) => Math.max(1, Math.ceil(n / exp.calls.pageSize));
-  const groups = (): Task[] => exp.virtualGroups.map((g) => ({ ticks: pages(g.servers), then: () => Array.from({ length: g.servers + g.instances }, () => ({ ticks: 1 })) }));
+  const groups = (): Task[] =>
+    exp.virtualGroups.map((g) => ({
+      ticks: pages(g.servers),
+      then: () => Array.from({ length: g.servers + g.instances }, () => ({ ticks: 1 })),
+    }));
   const queue: Task[] = [{ ticks: exp.calls.virtualGroupPages, then: groups }];
   let running: { end: number; task: Task }[] = [];
   let t = 0;
@@ -98,15 +138,35 @@ async function measure(sim: Sim) {
   const attempts: number[] = [];
   const http = createHttp(
     { ...DEFAULT_HTTP_OPTIONS, baseUrl: sim.url, apiKey: API_KEY, userAgent: "bench", requestTimeoutMs: 10_000 },
-    { fetch: (input, init) => fetch(input, init), sleep: abortableSleep, random: Math.random, now: () => performance.now(), onAttempt: (_e, _o, ms) => attempts.push(ms) },
+    {
+      fetch: (input, init) => fetch(input, init),
+      sleep: abortableSleep,
+      random: Math.random,
+      now: () => performance.now(),
+      onAttempt: (_e, _o, ms) => attempts.push(ms),
+    },
   );
   const client = createClient(http, { orgName: sim.orgName, serviceInstanceId: undefined, invalid: new Map() });
   /** A real exporter object graph per PARALLELISM, for the whole refresher (fetch + buildSnapshot). */
   const exporters = new Map(
     PARALLELISMS.map((p) => {
-      const env = { NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: sim.orgName, NVIDIA_API_BASE_URL: sim.url, PARALLELISM: String(p), CACHE_TTL: "1h" };
+      const env = {
+        NVIDIA_API_KEY: API_KEY,
+        NVIDIA_ORG_NAME: sim.orgName,
+        NVIDIA_API_BASE_URL: sim.url,
+        PARALLELISM: String(p),
+        CACHE_TTL: "1h",
+      };
       const config = loadConfig({ env, argv: [], readFile: () => "" });
-      return [p, createExporter(config, { fetch: (i, init) => fetch(i, init), now: Date.now, log: silentLogger, build: { version: "b", revision: "b", bunVersion: Bun.version } })];
+      return [
+        p,
+        createExporter(config, {
+          fetch: (i, init) => fetch(i, init),
+          now: Date.now,
+          log: silentLogger,
+          build: { version: "b", revision: "b", bunVersion: Bun.version },
+        }),
+      ];
     }),
   );
   async function timed(work: () => Promise<unknown>): Promise<Run> {
@@ -138,13 +198,17 @@ async function measure(sim: Sim) {
 }
 
 console.log(`## (b) Refresh wall time, ${LATENCY} ms per CLS call (${machineNotes()})\n`);
-console.log(`Org ${LARGE_ORG_CLI}; ${RUNS} runs per setting, interleaved. Bound = calls ÷ PARALLELISM × ${LATENCY} ms. Schedule = p-limit's FIFO order in org.ts with every call taking exactly ${LATENCY} ms (the dependency chain's own cost). Call ms = mean time of one call as the client saw it.\n`);
+console.log(
+  `Org ${LARGE_ORG_CLI}; ${RUNS} runs per setting, interleaved. Bound = calls ÷ PARALLELISM × ${LATENCY} ms. Schedule = p-limit's FIFO order in org.ts with every call taking exactly ${LATENCY} ms (the dependency chain's own cost). Call ms = mean time of one call as the client saw it.\n`,
+);
 const modes = values.sim === "both" ? ["inproc", "process"] : [values.sim!];
 for (const mode of modes) {
   const sim = mode === "inproc" ? inProcessSim() : await childProcessSim();
   const { fetchRuns, refreshRuns, expected } = await measure(sim);
   console.log(`Simulator ${mode === "inproc" ? "in the benchmark's process" : "in its own process"}:\n`);
-  console.log("| PARALLELISM | calls (expected) | peak in flight | fetchOrg median ms (min–max) | full refresh median ms | bound ms | schedule ms | call ms | fetchOrg ÷ bound | target ≤ 1.3 |");
+  console.log(
+    "| PARALLELISM | calls (expected) | peak in flight | fetchOrg median ms (min–max) | full refresh median ms | bound ms | schedule ms | call ms | fetchOrg ÷ bound | target ≤ 1.3 |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|---|");
   for (const p of PARALLELISMS) {
     const runs = fetchRuns.get(p)!;
@@ -156,9 +220,13 @@ for (const mode of modes) {
     const peak = Math.max(...runs.map((x) => x.peak));
     const judged = p === 8 ? verdict(ratio <= TARGET) : `(${verdict(ratio <= TARGET)})`;
     const range = `${fixed(Math.min(...ms), 0)}–${fixed(Math.max(...ms), 0)}`;
-    console.log(`| ${p} | ${calls} (${expected.calls.total}) | ${peak} | ${fixed(median(ms), 0)} (${range}) | ${fixed(full, 0)} | ${fixed(bound, 0)} | ${scheduleTicks(expected, p) * LATENCY} | ${fixed(median(runs.map((x) => x.callMs)), 1)} | ${fixed(ratio)} | ${judged} |`);
+    console.log(
+      `| ${p} | ${calls} (${expected.calls.total}) | ${peak} | ${fixed(median(ms), 0)} (${range}) | ${fixed(full, 0)} | ${fixed(bound, 0)} | ${scheduleTicks(expected, p) * LATENCY} | ${fixed(median(runs.map((x) => x.callMs)), 1)} | ${fixed(ratio)} | ${judged} |`,
+    );
   }
-  console.log(`\nraw fetchOrg ms: ${JSON.stringify(Object.fromEntries([...fetchRuns].map(([p, rs]) => [p, rs.map((x) => Math.round(x.ms))])))}\n`);
+  console.log(
+    `\nraw fetchOrg ms: ${JSON.stringify(Object.fromEntries([...fetchRuns].map(([p, rs]) => [p, rs.map((x) => Math.round(x.ms))])))}\n`,
+  );
   await sim.stop();
 }
 

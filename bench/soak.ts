@@ -38,7 +38,21 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import type { FaultRuleInput } from "../src/sim/faults.ts";
-import { API_KEY, deadline, fixed, killChildren, LARGE_ORG, LARGE_ORG_CLI, logfmt, machineNotes, median, ROOT, rssOf, spawnChild, verdict } from "./lib.ts";
+import {
+  API_KEY,
+  deadline,
+  fixed,
+  killChildren,
+  LARGE_ORG,
+  LARGE_ORG_CLI,
+  logfmt,
+  machineNotes,
+  median,
+  ROOT,
+  rssOf,
+  spawnChild,
+  verdict,
+} from "./lib.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -106,7 +120,8 @@ const CHURN = "5s";
 const EXPORTER_ENV = { CACHE_TTL: "10s", SCRAPE_TIMEOUT: "5s", OTEL_ENABLED: "true", OTEL_PUSH_INTERVAL: "5s", LOG_LEVEL: "debug" };
 /** Prometheus 2.x's scrape Accept header (it asks for OpenMetrics first), and gzip as it always sends. */
 const SCRAPE_HEADERS = {
-  accept: "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+  accept:
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
   "accept-encoding": "gzip",
 };
 const PROBE = fileURLToPath(new URL("./soak-lag-probe.ts", import.meta.url));
@@ -140,7 +155,10 @@ function lineWaiter<T>(ms: number, what: string) {
   let reject!: (e: Error) => void;
   const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
   const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
-  void promise.then(() => clearTimeout(timer), () => clearTimeout(timer));
+  void promise.then(
+    () => clearTimeout(timer),
+    () => clearTimeout(timer),
+  );
   return { promise, resolve, reject };
 }
 
@@ -185,7 +203,18 @@ interface SimStatsLite {
 }
 
 async function startSim() {
-  const args = ["--generate", LARGE_ORG_CLI, "--seed", String(LARGE_ORG.seed), "--org", LARGE_ORG.orgName!, "--api-key", API_KEY, "--churn-interval", CHURN];
+  const args = [
+    "--generate",
+    LARGE_ORG_CLI,
+    "--seed",
+    String(LARGE_ORG.seed),
+    "--org",
+    LARGE_ORG.orgName!,
+    "--api-key",
+    API_KEY,
+    "--churn-interval",
+    CHURN,
+  ];
   const child = spawnChild([process.execPath, "run", "src/sim/main.ts", ...args]);
   const ready = lineWaiter<string>(30_000, "simulator");
   void eachLine(child.stdout, (l) => l.startsWith("http://") && ready.resolve(l.trim()));
@@ -202,7 +231,10 @@ async function startSim() {
     url,
     child,
     orgName: LARGE_ORG.orgName!,
-    setFaults: (rules: FaultRuleInput[]) => (rules.length ? control("faults", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(rules) }) : control("faults", { method: "DELETE" })),
+    setFaults: (rules: FaultRuleInput[]) =>
+      rules.length
+        ? control("faults", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(rules) })
+        : control("faults", { method: "DELETE" }),
     stats: async (): Promise<SimStatsLite> => {
       const s = await control("stats");
       return { total: s.total, byStatus: s.byStatus, inFlight: s.inFlight };
@@ -232,7 +264,10 @@ function faultCycle(vgId: number): Fault[] {
     { name: "leases corruptCompressed", rules: [{ endpoint: "leases", corruptCompressed: true }] },
     { name: "license_servers +7 s latency", rules: [{ endpoint: "license_servers", latencyMs: 7000 }] },
     none,
-    { name: `vg ${vgId} 503`, rules: (["license_servers", "license_pools", "leases"] as const).map((endpoint) => ({ endpoint, vgId, status: 503 })) },
+    {
+      name: `vg ${vgId} 503`,
+      rules: (["license_servers", "license_pools", "leases"] as const).map((endpoint) => ({ endpoint, vgId, status: 503 })),
+    },
     { name: "virtual_groups 502", rules: [{ endpoint: "virtual_groups", status: 502 }] },
   ];
 }
@@ -246,13 +281,25 @@ class Collector {
   starts = 0;
   private child: Subprocess<"ignore", "pipe", "pipe"> | undefined;
 
-  constructor(readonly port: number, private readonly lifetimeS: number) {}
+  constructor(
+    readonly port: number,
+    private readonly lifetimeS: number,
+  ) {}
 
   async start(): Promise<void> {
     let lastError: Error | undefined;
     // The port was ours a moment ago; a bind can fail while the old process is still going away.
     for (let attempt = 0; attempt < 10; attempt++) {
-      const child = spawnChild([process.execPath, "run", "bench/soak.ts", "--receiver", "--port", String(this.port), "--lifetime", String(this.lifetimeS)]);
+      const child = spawnChild([
+        process.execPath,
+        "run",
+        "bench/soak.ts",
+        "--receiver",
+        "--port",
+        String(this.port),
+        "--lifetime",
+        String(this.lifetimeS),
+      ]);
       const ready = lineWaiter<void>(20_000, "collector");
       void eachLine(child.stdout, (l) => {
         if (l.startsWith("listening port=")) ready.resolve();
@@ -409,7 +456,11 @@ class Load {
   readonly failures: Array<{ t: number; fault: string; error: string }> = [];
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly url: string, private readonly t0: number, private readonly faultAt: (t: number) => string) {}
+  constructor(
+    private readonly url: string,
+    private readonly t0: number,
+    private readonly faultAt: (t: number) => string,
+  ) {}
 
   async run(endAt: number): Promise<void> {
     const interval = 1000 / RATE;
@@ -445,7 +496,8 @@ class Load {
       const res = await fetch(this.url, { headers: SCRAPE_HEADERS, decompress: false, signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
       const body = await res.arrayBuffer();
       const ms = performance.now() - start;
-      if (res.status !== 200 || body.byteLength === 0) return this.fail(start, `HTTP ${res.status}, ${body.byteLength} bytes: ${new TextDecoder().decode(body.slice(0, 200))}`);
+      if (res.status !== 200 || body.byteLength === 0)
+        return this.fail(start, `HTTP ${res.status}, ${body.byteLength} bytes: ${new TextDecoder().decode(body.slice(0, 200))}`);
       if (res.headers.get("content-encoding") !== "gzip") this.notGzip++;
       this.bytes += body.byteLength;
       this.ok++;
@@ -578,7 +630,8 @@ async function sampleLoop(): Promise<Sample[]> {
   load.take();
   for (let k = 1; k <= SAMPLES; k++) {
     await sleepUntil(t0 + k * SAMPLE_EVERY_S * 1000);
-    if (exporterExit !== null) throw new Error(`the exporter exited with ${exporterExit} at ${mmss(elapsedS())}: ${exporter.log.tail.slice(-5).join(" | ")}`);
+    if (exporterExit !== null)
+      throw new Error(`the exporter exited with ${exporterExit} at ${mmss(elapsedS())}: ${exporter.log.tail.slice(-5).join(" | ")}`);
     const t = k * SAMPLE_EVERY_S;
     const actual = elapsedS();
     const w = load.take();
@@ -595,7 +648,9 @@ async function sampleLoop(): Promise<Sample[]> {
     const refreshMs = exporter.log.refreshMs;
     exporter.log.refreshMs = [];
     const windowStart = prevT;
-    const faults = [faultAt(windowStart), ...faultTimeline.filter((f) => f.t > windowStart && f.t < t).map((f) => f.name)].filter((x, i, a) => i === 0 || x !== a[i - 1]);
+    const faults = [faultAt(windowStart), ...faultTimeline.filter((f) => f.t > windowStart && f.t < t).map((f) => f.name)].filter(
+      (x, i, a) => i === 0 || x !== a[i - 1],
+    );
     const wasUp = [...collectorTimeline].reverse().find((c) => c.t <= windowStart)?.up ?? true;
     const changes = collectorTimeline.filter((c) => c.t > windowStart && c.t < t).map((c) => (c.up ? "up" : "down"));
     samples.push({
@@ -629,7 +684,9 @@ async function sampleLoop(): Promise<Sample[]> {
     });
     allLag.push(...lag);
     const s = samples.at(-1)!;
-    progress(`${mmss(t)} RSS ${MB(rssBytes)} MB, fds ${fds}, lag p99 ${f1(s.lagP99Ms)} max ${f1(s.lagMaxMs)} ms, CLS calls ${s.clsCalls}, scrapes ${s.scrapesOk} ok ${s.scrapesFailed} failed, p99 ${f1(s.scrapeP99Ms)} ms, fault ${faults.join("→")}, collector ${s.collector}`);
+    progress(
+      `${mmss(t)} RSS ${MB(rssBytes)} MB, fds ${fds}, lag p99 ${f1(s.lagP99Ms)} max ${f1(s.lagMaxMs)} ms, CLS calls ${s.clsCalls}, scrapes ${s.scrapesOk} ok ${s.scrapesFailed} failed, p99 ${f1(s.scrapeP99Ms)} ms, fault ${faults.join("→")}, collector ${s.collector}`,
+    );
     prevSim = simStats;
     prevCounters = counters;
     prevCpu = cpu;
@@ -648,7 +705,9 @@ try {
 } catch (e) {
   progress(`failed: ${(e as Error).message}`);
   console.error(exporter.log.tail.slice(-20).join("\n"));
-  console.log(`## Soak: FAILED at ${mmss(elapsedS())} (${machineNotes()}, commit ${commit})\n\n${(e as Error).message}\n\nScrapes until then: ${load.ok} ok, ${load.failed} failed, ${load.skipped} skipped.${load.failures.map((f) => `\n- ${mmss(f.t)} (fault ${f.fault}): ${f.error}`).join("")}`);
+  console.log(
+    `## Soak: FAILED at ${mmss(elapsedS())} (${machineNotes()}, commit ${commit})\n\n${(e as Error).message}\n\nScrapes until then: ${load.ok} ok, ${load.failed} failed, ${load.skipped} skipped.${load.failures.map((f) => `\n- ${mmss(f.t)} (fault ${f.fault}): ${f.error}`).join("")}`,
+  );
   killChildren();
   rmSync(tmp, { recursive: true, force: true });
   process.exit(1);
@@ -682,30 +741,68 @@ const completed = load.ok + load.failed;
 const clsPerMin = samples.reduce((a, s) => a + s.clsCalls, 0) / (samples.at(-1)!.t / 60);
 const win = (ms: number) => `${fixed(ms / 60_000, ms % 60_000 ? 1 : 0)} min`;
 
-console.log(`## Soak: ${MINUTES} min at ${RATE} scrapes/s, faults every ${FAULT_EVERY_S} s, collector ${COLLECTOR_UP_S} s up / ${COLLECTOR_DOWN_S} s down (${machineNotes()}, started ${started.toISOString()}, commit ${commit})\n`);
-console.log(`\`bun run bench/soak.ts ${Bun.argv.slice(2).join(" ")}\`${process.env.BENCH_EXPORTER_DIR ? ` with BENCH_EXPORTER_DIR=${process.env.BENCH_EXPORTER_DIR}` : ""}. Org generated ${LARGE_ORG_CLI} (seed ${LARGE_ORG.seed}), simulator in its own process churning every ${CHURN}; exporter \`${exporter.dir}/src/index.ts\` with ${Object.entries(EXPORTER_ENV).map(([k, v]) => `${k}=${v}`).join(", ")}, history in a temporary DB_PATH; scrapes with Prometheus' Accept header and Accept-Encoding: gzip, ${SCRAPE_TIMEOUT_MS / 1000} s timeout.\n`);
-console.log("| t | fault(s) in the window | collector | RSS MB | fds | CPU % | loop lag p99 / max ms | CLS calls (not 200) | refreshes (longest ms) | up | scrapes ok / failed | scrapes/s | scrape ms p50 / p99 / max | OTLP pushes (failed) / received | history DB MB |");
+console.log(
+  `## Soak: ${MINUTES} min at ${RATE} scrapes/s, faults every ${FAULT_EVERY_S} s, collector ${COLLECTOR_UP_S} s up / ${COLLECTOR_DOWN_S} s down (${machineNotes()}, started ${started.toISOString()}, commit ${commit})\n`,
+);
+console.log(
+  `\`bun run bench/soak.ts ${Bun.argv.slice(2).join(" ")}\`${process.env.BENCH_EXPORTER_DIR ? ` with BENCH_EXPORTER_DIR=${process.env.BENCH_EXPORTER_DIR}` : ""}. Org generated ${LARGE_ORG_CLI} (seed ${LARGE_ORG.seed}), simulator in its own process churning every ${CHURN}; exporter \`${exporter.dir}/src/index.ts\` with ${Object.entries(
+    EXPORTER_ENV,
+  )
+    .map(([k, v]) => `${k}=${v}`)
+    .join(
+      ", ",
+    )}, history in a temporary DB_PATH; scrapes with Prometheus' Accept header and Accept-Encoding: gzip, ${SCRAPE_TIMEOUT_MS / 1000} s timeout.\n`,
+);
+console.log(
+  "| t | fault(s) in the window | collector | RSS MB | fds | CPU % | loop lag p99 / max ms | CLS calls (not 200) | refreshes (longest ms) | up | scrapes ok / failed | scrapes/s | scrape ms p50 / p99 / max | OTLP pushes (failed) / received | history DB MB |",
+);
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const s of samples) {
-  console.log(`| ${mmss(s.t)} | ${s.faults.join(" → ")} | ${s.collector} | ${MB(s.rssBytes)} | ${s.fds} | ${fixed(s.cpuPct, 0)} | ${f1(s.lagP99Ms)} / ${f1(s.lagMaxMs)} | ${s.clsCalls} (${s.clsNotOk}) | ${s.refreshes} (${Number.isFinite(s.refreshMaxMs) ? s.refreshMaxMs : "–"}) | ${s.up} | ${s.scrapesOk} / ${s.scrapesFailed} | ${f1(s.scrapeRate)} | ${f1(s.scrapeP50Ms)} / ${f1(s.scrapeP99Ms)} / ${f1(s.scrapeMaxMs)} | ${s.otlpPushes} (${s.otlpFailures}) / ${s.collectorReceived} | ${MB(s.historyBytes)} |`);
+  console.log(
+    `| ${mmss(s.t)} | ${s.faults.join(" → ")} | ${s.collector} | ${MB(s.rssBytes)} | ${s.fds} | ${fixed(s.cpuPct, 0)} | ${f1(s.lagP99Ms)} / ${f1(s.lagMaxMs)} | ${s.clsCalls} (${s.clsNotOk}) | ${s.refreshes} (${Number.isFinite(s.refreshMaxMs) ? s.refreshMaxMs : "–"}) | ${s.up} | ${s.scrapesOk} / ${s.scrapesFailed} | ${f1(s.scrapeRate)} | ${f1(s.scrapeP50Ms)} / ${f1(s.scrapeP99Ms)} / ${f1(s.scrapeMaxMs)} | ${s.otlpPushes} (${s.otlpFailures}) / ${s.collectorReceived} | ${MB(s.historyBytes)} |`,
+  );
 }
 const mRef = (pick: (s: Sample) => number) => median(ref.map(pick));
 const mLast = (pick: (s: Sample) => number) => median(last.map(pick));
-console.log(`\nWarm-up: the first ${win(WINDOW_MS)}. Reference: ${win(WINDOW_MS)}–${win(2 * WINDOW_MS)} (${ref.length} samples); end: the last ${win(WINDOW_MS)} (${last.length} samples).\n`);
+console.log(
+  `\nWarm-up: the first ${win(WINDOW_MS)}. Reference: ${win(WINDOW_MS)}–${win(2 * WINDOW_MS)} (${ref.length} samples); end: the last ${win(WINDOW_MS)} (${last.length} samples).\n`,
+);
 console.log("| measure | result | target | verdict |");
 console.log("|---|---|---|---|");
-console.log(`| RSS growth, median of the end ÷ median of the reference − 1 | **${pctText(rssGrowth)}** (${MB(mLast((s) => s.rssBytes))} vs ${MB(mRef((s) => s.rssBytes))} MB; all samples ${MB(Math.min(...samples.map((s) => s.rssBytes)))}–${MB(Math.max(...samples.map((s) => s.rssBytes)))} MB) | < 5 % | **${verdict(rssGrowth < GROWTH_TARGET)}** |`);
+console.log(
+  `| RSS growth, median of the end ÷ median of the reference − 1 | **${pctText(rssGrowth)}** (${MB(mLast((s) => s.rssBytes))} vs ${MB(mRef((s) => s.rssBytes))} MB; all samples ${MB(Math.min(...samples.map((s) => s.rssBytes)))}–${MB(Math.max(...samples.map((s) => s.rssBytes)))} MB) | < 5 % | **${verdict(rssGrowth < GROWTH_TARGET)}** |`,
+);
 const floorGrowth = Math.min(...last.map((s) => s.rssBytes)) / Math.min(...ref.map((s) => s.rssBytes)) - 1;
-console.log(`| RSS floor (lowest sample) of the end vs the reference, context: RSS saws with GC from sample to sample | ${pctText(floorGrowth)} (${MB(Math.min(...last.map((s) => s.rssBytes)))} vs ${MB(Math.min(...ref.map((s) => s.rssBytes)))} MB) | – | – |`);
-console.log(`| open fds growth, same windows | **${pctText(fdGrowth)}** (${mLast((s) => s.fds)} vs ${mRef((s) => s.fds)}; all samples ${Math.min(...samples.map((s) => s.fds))}–${Math.max(...samples.map((s) => s.fds))}) | < 5 % | **${verdict(fdGrowth < GROWTH_TARGET)}** |`);
-console.log(`| failed scrapes | **${load.failed}** of ${completed} (${load.sent} sent, ${load.skipped} slots skipped by this process) | 0 | **${verdict(load.failed === 0)}** |`);
-console.log(`| achieved scrape rate | ${fixed(completed / loadSeconds, 2)} /s (target ${RATE}); send delay p99 ${f1(pct(load.sendDelays, 0.99))} ms, max ${f1(Math.max(...load.sendDelays))} ms | – | – |`);
-console.log(`| scrape latency, whole run | p50 ${f1(pct(load.latencies, 0.5))} ms, p99 ${f1(pct(load.latencies, 0.99))} ms, max ${f1(Math.max(...load.latencies))} ms; ${fixed(load.bytes / Math.max(1, load.ok) / 1e3, 1)} kB gzip per scrape${load.notGzip ? `, ${load.notGzip} answers not gzip` : ""} | – | – |`);
-console.log(`| exporter event-loop lag (50 ms probe, ${allLag.length} ticks) | p99 ${f1(pct(allLag, 0.99))} ms, max ${f1(Math.max(...allLag))} ms | – | – |`);
-console.log(`| CLS calls | ${samples.reduce((a, s) => a + s.clsCalls, 0)} in all, ${fixed(clsPerMin, 0)} per minute; ${samples.reduce((a, s) => a + s.refreshes, 0)} refreshes; ${simFinal.inFlight} calls still open at the end | – | – |`);
-console.log(`| OTLP | ${samples.reduce((a, s) => a + s.otlpPushes, 0)} pushes counted by the exporter, ${samples.reduce((a, s) => a + s.otlpFailures, 0)} failed; the collector received ${collector.received} over ${collector.starts} start${collector.starts === 1 ? "" : "s"} | – | – |`);
-console.log(`| history database at the end | ${MB(dbBytes)} MB (${dbFiles.join(", ")}); write errors ${samples.at(-1)!.historyWriteErrors} | – | – |`);
-console.log(`| SIGTERM at the end (fault "${finalFault}", collector ${finalCollector}) | ${exitCode === null ? "**still running after 20 s** (killed)" : `exit code ${exitCode} after ${fixed(exitMs / 1000, 2)} s`} | – | – |`);
+console.log(
+  `| RSS floor (lowest sample) of the end vs the reference, context: RSS saws with GC from sample to sample | ${pctText(floorGrowth)} (${MB(Math.min(...last.map((s) => s.rssBytes)))} vs ${MB(Math.min(...ref.map((s) => s.rssBytes)))} MB) | – | – |`,
+);
+console.log(
+  `| open fds growth, same windows | **${pctText(fdGrowth)}** (${mLast((s) => s.fds)} vs ${mRef((s) => s.fds)}; all samples ${Math.min(...samples.map((s) => s.fds))}–${Math.max(...samples.map((s) => s.fds))}) | < 5 % | **${verdict(fdGrowth < GROWTH_TARGET)}** |`,
+);
+console.log(
+  `| failed scrapes | **${load.failed}** of ${completed} (${load.sent} sent, ${load.skipped} slots skipped by this process) | 0 | **${verdict(load.failed === 0)}** |`,
+);
+console.log(
+  `| achieved scrape rate | ${fixed(completed / loadSeconds, 2)} /s (target ${RATE}); send delay p99 ${f1(pct(load.sendDelays, 0.99))} ms, max ${f1(Math.max(...load.sendDelays))} ms | – | – |`,
+);
+console.log(
+  `| scrape latency, whole run | p50 ${f1(pct(load.latencies, 0.5))} ms, p99 ${f1(pct(load.latencies, 0.99))} ms, max ${f1(Math.max(...load.latencies))} ms; ${fixed(load.bytes / Math.max(1, load.ok) / 1e3, 1)} kB gzip per scrape${load.notGzip ? `, ${load.notGzip} answers not gzip` : ""} | – | – |`,
+);
+console.log(
+  `| exporter event-loop lag (50 ms probe, ${allLag.length} ticks) | p99 ${f1(pct(allLag, 0.99))} ms, max ${f1(Math.max(...allLag))} ms | – | – |`,
+);
+console.log(
+  `| CLS calls | ${samples.reduce((a, s) => a + s.clsCalls, 0)} in all, ${fixed(clsPerMin, 0)} per minute; ${samples.reduce((a, s) => a + s.refreshes, 0)} refreshes; ${simFinal.inFlight} calls still open at the end | – | – |`,
+);
+console.log(
+  `| OTLP | ${samples.reduce((a, s) => a + s.otlpPushes, 0)} pushes counted by the exporter, ${samples.reduce((a, s) => a + s.otlpFailures, 0)} failed; the collector received ${collector.received} over ${collector.starts} start${collector.starts === 1 ? "" : "s"} | – | – |`,
+);
+console.log(
+  `| history database at the end | ${MB(dbBytes)} MB (${dbFiles.join(", ")}); write errors ${samples.at(-1)!.historyWriteErrors} | – | – |`,
+);
+console.log(
+  `| SIGTERM at the end (fault "${finalFault}", collector ${finalCollector}) | ${exitCode === null ? "**still running after 20 s** (killed)" : `exit code ${exitCode} after ${fixed(exitMs / 1000, 2)} s`} | – | – |`,
+);
 console.log();
 if (load.failures.length) {
   console.log("First failed scrapes:\n");
@@ -719,9 +816,37 @@ if (exporter.log.errors.length) console.log(`\nFirst error lines:\n\n${exporter.
 console.log();
 
 if (values.out) {
-  const options = { minutes: MINUTES, rate: RATE, faultEvery: FAULT_EVERY_S, sampleEvery: SAMPLE_EVERY_S, collectorUp: COLLECTOR_UP_S, collectorDown: COLLECTOR_DOWN_S };
-  const summary = { rssGrowth, rssFloorGrowth: floorGrowth, fdGrowth, sent: load.sent, completed, ok: load.ok, failed: load.failed, skipped: load.skipped, achievedRate: completed / loadSeconds, lagP99Ms: pct(allLag, 0.99), lagMaxMs: Math.max(...allLag), clsCallsPerMinute: clsPerMin, collectorReceived: collector.received, collectorStarts: collector.starts, dbBytes, exitCode, exitMs };
-  writeFileSync(values.out, `${JSON.stringify({ command: `bun run bench/soak.ts ${Bun.argv.slice(2).join(" ")}`, machine: machineNotes(), commit, org: LARGE_ORG_CLI, exporterEnv: EXPORTER_ENV, options, summary, faults: faultTimeline, collector: collectorTimeline, failures: load.failures, log: Object.fromEntries(exporter.log.counts), samples }, null, 2)}\n`);
+  const options = {
+    minutes: MINUTES,
+    rate: RATE,
+    faultEvery: FAULT_EVERY_S,
+    sampleEvery: SAMPLE_EVERY_S,
+    collectorUp: COLLECTOR_UP_S,
+    collectorDown: COLLECTOR_DOWN_S,
+  };
+  const summary = {
+    rssGrowth,
+    rssFloorGrowth: floorGrowth,
+    fdGrowth,
+    sent: load.sent,
+    completed,
+    ok: load.ok,
+    failed: load.failed,
+    skipped: load.skipped,
+    achievedRate: completed / loadSeconds,
+    lagP99Ms: pct(allLag, 0.99),
+    lagMaxMs: Math.max(...allLag),
+    clsCallsPerMinute: clsPerMin,
+    collectorReceived: collector.received,
+    collectorStarts: collector.starts,
+    dbBytes,
+    exitCode,
+    exitMs,
+  };
+  writeFileSync(
+    values.out,
+    `${JSON.stringify({ command: `bun run bench/soak.ts ${Bun.argv.slice(2).join(" ")}`, machine: machineNotes(), commit, org: LARGE_ORG_CLI, exporterEnv: EXPORTER_ENV, options, summary, faults: faultTimeline, collector: collectorTimeline, failures: load.failures, log: Object.fromEntries(exporter.log.counts), samples }, null, 2)}\n`,
+  );
   progress(`samples written to ${values.out}`);
 }
 

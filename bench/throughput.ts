@@ -9,9 +9,33 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { startSimulator } from "../src/sim/index.ts";
-import { API_KEY, countSeries, deadline, drain, fixed, killChildren, LARGE_ORG, largeOrg, machineNotes, median, mib, rssOf, spawnChild, startExporter, verdict, waitForLine } from "./lib.ts";
+import {
+  API_KEY,
+  countSeries,
+  deadline,
+  drain,
+  fixed,
+  killChildren,
+  LARGE_ORG,
+  largeOrg,
+  machineNotes,
+  median,
+  mib,
+  rssOf,
+  spawnChild,
+  startExporter,
+  verdict,
+  waitForLine,
+} from "./lib.ts";
 
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { rounds: { type: "string", default: "5" }, duration: { type: "string", default: "8" }, connections: { type: "string", default: "32" } } });
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    rounds: { type: "string", default: "5" },
+    duration: { type: "string", default: "8" },
+    connections: { type: "string", default: "32" },
+  },
+});
 const ROUNDS = Number(values.rounds);
 const DURATION = Number(values.duration);
 const CONNS = Number(values.connections);
@@ -43,7 +67,10 @@ const metricsUrl = `${exporter.url}/metrics`;
 const dir = mkdtempSync(`${tmpdir()}/cls-bench-`);
 const kept = ["content-type", "vary", "content-encoding"];
 const captured: Record<string, Record<string, string>> = {};
-for (const [name, init] of [["plain", {}], ["gzip", { headers: { "accept-encoding": "gzip" }, decompress: false }]] as const) {
+for (const [name, init] of [
+  ["plain", {}],
+  ["gzip", { headers: { "accept-encoding": "gzip" }, decompress: false }],
+] as const) {
   const res = await fetch(metricsUrl, init);
   const bytes = new Uint8Array(await res.arrayBuffer());
   captured[name] = Object.fromEntries(kept.flatMap((h) => (res.headers.has(h) ? [[h, res.headers.get(h)!]] : [])));
@@ -64,7 +91,10 @@ type Name = keyof typeof servers;
 const encodings = [false, true];
 for (const url of Object.values(servers)) for (const gz of encodings) await wrk(url, gz, 2); // warm-up
 
-const results: Record<string, { exporter: number[]; bare: number[]; ratios: number[] }> = { identity: { exporter: [], bare: [], ratios: [] }, gzip: { exporter: [], bare: [], ratios: [] } };
+const results: Record<string, { exporter: number[]; bare: number[]; ratios: number[] }> = {
+  identity: { exporter: [], bare: [], ratios: [] },
+  gzip: { exporter: [], bare: [], ratios: [] },
+};
 for (let r = 0; r < ROUNDS; r++) {
   for (const gz of encodings) {
     const order: Name[] = (r + Number(gz)) % 2 === 0 ? ["exporter", "bare"] : ["bare", "exporter"];
@@ -74,19 +104,27 @@ for (let r = 0; r < ROUNDS; r++) {
     row.exporter.push(got.exporter!.rps);
     row.bare.push(got.bare!.rps);
     row.ratios.push(got.exporter!.rps / got.bare!.rps);
-    console.error(`round ${r + 1} ${gz ? "gzip    " : "identity"} ${order.join("→")}: exporter ${fixed(got.exporter!.rps, 0)} req/s (${got.exporter!.transfer}/s) bare ${fixed(got.bare!.rps, 0)} req/s (${got.bare!.transfer}/s) ${got.exporter!.errors} ${got.bare!.errors}`);
+    console.error(
+      `round ${r + 1} ${gz ? "gzip    " : "identity"} ${order.join("→")}: exporter ${fixed(got.exporter!.rps, 0)} req/s (${got.exporter!.transfer}/s) bare ${fixed(got.bare!.rps, 0)} req/s (${got.bare!.transfer}/s) ${got.exporter!.errors} ${got.bare!.errors}`,
+    );
   }
 }
 const rssAfterLoad = await rssOf(exporter.pid);
 
 console.log(`## (a) /metrics throughput (${machineNotes()})\n`);
-console.log(`Org ${LARGE_ORG.virtualGroups}x${LARGE_ORG.serversPerGroup}x${LARGE_ORG.featuresPerServer}x${LARGE_ORG.leasesPerFeature}: ${series} nvidia_cls_* series; body ${plainBytes} bytes (${mib(plainBytes)}), gzip ${gzipBytes} bytes.`);
-console.log(`wrk -t2 -c${CONNS} -d${DURATION}s, ${ROUNDS} rounds, order alternated per round. Exporter RSS after the load: ${mib(rssAfterLoad)}.\n`);
+console.log(
+  `Org ${LARGE_ORG.virtualGroups}x${LARGE_ORG.serversPerGroup}x${LARGE_ORG.featuresPerServer}x${LARGE_ORG.leasesPerFeature}: ${series} nvidia_cls_* series; body ${plainBytes} bytes (${mib(plainBytes)}), gzip ${gzipBytes} bytes.`,
+);
+console.log(
+  `wrk -t2 -c${CONNS} -d${DURATION}s, ${ROUNDS} rounds, order alternated per round. Exporter RSS after the load: ${mib(rssAfterLoad)}.\n`,
+);
 console.log("| encoding | exporter req/s (median) | bare Bun.serve req/s (median) | ratio of medians | per-round ratios | target ≥ 0.8 |");
 console.log("|---|---|---|---|---|---|");
 for (const [enc, row] of Object.entries(results)) {
   const ratio = median(row.exporter) / median(row.bare);
-  console.log(`| ${enc} | ${fixed(median(row.exporter), 0)} | ${fixed(median(row.bare), 0)} | ${fixed(ratio)} | ${row.ratios.map((x) => fixed(x)).join(", ")} | ${verdict(ratio >= TARGET)} |`);
+  console.log(
+    `| ${enc} | ${fixed(median(row.exporter), 0)} | ${fixed(median(row.bare), 0)} | ${fixed(ratio)} | ${row.ratios.map((x) => fixed(x)).join(", ")} | ${verdict(ratio >= TARGET)} |`,
+  );
 }
 console.log(`\nraw req/s: ${JSON.stringify(results)}`);
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs the project on a machine that has only Node.js and npm: fetches the pinned Bun into .tools/
 # (from the npm registry) when the right one is not on PATH, installs dependencies from bun.lock,
-# then runs the demo, the tests or the type check. Usage: scripts/dev.sh demo|test|typecheck [args]
+# then runs the demo, the tests, the type check, the linter or the formatter.
+# Usage: scripts/dev.sh demo|test|typecheck|lint|format [args]
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -35,5 +36,7 @@ case "$cmd" in
   demo) exec "$BUN" run src/demo.ts "$@" ;;
   test) need_prometheus; exec "$BUN" test "$@" ;;
   typecheck) exec "$BUN" x tsc --noEmit -p . ;;
-  *) echo "usage: scripts/dev.sh demo|test|typecheck [args]" >&2; exit 2 ;;
+  lint) "$BUN" x tsc --noEmit -p . && exec "$BUN" x biome ci . ;;
+  format) exec "$BUN" x biome check --write . ;;
+  *) echo "usage: scripts/dev.sh demo|test|typecheck|lint|format [args]" >&2; exit 2 ;;
 esac

@@ -3,13 +3,16 @@
  * catalogue. `bun run scripts/readme-tables.ts --write` updates README.md; test/readme.test.ts
  * fails when the README and the code drift apart.
  */
-import { fullDoc, OTEL_STANDARD, SETTINGS } from "../src/settings.ts";
+
 import { CATALOG, LIVE_CATALOG } from "../src/render/catalog.ts";
+import { fullDoc, OTEL_STANDARD, SETTINGS } from "../src/settings.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
 
 export function configTable(): string {
-  const rows = SETTINGS.map((s) => `| \`${s.env}\` | \`-${s.flag}\` | ${"default" in s ? `\`${s.default}\`` : "–"} | ${cell(fullDoc(s))} |`);
+  const rows = SETTINGS.map(
+    (s) => `| \`${s.env}\` | \`-${s.flag}\` | ${"default" in s ? `\`${s.default}\`` : "–"} | ${cell(fullDoc(s))} |`,
+  );
   return ["| variable | flag | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
 }
 
@@ -19,7 +22,9 @@ export function otelTable(): string {
 }
 
 export function metricsTable(): string {
-  const rows = [...CATALOG, ...LIVE_CATALOG].map((m) => `| \`${m.name}\` | ${m.type} | ${m.labels.length ? m.labels.map((l) => `\`${l}\``).join(", ") : "–"} | ${cell(m.help)} |`);
+  const rows = [...CATALOG, ...LIVE_CATALOG].map(
+    (m) => `| \`${m.name}\` | ${m.type} | ${m.labels.length ? m.labels.map((l) => `\`${l}\``).join(", ") : "–"} | ${cell(m.help)} |`,
+  );
   return ["| metric | type | labels (besides `org_name`) | meaning |", "|---|---|---|---|", ...rows].join("\n");
 }
 

@@ -19,7 +19,8 @@ const duration = (min: number, max = MAX_DURATION_MS, maxText = "596h") =>
   z.string().transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) ctx.addIssue({ code: "custom", message: `"${text}" is not a duration (use e.g. 250ms, 20s, 5m, 1h30m, 8d)` });
-    else if (ms < min) ctx.addIssue({ code: "custom", message: `must be at least ${min >= HOUR_MS ? `${min / HOUR_MS}h` : `${min}ms`}, got "${text}"` });
+    else if (ms < min)
+      ctx.addIssue({ code: "custom", message: `must be at least ${min >= HOUR_MS ? `${min / HOUR_MS}h` : `${min}ms`}, got "${text}"` });
     else if (ms > max) ctx.addIssue({ code: "custom", message: `must be at most ${maxText}, got "${text}"` });
     return ms ?? 0;
   });
@@ -67,7 +68,10 @@ const listenAddress = z.string().transform((text, ctx): ListenAddress => {
 const metricsPath = z
   .string()
   .regex(/^\/[A-Za-z0-9._~\-/]*$/, "must start with / and hold only URL path characters")
-  .refine((p) => p !== "/" && p !== "/healthz" && p !== "/history", "must not be /, /healthz or /history, which the exporter serves itself");
+  .refine(
+    (p) => p !== "/" && p !== "/healthz" && p !== "/history",
+    "must not be /, /healthz or /history, which the exporter serves itself",
+  );
 
 const nonEmpty = z.string().trim().min(1, { error: "must not be empty", abort: true });
 
@@ -232,22 +236,35 @@ export function loadConfig(sources: ConfigSources): Config {
     }
   }
   const apiKey = resolveSecret("NVIDIA_API_KEY", input, sources, problems);
-  if (!apiKey && input.NVIDIA_API_KEY === undefined && input.NVIDIA_API_KEY_FILE === undefined) problems.push("NVIDIA_API_KEY: required (or set NVIDIA_API_KEY_FILE)");
+  if (!apiKey && input.NVIDIA_API_KEY === undefined && input.NVIDIA_API_KEY_FILE === undefined)
+    problems.push("NVIDIA_API_KEY: required (or set NVIDIA_API_KEY_FILE)");
   const bearerToken = resolveSecret("AUTH_BEARER_TOKEN", input, sources, problems) || undefined;
-  const web = result.success && result.data.WEB_CONFIG_FILE ? loadWebConfig(result.data.WEB_CONFIG_FILE, sources.readFile, problems) : undefined;
+  const web =
+    result.success && result.data.WEB_CONFIG_FILE ? loadWebConfig(result.data.WEB_CONFIG_FILE, sources.readFile, problems) : undefined;
   if (result.success && result.data.HISTORY_RAW_RETENTION > result.data.HISTORY_RETENTION) {
-    problems.push(`HISTORY_RETENTION: must be at least HISTORY_RAW_RETENTION ("${input.HISTORY_RAW_RETENTION}"), got "${input.HISTORY_RETENTION}"`);
+    problems.push(
+      `HISTORY_RETENTION: must be at least HISTORY_RAW_RETENTION ("${input.HISTORY_RAW_RETENTION}"), got "${input.HISTORY_RETENTION}"`,
+    );
   }
   // Standard OTEL_EXPORTER_* variables may be meant for other software in the same environment:
   // they are read (and can stop start-up) only when push is enabled.
-  const otlp = result.success && result.data.OTEL_ENABLED
-    ? otlpConfig(
-        { endpoint: result.data.OTEL_ENDPOINT, insecure: result.data.OTEL_INSECURE, serviceName: result.data.OTEL_SERVICE_NAME, serviceInstanceId: result.data.OTEL_SERVICE_INSTANCE_ID, intervalMs: result.data.OTEL_PUSH_INTERVAL, orgName: result.data.NVIDIA_ORG_NAME, hostname: sources.hostname ?? "unknown" },
-        sources.env,
-        sources.readFile,
-        problems,
-      )
-    : undefined;
+  const otlp =
+    result.success && result.data.OTEL_ENABLED
+      ? otlpConfig(
+          {
+            endpoint: result.data.OTEL_ENDPOINT,
+            insecure: result.data.OTEL_INSECURE,
+            serviceName: result.data.OTEL_SERVICE_NAME,
+            serviceInstanceId: result.data.OTEL_SERVICE_INSTANCE_ID,
+            intervalMs: result.data.OTEL_PUSH_INTERVAL,
+            orgName: result.data.NVIDIA_ORG_NAME,
+            hostname: sources.hostname ?? "unknown",
+          },
+          sources.env,
+          sources.readFile,
+          problems,
+        )
+      : undefined;
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const d = result.data;
   return {
@@ -283,19 +300,33 @@ interface Served {
 
 function warningsFor(baseUrl: string, flags: Env, otlp: OtlpConfig | undefined, served: Served): string[] {
   const warnings: string[] = [];
-  if (flags.NVIDIA_API_KEY !== undefined) warnings.push("the API key was given as a flag, which any user can read in the process list; prefer NVIDIA_API_KEY or NVIDIA_API_KEY_FILE");
-  if (flags.AUTH_BEARER_TOKEN !== undefined) warnings.push("the bearer token was given as a flag, which any user can read in the process list; prefer AUTH_BEARER_TOKEN or AUTH_BEARER_TOKEN_FILE");
-  if (served.bearerToken !== undefined && served.bearerToken.length < 16) warnings.push(`the bearer token is ${served.bearerToken.length} characters long; use at least 16 random ones (e.g. openssl rand -hex 24)`);
+  if (flags.NVIDIA_API_KEY !== undefined)
+    warnings.push(
+      "the API key was given as a flag, which any user can read in the process list; prefer NVIDIA_API_KEY or NVIDIA_API_KEY_FILE",
+    );
+  if (flags.AUTH_BEARER_TOKEN !== undefined)
+    warnings.push(
+      "the bearer token was given as a flag, which any user can read in the process list; prefer AUTH_BEARER_TOKEN or AUTH_BEARER_TOKEN_FILE",
+    );
+  if (served.bearerToken !== undefined && served.bearerToken.length < 16)
+    warnings.push(
+      `the bearer token is ${served.bearerToken.length} characters long; use at least 16 random ones (e.g. openssl rand -hex 24)`,
+    );
   const credentials = authSchemes(served).length > 0;
   const host = served.listen.hostname;
   if (credentials && !served.web?.tls && !(host && isLoopbackHost(host))) {
-    warnings.push("basic auth or a bearer token is configured without tls_server_config: credentials travel unencrypted; add TLS in WEB_CONFIG_FILE or terminate TLS in front of the exporter");
+    warnings.push(
+      "basic auth or a bearer token is configured without tls_server_config: credentials travel unencrypted; add TLS in WEB_CONFIG_FILE or terminate TLS in front of the exporter",
+    );
   }
   const url = new URL(baseUrl);
-  if (url.protocol === "http:" && !isLoopback(url)) warnings.push(`NVIDIA_API_BASE_URL is plain http to ${url.host}: the API key travels unencrypted`);
+  if (url.protocol === "http:" && !isLoopback(url))
+    warnings.push(`NVIDIA_API_BASE_URL is plain http to ${url.host}: the API key travels unencrypted`);
   const collector = otlp && new URL(otlp.url);
   if (otlp && collector && otlp.insecure && otlp.headers.length > 0 && !isLoopback(collector)) {
-    warnings.push(`OTLP push to ${collector.host} is plaintext: the OTEL_EXPORTER_OTLP_HEADERS values travel unencrypted; set OTEL_INSECURE=false to use TLS`);
+    warnings.push(
+      `OTLP push to ${collector.host} is plaintext: the OTEL_EXPORTER_OTLP_HEADERS values travel unencrypted; set OTEL_INSECURE=false to use TLS`,
+    );
   }
   return warnings;
 }

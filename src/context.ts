@@ -4,14 +4,14 @@ import { authSchemes, type Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { createAuthenticator } from "./http/auth.ts";
 import type { Logger } from "./log.ts";
+import type { OtlpPusher } from "./otlp/push.ts";
+import { newOtlpStats } from "./otlp/stats.ts";
 import { type BuildInfo, CATALOG, LIVE_CATALOG, type View } from "./render/catalog.ts";
 import { createProcessMetrics } from "./render/process.ts";
 import { type Format, PrometheusRenderer, renderCatalog } from "./render/prometheus.ts";
 import { SnapshotCache, type Timers } from "./snapshot/cache.ts";
 import { countRequest, createRefresher, newStats } from "./snapshot/refresher.ts";
 import type { HistoryStore } from "./store/store.ts";
-import type { OtlpPusher } from "./otlp/push.ts";
-import { newOtlpStats } from "./otlp/stats.ts";
 
 export interface ContextDeps {
   fetch: HttpDeps["fetch"];
@@ -34,15 +34,38 @@ export function createExporter(config: Config, deps: ContextDeps) {
   const invalid = new Map<string, number>();
   const shutdown = new AbortController();
   const http = createHttp(
-    { ...DEFAULT_HTTP_OPTIONS, baseUrl: config.baseUrl, apiKey: config.apiKey, userAgent: `nvidia-license-server-exporter/${deps.build.version}`, requestTimeoutMs: requestTimeoutFor(config.scrapeTimeoutMs) },
-    { fetch: deps.fetch, now: deps.now, random: deps.random ?? Math.random, sleep: deps.sleep ?? abortableSleep, onAttempt: (endpoint, outcome) => countRequest(stats, endpoint, outcome) },
+    {
+      ...DEFAULT_HTTP_OPTIONS,
+      baseUrl: config.baseUrl,
+      apiKey: config.apiKey,
+      userAgent: `nvidia-license-server-exporter/${deps.build.version}`,
+      requestTimeoutMs: requestTimeoutFor(config.scrapeTimeoutMs),
+    },
+    {
+      fetch: deps.fetch,
+      now: deps.now,
+      random: deps.random ?? Math.random,
+      sleep: deps.sleep ?? abortableSleep,
+      onAttempt: (endpoint, outcome) => countRequest(stats, endpoint, outcome),
+    },
   );
   const client = createClient(http, { orgName: config.orgName, serviceInstanceId: config.serviceInstanceId, invalid });
   const history = deps.history;
   // A snapshot loaded from disk is old news: served with up 0 until a refresh succeeds.
   const stored = history?.restore();
   const restored = stored && { ...stored, up: false };
-  const refresh = createRefresher({ client, invalid, stats, orgName: config.orgName, parallelism: config.parallelism, timeoutMs: config.scrapeTimeoutMs, now: deps.now, log: deps.log, signal: shutdown.signal, initial: restored });
+  const refresh = createRefresher({
+    client,
+    invalid,
+    stats,
+    orgName: config.orgName,
+    parallelism: config.parallelism,
+    timeoutMs: config.scrapeTimeoutMs,
+    now: deps.now,
+    log: deps.log,
+    signal: shutdown.signal,
+    initial: restored,
+  });
   const cache = new SnapshotCache({
     ttlMs: config.cacheTtlMs,
     scrapeTimeoutMs: config.scrapeTimeoutMs,
@@ -57,12 +80,19 @@ export function createExporter(config: Config, deps: ContextDeps) {
     deps.log.info("serving the last stored snapshot until CLS answers", { collected_at: new Date(restored.collectedAt).toISOString() });
   }
   const otlpStats = config.otlp && newOtlpStats();
-  const current = (): View => ({ snapshot: cache.current(), stats, build: deps.build, history: history && { stats: history.stats, available: !history.unavailable() }, otlp: otlpStats });
+  const current = (): View => ({
+    snapshot: cache.current(),
+    stats,
+    build: deps.build,
+    history: history && { stats: history.stats, available: !history.unavailable() },
+    otlp: otlpStats,
+  });
   /** What scrapes and pushes read: a stale cache starts (or joins) the one refresh. */
   const view = async (): Promise<View> => ({ ...current(), snapshot: await cache.get() });
   const startedAt = deps.now();
   const processMetrics = createProcessMetrics(startedAt);
-  const live = async (format: Format) => (await processMetrics(format)) + (await renderCatalog(LIVE_CATALOG, current(), config.orgName, format));
+  const live = async (format: Format) =>
+    (await processMetrics(format)) + (await renderCatalog(LIVE_CATALOG, current(), config.orgName, format));
   const renderer = new PrometheusRenderer({ catalog: CATALOG, orgName: config.orgName, live, liveTtlMs: 1_000, now: deps.now });
   const app = createApp({
     orgName: config.orgName,
@@ -83,8 +113,24 @@ export function createExporter(config: Config, deps: ContextDeps) {
     try {
       // Imported here, not at the top: the OpenTelemetry packages load only when push is enabled.
       const { createOtlpPusher } = await import("./otlp/load.ts");
-      const p = await createOtlpPusher(otlp, { catalog: [...CATALOG, ...LIVE_CATALOG], orgName: config.orgName, build: deps.build, view, current, stats: otlpStats, log: deps.log, now: deps.now, startedAt, timers: deps.timers });
-      deps.log.info("pushing metrics over OTLP gRPC", { endpoint: otlp.url, interval_s: otlp.intervalMs / 1000, tls: !otlp.insecure, compression: otlp.compression });
+      const p = await createOtlpPusher(otlp, {
+        catalog: [...CATALOG, ...LIVE_CATALOG],
+        orgName: config.orgName,
+        build: deps.build,
+        view,
+        current,
+        stats: otlpStats,
+        log: deps.log,
+        now: deps.now,
+        startedAt,
+        timers: deps.timers,
+      });
+      deps.log.info("pushing metrics over OTLP gRPC", {
+        endpoint: otlp.url,
+        interval_s: otlp.intervalMs / 1000,
+        tls: !otlp.insecure,
+        compression: otlp.compression,
+      });
       p.start();
       return p;
     } catch (err) {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
 import { loadConfig } from "./config.ts";
-import { ConfigError } from "./errors.ts";
+import type { ConfigError } from "./errors.ts";
 import { exitOnSignals, processLogger } from "./lifecycle.ts";
 import { startServer } from "./server.ts";
 import { loadScenario } from "./sim/fixtures.ts";
@@ -23,7 +23,14 @@ const churn = setInterval(() => sim.tick(), CHURN_MS);
 let config;
 try {
   // Its own database, so a demo never mixes into a real org's history kept in the same folder.
-  const env: Record<string, string | undefined> = { CACHE_TTL: "10s", DB_PATH: "./data/demo.db", ...process.env, NVIDIA_API_KEY: DEMO_KEY, NVIDIA_ORG_NAME: sim.orgName, NVIDIA_API_BASE_URL: sim.url };
+  const env: Record<string, string | undefined> = {
+    CACHE_TTL: "10s",
+    DB_PATH: "./data/demo.db",
+    ...process.env,
+    NVIDIA_API_KEY: DEMO_KEY,
+    NVIDIA_ORG_NAME: sim.orgName,
+    NVIDIA_API_BASE_URL: sim.url,
+  };
   delete env.NVIDIA_API_KEY_FILE;
   // readFile serves the OTLP TLS files; the demo key is set inline, never read from a file.
   config = loadConfig({ env, argv: process.argv.slice(2), readFile: (p) => readFileSync(p, "utf8"), hostname: hostname() });
@@ -37,7 +44,13 @@ for (const warning of config.warnings) log.warn(warning);
 const history = openHistory(config, { now: Date.now, log });
 let running;
 try {
-  running = startServer(config, { fetch: (input, init) => fetch(input, init), now: Date.now, log, history, build: { version: pkg.version, revision: "demo", bunVersion: Bun.version } });
+  running = startServer(config, {
+    fetch: (input, init) => fetch(input, init),
+    now: Date.now,
+    log,
+    history,
+    build: { version: pkg.version, revision: "demo", bunVersion: Bun.version },
+  });
 } catch (err) {
   process.stderr.write(`demo: ${(err as Error).message}\nSet another address, e.g. npm run demo -- -listen-address 127.0.0.1:9900\n`);
   process.exit(1);

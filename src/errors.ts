@@ -60,10 +60,12 @@ export class StoreError extends Error {
 
 function reasonOf(code: string): StoreReason {
   if (code === "SQLITE_FULL" || code === "ENOSPC" || code === "EDQUOT") return "full";
-  if (code.startsWith("SQLITE_READONLY") || code === "EROFS" || code === "EACCES" || code === "EPERM" || code === "SQLITE_PERM") return "readonly";
+  if (code.startsWith("SQLITE_READONLY") || code === "EROFS" || code === "EACCES" || code === "EPERM" || code === "SQLITE_PERM")
+    return "readonly";
   if (code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT")) return "corrupt";
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "busy";
   if (code.startsWith("SQLITE_IOERR") || code === "EIO") return "io";
-  if (code.startsWith("SQLITE_CANTOPEN") || code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST") return "cannot_open";
+  if (code.startsWith("SQLITE_CANTOPEN") || code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST")
+    return "cannot_open";
   return "error";
 }

@@ -18,7 +18,8 @@ export function readFlags(argv: readonly string[], problems: string[]): Env {
     else out[env] = value;
   }
   // Never quoted: a stray argument is often a value (the key, even) after a mistyped flag.
-  if (positionals.length > 0) problems.push(`flags: ${positionals.length} unexpected argument(s) that belong to no flag (values must follow their flag)`);
+  if (positionals.length > 0)
+    problems.push(`flags: ${positionals.length} unexpected argument(s) that belong to no flag (values must follow their flag)`);
   return out;
 }
 

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
 import { authSchemes, loadConfig } from "./config.ts";
-import { usage } from "./flags.ts";
 import { ConfigError } from "./errors.ts";
+import { usage } from "./flags.ts";
 import { exitOnSignals, processLogger } from "./lifecycle.ts";
 import { startServer } from "./server.ts";
 import { openHistory } from "./store/open.ts";
@@ -43,6 +43,12 @@ try {
   history.close();
   process.exit(1);
 }
-log.info("listening", { url: running.url, metrics_path: config.metricsPath, org: config.orgName, cls: config.baseUrl, auth: authSchemes(config).join("+") || "none" });
+log.info("listening", {
+  url: running.url,
+  metrics_path: config.metricsPath,
+  org: config.orgName,
+  cls: config.baseUrl,
+  auth: authSchemes(config).join("+") || "none",
+});
 
 exitOnSignals(running, log);

@@ -27,7 +27,10 @@ export function exitOnSignals(running: Running, log: Logger, opts: { forceAfterM
     stopping = true;
     const started = Date.now();
     log.info("shutting down", { signal });
-    const force = setTimeout(() => exitNow("shutdown took too long; exiting now", { after_ms: Date.now() - started }), opts.forceAfterMs ?? 8_000);
+    const force = setTimeout(
+      () => exitNow("shutdown took too long; exiting now", { after_ms: Date.now() - started }),
+      opts.forceAfterMs ?? 8_000,
+    );
     running
       .stop()
       .then(() => opts.after?.())

@@ -32,7 +32,8 @@ function logfmtLine(time: Date, level: Level, msg: string, fields: Fields = {}):
 /** time, level and msg first and never overwritten by a field of the same name. */
 function jsonLine(time: Date, level: Level, msg: string, fields: Fields = {}): string {
   const out: Record<string, string | number | boolean> = {};
-  for (const [k, val] of Object.entries(fields)) if (val !== undefined) out[k] = typeof val === "number" && !Number.isFinite(val) ? String(val) : val;
+  for (const [k, val] of Object.entries(fields))
+    if (val !== undefined) out[k] = typeof val === "number" && !Number.isFinite(val) ? String(val) : val;
   const head = { time: time.toISOString(), level, msg };
   return JSON.stringify({ ...head, ...out, ...head });
 }

@@ -35,7 +35,16 @@ export function startServer(config: Config, deps: ContextDeps): Running {
       // A connection silent for this long is closed (slow or stuck clients). Scrapes with no
       // snapshot wait up to SCRAPE_TIMEOUT, and /history up to 30 s: it must outlast both.
       idleTimeout: Math.min(255, Math.ceil(Math.max(config.scrapeTimeoutMs, HISTORY_TIMEOUT_MS) / 1000) + 10),
-      ...(tls ? { tls: { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}), ...(tls.secureOptions ? { secureOptions: tls.secureOptions } : {}) } } : {}),
+      ...(tls
+        ? {
+            tls: {
+              cert: tls.cert,
+              key: tls.key,
+              ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+              ...(tls.secureOptions ? { secureOptions: tls.secureOptions } : {}),
+            },
+          }
+        : {}),
     });
   } catch (err) {
     const where = `${config.listen.hostname ?? ""}:${config.listen.port}`;

@@ -31,30 +31,114 @@ export const DB_FILE_NAME = "nvidia-cls-exporter.db";
 export const DEFAULT_DB_PATH = `./data/${DB_FILE_NAME}`;
 
 export const SETTINGS = [
-  { env: "NVIDIA_API_KEY", flag: "nvidia-api-key", secret: true, doc: "CLS API key with access type *Licensing State*. Required unless `NVIDIA_API_KEY_FILE` is set. Prefer the env or the file: a flag shows in the process list." },
-  { env: "NVIDIA_API_KEY_FILE", flag: "nvidia-api-key-file", doc: "File holding the API key (for mounted secrets); surrounding whitespace is ignored. Wins over `NVIDIA_API_KEY`." },
+  {
+    env: "NVIDIA_API_KEY",
+    flag: "nvidia-api-key",
+    secret: true,
+    doc: "CLS API key with access type *Licensing State*. Required unless `NVIDIA_API_KEY_FILE` is set. Prefer the env or the file: a flag shows in the process list.",
+  },
+  {
+    env: "NVIDIA_API_KEY_FILE",
+    flag: "nvidia-api-key-file",
+    doc: "File holding the API key (for mounted secrets); surrounding whitespace is ignored. Wins over `NVIDIA_API_KEY`.",
+  },
   { env: "NVIDIA_ORG_NAME", flag: "nvidia-org-name", doc: "CLS organisation name (the `{org-name}` in the API paths). Required." },
-  { env: "NVIDIA_API_BASE_URL", flag: "nvidia-api-base-url", default: "https://api.licensing.nvidia.com", doc: "CLS API base URL (http or https)." },
-  { env: "NVIDIA_SERVICE_INSTANCE_ID", flag: "nvidia-service-instance-id", doc: "Sent as `x-nv-service-instance-id` on calls that have no per-server instance id." },
-  { env: "LISTEN_ADDRESS", flag: "listen-address", default: DEFAULT_LISTEN, doc: "`host:port` to listen on; an empty host means all interfaces. When unset and `PORT` is set (Railway, Heroku), `:$PORT`." },
+  {
+    env: "NVIDIA_API_BASE_URL",
+    flag: "nvidia-api-base-url",
+    default: "https://api.licensing.nvidia.com",
+    doc: "CLS API base URL (http or https).",
+  },
+  {
+    env: "NVIDIA_SERVICE_INSTANCE_ID",
+    flag: "nvidia-service-instance-id",
+    doc: "Sent as `x-nv-service-instance-id` on calls that have no per-server instance id.",
+  },
+  {
+    env: "LISTEN_ADDRESS",
+    flag: "listen-address",
+    default: DEFAULT_LISTEN,
+    doc: "`host:port` to listen on; an empty host means all interfaces. When unset and `PORT` is set (Railway, Heroku), `:$PORT`.",
+  },
   { env: "METRICS_PATH", flag: "metrics-path", default: "/metrics", doc: "Path of the Prometheus endpoint." },
-  { env: "WEB_CONFIG_FILE", flag: "web.config.file", doc: "Prometheus exporter-toolkit web configuration (YAML): `tls_server_config` for HTTPS, `basic_auth_users` (bcrypt hashes) to require a password for everything but `/healthz`. See \"Protecting the endpoints\" below." },
-  { env: "AUTH_BEARER_TOKEN", flag: "auth-bearer-token", secret: true, doc: "When set, `/metrics`, `/history` and `/` also accept (or, without `basic_auth_users`, require) `Authorization: Bearer <token>`. Prefer `AUTH_BEARER_TOKEN_FILE`." },
-  { env: "AUTH_BEARER_TOKEN_FILE", flag: "auth-bearer-token-file", doc: "File holding the bearer token; surrounding whitespace is ignored. Wins over `AUTH_BEARER_TOKEN`." },
+  {
+    env: "WEB_CONFIG_FILE",
+    flag: "web.config.file",
+    doc: 'Prometheus exporter-toolkit web configuration (YAML): `tls_server_config` for HTTPS, `basic_auth_users` (bcrypt hashes) to require a password for everything but `/healthz`. See "Protecting the endpoints" below.',
+  },
+  {
+    env: "AUTH_BEARER_TOKEN",
+    flag: "auth-bearer-token",
+    secret: true,
+    doc: "When set, `/metrics`, `/history` and `/` also accept (or, without `basic_auth_users`, require) `Authorization: Bearer <token>`. Prefer `AUTH_BEARER_TOKEN_FILE`.",
+  },
+  {
+    env: "AUTH_BEARER_TOKEN_FILE",
+    flag: "auth-bearer-token-file",
+    doc: "File holding the bearer token; surrounding whitespace is ignored. Wins over `AUTH_BEARER_TOKEN`.",
+  },
   { env: "LOG_LEVEL", flag: "log-level", default: "info", doc: "Least severe log level written: `debug`, `info`, `warn` or `error`." },
   { env: "LOG_FORMAT", flag: "log-format", default: "logfmt", doc: "`logfmt` or `json` (one object per line); either way on stderr." },
-  { env: "SCRAPE_TIMEOUT", flag: "scrape-timeout", default: "20s", doc: "Upper bound of one refresh of all CLS data, and of how long a scrape waits when no snapshot exists yet." },
+  {
+    env: "SCRAPE_TIMEOUT",
+    flag: "scrape-timeout",
+    default: "20s",
+    doc: "Upper bound of one refresh of all CLS data, and of how long a scrape waits when no snapshot exists yet.",
+  },
   { env: "CACHE_TTL", flag: "cache-ttl", default: "60s", doc: "How long a snapshot stays fresh; the background refresh runs this often." },
   { env: "PARALLELISM", flag: "parallelism", default: "8", doc: "Most CLS calls in flight at once (1–64)." },
-  { env: "DB_PATH", flag: "db-path", default: DEFAULT_DB_PATH, doc: "SQLite file holding the last snapshot and the lease history; its folder is created. When unset and `RAILWAY_VOLUME_MOUNT_PATH` is set, the file goes on that volume. `:memory:` keeps history for the life of the process only." },
-  { env: "HISTORY_RAW_RETENTION", flag: "history-raw-retention", default: "8d", doc: "How long history keeps every recorded change; older data is rolled up into hourly min/max/avg/last." },
-  { env: "HISTORY_RETENTION", flag: "history-retention", default: "400d", doc: "How long hourly history is kept; at least `HISTORY_RAW_RETENTION`, at most 3650d." },
-  { env: "OTEL_ENABLED", flag: "otel-enabled", default: "false", doc: "Push the metrics over OTLP gRPC as well (`true`/`false`). The OpenTelemetry packages are loaded only when this is true." },
-  { env: "OTEL_ENDPOINT", flag: "otel-endpoint", default: DEFAULT_OTEL_ENDPOINT, fallback: ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"], doc: "OTLP gRPC collector: `host:port`, `http://host:port` or `https://host:port` (port 4317 when omitted; no path)." },
-  { env: "OTEL_SERVICE_NAME", flag: "otel-service-name", doc: `Resource attribute \`service.name\`. When unset: \`service.name\` from \`OTEL_RESOURCE_ATTRIBUTES\`, else \`${DEFAULT_OTEL_SERVICE_NAME}\`.` },
-  { env: "OTEL_SERVICE_INSTANCE_ID", flag: "otel-service-instance-id", doc: "Resource attribute `service.instance.id`. When unset: `service.instance.id` from `OTEL_RESOURCE_ATTRIBUTES`, else the host name." },
-  { env: "OTEL_INSECURE", flag: "otel-insecure", doc: "`true`: plaintext gRPC; `false`: TLS. When unset: from the endpoint's scheme (`http://` or `https://`), else `OTEL_EXPORTER_OTLP_METRICS_INSECURE`, `OTEL_EXPORTER_OTLP_INSECURE`, else `true`. Contradicting the scheme is an error." },
-  { env: "OTEL_PUSH_INTERVAL", flag: "otel-push-interval", default: "60s", doc: "How often metrics are pushed (at least 1s). Each push reads the shared snapshot: a stale one is refreshed once for scrapes and pushes alike." },
+  {
+    env: "DB_PATH",
+    flag: "db-path",
+    default: DEFAULT_DB_PATH,
+    doc: "SQLite file holding the last snapshot and the lease history; its folder is created. When unset and `RAILWAY_VOLUME_MOUNT_PATH` is set, the file goes on that volume. `:memory:` keeps history for the life of the process only.",
+  },
+  {
+    env: "HISTORY_RAW_RETENTION",
+    flag: "history-raw-retention",
+    default: "8d",
+    doc: "How long history keeps every recorded change; older data is rolled up into hourly min/max/avg/last.",
+  },
+  {
+    env: "HISTORY_RETENTION",
+    flag: "history-retention",
+    default: "400d",
+    doc: "How long hourly history is kept; at least `HISTORY_RAW_RETENTION`, at most 3650d.",
+  },
+  {
+    env: "OTEL_ENABLED",
+    flag: "otel-enabled",
+    default: "false",
+    doc: "Push the metrics over OTLP gRPC as well (`true`/`false`). The OpenTelemetry packages are loaded only when this is true.",
+  },
+  {
+    env: "OTEL_ENDPOINT",
+    flag: "otel-endpoint",
+    default: DEFAULT_OTEL_ENDPOINT,
+    fallback: ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"],
+    doc: "OTLP gRPC collector: `host:port`, `http://host:port` or `https://host:port` (port 4317 when omitted; no path).",
+  },
+  {
+    env: "OTEL_SERVICE_NAME",
+    flag: "otel-service-name",
+    doc: `Resource attribute \`service.name\`. When unset: \`service.name\` from \`OTEL_RESOURCE_ATTRIBUTES\`, else \`${DEFAULT_OTEL_SERVICE_NAME}\`.`,
+  },
+  {
+    env: "OTEL_SERVICE_INSTANCE_ID",
+    flag: "otel-service-instance-id",
+    doc: "Resource attribute `service.instance.id`. When unset: `service.instance.id` from `OTEL_RESOURCE_ATTRIBUTES`, else the host name.",
+  },
+  {
+    env: "OTEL_INSECURE",
+    flag: "otel-insecure",
+    doc: "`true`: plaintext gRPC; `false`: TLS. When unset: from the endpoint's scheme (`http://` or `https://`), else `OTEL_EXPORTER_OTLP_METRICS_INSECURE`, `OTEL_EXPORTER_OTLP_INSECURE`, else `true`. Contradicting the scheme is an error.",
+  },
+  {
+    env: "OTEL_PUSH_INTERVAL",
+    flag: "otel-push-interval",
+    default: "60s",
+    doc: "How often metrics are pushed (at least 1s). Each push reads the shared snapshot: a stale one is refreshed once for scrapes and pushes alike.",
+  },
 ] as const satisfies readonly Setting[];
 
 /**
@@ -62,12 +146,20 @@ export const SETTINGS = [
  * variable (`OTEL_EXPORTER_OTLP_METRICS_*`) wins over the general one.
  */
 export const OTEL_STANDARD: readonly StandardSetting[] = [
-  { env: "OTEL_EXPORTER_OTLP_HEADERS", doc: "gRPC metadata sent with every push, `key=value` pairs separated by commas, values percent-decoded (W3C baggage format), e.g. `authorization=Bearer%20abc`. Keys are lower-cased; `*_METRICS_HEADERS` adds to and overrides it per key. Values are secrets: never logged." },
+  {
+    env: "OTEL_EXPORTER_OTLP_HEADERS",
+    doc: "gRPC metadata sent with every push, `key=value` pairs separated by commas, values percent-decoded (W3C baggage format), e.g. `authorization=Bearer%20abc`. Keys are lower-cased; `*_METRICS_HEADERS` adds to and overrides it per key. Values are secrets: never logged.",
+  },
   { env: "OTEL_EXPORTER_OTLP_TIMEOUT", doc: "Milliseconds one push may take, retries included (default 10000)." },
   { env: "OTEL_EXPORTER_OTLP_COMPRESSION", doc: "`gzip` or `none` (default)." },
-  { env: "OTEL_EXPORTER_OTLP_CERTIFICATE", doc: "PEM file of the CA(s) that sign the collector's certificate (TLS only; default: the system's roots)." },
+  {
+    env: "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    doc: "PEM file of the CA(s) that sign the collector's certificate (TLS only; default: the system's roots).",
+  },
   { env: "OTEL_EXPORTER_OTLP_CLIENT_KEY", doc: "PEM private key for mutual TLS; needs `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`." },
   { env: "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", doc: "PEM certificate chain for mutual TLS; needs `OTEL_EXPORTER_OTLP_CLIENT_KEY`." },
-  { env: "OTEL_RESOURCE_ATTRIBUTES", doc: "Extra resource attributes, `key=value` pairs separated by commas, values percent-decoded, e.g. `deployment.environment.name=prod`." },
+  {
+    env: "OTEL_RESOURCE_ATTRIBUTES",
+    doc: "Extra resource attributes, `key=value` pairs separated by commas, values percent-decoded, e.g. `deployment.environment.name=prod`.",
+  },
 ];
-

@@ -85,7 +85,8 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
       if (paged || page > 1) Object.assign(query, { "page-number": String(page), "page-size": String(pageSize) });
       const body = await get({ endpoint, path, query: Object.keys(query).length ? query : undefined, headers, budget });
       const parsed = s.envelopes[endpoint].safeParse(body);
-      if (!parsed.success) throw new ClsError("decode", endpoint, `unexpected response shape: ${z.prettifyError(parsed.error).split("\n")[0]}`);
+      if (!parsed.success)
+        throw new ClsError("decode", endpoint, `unexpected response shape: ${z.prettifyError(parsed.error).split("\n")[0]}`);
       const items = itemsOf(endpoint, key, parsed.data as Record<string, unknown>);
       // The first item of each id wins: overlapping pages or a repeated item must not count twice.
       const fresh = items.filter((item) => {

@@ -75,7 +75,8 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
         const excerpt = scrub((await res.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " "));
         const error = new ClsError("http", req.endpoint, `HTTP ${res.status}${excerpt ? `: ${excerpt}` : ""}`, res.status);
         const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), deps.now());
-        if (res.status === 429 && retryAfterMs !== undefined) pausedUntil = Math.max(pausedUntil, deps.now() + Math.min(retryAfterMs, opts.pauseMaxMs));
+        if (res.status === 429 && retryAfterMs !== undefined)
+          pausedUntil = Math.max(pausedUntil, deps.now() + Math.min(retryAfterMs, opts.pauseMaxMs));
         return { error, retryAfterMs };
       }
       const text = await res.text();
@@ -109,7 +110,12 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
     const wait = pausedUntil - deps.now();
     if (wait <= 0) return;
     if (deps.now() + wait >= req.budget.deadline) {
-      throw new ClsError("http", req.endpoint, `not called: CLS asked (429, Retry-After) to wait until ${new Date(pausedUntil).toISOString()}`, 429);
+      throw new ClsError(
+        "http",
+        req.endpoint,
+        `not called: CLS asked (429, Retry-After) to wait until ${new Date(pausedUntil).toISOString()}`,
+        429,
+      );
     }
     try {
       await deps.sleep(wait, req.budget.signal);

@@ -26,10 +26,19 @@ const absentAndCounted = (ctx: { input: unknown }) => {
 };
 
 const id = z.union([z.string().min(1), z.number().transform(String)]);
-const text = z.union([z.string(), z.number().transform(String)]).optional().catch(absentAndCounted);
+const text = z
+  .union([z.string(), z.number().transform(String)])
+  .optional()
+  .catch(absentAndCounted);
 /** Quantities arrive as numbers; numeric strings are accepted, anything else is "not reported". */
 const quantity = z
-  .union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)])
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d+(\.\d+)?$/)
+      .transform(Number),
+  ])
   .optional()
   .catch(absentAndCounted);
 
@@ -110,10 +119,7 @@ export const lease = z.object({
 
 export const leaseClient = z.object({
   leases: z.array(z.unknown()).optional().catch(absentAndCounted),
-  additionalProperties: z
-    .object({ license_server_id: text, license_server_name: text })
-    .optional()
-    .catch(absentAndCounted),
+  additionalProperties: z.object({ license_server_id: text, license_server_name: text }).optional().catch(absentAndCounted),
 });
 
 /** The envelope of each list endpoint: the array key must be an array, or the page is undecodable. */

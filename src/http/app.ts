@@ -48,7 +48,9 @@ const PAGE_HEADERS = {
 
 /** OpenMetrics only when the scraper asks for it, as Prometheus does with its Accept header. */
 function negotiateFormat(accept: string | null | undefined): Format {
-  return accept && /application\/openmetrics-text/i.test(accept) && !/application\/openmetrics-text[^,]*;\s*q=0(\.0*)?\s*(,|$)/i.test(accept)
+  return accept &&
+    /application\/openmetrics-text/i.test(accept) &&
+    !/application\/openmetrics-text[^,]*;\s*q=0(\.0*)?\s*(,|$)/i.test(accept)
     ? "openmetrics"
     : "text";
 }
@@ -82,7 +84,10 @@ export function createApp(deps: AppDeps): Hono {
     const [format, gzip] = choice;
     const ready = deps.renderer.ready(deps.peek(), format, gzip);
     if (ready) return respond(ready);
-    return deps.view().then((view) => deps.renderer.body(view, format, gzip)).then(respond);
+    return deps
+      .view()
+      .then((view) => deps.renderer.body(view, format, gzip))
+      .then(respond);
   });
 
   app.get("/healthz", async (c) => {
@@ -94,8 +99,15 @@ export function createApp(deps: AppDeps): Hono {
     });
   });
 
-  const historyTimedOut = () => new HTTPException(503, { res: new Response("timed out\n", { status: 503, headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "30" } }) });
-  app.get("/history", timeout(deps.historyTimeoutMs ?? HISTORY_TIMEOUT_MS, historyTimedOut), historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now }));
+  const historyTimedOut = () =>
+    new HTTPException(503, {
+      res: new Response("timed out\n", { status: 503, headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "30" } }),
+    });
+  app.get(
+    "/history",
+    timeout(deps.historyTimeoutMs ?? HISTORY_TIMEOUT_MS, historyTimedOut),
+    historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now }),
+  );
 
   app.get("/", async (c) => {
     const html = renderPage(deps.current(), { orgName: deps.orgName, metricsPath: deps.metricsPath, now: deps.now() });

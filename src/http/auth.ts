@@ -39,7 +39,8 @@ export function createAuthenticator(opts: AuthOptions): Authenticator | undefine
   // Unknown users are checked against a hash of a random password at the highest configured cost,
   // so that they take as long as known ones; made off the event loop, once.
   const costs = [...opts.users.values()].map(costOf);
-  const dummy = opts.users.size === 0 ? undefined : Bun.password.hash(crypto.randomUUID(), { algorithm: "bcrypt", cost: Math.max(...costs) });
+  const dummy =
+    opts.users.size === 0 ? undefined : Bun.password.hash(crypto.randomUUID(), { algorithm: "bcrypt", cost: Math.max(...costs) });
 
   function basic(encoded: string): boolean | Promise<boolean> {
     if (opts.users.size === 0) return false;

@@ -34,8 +34,18 @@ export function guard(opts: GuardOptions, next: Handler): Handler {
     return res instanceof Response ? decorate(res) : res.then(decorate);
   };
   // No detail: the same answer for a missing header, a wrong password and an unknown user.
-  const unauthorized = () => decorate(new Response("Unauthorized\n", { status: 401, headers: { "content-type": "text/plain; charset=utf-8", "www-authenticate": `${opts.challenge} realm="nvidia-license-server-exporter"` } }));
-  const plain = (text: string, status: number) => decorate(new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } }));
+  const unauthorized = () =>
+    decorate(
+      new Response("Unauthorized\n", {
+        status: 401,
+        headers: {
+          "content-type": "text/plain; charset=utf-8",
+          "www-authenticate": `${opts.challenge} realm="nvidia-license-server-exporter"`,
+        },
+      }),
+    );
+  const plain = (text: string, status: number) =>
+    decorate(new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } }));
   return (incoming) => {
     let req = incoming;
     const url = req.url;

@@ -44,7 +44,11 @@ function parseTime(text: string, nowS: number): number | undefined {
 const time = (nowS: number) =>
   z.string().transform((text, ctx) => {
     const t = parseTime(text, nowS);
-    if (t === undefined) ctx.addIssue({ code: "custom", message: `"${text}" is not a time: use RFC 3339 (2026-01-31T12:00:00Z), unix seconds, now, or a relative time such as -24h or now-7d` });
+    if (t === undefined)
+      ctx.addIssue({
+        code: "custom",
+        message: `"${text}" is not a time: use RFC 3339 (2026-01-31T12:00:00Z), unix seconds, now, or a relative time such as -24h or now-7d`,
+      });
     else if (t < 0 || t > LAST_SECOND) ctx.addIssue({ code: "custom", message: `"${text}" is outside 1970–9999` });
     return t ?? 0;
   });
@@ -72,7 +76,12 @@ function schema(nowS: number) {
       feature_name: filterValue.optional(),
     })
     .superRefine((q, ctx) => {
-      if (q.server_id !== undefined && q.kind === "entitlement_in_use") ctx.addIssue({ code: "custom", path: ["server_id"], message: "entitlements belong to no license server: drop server_id or use kind=active_leases or pool_in_use" });
+      if (q.server_id !== undefined && q.kind === "entitlement_in_use")
+        ctx.addIssue({
+          code: "custom",
+          path: ["server_id"],
+          message: "entitlements belong to no license server: drop server_id or use kind=active_leases or pool_in_use",
+        });
     });
 }
 
@@ -102,7 +111,11 @@ export function parseHistoryQuery(params: URLSearchParams, accept: string | unde
   if (to - from > MAX_RANGE_S) return { parameter: "from", message: "the range is longer than 10 years" };
   const stepS = q.step ?? defaultStep(to - from);
   const points = Math.ceil((to - from) / stepS);
-  if (points > MAX_POINTS) return { parameter: "step", message: `gives ${points} points per series, at most ${MAX_POINTS} are allowed: use a step of at least ${Math.ceil((to - from) / MAX_POINTS)}s` };
+  if (points > MAX_POINTS)
+    return {
+      parameter: "step",
+      message: `gives ${points} points per series, at most ${MAX_POINTS} are allowed: use a step of at least ${Math.ceil((to - from) / MAX_POINTS)}s`,
+    };
   const format = q.format ?? (accept && /\btext\/csv\b/i.test(accept) ? "csv" : "json");
   const filter: HistoryFilter = {};
   for (const name of ["virtual_group_id", "server_id", "feature_name"] as const) if (q[name] !== undefined) filter[name] = q[name];

@@ -2,8 +2,8 @@ import { stringify } from "csv-stringify/sync";
 import type { Context } from "hono";
 import { StoreError } from "../errors.ts";
 import { KIND_LABELS } from "../store/observe.ts";
-import type { SeriesResult } from "../store/read.ts";
 import { TooManyPoints } from "../store/query.ts";
+import type { SeriesResult } from "../store/read.ts";
 import type { HistoryStore } from "../store/store.ts";
 import { type HistoryRequest, parseHistoryQuery } from "./history-query.ts";
 
@@ -19,14 +19,20 @@ export interface HistoryResponse {
   from: string;
   to: string;
   step_seconds: number;
-  series: { kind: string; labels: Record<string, string>; capacity: number | null; points: { t: string; min: number; max: number; avg: number; last: number }[] }[];
+  series: {
+    kind: string;
+    labels: Record<string, string>;
+    capacity: number | null;
+    points: { t: string; min: number; max: number; avg: number; last: number }[];
+  }[];
 }
 
 const rfc3339 = (s: number) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
 /** Averages are time-weighted and rarely whole; four decimals are plenty for seat counts. */
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
 
-const unavailable = (c: Context, e: StoreError) => c.json({ error: "history is unavailable", reason: e.reason, detail: e.message }, 503, { "retry-after": "60" });
+const unavailable = (c: Context, e: StoreError) =>
+  c.json({ error: "history is unavailable", reason: e.reason, detail: e.message }, 503, { "retry-after": "60" });
 
 /** GET /history: 400 names the bad parameter, 503 says why the store cannot answer; never a 500 for bad input. */
 export function historyHandler(deps: HistoryDeps) {
@@ -44,7 +50,9 @@ export function historyHandler(deps: HistoryDeps) {
     // Streamed a series at a time, so a large answer is never one long block of serialisation.
     const chunks = req.format === "csv" ? csvChunks(req, result.series) : jsonChunks(deps.orgName, req, result.step, result.series);
     const headers: Record<string, string> =
-      req.format === "csv" ? { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="history-${req.kind}.csv"` } : { "content-type": "application/json" };
+      req.format === "csv"
+        ? { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="history-${req.kind}.csv"` }
+        : { "content-type": "application/json" };
     return new Response(streamOf(chunks), { headers });
   };
 }

@@ -53,7 +53,9 @@ const tlsSchema = z.strictObject({
   key: z.string().min(1).optional(),
   client_auth_type: z
     .string()
-    .refine((v) => !UNSUPPORTED_CLIENT_AUTH.includes(v), { message: "is not supported here (use NoClientCert or RequireAndVerifyClientCert)" })
+    .refine((v) => !UNSUPPORTED_CLIENT_AUTH.includes(v), {
+      message: "is not supported here (use NoClientCert or RequireAndVerifyClientCert)",
+    })
     .pipe(z.enum(CLIENT_AUTH))
     .optional(),
   client_ca_file: z.string().min(1).optional(),
@@ -71,7 +73,10 @@ const schema = z.strictObject({
         .record(z.string(), z.string())
         .refine((h) => Object.keys(h).every((k) => HEADERS.includes(k)), `only ${HEADERS.join(", ")} may be set`)
         // A line break cannot travel in a header: every response would fail.
-        .refine((h) => Object.values(h).every((v) => !/[\r\n\0]/.test(v)), "a header value must be one line (no line breaks, e.g. from a YAML | block)")
+        .refine(
+          (h) => Object.values(h).every((v) => !/[\r\n\0]/.test(v)),
+          "a header value must be one line (no line breaks, e.g. from a YAML | block)",
+        )
         .optional(),
     })
     .optional(),
@@ -110,7 +115,9 @@ export function loadWebConfig(path: string, readFile: (path: string) => string, 
   const read = (key: string, p: string): string | undefined => {
     const got = readPem(readFile, isAbsolute(p) ? p : join(dirname(path), p));
     if ("pem" in got) return got.pem;
-    problems.push(`${where}: tls_server_config.${key}: ${"unreadable" in got ? `cannot read ${p} (${got.unreadable})` : `${p} is not PEM`}`);
+    problems.push(
+      `${where}: tls_server_config.${key}: ${"unreadable" in got ? `cannot read ${p} (${got.unreadable})` : `${p} is not PEM`}`,
+    );
     return undefined;
   };
   const c = parsed.data;
@@ -125,11 +132,19 @@ export function loadWebConfig(path: string, readFile: (path: string) => string, 
     if (!t.cert && !t.cert_file) problems.push(`${where}: tls_server_config: cert_file (or cert) is required`);
     if (!t.key && !t.key_file) problems.push(`${where}: tls_server_config: key_file (or key) is required`);
     const requireClientCert = t.client_auth_type === "RequireAndVerifyClientCert";
-    if (requireClientCert && !t.client_ca_file) problems.push(`${where}: tls_server_config: client_auth_type RequireAndVerifyClientCert needs client_ca_file`);
-    if (!requireClientCert && t.client_ca_file) problems.push(`${where}: tls_server_config: client_ca_file is set but client_auth_type is not RequireAndVerifyClientCert`);
+    if (requireClientCert && !t.client_ca_file)
+      problems.push(`${where}: tls_server_config: client_auth_type RequireAndVerifyClientCert needs client_ca_file`);
+    if (!requireClientCert && t.client_ca_file)
+      problems.push(`${where}: tls_server_config: client_ca_file is set but client_auth_type is not RequireAndVerifyClientCert`);
     const ca = requireClientCert && t.client_ca_file ? read("client_ca_file", t.client_ca_file) : undefined;
     if (cert && key) {
-      tls = { cert, key, requireClientCert, ...(ca ? { ca } : {}), ...(t.min_version === "TLS13" ? { secureOptions: constants.SSL_OP_NO_TLSv1_2 } : {}) };
+      tls = {
+        cert,
+        key,
+        requireClientCert,
+        ...(ca ? { ca } : {}),
+        ...(t.min_version === "TLS13" ? { secureOptions: constants.SSL_OP_NO_TLSv1_2 } : {}),
+      };
     }
   }
   if (problems.length > before) return undefined;

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
-import { DEFAULT_OTEL_SERVICE_NAME } from "../settings.ts";
 import { readPem } from "../files.ts";
+import { DEFAULT_OTEL_SERVICE_NAME } from "../settings.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -55,7 +55,7 @@ export function parseEndpoint(text: string, problems: string[]): { url: string; 
     return undefined;
   }
   const url = URL.parse(scheme ? text : `http://${text}`);
-  if (!url || !url.hostname || url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
+  if (!url?.hostname || url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
     problems.push(`OTEL_ENDPOINT: must be host:port or http(s)://host:port, without path, query or credentials, got "${text}"`);
     return undefined;
   }
@@ -66,7 +66,10 @@ export function parseEndpoint(text: string, problems: string[]): { url: string; 
     problems.push(`OTEL_ENDPOINT: the port must be 1-65535, got "${text}"`);
     return undefined;
   }
-  return { url: `${scheme === "https" ? "https" : "http"}://${url.hostname}:${Number(port)}`, secure: scheme === undefined ? undefined : scheme === "https" };
+  return {
+    url: `${scheme === "https" ? "https" : "http"}://${url.hostname}:${Number(port)}`,
+    secure: scheme === undefined ? undefined : scheme === "https",
+  };
 }
 
 /**
@@ -128,7 +131,9 @@ function parseCompression(env: Env, problems: string[]): "gzip" | "none" {
 /** Security: OTEL_INSECURE, else the endpoint's scheme, else the standard INSECURE variables, else plaintext. */
 function resolveInsecure(given: boolean | undefined, schemeSecure: boolean | undefined, env: Env, problems: string[]): boolean {
   if (given !== undefined && schemeSecure !== undefined && given === schemeSecure) {
-    problems.push(`OTEL_INSECURE: is ${given} but the endpoint's scheme asks for ${schemeSecure ? "TLS (https://)" : "plaintext (http://)"}; drop one of them`);
+    problems.push(
+      `OTEL_INSECURE: is ${given} but the endpoint's scheme asks for ${schemeSecure ? "TLS (https://)" : "plaintext (http://)"}; drop one of them`,
+    );
   }
   if (given !== undefined) return given;
   if (schemeSecure !== undefined) return !schemeSecure;
@@ -167,9 +172,13 @@ export function otlpConfig(input: OtlpInput, env: Env, readFile: (path: string) 
   const host = endpoint && new URL(endpoint.url).hostname.replace(/^\[|\]$/g, "");
   if (!insecure && host && isIP(host)) {
     // Bun's TLS refuses an IP address as the server name (SNI) that grpc-js always sends.
-    problems.push(`OTEL_ENDPOINT: TLS needs a host name, not the IP address ${host}: use a DNS name the collector's certificate holds (e.g. localhost)`);
+    problems.push(
+      `OTEL_ENDPOINT: TLS needs a host name, not the IP address ${host}: use a DNS name the collector's certificate holds (e.g. localhost)`,
+    );
   }
-  const attributes = parseKeyValues("OTEL_RESOURCE_ATTRIBUTES", env.OTEL_RESOURCE_ATTRIBUTES?.trim() ?? "", problems, (k) => /^[\x21-\x7e]+$/.test(k));
+  const attributes = parseKeyValues("OTEL_RESOURCE_ATTRIBUTES", env.OTEL_RESOURCE_ATTRIBUTES?.trim() ?? "", problems, (k) =>
+    /^[\x21-\x7e]+$/.test(k),
+  );
   const resource: Record<string, string> = {
     ...Object.fromEntries(attributes),
     "service.name": input.serviceName ?? attributes.get("service.name") ?? DEFAULT_OTEL_SERVICE_NAME,

@@ -47,7 +47,9 @@ type GrpcModule = typeof import("@grpc/grpc-js");
  * push, so recovery after a collector restart takes one interval.
  */
 function createSender(config: OtlpConfig, version: string, { OTLPMetricExporter }: ExporterModule, grpc: GrpcModule): Sender {
-  const credentials = config.insecure ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(pem(config.tls.ca), pem(config.tls.key), pem(config.tls.cert));
+  const credentials = config.insecure
+    ? grpc.credentials.createInsecure()
+    : grpc.credentials.createSsl(pem(config.tls.ca), pem(config.tls.key), pem(config.tls.cert));
   const metadata = new grpc.Metadata();
   for (const [key, value] of config.headers) metadata.set(key, value);
   const newExporter = () =>
@@ -99,7 +101,12 @@ export async function createOtlpPusher(config: OtlpConfig, deps: OtlpDeps): Prom
   api.diag.setLogger(diagToLog(deps.log, deps.now), { logLevel: api.DiagLogLevel.WARN, suppressOverrideMessage: true });
   const sender = createSender(config, deps.build.version, exporterModule, grpc);
   const resource = defaultResource().merge(resourceFromAttributes({ ...config.resource, "service.version": deps.build.version }));
-  const render = { resource, scope: { name: "nvidia-license-server-exporter", version: deps.build.version }, orgName: deps.orgName, startMs: deps.startedAt };
+  const render = {
+    resource,
+    scope: { name: "nvidia-license-server-exporter", version: deps.build.version },
+    orgName: deps.orgName,
+    startMs: deps.startedAt,
+  };
   return new OtlpPusher({
     intervalMs: config.intervalMs,
     timeoutMs: config.timeoutMs,

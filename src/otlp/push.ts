@@ -3,7 +3,7 @@ import type { Logger } from "../log.ts";
 import { OutageLog } from "../outage.ts";
 import type { View } from "../render/catalog.ts";
 import { realTimers, type Timers } from "../snapshot/cache.ts";
-import { type OtlpFailureReason, type OtlpStats } from "./stats.ts";
+import type { OtlpFailureReason, OtlpStats } from "./stats.ts";
 
 /** The OTLP exporter seen from here: one export at a time, resolving when the collector accepted it. */
 export interface Sender {
@@ -34,7 +34,13 @@ const REMIND_MS = 10 * 60_000;
 /** Shutdown waits this long for a push in flight, then as long again for the final one. */
 const FINAL_PUSH_MS = 3_000;
 
-const GRPC_REASONS: Record<number, OtlpFailureReason> = { 4: "timeout", 7: "permission_denied", 8: "resource_exhausted", 14: "unavailable", 16: "unauthenticated" };
+const GRPC_REASONS: Record<number, OtlpFailureReason> = {
+  4: "timeout",
+  7: "permission_denied",
+  8: "resource_exhausted",
+  14: "unavailable",
+  16: "unauthenticated",
+};
 
 export function failureReason(err: unknown): OtlpFailureReason {
   const code = (err as { code?: unknown } | undefined)?.code;
@@ -43,7 +49,9 @@ export function failureReason(err: unknown): OtlpFailureReason {
 }
 
 function message(err: unknown): string {
-  return String((err as Error | undefined)?.message ?? err).replace(/\s+/g, " ").slice(0, 300);
+  return String((err as Error | undefined)?.message ?? err)
+    .replace(/\s+/g, " ")
+    .slice(0, 300);
 }
 
 /** `promise`, or "late" after `ms`; the timer is cleared either way. */
@@ -121,7 +129,11 @@ export class OtlpPusher {
     this.opts.stats.lastSuccessAt = this.opts.now();
     const ended = this.outage.recover();
     if (ended) {
-      this.opts.log.info("OTLP push recovered", { endpoint: this.opts.endpoint, failed_pushes: ended.failures, failing_for_s: Math.round(ended.sinceMs / 1000) });
+      this.opts.log.info("OTLP push recovered", {
+        endpoint: this.opts.endpoint,
+        failed_pushes: ended.failures,
+        failing_for_s: Math.round(ended.sinceMs / 1000),
+      });
     } else if (!this.accepted) {
       this.opts.log.info("OTLP push accepted by the collector", { endpoint: this.opts.endpoint });
     }
@@ -135,8 +147,16 @@ export class OtlpPusher {
     // counter keeps them apart, the log (one signature for all) does not repeat itself for each.
     const verdict = this.outage.fail();
     if (!verdict.log) return;
-    if (verdict.first) this.opts.log.warn("OTLP push failed; retrying every interval", { endpoint: this.opts.endpoint, reason, error: message(err) });
-    else this.opts.log.warn("OTLP push still failing", { endpoint: this.opts.endpoint, reason, failed_pushes: verdict.failures, failing_for_s: Math.round(verdict.sinceMs / 1000), error: message(err) });
+    if (verdict.first)
+      this.opts.log.warn("OTLP push failed; retrying every interval", { endpoint: this.opts.endpoint, reason, error: message(err) });
+    else
+      this.opts.log.warn("OTLP push still failing", {
+        endpoint: this.opts.endpoint,
+        reason,
+        failed_pushes: verdict.failures,
+        failing_for_s: Math.round(verdict.sinceMs / 1000),
+        error: message(err),
+      });
   }
 
   /** Stops the timer, lets a push in flight finish, makes a final push: each step bounded. */
@@ -147,6 +167,10 @@ export class OtlpPusher {
     const budget = Math.min(this.opts.timeoutMs, FINAL_PUSH_MS);
     const pending = this.inFlight && (await within(this.inFlight, budget, this.timers));
     if (pending !== "late") await within(this.push(this.opts.current()), budget, this.timers);
-    await within(this.opts.sender.shutdown().catch(() => undefined), 1_000, this.timers);
+    await within(
+      this.opts.sender.shutdown().catch(() => undefined),
+      1_000,
+      this.timers,
+    );
   }
 }

@@ -2,7 +2,15 @@
  * Why a push failed. Used as the `reason` label of nvidia_cls_otlp_export_failures_total, so the set
  * is small and fixed: gRPC statuses a collector or the network commonly produce, the rest grouped.
  */
-export const OTLP_FAILURE_REASONS = ["unavailable", "timeout", "unauthenticated", "permission_denied", "resource_exhausted", "rejected", "error"] as const;
+export const OTLP_FAILURE_REASONS = [
+  "unavailable",
+  "timeout",
+  "unauthenticated",
+  "permission_denied",
+  "resource_exhausted",
+  "rejected",
+  "error",
+] as const;
 export type OtlpFailureReason = (typeof OTLP_FAILURE_REASONS)[number];
 
 /** What the pusher has done since the process started; rendered by the catalogue. */

@@ -1,8 +1,8 @@
 import { STORE_REASONS } from "../errors.ts";
 import { OTLP_FAILURE_REASONS, type OtlpStats } from "../otlp/stats.ts";
 import type { ExporterStats } from "../snapshot/refresher.ts";
-import type { HistoryStats } from "../store/store.ts";
 import type { Labels, Snapshot } from "../snapshot/types.ts";
+import type { HistoryStats } from "../store/store.ts";
 
 /**
  * THE metric catalogue: every exported family, once. Prometheus and OTLP both render from it, and
@@ -41,7 +41,15 @@ export interface MetricDef {
 }
 
 const VG = ["virtual_group_id", "virtual_group_name"] as const;
-const ENTITLEMENT = [...VG, "feature_name", "feature_version", "product_name", "license_type", "ems_entitlement_id", "ems_product_key_id"] as const;
+const ENTITLEMENT = [
+  ...VG,
+  "feature_name",
+  "feature_version",
+  "product_name",
+  "license_type",
+  "ems_entitlement_id",
+  "ems_product_key_id",
+] as const;
 const SERVER = [...VG, "server_id", "server_name"] as const;
 const SERVER_FEATURE = [...SERVER, "feature_name", "product_name", "license_type"] as const;
 const POOL = [...SERVER, "pool_id", "pool_name", "feature_name"] as const;
@@ -64,26 +72,166 @@ function* fromMap(map: Map<string, number>, names: readonly [string, string]): I
 const one = (value: number | undefined): Sample[] => (value === undefined ? [] : [{ labels: {}, value }]);
 
 export const CATALOG: readonly MetricDef[] = [
-  { name: "nvidia_cls_up", type: "gauge", unit: "1", labels: [], help: "1 if the last refresh of CLS data fully succeeded, else 0.", rows: (v) => [{ labels: {}, value: v.snapshot?.up ? 1 : 0 }] },
-  { name: "nvidia_cls_scrape_duration_seconds", type: "gauge", unit: "s", labels: [], help: "How long the refresh that produced the served data took.", rows: (v) => one(v.snapshot && v.snapshot.durationMs / 1000) },
-  { name: "nvidia_cls_scrape_timestamp_seconds", type: "gauge", unit: "s", labels: [], help: "When the served data was collected from CLS (unix seconds).", rows: (v) => one(v.snapshot && v.snapshot.collectedAt / 1000) },
-  { name: "nvidia_cls_entitlement_total_quantity", type: "gauge", unit: "{license}", labels: ENTITLEMENT, help: "Seats bought, per entitlement product key and feature.", rows: (v) => defined(v.snapshot?.entitlements, (r) => r.total) },
-  { name: "nvidia_cls_entitlement_in_use_quantity", type: "gauge", unit: "{license}", labels: ENTITLEMENT, help: "Seats in use, as CLS reports them per entitlement.", rows: (v) => defined(v.snapshot?.entitlements, (r) => r.inUse) },
-  { name: "nvidia_cls_entitlement_unassigned_quantity", type: "gauge", unit: "{license}", labels: ENTITLEMENT, help: "Seats not assigned to any license server, as CLS reports them.", rows: (v) => defined(v.snapshot?.entitlements, (r) => r.unassigned) },
-  { name: "nvidia_cls_entitlement_end_timestamp_seconds", type: "gauge", unit: "s", labels: ENTITLEMENT, help: "When the entitlement expires (unix seconds), when CLS gives an end date.", rows: (v) => defined(v.snapshot?.entitlements, (r) => r.end) },
-  { name: "nvidia_cls_license_server_info", type: "gauge", unit: "1", labels: [...SERVER, "status", "deployed_on", "leasing_mode"], help: "1 per license server, with its status, deployment and leasing mode.", rows: (v) => defined(v.snapshot?.servers, () => 1) },
-  { name: "nvidia_cls_license_server_feature_total_quantity", type: "gauge", unit: "{license}", labels: SERVER_FEATURE, help: "Seats of a feature allotted to a license server.", rows: (v) => defined(v.snapshot?.serverFeatures, (r) => r.total) },
-  { name: "nvidia_cls_license_server_feature_active_leases", type: "gauge", unit: "{lease}", labels: SERVER_FEATURE, help: "Active leases of a feature on a license server, deduplicated by lease id; 0 when none.", rows: (v) => defined(v.snapshot?.serverFeatures, (r) => r.active) },
-  { name: "nvidia_cls_license_pool_allotment_quantity", type: "gauge", unit: "{license}", labels: POOL, help: "Seats of a feature allotted to a license pool.", rows: (v) => defined(v.snapshot?.pools, (r) => r.allotment) },
-  { name: "nvidia_cls_license_pool_in_use_quantity", type: "gauge", unit: "{license}", labels: POOL, help: "Seats of a feature in use in a license pool.", rows: (v) => defined(v.snapshot?.pools, (r) => r.inUse) },
-  { name: "nvidia_cls_unattributed_leases", type: "gauge", unit: "{lease}", labels: [...VG, "feature_name"], help: "Active leases that name no license server feature the exporter could match; counted here instead of dropped.", rows: (v) => defined(v.snapshot?.unattributed, (r) => r.count) },
-  { name: "nvidia_cls_invalid_items", type: "gauge", unit: "{item}", labels: ["endpoint"], help: "Items in the last refresh's CLS responses that could not be fully understood: skipped when they lack an id, else kept with the unreadable fields absent.", rows: (v) => [...(v.snapshot?.invalidItems ?? [])].map(([endpoint, value]) => ({ labels: { endpoint }, value })) },
-  { name: "nvidia_cls_refresh_errors_total", type: "counter", unit: "{error}", labels: ["endpoint", "reason"], help: "Parts of refreshes that failed, by CLS endpoint and reason (HTTP status, network, timeout, decode).", rows: (v) => fromMap(v.stats.refreshErrors, ["endpoint", "reason"]) },
-  { name: "nvidia_cls_api_requests_total", type: "counter", unit: "{request}", labels: ["endpoint", "code"], help: "HTTP requests made to CLS, retries included, by endpoint and HTTP status or error kind.", rows: (v) => fromMap(v.stats.requests, ["endpoint", "code"]) },
-  { name: "nvidia_cls_refreshes_total", type: "counter", unit: "{refresh}", labels: [], help: "Refreshes of CLS data attempted.", rows: (v) => [{ labels: {}, value: v.stats.refreshes }] },
-  { name: "nvidia_cls_last_refresh_api_calls", type: "gauge", unit: "{request}", labels: [], help: "HTTP requests the most recent refresh made to CLS.", rows: (v) => [{ labels: {}, value: v.stats.lastCalls }] },
-  { name: "nvidia_cls_last_success_timestamp_seconds", type: "gauge", unit: "s", labels: [], help: "When a refresh last fully succeeded (unix seconds); absent until one has.", rows: (v) => one(v.stats.lastSuccessAt && v.stats.lastSuccessAt / 1000) },
-  { name: "nvidia_cls_exporter_build_info", type: "gauge", unit: "1", labels: ["version", "revision", "bun_version"], help: "1, with the exporter's version, git revision and Bun version.", rows: (v) => [{ labels: { version: v.build.version, revision: v.build.revision, bun_version: v.build.bunVersion }, value: 1 }] },
+  {
+    name: "nvidia_cls_up",
+    type: "gauge",
+    unit: "1",
+    labels: [],
+    help: "1 if the last refresh of CLS data fully succeeded, else 0.",
+    rows: (v) => [{ labels: {}, value: v.snapshot?.up ? 1 : 0 }],
+  },
+  {
+    name: "nvidia_cls_scrape_duration_seconds",
+    type: "gauge",
+    unit: "s",
+    labels: [],
+    help: "How long the refresh that produced the served data took.",
+    rows: (v) => one(v.snapshot && v.snapshot.durationMs / 1000),
+  },
+  {
+    name: "nvidia_cls_scrape_timestamp_seconds",
+    type: "gauge",
+    unit: "s",
+    labels: [],
+    help: "When the served data was collected from CLS (unix seconds).",
+    rows: (v) => one(v.snapshot && v.snapshot.collectedAt / 1000),
+  },
+  {
+    name: "nvidia_cls_entitlement_total_quantity",
+    type: "gauge",
+    unit: "{license}",
+    labels: ENTITLEMENT,
+    help: "Seats bought, per entitlement product key and feature.",
+    rows: (v) => defined(v.snapshot?.entitlements, (r) => r.total),
+  },
+  {
+    name: "nvidia_cls_entitlement_in_use_quantity",
+    type: "gauge",
+    unit: "{license}",
+    labels: ENTITLEMENT,
+    help: "Seats in use, as CLS reports them per entitlement.",
+    rows: (v) => defined(v.snapshot?.entitlements, (r) => r.inUse),
+  },
+  {
+    name: "nvidia_cls_entitlement_unassigned_quantity",
+    type: "gauge",
+    unit: "{license}",
+    labels: ENTITLEMENT,
+    help: "Seats not assigned to any license server, as CLS reports them.",
+    rows: (v) => defined(v.snapshot?.entitlements, (r) => r.unassigned),
+  },
+  {
+    name: "nvidia_cls_entitlement_end_timestamp_seconds",
+    type: "gauge",
+    unit: "s",
+    labels: ENTITLEMENT,
+    help: "When the entitlement expires (unix seconds), when CLS gives an end date.",
+    rows: (v) => defined(v.snapshot?.entitlements, (r) => r.end),
+  },
+  {
+    name: "nvidia_cls_license_server_info",
+    type: "gauge",
+    unit: "1",
+    labels: [...SERVER, "status", "deployed_on", "leasing_mode"],
+    help: "1 per license server, with its status, deployment and leasing mode.",
+    rows: (v) => defined(v.snapshot?.servers, () => 1),
+  },
+  {
+    name: "nvidia_cls_license_server_feature_total_quantity",
+    type: "gauge",
+    unit: "{license}",
+    labels: SERVER_FEATURE,
+    help: "Seats of a feature allotted to a license server.",
+    rows: (v) => defined(v.snapshot?.serverFeatures, (r) => r.total),
+  },
+  {
+    name: "nvidia_cls_license_server_feature_active_leases",
+    type: "gauge",
+    unit: "{lease}",
+    labels: SERVER_FEATURE,
+    help: "Active leases of a feature on a license server, deduplicated by lease id; 0 when none.",
+    rows: (v) => defined(v.snapshot?.serverFeatures, (r) => r.active),
+  },
+  {
+    name: "nvidia_cls_license_pool_allotment_quantity",
+    type: "gauge",
+    unit: "{license}",
+    labels: POOL,
+    help: "Seats of a feature allotted to a license pool.",
+    rows: (v) => defined(v.snapshot?.pools, (r) => r.allotment),
+  },
+  {
+    name: "nvidia_cls_license_pool_in_use_quantity",
+    type: "gauge",
+    unit: "{license}",
+    labels: POOL,
+    help: "Seats of a feature in use in a license pool.",
+    rows: (v) => defined(v.snapshot?.pools, (r) => r.inUse),
+  },
+  {
+    name: "nvidia_cls_unattributed_leases",
+    type: "gauge",
+    unit: "{lease}",
+    labels: [...VG, "feature_name"],
+    help: "Active leases that name no license server feature the exporter could match; counted here instead of dropped.",
+    rows: (v) => defined(v.snapshot?.unattributed, (r) => r.count),
+  },
+  {
+    name: "nvidia_cls_invalid_items",
+    type: "gauge",
+    unit: "{item}",
+    labels: ["endpoint"],
+    help: "Items in the last refresh's CLS responses that could not be fully understood: skipped when they lack an id, else kept with the unreadable fields absent.",
+    rows: (v) => [...(v.snapshot?.invalidItems ?? [])].map(([endpoint, value]) => ({ labels: { endpoint }, value })),
+  },
+  {
+    name: "nvidia_cls_refresh_errors_total",
+    type: "counter",
+    unit: "{error}",
+    labels: ["endpoint", "reason"],
+    help: "Parts of refreshes that failed, by CLS endpoint and reason (HTTP status, network, timeout, decode).",
+    rows: (v) => fromMap(v.stats.refreshErrors, ["endpoint", "reason"]),
+  },
+  {
+    name: "nvidia_cls_api_requests_total",
+    type: "counter",
+    unit: "{request}",
+    labels: ["endpoint", "code"],
+    help: "HTTP requests made to CLS, retries included, by endpoint and HTTP status or error kind.",
+    rows: (v) => fromMap(v.stats.requests, ["endpoint", "code"]),
+  },
+  {
+    name: "nvidia_cls_refreshes_total",
+    type: "counter",
+    unit: "{refresh}",
+    labels: [],
+    help: "Refreshes of CLS data attempted.",
+    rows: (v) => [{ labels: {}, value: v.stats.refreshes }],
+  },
+  {
+    name: "nvidia_cls_last_refresh_api_calls",
+    type: "gauge",
+    unit: "{request}",
+    labels: [],
+    help: "HTTP requests the most recent refresh made to CLS.",
+    rows: (v) => [{ labels: {}, value: v.stats.lastCalls }],
+  },
+  {
+    name: "nvidia_cls_last_success_timestamp_seconds",
+    type: "gauge",
+    unit: "s",
+    labels: [],
+    help: "When a refresh last fully succeeded (unix seconds); absent until one has.",
+    rows: (v) => one(v.stats.lastSuccessAt && v.stats.lastSuccessAt / 1000),
+  },
+  {
+    name: "nvidia_cls_exporter_build_info",
+    type: "gauge",
+    unit: "1",
+    labels: ["version", "revision", "bun_version"],
+    help: "1, with the exporter's version, git revision and Bun version.",
+    rows: (v) => [{ labels: { version: v.build.version, revision: v.build.revision, bun_version: v.build.bunVersion }, value: 1 }],
+  },
 ];
 
 /**
@@ -91,7 +239,14 @@ export const CATALOG: readonly MetricDef[] = [
  * the renderer puts them in the live section rendered at most once a second, not in the per-snapshot body.
  */
 export const HISTORY_CATALOG: readonly MetricDef[] = [
-  { name: "nvidia_cls_history_up", type: "gauge", unit: "1", labels: [], help: "1 if the history database is being written and /history can answer, else 0.", rows: (v) => (v.history ? [{ labels: {}, value: v.history.available ? 1 : 0 }] : []) },
+  {
+    name: "nvidia_cls_history_up",
+    type: "gauge",
+    unit: "1",
+    labels: [],
+    help: "1 if the history database is being written and /history can answer, else 0.",
+    rows: (v) => (v.history ? [{ labels: {}, value: v.history.available ? 1 : 0 }] : []),
+  },
   {
     name: "nvidia_cls_history_write_errors_total",
     type: "counter",
@@ -99,15 +254,37 @@ export const HISTORY_CATALOG: readonly MetricDef[] = [
     labels: ["reason"],
     help: "Snapshots or upkeep steps that could not be written to the history database, by reason.",
     // Every reason from 0, so the counter does not first appear on its first increment.
-    rows: (v) => (v.history ? STORE_REASONS.map((reason) => ({ labels: { reason }, value: v.history!.stats.writeErrors.get(reason) ?? 0 })) : []),
+    rows: (v) =>
+      v.history ? STORE_REASONS.map((reason) => ({ labels: { reason }, value: v.history!.stats.writeErrors.get(reason) ?? 0 })) : [],
   },
-  { name: "nvidia_cls_history_last_write_timestamp_seconds", type: "gauge", unit: "s", labels: [], help: "When a snapshot was last written to the history database (unix seconds); absent until one was.", rows: (v) => one(v.history?.stats.lastWriteAt && v.history.stats.lastWriteAt / 1000) },
-  { name: "nvidia_cls_history_database_bytes", type: "gauge", unit: "By", labels: [], help: "Size of the history database file (without its write-ahead log).", rows: (v) => one(v.history?.stats.databaseBytes) },
+  {
+    name: "nvidia_cls_history_last_write_timestamp_seconds",
+    type: "gauge",
+    unit: "s",
+    labels: [],
+    help: "When a snapshot was last written to the history database (unix seconds); absent until one was.",
+    rows: (v) => one(v.history?.stats.lastWriteAt && v.history.stats.lastWriteAt / 1000),
+  },
+  {
+    name: "nvidia_cls_history_database_bytes",
+    type: "gauge",
+    unit: "By",
+    labels: [],
+    help: "Size of the history database file (without its write-ahead log).",
+    rows: (v) => one(v.history?.stats.databaseBytes),
+  },
 ];
 
 /** The OTLP pusher's families; present only when push is enabled. They move between snapshots too. */
 export const OTLP_CATALOG: readonly MetricDef[] = [
-  { name: "nvidia_cls_otlp_exports_total", type: "counter", unit: "{export}", labels: [], help: "OTLP pushes attempted.", rows: (v) => (v.otlp ? [{ labels: {}, value: v.otlp.exports }] : []) },
+  {
+    name: "nvidia_cls_otlp_exports_total",
+    type: "counter",
+    unit: "{export}",
+    labels: [],
+    help: "OTLP pushes attempted.",
+    rows: (v) => (v.otlp ? [{ labels: {}, value: v.otlp.exports }] : []),
+  },
   {
     name: "nvidia_cls_otlp_export_failures_total",
     type: "counter",
@@ -116,7 +293,14 @@ export const OTLP_CATALOG: readonly MetricDef[] = [
     help: "OTLP pushes the collector did not accept, by reason (gRPC status or timeout).",
     rows: (v) => (v.otlp ? OTLP_FAILURE_REASONS.map((reason) => ({ labels: { reason }, value: v.otlp!.failures.get(reason) ?? 0 })) : []),
   },
-  { name: "nvidia_cls_otlp_last_success_timestamp_seconds", type: "gauge", unit: "s", labels: [], help: "When the collector last accepted a push (unix seconds); absent until it has.", rows: (v) => one(v.otlp?.lastSuccessAt && v.otlp.lastSuccessAt / 1000) },
+  {
+    name: "nvidia_cls_otlp_last_success_timestamp_seconds",
+    type: "gauge",
+    unit: "s",
+    labels: [],
+    help: "When the collector last accepted a push (unix seconds); absent until it has.",
+    rows: (v) => one(v.otlp?.lastSuccessAt && v.otlp.lastSuccessAt / 1000),
+  },
 ];
 
 /** Families that change between snapshots: rendered in /metrics' live section, at most once a second. */

@@ -34,7 +34,13 @@ export function toResourceMetrics(catalog: readonly MetricDef[], view: View, now
     const descriptor = { name: def.name, description: def.help, unit: def.unit, valueType: ValueType.DOUBLE };
     metrics.push(
       counter
-        ? { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints }
+        ? {
+            descriptor,
+            aggregationTemporality: AggregationTemporality.CUMULATIVE,
+            dataPointType: DataPointType.SUM,
+            isMonotonic: true,
+            dataPoints,
+          }
         : { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints },
     );
   }

@@ -6,7 +6,12 @@ const escapeHtml = (text: string) =>
 /** The landing page: what this is, where the metrics are, and whether CLS answered. */
 export function renderPage(view: View, opts: { orgName: string; metricsPath: string; now: number }): string {
   const s = view.snapshot;
-  const status = s === undefined ? "waiting for the first refresh" : s.up ? "up: the last refresh succeeded" : "down: the last refresh failed in part or whole";
+  const status =
+    s === undefined
+      ? "waiting for the first refresh"
+      : s.up
+        ? "up: the last refresh succeeded"
+        : "down: the last refresh failed in part or whole";
   const age = s ? `${Math.round((opts.now - s.collectedAt) / 1000)} s ago` : "never";
   const rows = [
     ["Organisation", opts.orgName],

@@ -10,7 +10,14 @@ export function createProcessMetrics(startedAtMs: number): (format: Format) => P
   const registries = new Map<Format, Registry>();
   for (const format of ["text", "openmetrics"] as const) {
     const r = newRegistry(format);
-    new Gauge({ name: "process_resident_memory_bytes", help: "Resident memory size in bytes.", registers: [r], collect() { this.set(process.memoryUsage.rss()); } });
+    new Gauge({
+      name: "process_resident_memory_bytes",
+      help: "Resident memory size in bytes.",
+      registers: [r],
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
     new Counter({
       name: "process_cpu_seconds_total",
       help: "Total user and system CPU time spent in seconds.",
@@ -21,8 +28,22 @@ export function createProcessMetrics(startedAtMs: number): (format: Format) => P
         this.inc((user + system) / 1e6);
       },
     });
-    new Gauge({ name: "process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.", registers: [r], collect() { this.set(startedAtMs / 1000); } });
-    new Gauge({ name: "process_open_fds", help: "Number of open file descriptors.", registers: [r], collect() { this.set(openFds()); } });
+    new Gauge({
+      name: "process_start_time_seconds",
+      help: "Start time of the process since unix epoch in seconds.",
+      registers: [r],
+      collect() {
+        this.set(startedAtMs / 1000);
+      },
+    });
+    new Gauge({
+      name: "process_open_fds",
+      help: "Number of open file descriptors.",
+      registers: [r],
+      collect() {
+        this.set(openFds());
+      },
+    });
     registries.set(format, r);
   }
   return async (format) => withoutEof(await registries.get(format)!.metrics());

@@ -31,9 +31,10 @@ export async function renderCatalog(catalog: readonly MetricDef[], view: View, o
     // A family with no samples would print a bare HELP/TYPE pair: noise for every reader.
     if (rows.length === 0) continue;
     const labelNames = [...def.labels];
-    const metric = def.type === "counter"
-      ? new Counter({ name: def.name, help: def.help, labelNames, registers: [registry] })
-      : new Gauge({ name: def.name, help: def.help, labelNames, registers: [registry] });
+    const metric =
+      def.type === "counter"
+        ? new Counter({ name: def.name, help: def.help, labelNames, registers: [registry] })
+        : new Gauge({ name: def.name, help: def.help, labelNames, registers: [registry] });
     for (const { labels, value } of rows) {
       if (metric instanceof Counter) metric.inc(labels, value);
       else metric.set(labels, value);

@@ -2,10 +2,10 @@
  * Lease churn: each tick adds or removes a few leases within capacity, then recomputes every
  * derived number, so the exporter sees counts move while all invariants keep holding.
  */
-import { computeUsage, poolKey, recompute } from './derive.ts';
-import { insertLease, removeLease, type LeaseTarget } from './leases.ts';
-import { distinctLeases, leaseUnits, type SimModel } from './model.ts';
-import { pick, uuid, type Rng } from './random.ts';
+import { computeUsage, poolKey, recompute } from "./derive.ts";
+import { insertLease, type LeaseTarget, removeLease } from "./leases.ts";
+import { distinctLeases, leaseUnits, type SimModel } from "./model.ts";
+import { pick, type Rng, uuid } from "./random.ts";
 
 export interface TickResult {
   added: number;
@@ -65,13 +65,13 @@ function addProbability(model: SimModel, current: number): number {
 }
 
 interface Targets {
-  slots: Omit<LeaseTarget, 'poolId'>[];
+  slots: Omit<LeaseTarget, "poolId">[];
   used: Map<string, number>;
 }
 
 /** Server features a new lease can land on: only servers with an instance that would report it. */
 function leaseTargets(model: SimModel): Targets {
-  const slots: Targets['slots'] = [];
+  const slots: Targets["slots"] = [];
   for (const [vgId, servers] of model.serversByVg) {
     for (const server of servers) {
       if (!server.serviceInstanceId) continue;

@@ -2,10 +2,10 @@
  * One CLS request through the simulator: log, latency, auth, faults, then the route. Delays and
  * hangs end early when the client aborts or the simulator stops, so nothing outlives a test.
  */
-import { applyBodyFaults, isShortCircuit, type FaultRule, type FaultSet } from './faults.ts';
-import type { SimModel } from './model.ts';
-import { errorBody, matchRoute, serveCls, type RouteMatch } from './routes.ts';
-import type { RequestLog, RequestLogEntry } from './stats.ts';
+import { applyBodyFaults, type FaultRule, type FaultSet, isShortCircuit } from "./faults.ts";
+import type { SimModel } from "./model.ts";
+import { errorBody, matchRoute, type RouteMatch, serveCls } from "./routes.ts";
+import type { RequestLog, RequestLogEntry } from "./stats.ts";
 
 export interface ClsDeps {
   model: SimModel;
@@ -24,14 +24,14 @@ export interface TimeoutControl {
 
 export async function handleClsRequest(deps: ClsDeps, req: Request, url: URL, server: TimeoutControl): Promise<Response> {
   const match = matchRoute(url.pathname);
-  const keyOk = req.headers.get('x-api-key') === deps.apiKey;
-  const entry = deps.log.begin(req, url, match?.endpoint ?? 'unknown', keyOk);
+  const keyOk = req.headers.get("x-api-key") === deps.apiKey;
+  const entry = deps.log.begin(req, url, match?.endpoint ?? "unknown", keyOk);
   let status: number | null = null;
   try {
     const res = await answer(deps, { req, url, match, keyOk, entry, server });
     status = res?.status ?? null;
     // Nobody reads this one: the client is gone or the simulator is stopping.
-    return res ?? reply(499, { status: 499, message: 'client closed request' });
+    return res ?? reply(499, { status: 499, message: "client closed request" });
   } finally {
     deps.log.end(entry, status);
   }
@@ -50,17 +50,17 @@ interface Call {
 async function answer(deps: ClsDeps, call: Call): Promise<Response | null> {
   const { req, match } = call;
   if (!(await wait(deps, call, deps.latencyMs()))) return null;
-  if (!call.keyOk) return replyResult(errorBody(401, 'missing or invalid x-api-key'));
-  if (req.method !== 'GET') return replyResult(errorBody(405, `${req.method} not allowed`));
+  if (!call.keyOk) return replyResult(errorBody(401, "missing or invalid x-api-key"));
+  if (req.method !== "GET") return replyResult(errorBody(405, `${req.method} not allowed`));
   if (!match) return replyResult(errorBody(404, `no route for ${call.url.pathname}`));
-  const instanceId = req.headers.get('x-nv-service-instance-id');
+  const instanceId = req.headers.get("x-nv-service-instance-id");
   const vgId = match.vg !== undefined && /^\d+$/.test(match.vg) ? Number(match.vg) : undefined;
   const rule = deps.faults.take({ endpoint: match.endpoint, vgId, serverId: match.serverId, instanceId: instanceId ?? undefined });
   call.entry.faulted = rule !== null;
   if (rule?.latencyMs && !(await wait(deps, call, rule.latencyMs))) return null;
   if (rule?.hang) return wait(deps, call, Infinity).then(() => null);
   if (rule && isShortCircuit(rule)) {
-    return reply(rule.status ?? 500, { status: rule.status, message: 'injected fault' }, rule.retryAfter);
+    return reply(rule.status ?? 500, { status: rule.status, message: "injected fault" }, rule.retryAfter);
   }
   const result = serveCls(deps.model, { match, query: call.url.searchParams, instanceId, compressedLeases: deps.compressedLeases() });
   return replyFaulted(rule, result.status, result.body);
@@ -79,9 +79,9 @@ function replyFaulted(rule: FaultRule | null, status: number, body: unknown): Re
   return replyText(out.status, out.text, rule?.retryAfter, out.contentType);
 }
 
-function replyText(status: number, text: string, retryAfter?: string, contentType = 'application/json'): Response {
-  const headers: Record<string, string> = { 'content-type': contentType };
-  if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+function replyText(status: number, text: string, retryAfter?: string, contentType = "application/json"): Response {
+  const headers: Record<string, string> = { "content-type": contentType };
+  if (retryAfter !== undefined) headers["retry-after"] = retryAfter;
   return new Response(text, { status, headers });
 }
 
@@ -95,11 +95,11 @@ function wait(deps: ClsDeps, call: Call, ms: number): Promise<boolean> {
     if (signals.some((s) => s.aborted)) return resolve(false);
     const done = (ok: boolean) => {
       clearTimeout(timer);
-      for (const s of signals) s.removeEventListener('abort', onAbort);
+      for (const s of signals) s.removeEventListener("abort", onAbort);
       resolve(ok);
     };
     const onAbort = () => done(false);
     const timer = Number.isFinite(ms) ? setTimeout(() => done(true), ms) : undefined;
-    for (const s of signals) s.addEventListener('abort', onAbort);
+    for (const s of signals) s.addEventListener("abort", onAbort);
   });
 }

@@ -4,7 +4,7 @@
  * which keeps ground truth and served data from drifting apart by construction; the tests then
  * check the served wire objects independently.
  */
-import { distinctLeases, leaseUnits, type SimModel, type WireEntitlementFeature } from './model.ts';
+import { distinctLeases, leaseUnits, type SimModel, type WireEntitlementFeature } from "./model.ts";
 
 export interface Usage {
   /** `${poolId}|${serverFeatureId}` -> seats */

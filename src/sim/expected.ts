@@ -2,9 +2,9 @@
  * Ground truth for exporter tests: the numbers a correct exporter shows, computed from the
  * model's lease set and hidden assignments, never by re-reading served responses.
  */
-import { allocateEntitlements, computeUsage, poolKey, vgKey, type Usage } from './derive.ts';
-import { distinctLeases, instancesOf, leaseUnits, type SimModel } from './model.ts';
-import { MAX_PAGE_SIZE } from './paging.ts';
+import { allocateEntitlements, computeUsage, poolKey, type Usage, vgKey } from "./derive.ts";
+import { distinctLeases, instancesOf, leaseUnits, type SimModel } from "./model.ts";
+import { MAX_PAGE_SIZE } from "./paging.ts";
 
 export interface ExpectedServerFeature {
   vgId: number;
@@ -81,8 +81,8 @@ export function expected(model: SimModel, pageSize = MAX_PAGE_SIZE): Expected {
     leases: leaseTotals(model),
     serverFeatures: serverFeatures(model, attributed.byServerFeature),
     unattributed: [...attributed.unattributed].map(([key, activeLeases]) => {
-      const [vg, ...name] = key.split('|');
-      return { vgId: Number(vg), featureName: name.join('|'), activeLeases };
+      const [vg, ...name] = key.split("|");
+      return { vgId: Number(vg), featureName: name.join("|"), activeLeases };
     }),
     entitlementFeatures: allocateEntitlements(model, usage).map((n) => ({
       vgId: n.vgId,
@@ -92,14 +92,14 @@ export function expected(model: SimModel, pageSize = MAX_PAGE_SIZE): Expected {
       total: n.feature.totalQuantity,
       inUse: n.inUse,
       unassigned: n.unassigned,
-      endDate: typeof n.feature.endDate === 'string' ? n.feature.endDate : null,
+      endDate: typeof n.feature.endDate === "string" ? n.feature.endDate : null,
     })),
     poolFeatures: poolFeatures(model, usage),
     calls: calls(model, pageSize),
   };
 }
 
-function leaseTotals(model: SimModel): Expected['leases'] {
+function leaseTotals(model: SimModel): Expected["leases"] {
   const totals = { distinct: 0, seats: 0, reportedByTwoInstances: 0 };
   for (const { client, lease } of distinctLeases(model)) {
     totals.distinct++;
@@ -164,7 +164,7 @@ function poolFeatures(model: SimModel, usage: Usage): ExpectedPoolFeature[] {
             poolId: pool.id,
             poolName: pool.name,
             serverFeatureId: pf.licenseServerFeatureId,
-            featureName: feature?.featureName ?? '',
+            featureName: feature?.featureName ?? "",
             allotment: pf.totalAllotment,
             inUse: usage.byPoolFeature.get(poolKey(pool.id, pf.licenseServerFeatureId)) ?? 0,
           });

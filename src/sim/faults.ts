@@ -2,9 +2,9 @@
  * Per-endpoint fault injection. A request takes the first matching live rule; `times` makes a
  * rule expire, so tests can script "fail twice, then recover" for retry and backoff logic.
  */
-import { z } from 'zod';
+import { z } from "zod";
 
-export const ENDPOINTS = ['virtual_groups', 'virtual_group', 'license_servers', 'license_pools', 'leases'] as const;
+export const ENDPOINTS = ["virtual_groups", "virtual_group", "license_servers", "license_pools", "leases"] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const faultRuleSchema = z.strictObject({
@@ -20,7 +20,7 @@ export const faultRuleSchema = z.strictObject({
   body: z.unknown().optional(),
   corruptCompressed: z.boolean().optional(),
   /** Schema drift applied to the real answer's list (the first array in the body; compressed leases too). */
-  drift: z.enum(['missing-ids', 'wrong-types', 'extra-fields', 'empty', 'duplicates']).optional(),
+  drift: z.enum(["missing-ids", "wrong-types", "extra-fields", "empty", "duplicates"]).optional(),
   /** Sent as is instead of JSON (e.g. a proxy's HTML error page), with rawContentType. */
   rawBody: z.string().optional(),
   rawContentType: z.string().optional(),
@@ -82,7 +82,14 @@ function matches(rule: FaultRule, ctx: FaultContext): boolean {
 
 /** A rule that answers with an error status before the real handler runs. */
 export function isShortCircuit(rule: FaultRule): boolean {
-  return rule.status !== undefined && rule.status >= 400 && rule.body === undefined && rule.rawBody === undefined && !rule.malformed && !rule.drift;
+  return (
+    rule.status !== undefined &&
+    rule.status >= 400 &&
+    rule.body === undefined &&
+    rule.rawBody === undefined &&
+    !rule.malformed &&
+    !rule.drift
+  );
 }
 
 export interface FaultedBody {
@@ -97,7 +104,8 @@ export interface FaultedBody {
  */
 export function applyBodyFaults(rule: FaultRule | null, status: number, body: unknown): FaultedBody {
   if (!rule) return { status, text: JSON.stringify(body) };
-  if (rule.rawBody !== undefined) return { status: rule.status ?? status, text: rule.rawBody, contentType: rule.rawContentType ?? 'text/html' };
+  if (rule.rawBody !== undefined)
+    return { status: rule.status ?? status, text: rule.rawBody, contentType: rule.rawContentType ?? "text/html" };
   let out = rule.drift ? drift(body, rule.drift) : body;
   let code = rule.status ?? status;
   if (rule.body !== undefined) {
@@ -114,34 +122,34 @@ export function applyBodyFaults(rule: FaultRule | null, status: number, body: un
 function corruptCompressed(body: unknown): string {
   const b = (body ?? {}) as { clients?: unknown; compressedClients?: unknown };
   const gz =
-    typeof b.compressedClients === 'string'
-      ? Buffer.from(b.compressedClients, 'base64')
+    typeof b.compressedClients === "string"
+      ? Buffer.from(b.compressedClients, "base64")
       : Bun.gzipSync(new TextEncoder().encode(JSON.stringify({ clients: b.clients ?? [] })));
-  return Buffer.from(gz.subarray(0, Math.max(12, Math.floor(gz.length / 2)))).toString('base64');
+  return Buffer.from(gz.subarray(0, Math.max(12, Math.floor(gz.length / 2)))).toString("base64");
 }
 
-type Drift = NonNullable<FaultRule['drift']>;
+type Drift = NonNullable<FaultRule["drift"]>;
 type Obj = Record<string, unknown>;
 
 /** The drift applied to the body's list; gzip-compressed leases are unpacked, drifted and packed again. */
 function drift(body: unknown, kind: Drift): unknown {
   const b = { ...(body as Obj) };
-  if (typeof b.compressedClients === 'string') {
-    const inner = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(Buffer.from(b.compressedClients, 'base64')))) as unknown;
-    b.compressedClients = Buffer.from(Bun.gzipSync(new TextEncoder().encode(JSON.stringify(drift(inner, kind))))).toString('base64');
+  if (typeof b.compressedClients === "string") {
+    const inner = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(Buffer.from(b.compressedClients, "base64")))) as unknown;
+    b.compressedClients = Buffer.from(Bun.gzipSync(new TextEncoder().encode(JSON.stringify(drift(inner, kind))))).toString("base64");
     return b;
   }
   const key = Object.keys(b).find((k) => Array.isArray(b[k]));
   if (!key) return b;
   const list = structuredClone(b[key] as Obj[]);
-  if (kind === 'empty') b[key] = [];
-  else if (kind === 'duplicates') b[key] = [...list, ...structuredClone(list)];
-  else if (kind === 'extra-fields') {
-    b.unexpectedTopLevel = { added: 'by a newer CLS' };
+  if (kind === "empty") b[key] = [];
+  else if (kind === "duplicates") b[key] = [...list, ...structuredClone(list)];
+  else if (kind === "extra-fields") {
+    b.unexpectedTopLevel = { added: "by a newer CLS" };
     b[key] = list.map((item) => ({ ...item, unexpectedField: [1, { nested: null }] }));
   } else if (list.length > 0) {
     const first = list[0]!;
-    if (kind === 'missing-ids') {
+    if (kind === "missing-ids") {
       // An item CLS sends without its id (or, for lease lists, a lease without its leaseId).
       delete first.id;
       const leases = first.leases;
@@ -156,8 +164,8 @@ function drift(body: unknown, kind: Drift): unknown {
 }
 
 function numbersToText(v: unknown): unknown {
-  if (typeof v === 'number') return 'n/a';
+  if (typeof v === "number") return "n/a";
   if (Array.isArray(v)) return v.map(numbersToText);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, numbersToText(x)]));
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, numbersToText(x)]));
   return v;
 }

@@ -3,15 +3,8 @@
  * on the wire at all). Rebuild the hidden assignment so that recomputing the derived numbers
  * reproduces the fixture files: leases fill pools greedily up to the fixtures' pool inUse.
  */
-import { poolKey } from './derive.ts';
-import {
-  leaseUnits,
-  type LeaseAssignment,
-  type SimClient,
-  type SimModel,
-  type WireLease,
-  type WireLicenseServer,
-} from './model.ts';
+import { poolKey } from "./derive.ts";
+import { type LeaseAssignment, leaseUnits, type SimClient, type SimModel, type WireLease, type WireLicenseServer } from "./model.ts";
 
 export function assignLeases(model: SimModel, poolTargets: Map<string, number>): void {
   const remaining = new Map(poolTargets);

@@ -3,18 +3,18 @@
  * into a fresh model. Paged and only-default files are views the router recomputes, so they only
  * contribute objects not seen elsewhere.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { z } from 'zod';
-import { recompute } from './derive.ts';
-import { assignLeases } from './fixture-assign.ts';
-import { countLeases, emptyModel, type SimClient, type SimModel, type WireClient } from './model.ts';
-import * as schema from './wire-schema.ts';
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { z } from "zod";
+import { recompute } from "./derive.ts";
+import { assignLeases } from "./fixture-assign.ts";
+import { countLeases, emptyModel, type SimClient, type SimModel, type WireClient } from "./model.ts";
+import * as schema from "./wire-schema.ts";
 
-export type ScenarioName = 'lic-example';
+export type ScenarioName = "lic-example";
 
 const SCENARIOS: Record<ScenarioName, URL> = {
-  'lic-example': new URL('./scenarios/lic-example/', import.meta.url),
+  "lic-example": new URL("./scenarios/lic-example/", import.meta.url),
 };
 
 /** A fresh, independent model of a bundled scenario (each call re-reads the files). */
@@ -25,8 +25,8 @@ export function loadScenario(name: ScenarioName): SimModel {
 }
 
 export function loadScenarioDir(dir: string): SimModel {
-  const read = (file: string): unknown => JSON.parse(readFileSync(`${dir.replace(/\/$/, '')}/${file}`, 'utf8'));
-  const index = schema.scenarioIndex.parse(read('index.json'));
+  const read = (file: string): unknown => JSON.parse(readFileSync(`${dir.replace(/\/$/, "")}/${file}`, "utf8"));
+  const index = schema.scenarioIndex.parse(read("index.json"));
   const model = emptyModel(index.org);
   const loader = new Loader(model, read);
   for (const route of index.routes) loader.route(route);
@@ -57,34 +57,33 @@ class Loader {
     if (!m) throw new Error(`scenario route not understood: ${route.path}`);
     const [, vg, sub, serverId] = m;
     const body = <T extends z.ZodType>(s: T): z.infer<T> => s.parse(this.read(route.file));
-    if (vg === undefined) return this.addVgs(body(schema.virtualGroupsBody).virtualGroups);
-    const vgId = Number(vg);
-    if (sub === undefined) return this.addVgs([body(schema.virtualGroupBody).virtualGroup]);
-    if (sub === 'leases') return this.addLeases(vgId, route.headers?.['x-nv-service-instance-id'], route.file);
-    if (serverId !== undefined) return this.addPools(serverId, body(schema.licensePoolsBody).licensePools);
-    this.addServers(vgId, body(schema.licenseServersBody).licenseServers);
+    if (vg === undefined) this.addVgs(body(schema.virtualGroupsBody).virtualGroups);
+    else if (sub === undefined) this.addVgs([body(schema.virtualGroupBody).virtualGroup]);
+    else if (sub === "leases") this.addLeases(Number(vg), route.headers?.["x-nv-service-instance-id"], route.file);
+    else if (serverId !== undefined) this.addPools(serverId, body(schema.licensePoolsBody).licensePools);
+    else this.addServers(Number(vg), body(schema.licenseServersBody).licenseServers);
   }
 
-  private addVgs(vgs: z.infer<typeof schema.virtualGroupsBody>['virtualGroups']): void {
+  private addVgs(vgs: z.infer<typeof schema.virtualGroupsBody>["virtualGroups"]): void {
     for (const vg of vgs) {
       if (!this.model.virtualGroups.some((v) => v.id === vg.id)) this.model.virtualGroups.push(vg);
       for (const ent of vg.entitlements ?? []) {
         for (const pk of ent.entitlementProductKeys) {
           for (const f of pk.entitlementFeatures) {
-            if (typeof f.productFamily === 'string') this.model.productFamilies.set(f.featureName, f.productFamily);
+            if (typeof f.productFamily === "string") this.model.productFamilies.set(f.featureName, f.productFamily);
           }
         }
       }
     }
   }
 
-  private addServers(vgId: number, servers: z.infer<typeof schema.licenseServersBody>['licenseServers']): void {
+  private addServers(vgId: number, servers: z.infer<typeof schema.licenseServersBody>["licenseServers"]): void {
     const list = this.model.serversByVg.get(vgId) ?? [];
     for (const s of servers) if (!list.some((x) => x.id === s.id)) list.push(s);
     this.model.serversByVg.set(vgId, list);
   }
 
-  private addPools(serverId: string, pools: z.infer<typeof schema.licensePoolsBody>['licensePools']): void {
+  private addPools(serverId: string, pools: z.infer<typeof schema.licensePoolsBody>["licensePools"]): void {
     this.model.poolsByServer.set(serverId, pools);
     for (const p of pools) {
       for (const pf of p.licensePoolFeatures) this.poolTargets.set(`${p.id}|${pf.licenseServerFeatureId}`, pf.inUse);
@@ -118,6 +117,6 @@ class Loader {
 }
 
 export function decodeCompressed(b64: string): WireClient[] {
-  const json = new TextDecoder().decode(Bun.gunzipSync(Buffer.from(b64, 'base64')));
+  const json = new TextDecoder().decode(Bun.gunzipSync(Buffer.from(b64, "base64")));
   return schema.clientsBody.parse(JSON.parse(json)).clients;
 }

@@ -1,6 +1,6 @@
 /** Entitlements of a generated group: one product key per feature, the first feature split over two. */
-import type { SimModel, WireEntitlement, WireEntitlementFeature, WireProductKey, WireVirtualGroup } from './model.ts';
-import { randInt, uuid, type Rng } from './random.ts';
+import type { SimModel, WireEntitlement, WireEntitlementFeature, WireProductKey, WireVirtualGroup } from "./model.ts";
+import { type Rng, randInt, uuid } from "./random.ts";
 
 export interface CatalogueFeature {
   featureName: string;
@@ -10,12 +10,12 @@ export interface CatalogueFeature {
 }
 
 export const CATALOGUE: readonly CatalogueFeature[] = [
-  { featureName: 'NVIDIA RTX Virtual Workstation', productFamily: 'vGPU', namespace: 'vgpu', productVersion: '17.0' },
-  { featureName: 'NVIDIA Virtual PC', productFamily: 'vGPU', namespace: 'vgpu', productVersion: '17.0' },
-  { featureName: 'NVIDIA AI Enterprise', productFamily: 'NVIDIA AI Enterprise', namespace: 'nvaie', productVersion: '5.0' },
-  { featureName: 'NVIDIA Virtual Applications', productFamily: 'vGPU', namespace: 'vgpu', productVersion: '17.0' },
-  { featureName: 'NVIDIA vCompute Server', productFamily: 'vGPU', namespace: 'vgpu', productVersion: '17.0' },
-  { featureName: 'NVIDIA Omniverse Enterprise', productFamily: 'Omniverse', namespace: 'omniverse', productVersion: '2024.1' },
+  { featureName: "NVIDIA RTX Virtual Workstation", productFamily: "vGPU", namespace: "vgpu", productVersion: "17.0" },
+  { featureName: "NVIDIA Virtual PC", productFamily: "vGPU", namespace: "vgpu", productVersion: "17.0" },
+  { featureName: "NVIDIA AI Enterprise", productFamily: "NVIDIA AI Enterprise", namespace: "nvaie", productVersion: "5.0" },
+  { featureName: "NVIDIA Virtual Applications", productFamily: "vGPU", namespace: "vgpu", productVersion: "17.0" },
+  { featureName: "NVIDIA vCompute Server", productFamily: "vGPU", namespace: "vgpu", productVersion: "17.0" },
+  { featureName: "NVIDIA Omniverse Enterprise", productFamily: "Omniverse", namespace: "omniverse", productVersion: "2024.1" },
 ];
 
 interface KeySpec {
@@ -34,7 +34,7 @@ export function buildEntitlements(model: SimModel, vg: WireVirtualGroup, feature
       emsEntitlementId: `EMS-ENT-${vg.id}-0001`,
       orgName: model.orgName,
       description: `Generated subscription for ${vg.name}`,
-      type: 'SUBSCRIPTION',
+      type: "SUBSCRIPTION",
       entitlementProductKeys: keys,
     },
   ];
@@ -51,24 +51,24 @@ function keySpecs(model: SimModel, vgId: number, feature: CatalogueFeature, j: n
     for (const f of s.licenseServerFeatures) if (f.featureName === feature.featureName) onServers += f.totalQuantity;
   }
   const total = onServers + (j % 2 === 1 ? randInt(rng, 1, Math.max(1, Math.ceil(onServers / 4))) : 0);
-  if (j !== 0 || total < 2) return [{ feature, total, saleType: 'NEW' }];
+  if (j !== 0 || total < 2) return [{ feature, total, saleType: "NEW" }];
   const first = Math.max(1, Math.round(total * 0.36));
   return [
-    { feature, total: first, saleType: 'NEW' },
-    { feature, total: total - first, saleType: 'ADD_ON' },
+    { feature, total: first, saleType: "NEW" },
+    { feature, total: total - first, saleType: "ADD_ON" },
   ];
 }
 
 function productKey(vg: WireVirtualGroup, entitlementId: string, spec: KeySpec, n: number, rng: Rng): WireProductKey {
-  const nn = String(n).padStart(2, '0');
+  const nn = String(n).padStart(2, "0");
   return {
     emsProductKeyId: `PK-${vg.id}-${nn}`,
     virtualGroupId: vg.id,
     virtualGroupName: vg.name,
-    emsParentProductKeyId: '',
-    emsTopMostParentProductKeyId: '',
+    emsParentProductKeyId: "",
+    emsTopMostParentProductKeyId: "",
     saleType: spec.saleType,
-    renewedEmsProductKeyId: '',
+    renewedEmsProductKeyId: "",
     isMovableAcrossVG: true,
     entitlementFeatures: [entitlementFeature(vg, entitlementId, spec, nn, rng)],
   };
@@ -81,14 +81,14 @@ function entitlementFeature(vg: WireVirtualGroup, entitlementId: string, spec: K
     entitlementId,
     emsActivationId: `ACT-${vg.id}-0${nn}-GEN`,
     featureName: f.featureName,
-    featureVersion: '1.0',
+    featureVersion: "1.0",
     featureDisplay: true,
     namespace: f.namespace,
     productFamily: f.productFamily,
     productName: f.featureName,
     productVersion: f.productVersion,
-    licenseType: 'CONCURRENT',
-    startDate: '2025-01-01T00:00:00Z',
+    licenseType: "CONCURRENT",
+    startDate: "2025-01-01T00:00:00Z",
     // Fixed far-future dates keep generation deterministic while still "not expired".
     endDate: `${2029 + (vg.id % 3)}-12-31T23:59:59Z`,
     totalQuantity: spec.total,

@@ -2,11 +2,11 @@
  * Deterministic generator for large orgs (benchmarks, paging, demo). Same options and seed give
  * the same org, ids included. Values imitate the lic-example fixtures.
  */
-import { recompute } from './derive.ts';
-import { buildEntitlements, CATALOGUE, type CatalogueFeature } from './generate-entitlements.ts';
-import { insertLease } from './leases.ts';
-import { emptyModel, type SimModel, type WireLicensePool, type WireLicenseServer, type WireVirtualGroup } from './model.ts';
-import { mulberry32, randInt, uuid, type Rng } from './random.ts';
+import { recompute } from "./derive.ts";
+import { buildEntitlements, CATALOGUE, type CatalogueFeature } from "./generate-entitlements.ts";
+import { insertLease } from "./leases.ts";
+import { emptyModel, type SimModel, type WireLicensePool, type WireLicenseServer, type WireVirtualGroup } from "./model.ts";
+import { mulberry32, type Rng, randInt, uuid } from "./random.ts";
 
 export interface GenerateOptions {
   orgName?: string;
@@ -21,12 +21,12 @@ export interface GenerateOptions {
   seed?: number;
 }
 
-const DEPARTMENTS = ['VFX-Studio', 'Engineering', 'Research', 'Finance', 'Design', 'Render-Farm', 'Training', 'Support'];
-const POOL_NAMES = ['default', 'render-farm', 'interactive', 'batch'];
+const DEPARTMENTS = ["VFX-Studio", "Engineering", "Research", "Finance", "Design", "Render-Farm", "Training", "Support"];
+const POOL_NAMES = ["default", "render-farm", "interactive", "batch"];
 
 export function generateOrg(opts: GenerateOptions): SimModel {
   const rng = mulberry32(opts.seed ?? 1);
-  const model = emptyModel(opts.orgName ?? 'sim-org');
+  const model = emptyModel(opts.orgName ?? "sim-org");
   const features = pickFeatures(opts.featuresPerServer);
   for (const f of features) model.productFamilies.set(f.featureName, f.productFamily);
   for (let i = 0; i < opts.virtualGroups; i++) {
@@ -56,7 +56,7 @@ function pickFeatures(n: number): CatalogueFeature[] {
 }
 
 function buildVirtualGroup(orgName: string, i: number, rng: Rng): WireVirtualGroup {
-  const name = i === 0 ? 'Default VG' : `${DEPARTMENTS[(i - 1) % DEPARTMENTS.length]}-${i}`;
+  const name = i === 0 ? "Default VG" : `${DEPARTMENTS[(i - 1) % DEPARTMENTS.length]}-${i}`;
   const user = `user${i + 1}`;
   return {
     id: 5001 + i,
@@ -64,28 +64,28 @@ function buildVirtualGroup(orgName: string, i: number, rng: Rng): WireVirtualGro
     orgName,
     orgDescription: `${orgName} (generated test organisation)`,
     description: i === 0 ? `Default virtual group of ${orgName}` : `Generated group ${name}`,
-    createdDate: new Date(Date.UTC(2023, i % 12, 1 + (i % 28), 9, 0, 0)).toISOString().replace('.000', ''),
-    users: [{ email: `${user}@example.com`, role: 'ORG_ADMIN', id: uuid(rng), clientId: uuid(rng), name: user, active: true }],
+    createdDate: new Date(Date.UTC(2023, i % 12, 1 + (i % 28), 9, 0, 0)).toISOString().replace(".000", ""),
+    users: [{ email: `${user}@example.com`, role: "ORG_ADMIN", id: uuid(rng), clientId: uuid(rng), name: user, active: true }],
   };
 }
 
 function buildServers(vg: WireVirtualGroup, opts: GenerateOptions, features: CatalogueFeature[], rng: Rng): WireLicenseServer[] {
   const instances = Array.from({ length: Math.max(1, opts.instancesPerGroup ?? opts.serversPerGroup) }, () => uuid(rng));
-  const slug = vg.name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  const slug = vg.name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
   return Array.from({ length: opts.serversPerGroup }, (_, s) => ({
     id: uuid(rng),
     name: `cls-${slug}-${s + 1}`,
-    status: 'ENABLED',
+    status: "ENABLED",
     virtualGroupId: vg.id,
     virtualGroupName: vg.name,
-    deployedOn: s % 3 === 2 ? 'ON_PREMISES' : 'CLOUD',
-    leasingMode: 'STANDARD',
+    deployedOn: s % 3 === 2 ? "ON_PREMISES" : "CLOUD",
+    leasingMode: "STANDARD",
     serviceInstanceId: instances[s % instances.length]!,
     licenseServerFeatures: features.map((f) => ({
       id: uuid(rng),
       featureName: f.featureName,
       productName: f.featureName,
-      licenseType: 'CONCURRENT',
+      licenseType: "CONCURRENT",
       // Always above the generated lease count, so churn has room to add.
       totalQuantity: opts.leasesPerFeature + randInt(rng, Math.max(2, Math.ceil(opts.leasesPerFeature / 2)), opts.leasesPerFeature + 10),
     })),

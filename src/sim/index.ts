@@ -1,10 +1,6 @@
 /** Public surface of the CLS simulator (tests, demo, benchmarks import from here). */
-export { startSimulator, type Simulator, type SimulatorOptions } from './server.ts';
-export { loadScenario, loadScenarioDir, decodeCompressed, type ScenarioName } from './fixtures.ts';
-export { generateOrg, type GenerateOptions } from './generate.ts';
-export { addTrickyData, ALL_TRICKY, type TrickyOptions } from './tricky.ts';
-export { tick, type TickResult } from './churn.ts';
-export { expected } from './expected.ts';
+
+export { type TickResult, tick } from "./churn.ts";
 export type {
   Expected,
   ExpectedCalls,
@@ -12,8 +8,13 @@ export type {
   ExpectedPoolFeature,
   ExpectedServerFeature,
   ExpectedUnattributed,
-} from './expected.ts';
-export { ENDPOINTS, faultRuleSchema, type Endpoint, type FaultRule, type FaultRuleInput } from './faults.ts';
-export type { RequestLogEntry, SimStats } from './stats.ts';
-export type { SimModel } from './model.ts';
-export { mulberry32, type Rng } from './random.ts';
+} from "./expected.ts";
+export { expected } from "./expected.ts";
+export { ENDPOINTS, type Endpoint, type FaultRule, type FaultRuleInput, faultRuleSchema } from "./faults.ts";
+export { decodeCompressed, loadScenario, loadScenarioDir, type ScenarioName } from "./fixtures.ts";
+export { type GenerateOptions, generateOrg } from "./generate.ts";
+export type { SimModel } from "./model.ts";
+export { mulberry32, type Rng } from "./random.ts";
+export { type Simulator, type SimulatorOptions, startSimulator } from "./server.ts";
+export type { RequestLogEntry, SimStats } from "./stats.ts";
+export { ALL_TRICKY, addTrickyData, type TrickyOptions } from "./tricky.ts";

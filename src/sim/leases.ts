@@ -1,5 +1,5 @@
 /** Adding and removing single leases while keeping clients and hidden assignments in step. */
-import type { SimModel, WireLease, WireLicenseServer, WireServerFeature } from './model.ts';
+import type { SimModel, WireLease, WireLicenseServer, WireServerFeature } from "./model.ts";
 
 export interface LeaseTarget {
   vgId: number;

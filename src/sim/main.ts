@@ -6,17 +6,17 @@
  *     [--host H] [--api-key K] [--compressed] [--latency-ms N] [--churn-interval 5s] [--tricky]
  *     [--org NAME] [--pools N] [--instances N]
  */
-import { parseArgs } from 'node:util';
-import { parseDuration } from '../duration.ts';
-import { loadScenario, type ScenarioName } from './fixtures.ts';
-import { generateOrg } from './generate.ts';
-import type { SimModel } from './model.ts';
-import { startSimulator } from './server.ts';
-import { addTrickyData } from './tricky.ts';
+import { parseArgs } from "node:util";
+import { parseDuration } from "../duration.ts";
+import { loadScenario, type ScenarioName } from "./fixtures.ts";
+import { generateOrg } from "./generate.ts";
+import type { SimModel } from "./model.ts";
+import { startSimulator } from "./server.ts";
+import { addTrickyData } from "./tricky.ts";
 
 const USAGE =
-  'usage: bun run src/sim/main.ts (--scenario lic-example | --generate VxSxFxL) [--seed N] [--port N] [--host H]\n' +
-  '  [--api-key K] [--compressed] [--latency-ms N] [--churn-interval 5s] [--tricky] [--org NAME] [--pools N] [--instances N]';
+  "usage: bun run src/sim/main.ts (--scenario lic-example | --generate VxSxFxL) [--seed N] [--port N] [--host H]\n" +
+  "  [--api-key K] [--compressed] [--latency-ms N] [--churn-interval 5s] [--tricky] [--org NAME] [--pools N] [--instances N]";
 
 /** The exporter's own Go-style durations, so both CLIs read "1m30s" alike. */
 export function churnInterval(raw: string): number {
@@ -31,54 +31,54 @@ function intOption(raw: string | undefined, name: string, fallback: number): num
   return Number(raw);
 }
 
-type Values = ReturnType<typeof parse>['values'];
+type Values = ReturnType<typeof parse>["values"];
 
 function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     strict: true,
     options: {
-      scenario: { type: 'string' },
-      generate: { type: 'string' },
-      seed: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'api-key': { type: 'string' },
-      compressed: { type: 'boolean' },
-      'latency-ms': { type: 'string' },
-      'churn-interval': { type: 'string' },
-      tricky: { type: 'boolean' },
-      org: { type: 'string' },
-      pools: { type: 'string' },
-      instances: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      scenario: { type: "string" },
+      generate: { type: "string" },
+      seed: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      "api-key": { type: "string" },
+      compressed: { type: "boolean" },
+      "latency-ms": { type: "string" },
+      "churn-interval": { type: "string" },
+      tricky: { type: "boolean" },
+      org: { type: "string" },
+      pools: { type: "string" },
+      instances: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
 }
 
 function buildModel(v: Values): SimModel {
-  const seed = intOption(v.seed, 'seed', 1);
-  if (v.scenario !== undefined && v.generate !== undefined) throw new Error('use --scenario or --generate, not both');
+  const seed = intOption(v.seed, "seed", 1);
+  if (v.scenario !== undefined && v.generate !== undefined) throw new Error("use --scenario or --generate, not both");
   let model: SimModel;
   if (v.generate !== undefined) {
     const m = /^(\d+)x(\d+)x(\d+)x(\d+)$/.exec(v.generate);
     if (!m) throw new Error(`--generate wants VxSxFxL (groups x servers x features x leases), got "${v.generate}"`);
     const [vgs, servers, features, leases] = m.slice(1).map(Number) as [number, number, number, number];
     model = generateOrg({
-      orgName: v.org ?? 'sim-org',
+      orgName: v.org ?? "sim-org",
       virtualGroups: vgs,
       serversPerGroup: servers,
       featuresPerServer: features,
       leasesPerFeature: leases,
-      poolsPerServer: intOption(v.pools, 'pools', 1),
-      ...(v.instances !== undefined ? { instancesPerGroup: intOption(v.instances, 'instances', 1) } : {}),
+      poolsPerServer: intOption(v.pools, "pools", 1),
+      ...(v.instances !== undefined ? { instancesPerGroup: intOption(v.instances, "instances", 1) } : {}),
       seed,
     });
   } else {
-    if (v.scenario !== undefined && v.scenario !== 'lic-example') throw new Error(`unknown scenario "${v.scenario}"`);
-    model = loadScenario((v.scenario ?? 'lic-example') as ScenarioName);
+    if (v.scenario !== undefined && v.scenario !== "lic-example") throw new Error(`unknown scenario "${v.scenario}"`);
+    model = loadScenario((v.scenario ?? "lic-example") as ScenarioName);
   }
-  if (v.tricky) console.error(`sim: tricky data added: ${addTrickyData(model, undefined, seed).join(', ')}`);
+  if (v.tricky) console.error(`sim: tricky data added: ${addTrickyData(model, undefined, seed).join(", ")}`);
   return model;
 }
 
@@ -91,23 +91,23 @@ function main(argv: string[]): void {
   const model = buildModel(v);
   const sim = startSimulator({
     scenario: model,
-    apiKey: v['api-key'] ?? process.env.SIM_API_KEY ?? 'sim-key',
-    port: intOption(v.port, 'port', 0),
-    hostname: v.host ?? '127.0.0.1',
+    apiKey: v["api-key"] ?? process.env.SIM_API_KEY ?? "sim-key",
+    port: intOption(v.port, "port", 0),
+    hostname: v.host ?? "127.0.0.1",
     compressedLeases: v.compressed ?? false,
-    latencyMs: intOption(v['latency-ms'], 'latency-ms', 0),
-    seed: intOption(v.seed, 'seed', 1),
+    latencyMs: intOption(v["latency-ms"], "latency-ms", 0),
+    seed: intOption(v.seed, "seed", 1),
   });
-  const interval = v['churn-interval'] !== undefined ? churnInterval(v['churn-interval']) : 0;
+  const interval = v["churn-interval"] !== undefined ? churnInterval(v["churn-interval"]) : 0;
   const timer = interval > 0 ? setInterval(() => sim.tick(), interval) : undefined;
   console.log(sim.url);
-  console.error(`sim: org ${sim.orgName}, ${sim.expected().leases.distinct} leases, churn ${interval ? `every ${interval} ms` : 'off'}`);
+  console.error(`sim: org ${sim.orgName}, ${sim.expected().leases.distinct} leases, churn ${interval ? `every ${interval} ms` : "off"}`);
   const shutdown = () => {
     clearInterval(timer);
     void sim.stop().then(() => process.exit(0));
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
 }
 
 if (import.meta.main) {

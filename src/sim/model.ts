@@ -120,7 +120,7 @@ export function emptyModel(orgName: string): SimModel {
 /** CLS counts a missing or zero leaseCount as one seat. */
 export function leaseUnits(lease: WireLease): number {
   const n = lease.leaseCount;
-  return typeof n === 'number' && n > 0 ? n : 1;
+  return typeof n === "number" && n > 0 ? n : 1;
 }
 
 export function findVg(model: SimModel, vgId: number): WireVirtualGroup | undefined {

@@ -17,16 +17,16 @@ export interface PaginationInfo {
 export type Page<T> = { items: T[]; info: PaginationInfo } | { error: string };
 
 function positiveInt(raw: string | null, fallback: number, name: string): number | string {
-  if (raw === null || raw === '') return fallback;
+  if (raw === null || raw === "") return fallback;
   if (!/^\d+$/.test(raw) || Number(raw) < 1) return `${name} must be a positive integer, got "${raw}"`;
   return Number(raw);
 }
 
 export function paginate<T>(all: readonly T[], query: URLSearchParams): Page<T> {
-  const pageNumber = positiveInt(query.get('page-number'), 1, 'page-number');
-  if (typeof pageNumber === 'string') return { error: pageNumber };
-  const size = positiveInt(query.get('page-size'), DEFAULT_PAGE_SIZE, 'page-size');
-  if (typeof size === 'string') return { error: size };
+  const pageNumber = positiveInt(query.get("page-number"), 1, "page-number");
+  if (typeof pageNumber === "string") return { error: pageNumber };
+  const size = positiveInt(query.get("page-size"), DEFAULT_PAGE_SIZE, "page-size");
+  if (typeof size === "string") return { error: size };
   const pageSize = Math.min(size, MAX_PAGE_SIZE);
   const start = (pageNumber - 1) * pageSize;
   return {

@@ -21,17 +21,19 @@ export function randInt(rng: Rng, min: number, max: number): number {
 
 export function pick<T>(rng: Rng, items: readonly T[]): T {
   const item = items[Math.floor(rng() * items.length)];
-  if (item === undefined) throw new Error('pick from an empty list');
+  if (item === undefined) throw new Error("pick from an empty list");
   return item;
 }
 
 function hex32(rng: Rng): string {
-  return Math.floor(rng() * 0x100000000).toString(16).padStart(8, '0');
+  return Math.floor(rng() * 0x100000000)
+    .toString(16)
+    .padStart(8, "0");
 }
 
 /** A v4-shaped UUID drawn from the seeded generator (crypto.randomUUID would break determinism). */
 export function uuid(rng: Rng): string {
   const h = hex32(rng) + hex32(rng) + hex32(rng) + hex32(rng);
-  const variant = ((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  const variant = ((parseInt(h[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

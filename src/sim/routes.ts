@@ -2,9 +2,9 @@
  * The CLS "License Usage" routes: path matching and response bodies built from the model.
  * Wire objects are served as stored, so unknown fixture fields reach the client unchanged.
  */
-import type { Endpoint } from './faults.ts';
-import { findServer, findVg, type SimModel, type WireLicenseServer, type WireVirtualGroup } from './model.ts';
-import { paginate } from './paging.ts';
+import type { Endpoint } from "./faults.ts";
+import { findServer, findVg, type SimModel, type WireLicenseServer, type WireVirtualGroup } from "./model.ts";
+import { paginate } from "./paging.ts";
 
 export interface RouteMatch {
   endpoint: Endpoint;
@@ -29,23 +29,23 @@ export interface ClsRequest {
 export function matchRoute(pathname: string): RouteMatch | null {
   let seg: string[];
   try {
-    seg = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    seg = pathname.split("/").filter(Boolean).map(decodeURIComponent);
   } catch {
     return null;
   }
   const [v1, org, orgName, vgs, vg, sub, serverId, pools] = seg;
-  if (v1 !== 'v1' || org !== 'org' || orgName === undefined || vgs !== 'virtual-groups') return null;
+  if (v1 !== "v1" || org !== "org" || orgName === undefined || vgs !== "virtual-groups") return null;
   const base = { org: orgName };
-  if (seg.length === 4) return { ...base, endpoint: 'virtual_groups' };
+  if (seg.length === 4) return { ...base, endpoint: "virtual_groups" };
   if (vg === undefined) return null;
-  if (seg.length === 5) return { ...base, endpoint: 'virtual_group', vg };
-  if (sub === 'license-servers' && seg.length === 6) return { ...base, endpoint: 'license_servers', vg };
-  if (sub === 'license-servers' && seg.length === 8 && pools === 'license-pools') {
-    return { ...base, endpoint: 'license_pools', vg, serverId };
+  if (seg.length === 5) return { ...base, endpoint: "virtual_group", vg };
+  if (sub === "license-servers" && seg.length === 6) return { ...base, endpoint: "license_servers", vg };
+  if (sub === "license-servers" && seg.length === 8 && pools === "license-pools") {
+    return { ...base, endpoint: "license_pools", vg, serverId };
   }
   // `/leases` is the path older exporters used; `/leases/all` the current one.
-  if (sub === 'leases' && (seg.length === 6 || (seg.length === 7 && serverId === 'all'))) {
-    return { ...base, endpoint: 'leases', vg };
+  if (sub === "leases" && (seg.length === 6 || (seg.length === 7 && serverId === "all"))) {
+    return { ...base, endpoint: "leases", vg };
   }
   return null;
 }
@@ -55,29 +55,29 @@ export const errorBody = (status: number, message: string): ClsResult => ({ stat
 export function serveCls(model: SimModel, req: ClsRequest): ClsResult {
   const { match } = req;
   if (match.org !== model.orgName) return errorBody(404, `organisation ${match.org} not found`);
-  if (match.endpoint === 'virtual_groups') return listVirtualGroups(model, req.query);
+  if (match.endpoint === "virtual_groups") return listVirtualGroups(model, req.query);
   const vg = match.vg !== undefined && /^\d+$/.test(match.vg) ? findVg(model, Number(match.vg)) : undefined;
-  if (!vg) return errorBody(404, `virtual group ${match.vg ?? ''} not found`);
+  if (!vg) return errorBody(404, `virtual group ${match.vg ?? ""} not found`);
   switch (match.endpoint) {
-    case 'virtual_group':
+    case "virtual_group":
       return { status: 200, body: { virtualGroup: vg } };
-    case 'license_servers':
+    case "license_servers":
       return listServers(model, vg.id, req.query);
-    case 'license_pools':
-      return listPools(model, vg.id, match.serverId ?? '');
-    case 'leases':
+    case "license_pools":
+      return listPools(model, vg.id, match.serverId ?? "");
+    case "leases":
       return listLeases(model, vg.id, req);
   }
 }
 
-const isTrue = (v: string | null): boolean => v?.toLowerCase() === 'true';
+const isTrue = (v: string | null): boolean => v?.toLowerCase() === "true";
 
 function listVirtualGroups(model: SimModel, query: URLSearchParams): ClsResult {
-  const all = isTrue(query.get('only-default')) ? model.virtualGroups.slice(0, 1) : model.virtualGroups;
+  const all = isTrue(query.get("only-default")) ? model.virtualGroups.slice(0, 1) : model.virtualGroups;
   const page = paginate(all, query);
-  if ('error' in page) return errorBody(400, page.error);
+  if ("error" in page) return errorBody(400, page.error);
   // detailedView defaults to false in the API reference: nested entitlements only on request.
-  const detailed = isTrue(query.get('detailedView'));
+  const detailed = isTrue(query.get("detailedView"));
   const virtualGroups = detailed ? page.items : page.items.map(withoutEntitlements);
   return { status: 200, body: { virtualGroups, paginationInfo: page.info } };
 }
@@ -89,7 +89,7 @@ function withoutEntitlements(vg: WireVirtualGroup): WireVirtualGroup {
 
 function listServers(model: SimModel, vgId: number, query: URLSearchParams): ClsResult {
   const page = paginate(model.serversByVg.get(vgId) ?? [], query);
-  if ('error' in page) return errorBody(400, page.error);
+  if ("error" in page) return errorBody(400, page.error);
   const body = { licenseServers: page.items, productFamily: productFamilies(model, page.items), paginationInfo: page.info };
   return { status: 200, body };
 }
@@ -112,10 +112,10 @@ function listPools(model: SimModel, vgId: number, serverId: string): ClsResult {
 }
 
 function listLeases(model: SimModel, vgId: number, req: ClsRequest): ClsResult {
-  if (!req.instanceId) return errorBody(400, 'header x-nv-service-instance-id is required');
+  if (!req.instanceId) return errorBody(400, "header x-nv-service-instance-id is required");
   const instanceId = req.instanceId;
   const clients = (model.clientsByVg.get(vgId) ?? []).filter((c) => c.instanceIds.includes(instanceId)).map((c) => c.wire);
   if (!req.compressedLeases) return { status: 200, body: { clients } };
   const gz = Bun.gzipSync(new TextEncoder().encode(JSON.stringify({ clients })));
-  return { status: 200, body: { compressedClients: Buffer.from(gz).toString('base64') } };
+  return { status: 200, body: { compressedClients: Buffer.from(gz).toString("base64") } };
 }

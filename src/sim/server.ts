@@ -2,14 +2,14 @@
  * The CLS simulator: one org served over real HTTP (Bun.serve), plus the /_sim/ control API.
  * Used by tests, the demo and benchmarks in place of api.licensing.nvidia.com.
  */
-import { tick as churnTick, type TickResult } from './churn.ts';
-import { handleClsRequest, type ClsDeps } from './cls-handler.ts';
-import { CONTROL_PREFIX, handleControl, type ControlTarget } from './control.ts';
-import { expected, type Expected } from './expected.ts';
-import { FaultSet, type ActiveFault, type FaultRuleInput } from './faults.ts';
-import type { SimModel } from './model.ts';
-import { mulberry32, type Rng } from './random.ts';
-import { RequestLog, type SimStats } from './stats.ts';
+import { tick as churnTick, type TickResult } from "./churn.ts";
+import { type ClsDeps, handleClsRequest } from "./cls-handler.ts";
+import { CONTROL_PREFIX, type ControlTarget, handleControl } from "./control.ts";
+import { type Expected, expected } from "./expected.ts";
+import { type ActiveFault, type FaultRuleInput, FaultSet } from "./faults.ts";
+import type { SimModel } from "./model.ts";
+import { mulberry32, type Rng } from "./random.ts";
+import { RequestLog, type SimStats } from "./stats.ts";
 
 export interface SimulatorOptions {
   scenario: SimModel;
@@ -52,7 +52,7 @@ interface Settings {
 export function startSimulator(opts: SimulatorOptions): Simulator {
   const model = opts.scenario;
   const settings: Settings = { compressedLeases: opts.compressedLeases ?? false, latencyMs: opts.latencyMs ?? 0 };
-  const hostname = opts.hostname ?? '127.0.0.1';
+  const hostname = opts.hostname ?? "127.0.0.1";
   const stopping = new AbortController();
   const deps: ClsDeps = {
     model,
@@ -76,7 +76,7 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
   const port = server.port ?? 0;
   return {
     ...control,
-    url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`,
+    url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
     port,
     orgName: model.orgName,
     model,

@@ -3,10 +3,10 @@
  * by two service instances, leases without license_server_id (attributable only in a one-server
  * group), and leaseCount 0 or missing. Each returns false when the model has no place for it.
  */
-import { computeUsage, poolKey, recompute } from './derive.ts';
-import { insertLease, type LeaseTarget } from './leases.ts';
-import { countLeases, instancesOf, type SimModel, type WireLease } from './model.ts';
-import { mulberry32, uuid, type Rng } from './random.ts';
+import { computeUsage, poolKey, recompute } from "./derive.ts";
+import { insertLease, type LeaseTarget } from "./leases.ts";
+import { countLeases, instancesOf, type SimModel, type WireLease } from "./model.ts";
+import { mulberry32, type Rng, uuid } from "./random.ts";
 
 export interface TrickyOptions {
   /** One existing client is also reported by a second service instance of its group. */
@@ -37,11 +37,11 @@ export function addTrickyData(model: SimModel, opts: TrickyOptions = ALL_TRICKY,
   const rng = mulberry32(seed);
   const applied: (keyof TrickyOptions)[] = [];
   const steps: [keyof TrickyOptions, () => boolean][] = [
-    ['duplicateLease', () => duplicateLease(model)],
-    ['orphanInSingleServerGroup', () => orphan(model, rng, false)],
-    ['orphanInMultiServerGroup', () => orphan(model, rng, true)],
-    ['zeroLeaseCount', () => oddCount(model, rng, (l) => (l.leaseCount = 0))],
-    ['missingLeaseCount', () => oddCount(model, rng, (l) => delete l.leaseCount)],
+    ["duplicateLease", () => duplicateLease(model)],
+    ["orphanInSingleServerGroup", () => orphan(model, rng, false)],
+    ["orphanInMultiServerGroup", () => orphan(model, rng, true)],
+    ["zeroLeaseCount", () => oddCount(model, rng, (l) => (l.leaseCount = 0))],
+    ["missingLeaseCount", () => oddCount(model, rng, (l) => delete l.leaseCount)],
   ];
   for (const [name, step] of steps) if (opts[name] && step()) applied.push(name);
   model.baselineLeases = countLeases(model);

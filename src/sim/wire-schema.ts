@@ -2,7 +2,7 @@
  * Shapes a scenario directory must have. Loose objects: unknown fields are kept, because the
  * simulator must serve them back unchanged (exporters have to tolerate them).
  */
-import { z } from 'zod';
+import { z } from "zod";
 
 const entitlementFeature = z.looseObject({
   featureName: z.string(),
@@ -18,9 +18,7 @@ const virtualGroup = z.looseObject({
     .array(
       z.looseObject({
         emsEntitlementId: z.string(),
-        entitlementProductKeys: z.array(
-          z.looseObject({ emsProductKeyId: z.string(), entitlementFeatures: z.array(entitlementFeature) }),
-        ),
+        entitlementProductKeys: z.array(z.looseObject({ emsProductKeyId: z.string(), entitlementFeatures: z.array(entitlementFeature) })),
       }),
     )
     .optional(),
@@ -36,9 +34,7 @@ const licenseServer = z.looseObject({
 const licensePool = z.looseObject({
   id: z.string(),
   name: z.string(),
-  licensePoolFeatures: z.array(
-    z.looseObject({ licenseServerFeatureId: z.string(), totalAllotment: z.number(), inUse: z.number() }),
-  ),
+  licensePoolFeatures: z.array(z.looseObject({ licenseServerFeatureId: z.string(), totalAllotment: z.number(), inUse: z.number() })),
 });
 
 export const client = z.looseObject({
@@ -50,9 +46,7 @@ export const client = z.looseObject({
       licenseAllotmentFeatureId: z.string().optional(),
     }),
   ),
-  additionalProperties: z
-    .looseObject({ license_server_id: z.string().optional(), license_server_name: z.string().optional() })
-    .optional(),
+  additionalProperties: z.looseObject({ license_server_id: z.string().optional(), license_server_name: z.string().optional() }).optional(),
 });
 
 export const virtualGroupsBody = z.looseObject({ virtualGroups: z.array(virtualGroup) });
@@ -77,4 +71,4 @@ export const scenarioIndex = z.looseObject({
   ),
 });
 
-export type ScenarioRoute = z.infer<typeof scenarioIndex>['routes'][number];
+export type ScenarioRoute = z.infer<typeof scenarioIndex>["routes"][number];

@@ -59,7 +59,11 @@ export function buildSnapshot(data: OrgData, meta: BuildMeta): Snapshot {
       const row = (lease.licenseAllotmentFeatureId && byId.get(lease.licenseAllotmentFeatureId)) || attribute(lease, index, vgServers);
       // A row whose own leases are unknown stays unknown: a partial count would look like free seats.
       if (row) row.active = row.active === undefined ? undefined : row.active + count;
-      else unattributed.add({ labels: { virtual_group_id: vg.id, virtual_group_name: v(vg.name), feature_name: v(lease.featureName) }, count }, (a, b) => (a.count += b.count));
+      else
+        unattributed.add(
+          { labels: { virtual_group_id: vg.id, virtual_group_name: v(vg.name), feature_name: v(lease.featureName) }, count },
+          (a, b) => (a.count += b.count),
+        );
     }
   }
   return {
@@ -128,7 +132,12 @@ function addPools(data: OrgData, vg: RawVirtualGroup, vgServers: readonly RawSer
   for (const s of vgServers) {
     for (const pool of data.pools.get(`${vg.id}/${s.id}`) ?? []) {
       for (const pf of pool.features) {
-        const labels = { ...index.serverLabels.get(s.id)!, pool_id: pool.id, pool_name: v(pool.name), feature_name: featureName.get(pf.licenseServerFeatureId) ?? "unknown" };
+        const labels = {
+          ...index.serverLabels.get(s.id)!,
+          pool_id: pool.id,
+          pool_name: v(pool.name),
+          feature_name: featureName.get(pf.licenseServerFeatureId) ?? "unknown",
+        };
         pools.add({ labels, allotment: pf.totalAllotment, inUse: pf.inUse }, (a, b) => {
           a.allotment = sum(a.allotment, b.allotment);
           a.inUse = sum(a.inUse, b.inUse);
@@ -153,7 +162,13 @@ function buildEntitlements(groups: readonly RawVirtualGroup[]): EntitlementRow[]
         ems_product_key_id: v(e.emsProductKeyId),
       };
       const end = e.endDate ? Date.parse(e.endDate) : NaN;
-      const row = { labels, total: e.totalQuantity, inUse: e.inUseQuantity, unassigned: e.unassignedQuantity, end: Number.isNaN(end) ? undefined : end / 1000 };
+      const row = {
+        labels,
+        total: e.totalQuantity,
+        inUse: e.inUseQuantity,
+        unassigned: e.unassignedQuantity,
+        end: Number.isNaN(end) ? undefined : end / 1000,
+      };
       rows.add(row, (a, b) => {
         a.total = sum(a.total, b.total);
         a.inUse = sum(a.inUse, b.inUse);

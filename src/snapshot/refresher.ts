@@ -17,7 +17,13 @@ export interface ExporterStats {
   lastCalls: number;
 }
 
-export const newStats = (): ExporterStats => ({ refreshErrors: new Map(), requests: new Map(), refreshes: 0, lastSuccessAt: undefined, lastCalls: 0 });
+export const newStats = (): ExporterStats => ({
+  refreshErrors: new Map(),
+  requests: new Map(),
+  refreshes: 0,
+  lastSuccessAt: undefined,
+  lastCalls: 0,
+});
 
 /** Adds one under `${endpoint}\n${detail}`, the key both counters use and the catalogue splits. */
 function bump(counts: Map<string, number>, endpoint: string, detail: string): void {
@@ -60,7 +66,12 @@ export function createRefresher(deps: RefresherDeps): () => Promise<Snapshot> {
     const started = deps.now();
     const callsBefore = totalRequests(deps.stats);
     deps.invalid.clear();
-    const result = await fetchOrg(deps.client, data, { parallelism: deps.parallelism, timeoutMs: deps.timeoutMs, now: deps.now, signal: deps.signal });
+    const result = await fetchOrg(deps.client, data, {
+      parallelism: deps.parallelism,
+      timeoutMs: deps.timeoutMs,
+      now: deps.now,
+      signal: deps.signal,
+    });
     const finished = deps.now();
     const stats = deps.stats;
     stats.refreshes++;
@@ -68,9 +79,18 @@ export function createRefresher(deps: RefresherDeps): () => Promise<Snapshot> {
     for (const f of result.failures) bump(stats.refreshErrors, f.endpoint, f.reason);
     if (result.failures.length === 0) stats.lastSuccessAt = finished;
     data = result.data;
-    const meta = { orgName: deps.orgName, collectedAt: finished, durationMs: finished - started, failures: result.failures, invalidItems: [...deps.invalid] };
+    const meta = {
+      orgName: deps.orgName,
+      collectedAt: finished,
+      durationMs: finished - started,
+      failures: result.failures,
+      invalidItems: [...deps.invalid],
+    };
     // Nothing fetched: the last data as it was, but this refresh's failures (and no stale item counts).
-    last = result.succeeded === 0 && last ? { ...last, up: false, failures: result.failures, invalidItems: meta.invalidItems } : buildSnapshot(result.data, meta);
+    last =
+      result.succeeded === 0 && last
+        ? { ...last, up: false, failures: result.failures, invalidItems: meta.invalidItems }
+        : buildSnapshot(result.data, meta);
     logOutcome(last, result.succeeded, meta.durationMs, stats.lastCalls);
     return last;
   };
@@ -94,11 +114,19 @@ function outcomeLogger(log: Logger, now: () => number): (s: Snapshot, fresh: num
       causes.set(key, c);
     }
     for (const [endpoint, count] of s.invalidItems) {
-      causes.set(`${endpoint} invalid_items`, { endpoint, reason: "invalid_items", message: `${count} item(s) not fully understood`, parts: count });
+      causes.set(`${endpoint} invalid_items`, {
+        endpoint,
+        reason: "invalid_items",
+        message: `${count} item(s) not fully understood`,
+        parts: count,
+      });
     }
     if (causes.size === 0) {
       const ended = outage.recover();
-      log.info("refresh succeeded", ended ? { ...fields, recovered_after_failed_refreshes: ended.failures, failing_for_s: Math.round(ended.sinceMs / 1000) } : fields);
+      log.info(
+        "refresh succeeded",
+        ended ? { ...fields, recovered_after_failed_refreshes: ended.failures, failing_for_s: Math.round(ended.sinceMs / 1000) } : fields,
+      );
       return;
     }
     // The main cause is the most upstream one (a group list that hung makes the calls below it
@@ -131,7 +159,10 @@ const rank = (c: { endpoint: string; reason: string }) => (c.reason === "invalid
 function hint(endpoint: string, reason: string): string | undefined {
   if (reason === "401") return "CLS rejected the API key: check NVIDIA_API_KEY";
   if (reason === "403") return "CLS refused access: the key needs access type Licensing State for this org";
-  if (reason === "404") return endpoint === "virtual_groups" ? "CLS does not know this org: check NVIDIA_ORG_NAME" : "CLS does not know this item (removed meanwhile?)";
+  if (reason === "404")
+    return endpoint === "virtual_groups"
+      ? "CLS does not know this org: check NVIDIA_ORG_NAME"
+      : "CLS does not know this item (removed meanwhile?)";
   if (reason === "429") return "CLS is throttling requests: consider a longer CACHE_TTL or a lower PARALLELISM";
   if (reason === "timeout") return "CLS did not answer in time: see SCRAPE_TIMEOUT";
   if (reason === "network") return "CLS cannot be reached: check NVIDIA_API_BASE_URL, DNS and the network";

@@ -70,7 +70,10 @@ export function bucketize(rows: readonly StoredRow[], from: number, to: number, 
   const at = (t: number) => {
     const b = Math.floor(t / step) * step;
     let bucket = buckets.get(b);
-    if (!bucket) buckets.set(b, (bucket = new Bucket()));
+    if (!bucket) {
+      bucket = new Bucket();
+      buckets.set(b, bucket);
+    }
     return bucket;
   };
   for (const r of rows) {

@@ -9,7 +9,10 @@ export const SNAPSHOT_FORMAT = 1;
 
 const labels = z.record(z.string(), z.string());
 // JSON turns a non-finite number into null: read it back as "not reported".
-const num = z.number().nullish().transform((v) => v ?? undefined);
+const num = z
+  .number()
+  .nullish()
+  .transform((v) => v ?? undefined);
 
 /** What a restart trusts: a body that does not match is ignored with a log line, never half-used. */
 const snapshotSchema = z.object({

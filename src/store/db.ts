@@ -1,4 +1,4 @@
-import { constants as sqliteFlags, Database } from "bun:sqlite";
+import { Database, constants as sqliteFlags } from "bun:sqlite";
 import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -111,9 +111,15 @@ const TABLES = ["samples", "series", "snapshots", "store_state"];
  * a connection with prepared statements cannot really be closed, and a retry would leak it.
  */
 function checkTables(sqlite: Database, path: string): void {
-  const present = new Set((sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name));
+  const present = new Set(
+    (sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name),
+  );
   const missing = TABLES.filter((t) => !present.has(t));
-  if (missing.length > 0) throw new StoreError("corrupt", `history database ${path} lacks the table(s) ${missing.join(", ")} although its migrations are recorded; move the file aside and a new one is created`);
+  if (missing.length > 0)
+    throw new StoreError(
+      "corrupt",
+      `history database ${path} lacks the table(s) ${missing.join(", ")} although its migrations are recorded; move the file aside and a new one is created`,
+    );
 }
 
 /**
@@ -134,7 +140,10 @@ function checkOwnership(sqlite: Database, path: string, migrationsFolder: string
   const tables = (sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
   if (appId !== APPLICATION_ID) {
     if (appId !== 0 || tables.length > 0) {
-      throw new StoreError("foreign", `history database ${path} belongs to another application (it has tables ${tables.slice(0, 5).join(", ") || "none"}); refusing to change it — point DB_PATH at a new file`);
+      throw new StoreError(
+        "foreign",
+        `history database ${path} belongs to another application (it has tables ${tables.slice(0, 5).join(", ") || "none"}); refusing to change it — point DB_PATH at a new file`,
+      );
     }
     // Marked before migrating: a crash between the two leaves a database we still recognise.
     if (mark) sqlite.run(`PRAGMA application_id = ${APPLICATION_ID}`);
@@ -145,6 +154,9 @@ function checkOwnership(sqlite: Database, path: string, migrationsFolder: string
   const applied = sqlite.query(`SELECT hash FROM ${MIGRATIONS_TABLE}`).all() as { hash: string }[];
   const unknown = applied.filter((m) => !known.has(m.hash)).length;
   if (unknown > 0) {
-    throw new StoreError("newer_schema", `history database ${path} was written by a newer version of the exporter (${unknown} migration(s) this version does not know); refusing to change it — upgrade the exporter or point DB_PATH at a new file`);
+    throw new StoreError(
+      "newer_schema",
+      `history database ${path} was written by a newer version of the exporter (${unknown} migration(s) this version does not know); refusing to change it — upgrade the exporter or point DB_PATH at a new file`,
+    );
   }
 }

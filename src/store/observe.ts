@@ -10,7 +10,16 @@ const NAME_LABELS = new Set(["virtual_group_name", "server_name", "pool_name"]);
 /** Label columns of each kind, in the order CSV prints them. */
 export const KIND_LABELS: Record<HistoryKind, readonly string[]> = {
   active_leases: ["virtual_group_id", "virtual_group_name", "server_id", "server_name", "feature_name", "product_name", "license_type"],
-  entitlement_in_use: ["virtual_group_id", "virtual_group_name", "feature_name", "feature_version", "product_name", "license_type", "ems_entitlement_id", "ems_product_key_id"],
+  entitlement_in_use: [
+    "virtual_group_id",
+    "virtual_group_name",
+    "feature_name",
+    "feature_version",
+    "product_name",
+    "license_type",
+    "ems_entitlement_id",
+    "ems_product_key_id",
+  ],
   pool_in_use: ["virtual_group_id", "virtual_group_name", "server_id", "server_name", "pool_id", "pool_name", "feature_name"],
 };
 

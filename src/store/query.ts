@@ -27,7 +27,12 @@ export interface Answer {
  * yielding to the event loop every few milliseconds so a large answer never holds up scrapes.
  * `stillOpen` is asked after each pause: the database may have been closed meanwhile.
  */
-export async function readAnswer(reader: HistoryReader, rolledUntil: number | undefined, q: SeriesQuery, stillOpen: () => boolean): Promise<Answer> {
+export async function readAnswer(
+  reader: HistoryReader,
+  rolledUntil: number | undefined,
+  q: SeriesQuery,
+  stillOpen: () => boolean,
+): Promise<Answer> {
   // Rolled-up hours cannot be split: a range reaching into them is read in whole hours.
   const step = rolledUntil !== undefined && q.from < rolledUntil && q.step % HOUR !== 0 ? Math.ceil(q.step / HOUR) * HOUR : q.step;
   const matched = reader.series(q);

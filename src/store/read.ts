@@ -37,10 +37,24 @@ export class HistoryReader {
     private readonly orgName: string,
   ) {
     this.state = new OrgState(db, orgName);
-    this.seriesOf = db.select({ id: series.id, key: series.key, labels: series.labels }).from(series).where(and(eq(series.orgName, p("org")), eq(series.kind, p("kind")))).orderBy(series.labels).prepare();
+    this.seriesOf = db
+      .select({ id: series.id, key: series.key, labels: series.labels })
+      .from(series)
+      .where(and(eq(series.orgName, p("org")), eq(series.kind, p("kind"))))
+      .orderBy(series.labels)
+      .prepare();
     // The one row that began at or before `from` (it may reach into the range) and every row that begins inside it.
     this.rows = db
-      .select({ start: samples.start, end: samples.end, last: samples.last, capacity: samples.capacity, min: samples.min, max: samples.max, area: samples.area, covered: samples.covered })
+      .select({
+        start: samples.start,
+        end: samples.end,
+        last: samples.last,
+        capacity: samples.capacity,
+        min: samples.min,
+        max: samples.max,
+        area: samples.area,
+        covered: samples.covered,
+      })
       .from(samples)
       .where(
         and(
@@ -70,7 +84,9 @@ export class HistoryReader {
 
   /** One series' points over [from, to), or undefined when it has none there. */
   read(s: { id: number; labels: Labels }, q: SeriesQuery, until: number | undefined): SeriesResult | undefined {
-    const rows: StoredRow[] = this.rows.all({ id: s.id, from: q.from, to: q.to }).map((r) => ({ ...r, end: r.end ?? until ?? r.start, open: r.end === null }));
+    const rows: StoredRow[] = this.rows
+      .all({ id: s.id, from: q.from, to: q.to })
+      .map((r) => ({ ...r, end: r.end ?? until ?? r.start, open: r.end === null }));
     const points = bucketize(rows, q.from, q.to, q.step);
     return points.length > 0 ? { kind: q.kind, labels: s.labels, capacity: capacityOf(rows, q.from, q.to), points } : undefined;
   }

@@ -18,12 +18,34 @@ export interface RetentionOptions {
 const p = sql.placeholder;
 
 function prepare(db: Db) {
-  const inHour = and(eq(samples.seriesId, p("id")), gte(samples.start, p("h")), lt(samples.start, p("hEnd")), isNotNull(samples.end), lte(samples.end, p("hEnd")));
+  const inHour = and(
+    eq(samples.seriesId, p("id")),
+    gte(samples.start, p("h")),
+    lt(samples.start, p("hEnd")),
+    isNotNull(samples.end),
+    lte(samples.end, p("hEnd")),
+  );
   return {
     rowsInHour: db.select().from(samples).where(inHour).orderBy(samples.start).prepare(),
     deleteInHour: db.delete(samples).where(inHour).prepare(),
-    insert: db.insert(samples).values({ seriesId: p("id"), start: p("start"), end: p("end"), last: p("last"), capacity: p("capacity"), min: p("min"), max: p("max"), area: p("area"), covered: p("covered") }).prepare(),
-    prune: db.delete(samples).where(and(eq(samples.seriesId, p("id")), lt(samples.start, p("cutoff")), isNotNull(samples.end), lt(samples.end, p("cutoff")))).prepare(),
+    insert: db
+      .insert(samples)
+      .values({
+        seriesId: p("id"),
+        start: p("start"),
+        end: p("end"),
+        last: p("last"),
+        capacity: p("capacity"),
+        min: p("min"),
+        max: p("max"),
+        area: p("area"),
+        covered: p("covered"),
+      })
+      .prepare(),
+    prune: db
+      .delete(samples)
+      .where(and(eq(samples.seriesId, p("id")), lt(samples.start, p("cutoff")), isNotNull(samples.end), lt(samples.end, p("cutoff"))))
+      .prepare(),
   };
 }
 
@@ -64,12 +86,23 @@ export class Retention {
   }
 
   private ids(): number[] {
-    return this.db.select({ id: series.id }).from(series).where(eq(series.orgName, this.opts.orgName)).orderBy(series.id).all().map((r) => r.id);
+    return this.db
+      .select({ id: series.id })
+      .from(series)
+      .where(eq(series.orgName, this.opts.orgName))
+      .orderBy(series.id)
+      .all()
+      .map((r) => r.id);
   }
 
   /** Where roll-up starts: the hour of the oldest row. Stored at once, so the scan for it runs once. */
   private firstHour(target: number): number {
-    const first = this.db.select({ start: min(samples.start) }).from(samples).innerJoin(series, eq(series.id, samples.seriesId)).where(eq(series.orgName, this.opts.orgName)).get()?.start;
+    const first = this.db
+      .select({ start: min(samples.start) })
+      .from(samples)
+      .innerJoin(series, eq(series.id, samples.seriesId))
+      .where(eq(series.orgName, this.opts.orgName))
+      .get()?.start;
     const hour = first === null || first === undefined ? target : Math.min(target, Math.floor(first / HOUR) * HOUR);
     this.state.set("rolled_until", hour);
     return hour;
@@ -106,7 +139,17 @@ export class Retention {
     const first = rows[0]!;
     const last = rows.at(-1)!;
     this.stmts.deleteInHour.run(where);
-    this.stmts.insert.run({ id, start: first.start, end: last.end, last: last.last, capacity: last.capacity, min: lo, max: hi, area, covered });
+    this.stmts.insert.run({
+      id,
+      start: first.start,
+      end: last.end,
+      last: last.last,
+      capacity: last.capacity,
+      min: lo,
+      max: hi,
+      area,
+      covered,
+    });
   }
 
   /** Deletes rows that ended before `cutoff`, a batch of series at a time; false once a full pass is done. */

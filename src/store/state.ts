@@ -16,7 +16,11 @@ export class OrgState {
     db: Db,
     private readonly orgName: string,
   ) {
-    this.read = db.select({ value: storeState.value }).from(storeState).where(and(eq(storeState.orgName, p("org")), eq(storeState.name, p("name")))).prepare();
+    this.read = db
+      .select({ value: storeState.value })
+      .from(storeState)
+      .where(and(eq(storeState.orgName, p("org")), eq(storeState.name, p("name"))))
+      .prepare();
     this.write = db
       .insert(storeState)
       .values({ orgName: p("org"), name: p("name"), value: p("value") })

@@ -95,7 +95,13 @@ export class HistoryStore {
         ...opened,
         writer: new HistoryWriter(db, this.opts.orgName, this.opts.maxGapS),
         reader: new HistoryReader(db, this.opts.orgName),
-        retention: new Retention(db, { orgName: this.opts.orgName, rawRetentionS: this.opts.rawRetentionS, retentionS: this.opts.retentionS, maxGapS: this.opts.maxGapS, batch: 200 }),
+        retention: new Retention(db, {
+          orgName: this.opts.orgName,
+          rawRetentionS: this.opts.rawRetentionS,
+          retentionS: this.opts.retentionS,
+          maxGapS: this.opts.maxGapS,
+          batch: 200,
+        }),
       };
       this.measure();
     } catch (err) {
@@ -167,7 +173,10 @@ export class HistoryStore {
     try {
       const { written, rewoundFrom } = this.parts.writer.record(s);
       if (rewoundFrom !== undefined) {
-        this.opts.log.warn("the clock went back: history recorded after the current time was dropped", { from: new Date(s.collectedAt).toISOString(), to: new Date(rewoundFrom * 1000).toISOString() });
+        this.opts.log.warn("the clock went back: history recorded after the current time was dropped", {
+          from: new Date(s.collectedAt).toISOString(),
+          to: new Date(rewoundFrom * 1000).toISOString(),
+        });
       }
       if (!written) return;
       this.stats.lastWriteAt = this.opts.now();
@@ -238,7 +247,9 @@ export class HistoryStore {
 
   private measure(): void {
     if (!this.parts) return;
-    const { page_count, page_size } = this.parts.sqlite.query("SELECT page_count, page_size FROM pragma_page_count, pragma_page_size").get() as { page_count: number; page_size: number };
+    const { page_count, page_size } = this.parts.sqlite
+      .query("SELECT page_count, page_size FROM pragma_page_count, pragma_page_size")
+      .get() as { page_count: number; page_size: number };
     this.stats.databaseBytes = page_count * page_size;
   }
 
@@ -246,7 +257,11 @@ export class HistoryStore {
   private fail(err: StoreError, counted: boolean): void {
     if (counted) this.stats.writeErrors.set(err.reason, (this.stats.writeErrors.get(err.reason) ?? 0) + 1);
     if (this.failure?.reason !== err.reason) {
-      this.opts.log.error(HINTS[err.reason] ? `history not recorded: ${HINTS[err.reason]}` : "history not recorded", { reason: err.reason, error: err.message, path: this.opts.path });
+      this.opts.log.error(HINTS[err.reason] ? `history not recorded: ${HINTS[err.reason]}` : "history not recorded", {
+        reason: err.reason,
+        error: err.message,
+        path: this.opts.path,
+      });
     }
     this.failure = err;
   }

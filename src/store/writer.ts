@@ -25,12 +25,30 @@ function prepare(db: Db) {
     snapshot: db
       .insert(snapshots)
       .values({ orgName: p("org"), collectedAt: p("at"), format: SNAPSHOT_FORMAT, body: p("body") })
-      .onConflictDoUpdate({ target: snapshots.orgName, set: { collectedAt: sql`excluded.collected_at`, format: sql`excluded.format`, body: sql`excluded.body` } })
+      .onConflictDoUpdate({
+        target: snapshots.orgName,
+        set: { collectedAt: sql`excluded.collected_at`, format: sql`excluded.format`, body: sql`excluded.body` },
+      })
       .prepare(),
-    newSeries: db.insert(series).values({ orgName: p("org"), kind: p("kind"), key: p("key"), labels: p("labels") }).returning({ id: series.id }).prepare(),
-    relabel: db.update(series).set({ labels: sql`${p("labels")}` }).where(eq(series.id, p("id"))).prepare(),
-    close: db.update(samples).set({ end: sql`${p("end")}` }).where(and(eq(samples.seriesId, p("id")), eq(samples.start, p("start")))).prepare(),
-    open: db.insert(samples).values({ seriesId: p("id"), start: p("t"), last: p("value"), capacity: p("capacity") }).prepare(),
+    newSeries: db
+      .insert(series)
+      .values({ orgName: p("org"), kind: p("kind"), key: p("key"), labels: p("labels") })
+      .returning({ id: series.id })
+      .prepare(),
+    relabel: db
+      .update(series)
+      .set({ labels: sql`${p("labels")}` })
+      .where(eq(series.id, p("id")))
+      .prepare(),
+    close: db
+      .update(samples)
+      .set({ end: sql`${p("end")}` })
+      .where(and(eq(samples.seriesId, p("id")), eq(samples.start, p("start"))))
+      .prepare(),
+    open: db
+      .insert(samples)
+      .values({ seriesId: p("id"), start: p("t"), last: p("value"), capacity: p("capacity") })
+      .prepare(),
   };
 }
 
@@ -60,14 +78,24 @@ export class HistoryWriter {
   }
 
   private load(): void {
-    const rows = this.db.select({ id: series.id, kind: series.kind, key: series.key, labels: series.labels }).from(series).where(eq(series.orgName, this.orgName)).all();
+    const rows = this.db
+      .select({ id: series.id, kind: series.kind, key: series.key, labels: series.labels })
+      .from(series)
+      .where(eq(series.orgName, this.orgName))
+      .all();
     for (const r of rows) this.series.set(`${r.kind}\n${r.key}`, { id: r.id, labels: r.labels });
     this.observedUntil = this.state.get("observed_until");
     // An open row is its series' newest: one primary-key lookup per series, not a scan of all history.
     const open = this.db
       .select({ id: samples.seriesId, start: samples.start, last: samples.last, capacity: samples.capacity })
       .from(series)
-      .innerJoin(samples, and(eq(samples.seriesId, series.id), eq(samples.start, sql`(SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ${series.id})`)))
+      .innerJoin(
+        samples,
+        and(
+          eq(samples.seriesId, series.id),
+          eq(samples.start, sql`(SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ${series.id})`),
+        ),
+      )
       .where(and(eq(series.orgName, this.orgName), isNull(samples.end)))
       .all();
     for (const r of open) this.open.set(r.id, { start: r.start, last: r.last, capacity: r.capacity });
@@ -114,7 +142,13 @@ export class HistoryWriter {
   }
 
   /** Inside the transaction: closes and opens rows for time t; returns the open rows after it. */
-  private appendRuns(s: Snapshot, t: number, prev: number | undefined, open: Map<number, OpenRun>, seriesChanges: Map<string, SeriesRef>): Map<number, OpenRun> {
+  private appendRuns(
+    s: Snapshot,
+    t: number,
+    prev: number | undefined,
+    open: Map<number, OpenRun>,
+    seriesChanges: Map<string, SeriesRef>,
+  ): Map<number, OpenRun> {
     // A value holds until the refresh that saw it change, as a gauge does between samples. After a
     // long gap (exporter down, CLS unreachable) rows end where they were last seen, so the gap stays visible.
     const joined = prev !== undefined && t - prev <= this.maxGapS;

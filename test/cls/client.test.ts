@@ -3,7 +3,7 @@ import { ClsError } from "../../src/errors.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { generateOrg } from "../../src/sim/generate.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
-import { clientFor, KEY, budget } from "./harness.ts";
+import { budget, clientFor, KEY } from "./harness.ts";
 
 let sim: Simulator;
 afterEach(() => sim?.stop());
@@ -80,7 +80,9 @@ describe("compressed leases", () => {
   test("a corrupt body is a decode error naming leases", async () => {
     start({ compressedLeases: true });
     sim.setFaults([{ endpoint: "leases", corruptCompressed: true }]);
-    const err = await clientFor(sim).client.listLeases("4102", "1fe612d2-1d70-5091-a995-a64e4f28cbac", budget()).catch((e) => e);
+    const err = await clientFor(sim)
+      .client.listLeases("4102", "1fe612d2-1d70-5091-a995-a64e4f28cbac", budget())
+      .catch((e) => e);
     expect(err).toBeInstanceOf(ClsError);
     expect(err).toMatchObject({ kind: "decode", endpoint: "leases" });
     expect(err.message).toContain("compressedClients");
@@ -90,30 +92,69 @@ describe("compressed leases", () => {
 describe("tolerance", () => {
   test("unknown fields are ignored and missing optional fields do not fail; a field of the wrong type is read as absent and counted", async () => {
     start();
-    sim.setFaults([{ endpoint: "license_servers", body: { licenseServers: [{ id: "s1", extra: { deep: [1] } }, { id: 42, name: 7 }, { id: "s3", licenseServerFeatures: "nope" }], newTopLevel: true } }]);
+    sim.setFaults([
+      {
+        endpoint: "license_servers",
+        body: {
+          licenseServers: [
+            { id: "s1", extra: { deep: [1] } },
+            { id: 42, name: 7 },
+            { id: "s3", licenseServerFeatures: "nope" },
+          ],
+          newTopLevel: true,
+        },
+      },
+    ]);
     const { client, invalid } = clientFor(sim);
     const servers = await client.listLicenseServers("4101", budget());
     expect(servers).toEqual([
-      { id: "s1", name: undefined, status: undefined, deployedOn: undefined, leasingMode: undefined, serviceInstanceId: undefined, features: [] },
+      {
+        id: "s1",
+        name: undefined,
+        status: undefined,
+        deployedOn: undefined,
+        leasingMode: undefined,
+        serviceInstanceId: undefined,
+        features: [],
+      },
       { id: "42", name: "7", status: undefined, deployedOn: undefined, leasingMode: undefined, serviceInstanceId: undefined, features: [] },
-      { id: "s3", name: undefined, status: undefined, deployedOn: undefined, leasingMode: undefined, serviceInstanceId: undefined, features: [] },
+      {
+        id: "s3",
+        name: undefined,
+        status: undefined,
+        deployedOn: undefined,
+        leasingMode: undefined,
+        serviceInstanceId: undefined,
+        features: [],
+      },
     ]);
     expect([...invalid]).toEqual([["license_servers", 1]]);
   });
 
   test("items without an id are skipped and counted", async () => {
     start();
-    sim.setFaults([{ endpoint: "license_pools", body: { licensePools: [{ name: "no id" }, { id: "p1", licensePoolFeatures: [{ inUse: 1 }, { licenseServerFeatureId: "f", inUse: "3" }] }] } }]);
+    sim.setFaults([
+      {
+        endpoint: "license_pools",
+        body: {
+          licensePools: [{ name: "no id" }, { id: "p1", licensePoolFeatures: [{ inUse: 1 }, { licenseServerFeatureId: "f", inUse: "3" }] }],
+        },
+      },
+    ]);
     const { client, invalid } = clientFor(sim);
     const pools = await client.listLicensePools("4101", "ee1f75a7-4ce5-589b-a846-44b96a1fc5dd", budget());
-    expect(pools).toEqual([{ id: "p1", name: undefined, features: [{ licenseServerFeatureId: "f", totalAllotment: undefined, inUse: 3 }] }]);
+    expect(pools).toEqual([
+      { id: "p1", name: undefined, features: [{ licenseServerFeatureId: "f", totalAllotment: undefined, inUse: 3 }] },
+    ]);
     expect(invalid.get("license_pools")).toBe(2);
   });
 
   test("a body of the wrong shape is a decode error, not a crash", async () => {
     start();
     sim.setFaults([{ endpoint: "virtual_groups", body: { virtualGroups: "x" } }]);
-    const err = await clientFor(sim).client.listVirtualGroups(budget()).catch((e) => e);
+    const err = await clientFor(sim)
+      .client.listVirtualGroups(budget())
+      .catch((e) => e);
     expect(err).toMatchObject({ kind: "decode", endpoint: "virtual_groups" });
   });
 });
@@ -129,7 +170,10 @@ describe("paging on the server's terms and duplicate ids", () => {
         const q = new URL(req.url).searchParams;
         const page = Number(q.get("page-number") ?? 1);
         if (q.has("page-size") && q.get("page-size") !== "10") return new Response("bad page-size", { status: 400 });
-        return Response.json({ licensePools: pools.slice((page - 1) * 10, page * 10), paginationInfo: { pageNumber: page, pageSize: 10, totalPages: Math.ceil(total / 10) } });
+        return Response.json({
+          licensePools: pools.slice((page - 1) * 10, page * 10),
+          paginationInfo: { pageNumber: page, pageSize: 10, totalPages: Math.ceil(total / 10) },
+        });
       },
     });
   }

@@ -10,11 +10,26 @@ export function clientFor(sim: Simulator, opts: Partial<HttpOptions> & { service
   const attempts: string[] = [];
   const invalid = new Map<string, number>();
   const http = createHttp(
-    { ...DEFAULT_HTTP_OPTIONS, baseUrl: sim.url, apiKey: KEY, userAgent: "exporter-test/1", requestTimeoutMs: 2_000, backoffBaseMs: 5, backoffMaxMs: 20, ...opts },
-    { fetch: (u, i) => fetch(u, i), sleep: abortableSleep, random: Math.random, now: Date.now, onAttempt: (e, o) => {
-      attempts.push(`${e}:${o}`);
-      if (opts.stats) countRequest(opts.stats, e, o);
-    } },
+    {
+      ...DEFAULT_HTTP_OPTIONS,
+      baseUrl: sim.url,
+      apiKey: KEY,
+      userAgent: "exporter-test/1",
+      requestTimeoutMs: 2_000,
+      backoffBaseMs: 5,
+      backoffMaxMs: 20,
+      ...opts,
+    },
+    {
+      fetch: (u, i) => fetch(u, i),
+      sleep: abortableSleep,
+      random: Math.random,
+      now: Date.now,
+      onAttempt: (e, o) => {
+        attempts.push(`${e}:${o}`);
+        if (opts.stats) countRequest(opts.stats, e, o);
+      },
+    },
   );
   const client = createClient(http, { orgName: sim.orgName, serviceInstanceId: opts.serviceInstanceId, invalid });
   return { client, attempts, invalid };

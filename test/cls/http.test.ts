@@ -3,7 +3,7 @@ import { createHttp, DEFAULT_HTTP_OPTIONS, parseRetryAfter } from "../../src/cls
 import { ClsError } from "../../src/errors.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
-import { KEY, budget } from "./harness.ts";
+import { budget, KEY } from "./harness.ts";
 
 let sim: Simulator;
 afterEach(() => sim?.stop());
@@ -62,7 +62,11 @@ describe("retries", () => {
     expect(err).toMatchObject({ kind: "http", status: 429 });
     // The pause outlasts the budget: given up at once, without waiting or calling again.
     expect(h.sleeps).toEqual([]);
-    expect(await h.vgs(budget(60_000)).catch((e) => e)).toMatchObject({ kind: "http", status: 429, message: expect.stringContaining("not called") });
+    expect(await h.vgs(budget(60_000)).catch((e) => e)).toMatchObject({
+      kind: "http",
+      status: 429,
+      message: expect.stringContaining("not called"),
+    });
     expect(h.attempts).toEqual(["virtual_groups:429"]);
     // A budget that outlasts the pause (cut to pauseMaxMs) waits it out, then calls.
     await h.vgs(budget(DEFAULT_HTTP_OPTIONS.pauseMaxMs + 60_000));
@@ -99,8 +103,13 @@ describe("retries", () => {
 
   test("a wrong key is a 401 from the simulator and is not retried", async () => {
     start();
-    const h = createHttp({ ...DEFAULT_HTTP_OPTIONS, baseUrl: sim.url, apiKey: "wrong", userAgent: "t", requestTimeoutMs: 1_000 }, { fetch: (u, i) => fetch(u, i), sleep: async () => {}, random: Math.random, now: Date.now });
-    expect(await h({ endpoint: "virtual_groups", path: "/v1/org/lic-example/virtual-groups", budget: budget() }).catch((e) => e)).toMatchObject({ status: 401 });
+    const h = createHttp(
+      { ...DEFAULT_HTTP_OPTIONS, baseUrl: sim.url, apiKey: "wrong", userAgent: "t", requestTimeoutMs: 1_000 },
+      { fetch: (u, i) => fetch(u, i), sleep: async () => {}, random: Math.random, now: Date.now },
+    );
+    expect(
+      await h({ endpoint: "virtual_groups", path: "/v1/org/lic-example/virtual-groups", budget: budget() }).catch((e) => e),
+    ).toMatchObject({ status: 401 });
     expect(sim.stats().total).toBe(1);
   });
 
@@ -146,8 +155,19 @@ describe("timeouts", () => {
 
 test("redirects are not followed, so the key never travels to another host", async () => {
   const seen: (string | null)[] = [];
-  const elsewhere = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => (seen.push(req.headers.get("x-api-key")), Response.json({ virtualGroups: [] })) });
-  const redirecting = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => Response.redirect(`http://127.0.0.1:${elsewhere.port}/v1/org/lic-example/virtual-groups`, 302) });
+  const elsewhere = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req) => {
+      seen.push(req.headers.get("x-api-key"));
+      return Response.json({ virtualGroups: [] });
+    },
+  });
+  const redirecting = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: () => Response.redirect(`http://127.0.0.1:${elsewhere.port}/v1/org/lic-example/virtual-groups`, 302),
+  });
   try {
     const h = recordingHttp(`http://127.0.0.1:${redirecting.port}`);
     expect(await h.vgs().catch((e) => e)).toMatchObject({ kind: "http", status: 302 });
@@ -162,7 +182,9 @@ test("redirects are not followed, so the key never travels to another host", asy
 test("the key is scrubbed from error text even when CLS echoes it", async () => {
   start();
   sim.setFaults([{ endpoint: "virtual_groups", status: 400, body: { message: `bad key ${KEY}` } }]);
-  const err = (await recordingHttp(sim.url).vgs().catch((e) => e)) as ClsError;
+  const err = (await recordingHttp(sim.url)
+    .vgs()
+    .catch((e) => e)) as ClsError;
   expect(err.message).toContain("[redacted]");
   expect(err.message).not.toContain(KEY);
 });

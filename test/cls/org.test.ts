@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { fetchOrg } from "../../src/cls/org.ts";
 import { silentLogger } from "../../src/log.ts";
+import type { Expected } from "../../src/sim/expected.ts";
+import { loadScenario } from "../../src/sim/fixtures.ts";
+import { generateOrg } from "../../src/sim/generate.ts";
+import { type Simulator, startSimulator } from "../../src/sim/server.ts";
+import { addTrickyData } from "../../src/sim/tricky.ts";
 import { buildSnapshot } from "../../src/snapshot/build.ts";
 import { createRefresher, newStats } from "../../src/snapshot/refresher.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
-import { loadScenario } from "../../src/sim/fixtures.ts";
-import { generateOrg } from "../../src/sim/generate.ts";
-import type { Expected } from "../../src/sim/expected.ts";
-import { type Simulator, startSimulator } from "../../src/sim/server.ts";
-import { addTrickyData } from "../../src/sim/tricky.ts";
 import { clientFor, KEY } from "./harness.ts";
 
 let sim: Simulator;
@@ -47,7 +47,11 @@ describe("a whole refresh against the simulator", () => {
   });
 
   test("a large org after churn, in the minimum number of calls, never more than PARALLELISM at once", async () => {
-    sim = startSimulator({ scenario: generateOrg({ virtualGroups: 6, serversPerGroup: 5, featuresPerServer: 3, leasesPerFeature: 4, seed: 9 }), apiKey: KEY, latencyMs: 5 });
+    sim = startSimulator({
+      scenario: generateOrg({ virtualGroups: 6, serversPerGroup: 5, featuresPerServer: 3, leasesPerFeature: 4, seed: 9 }),
+      apiKey: KEY,
+      latencyMs: 5,
+    });
     sim.tick(50);
     const { data } = await fetchOrg(clientFor(sim).client, undefined, { ...opts, parallelism: 4 });
     expect(numbers(buildSnapshot(data, meta))).toEqual(truth(sim.expected()));
@@ -66,12 +70,17 @@ describe("partial failure keeps the last good data of the failed part only", () 
     sim.tick(40);
     sim.setFaults([{ endpoint: "leases", vgId: 4101, status: 500 }]);
     const second = await fetchOrg(client, first.data, opts);
-    expect(second.failures.map((f) => [f.endpoint, f.reason, f.stale])).toEqual([["leases", "500", true], ["leases", "500", true]]);
+    expect(second.failures.map((f) => [f.endpoint, f.reason, f.stale])).toEqual([
+      ["leases", "500", true],
+      ["leases", "500", true],
+    ]);
     const after = numbers(buildSnapshot(second.data, meta)).features;
     const want = truth(sim.expected()).features;
     for (const row of after) {
       const serverOf4101 = first.data.servers.get("4101")!.some((s) => s.id === row[0]);
-      expect(row).toEqual(serverOf4101 ? before.find((b) => b[0] === row[0] && b[1] === row[1])! : want.find((w) => w[0] === row[0] && w[1] === row[1])!);
+      expect(row).toEqual(
+        serverOf4101 ? before.find((b) => b[0] === row[0] && b[1] === row[1])! : want.find((w) => w[0] === row[0] && w[1] === row[1])!,
+      );
     }
   });
 
@@ -101,12 +110,26 @@ describe("refresher", () => {
     const stats = newStats();
     let clock = 1_000;
     const { client, invalid } = clientFor(sim, { stats });
-    const refresh = createRefresher({ client, invalid, stats, orgName: "lic-example", parallelism: 8, timeoutMs: 5_000, now: () => clock, log: silentLogger });
+    const refresh = createRefresher({
+      client,
+      invalid,
+      stats,
+      orgName: "lic-example",
+      parallelism: 8,
+      timeoutMs: 5_000,
+      now: () => clock,
+      log: silentLogger,
+    });
     const good = await refresh();
     expect(good.up).toBe(true);
     expect(stats.lastSuccessAt).toBe(1_000);
     clock = 2_000;
-    sim.setFaults([{ endpoint: "virtual_groups", status: 503 }, { endpoint: "license_servers", status: 503 }, { endpoint: "license_pools", status: 503 }, { endpoint: "leases", status: 503 }]);
+    sim.setFaults([
+      { endpoint: "virtual_groups", status: 503 },
+      { endpoint: "license_servers", status: 503 },
+      { endpoint: "license_pools", status: 503 },
+      { endpoint: "leases", status: 503 },
+    ]);
     const bad = await refresh();
     expect(bad.up).toBe(false);
     expect(bad.collectedAt).toBe(good.collectedAt);
@@ -116,17 +139,29 @@ describe("refresher", () => {
     expect(stats.refreshErrors.get("license_servers\n503")).toBe(2);
   });
 
-  test.each(["401", "403", "404"])("%s to the org-level call ends the refresh there: one call, the previous snapshot served with up = 0", async (status) => {
-    sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: KEY });
-    const stats = newStats();
-    const { client, invalid } = clientFor(sim, { stats });
-    const refresh = createRefresher({ client, invalid, stats, orgName: "lic-example", parallelism: 8, timeoutMs: 5_000, now: () => 1_000, log: silentLogger });
-    const good = await refresh();
-    sim.setFaults([{ endpoint: "virtual_groups", status: Number(status) }]);
-    const bad = await refresh();
-    expect(bad.up).toBe(false);
-    expect(bad.serverFeatures).toEqual(good.serverFeatures);
-    expect(stats.lastCalls).toBe(1);
-    expect([...stats.refreshErrors]).toEqual([[`virtual_groups\n${status}`, 1]]);
-  });
+  test.each(["401", "403", "404"])(
+    "%s to the org-level call ends the refresh there: one call, the previous snapshot served with up = 0",
+    async (status) => {
+      sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: KEY });
+      const stats = newStats();
+      const { client, invalid } = clientFor(sim, { stats });
+      const refresh = createRefresher({
+        client,
+        invalid,
+        stats,
+        orgName: "lic-example",
+        parallelism: 8,
+        timeoutMs: 5_000,
+        now: () => 1_000,
+        log: silentLogger,
+      });
+      const good = await refresh();
+      sim.setFaults([{ endpoint: "virtual_groups", status: Number(status) }]);
+      const bad = await refresh();
+      expect(bad.up).toBe(false);
+      expect(bad.serverFeatures).toEqual(good.serverFeatures);
+      expect(stats.lastCalls).toBe(1);
+      expect([...stats.refreshErrors]).toEqual([[`virtual_groups\n${status}`, 1]]);
+    },
+  );
 });

@@ -10,7 +10,11 @@ let sim: Simulator;
 const build = { version: "1.2.3", revision: "abc", bunVersion: Bun.version };
 
 function exporterFor(baseUrl: string, env: Record<string, string> = {}): Exporter {
-  const config = loadConfig({ env: { NVIDIA_API_KEY: KEY, NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: baseUrl, ...env }, argv: [], readFile: () => "" });
+  const config = loadConfig({
+    env: { NVIDIA_API_KEY: KEY, NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: baseUrl, ...env },
+    argv: [],
+    readFile: () => "",
+  });
   return createExporter(config, { fetch: (u, i) => fetch(u, i), now: Date.now, log: silentLogger, build });
 }
 
@@ -43,7 +47,8 @@ describe("GET /metrics", () => {
   });
 
   test("OpenMetrics when the scraper asks for it, ending in exactly one # EOF", async () => {
-    const accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    const accept =
+      "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
     const res = await ex.app.request("/metrics", { headers: { accept } });
     expect(res.headers.get("content-type")).toBe("application/openmetrics-text; version=1.0.0; charset=utf-8");
     const text = await res.text();
@@ -111,7 +116,9 @@ describe("other routes", () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toContain('nvidia_cls_up{org_name="lic-example"} 0');
-    expect(text).toMatch(/nvidia_cls_refresh_errors_total\{endpoint="virtual_groups",reason="(network|timeout)",org_name="lic-example"\} 1/);
+    expect(text).toMatch(
+      /nvidia_cls_refresh_errors_total\{endpoint="virtual_groups",reason="(network|timeout)",org_name="lic-example"\} 1/,
+    );
     expect(text).not.toContain(KEY);
     await ex.stop();
   });

@@ -22,20 +22,35 @@ afterAll(() => sim.stop());
 function exporterWith(web: string | undefined, env: Record<string, string> = {}): Exporter {
   const files: Record<string, string> = web === undefined ? {} : { "/web.yml": web };
   const config = loadConfig({
-    env: { NVIDIA_API_KEY: KEY, NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: sim.url, LISTEN_ADDRESS: "127.0.0.1:0", ...(web === undefined ? {} : { WEB_CONFIG_FILE: "/web.yml" }), ...env },
+    env: {
+      NVIDIA_API_KEY: KEY,
+      NVIDIA_ORG_NAME: "lic-example",
+      NVIDIA_API_BASE_URL: sim.url,
+      LISTEN_ADDRESS: "127.0.0.1:0",
+      ...(web === undefined ? {} : { WEB_CONFIG_FILE: "/web.yml" }),
+      ...env,
+    },
     argv: [],
     readFile: (p) => {
       if (p in files) return files[p]!;
       throw Object.assign(new Error("nope"), { code: "ENOENT" });
     },
   });
-  return createExporter(config, { fetch: (u, i) => fetch(u, i), now: Date.now, log: silentLogger, build: { version: "t", revision: "t", bunVersion: "t" } });
+  return createExporter(config, {
+    fetch: (u, i) => fetch(u, i),
+    now: Date.now,
+    log: silentLogger,
+    build: { version: "t", revision: "t", bunVersion: "t" },
+  });
 }
 
 describe("basic auth and a bearer token", () => {
   let ex: Exporter;
   beforeAll(() => {
-    ex = exporterWith(`basic_auth_users:\n  prometheus: ${HASH}\nhttp_server_config:\n  headers:\n    Strict-Transport-Security: max-age=600\n`, { AUTH_BEARER_TOKEN: TOKEN });
+    ex = exporterWith(
+      `basic_auth_users:\n  prometheus: ${HASH}\nhttp_server_config:\n  headers:\n    Strict-Transport-Security: max-age=600\n`,
+      { AUTH_BEARER_TOKEN: TOKEN },
+    );
   });
   afterAll(() => ex.stop());
 
@@ -133,7 +148,13 @@ describe("a bearer token alone", () => {
 describe("the authenticator", () => {
   test("bcrypt runs once per user and password: a scrape with a remembered password is answered synchronously", async () => {
     let runs = 0;
-    const auth = createAuthenticator({ users: new Map([["prometheus", HASH]]), verify: (p, h) => (runs++, Bun.password.verify(p, h)) })!;
+    const auth = createAuthenticator({
+      users: new Map([["prometheus", HASH]]),
+      verify: (p, h) => {
+        runs++;
+        return Bun.password.verify(p, h);
+      },
+    })!;
     expect(await auth(basic("prometheus", PASSWORD))).toBe(true);
     expect(auth(basic("prometheus", PASSWORD))).toBe(true);
     expect(runs).toBe(1);

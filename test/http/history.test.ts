@@ -72,10 +72,28 @@ describe("GET /history", () => {
   let app: ReturnType<typeof createExporter>["app"];
 
   beforeAll(() => {
-    const config = loadConfig({ env: { NVIDIA_API_KEY: "k", NVIDIA_ORG_NAME: ORG, NVIDIA_API_BASE_URL: "http://127.0.0.1:9" }, argv: [], readFile: () => "" });
-    store = new HistoryStore({ path: join(tmp.dir, "h.db"), orgName: ORG, maxGapS: 130, rawRetentionS: 8 * 86_400, retentionS: 400 * 86_400, now: () => NOW * 1000, log: silentLogger });
+    const config = loadConfig({
+      env: { NVIDIA_API_KEY: "k", NVIDIA_ORG_NAME: ORG, NVIDIA_API_BASE_URL: "http://127.0.0.1:9" },
+      argv: [],
+      readFile: () => "",
+    });
+    store = new HistoryStore({
+      path: join(tmp.dir, "h.db"),
+      orgName: ORG,
+      maxGapS: 130,
+      rawRetentionS: 8 * 86_400,
+      retentionS: 400 * 86_400,
+      now: () => NOW * 1000,
+      log: silentLogger,
+    });
     for (let i = 0; i < 60; i++) store.record(snapshotAt(NOW - 3600 + i * 60, { "s1/vpc": i < 30 ? 2 : 5, "s2/vpc": 1, "s2/vws": 0 }));
-    app = createExporter(config, { fetch: () => Promise.reject(new Error("offline")), now: () => NOW * 1000, log: silentLogger, build: { version: "t", revision: "t", bunVersion: "t" }, history: store }).app;
+    app = createExporter(config, {
+      fetch: () => Promise.reject(new Error("offline")),
+      now: () => NOW * 1000,
+      log: silentLogger,
+      build: { version: "t", revision: "t", bunVersion: "t" },
+      history: store,
+    }).app;
   });
   afterAll(() => store.close());
 
@@ -88,7 +106,15 @@ describe("GET /history", () => {
     const s1 = body.series.find((s) => s.labels.server_id === "s1");
     expect(s1).toEqual({
       kind: "active_leases",
-      labels: { virtual_group_id: "vg1", virtual_group_name: "VG one", server_id: "s1", server_name: "name-s1", feature_name: "vpc", product_name: "vPC", license_type: "CONCURRENT" },
+      labels: {
+        virtual_group_id: "vg1",
+        virtual_group_name: "VG one",
+        server_id: "s1",
+        server_name: "name-s1",
+        feature_name: "vpc",
+        product_name: "vPC",
+        license_type: "CONCURRENT",
+      },
       capacity: 10,
       points: [
         { t: "2027-01-15T07:00:00Z", min: 2, max: 2, avg: 2, last: 2 },
@@ -104,7 +130,10 @@ describe("GET /history", () => {
   });
 
   test("CSV: a header and one row per point, by format=csv or Accept: text/csv", async () => {
-    for (const res of [await app.request("/history?from=-1h&step=1h&server_id=s1&format=csv"), await app.request("/history?from=-1h&step=1h&server_id=s1", { headers: { accept: "text/csv" } })]) {
+    for (const res of [
+      await app.request("/history?from=-1h&step=1h&server_id=s1&format=csv"),
+      await app.request("/history?from=-1h&step=1h&server_id=s1", { headers: { accept: "text/csv" } }),
+    ]) {
       expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
       // avg is time-weighted: 2 for 1800 s, then 5 for 1740 s up to the last refresh.
       expect((await res.text()).trim().split("\n")).toEqual([
@@ -117,8 +146,18 @@ describe("GET /history", () => {
   test("a bad query is a 400 naming the parameter, never a 500", async () => {
     const res = await app.request("/history?step=0");
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: "step: must be at least 1s, got \"0\"", parameter: "step" });
-    const junk = ["from=%ZZ", "to=NaN", "step=1e9", "kind=", "from=-99999999h", "step=1.5.5", "%00=1", "from=2027-01-15T07:00:00", "to=--1h"];
+    expect(await res.json()).toEqual({ error: 'step: must be at least 1s, got "0"', parameter: "step" });
+    const junk = [
+      "from=%ZZ",
+      "to=NaN",
+      "step=1e9",
+      "kind=",
+      "from=-99999999h",
+      "step=1.5.5",
+      "%00=1",
+      "from=2027-01-15T07:00:00",
+      "to=--1h",
+    ];
     for (const qs of junk) expect([200, 400]).toContain((await app.request(`/history?${qs}`)).status);
   });
 
@@ -131,9 +170,27 @@ describe("GET /history", () => {
   test("503 with the reason when the store cannot answer", async () => {
     const bad = join(tmp.dir, "bad.db");
     writeFileSync(bad, "garbage ".repeat(1000));
-    const broken = new HistoryStore({ path: bad, orgName: ORG, maxGapS: 130, rawRetentionS: 86_400, retentionS: 86_400, now: () => NOW * 1000, log: silentLogger });
-    const config = loadConfig({ env: { NVIDIA_API_KEY: "k", NVIDIA_ORG_NAME: ORG, NVIDIA_API_BASE_URL: "http://127.0.0.1:9" }, argv: [], readFile: () => "" });
-    const ex = createExporter(config, { fetch: () => Promise.reject(new Error("offline")), now: () => NOW * 1000, log: silentLogger, build: { version: "t", revision: "t", bunVersion: "t" }, history: broken });
+    const broken = new HistoryStore({
+      path: bad,
+      orgName: ORG,
+      maxGapS: 130,
+      rawRetentionS: 86_400,
+      retentionS: 86_400,
+      now: () => NOW * 1000,
+      log: silentLogger,
+    });
+    const config = loadConfig({
+      env: { NVIDIA_API_KEY: "k", NVIDIA_ORG_NAME: ORG, NVIDIA_API_BASE_URL: "http://127.0.0.1:9" },
+      argv: [],
+      readFile: () => "",
+    });
+    const ex = createExporter(config, {
+      fetch: () => Promise.reject(new Error("offline")),
+      now: () => NOW * 1000,
+      log: silentLogger,
+      build: { version: "t", revision: "t", bunVersion: "t" },
+      history: broken,
+    });
     const res = await ex.app.request("/history");
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: "history is unavailable", reason: "corrupt" });

@@ -41,9 +41,13 @@ function inspectCopy(db: string): { integrity: string; committed: number } {
   if (existsSync(`${db}-wal`)) copyFileSync(`${db}-wal`, `${copy}-wal`);
   const sqlite = new Database(copy);
   try {
-    const integrity = (sqlite.query("PRAGMA integrity_check").all() as { integrity_check: string }[]).map((r) => r.integrity_check).join("; ");
+    const integrity = (sqlite.query("PRAGMA integrity_check").all() as { integrity_check: string }[])
+      .map((r) => r.integrity_check)
+      .join("; ");
     const hasState = sqlite.query("SELECT 1 FROM sqlite_master WHERE name = 'store_state'").get() !== null;
-    const row = hasState ? (sqlite.query("SELECT value FROM store_state WHERE org_name = ? AND name = 'observed_until'").get(ORG) as { value: number } | null) : null;
+    const row = hasState
+      ? (sqlite.query("SELECT value FROM store_state WHERE org_name = ? AND name = 'observed_until'").get(ORG) as { value: number } | null)
+      : null;
     return { integrity, committed: committedFrom(row?.value) };
   } finally {
     sqlite.close(true);
@@ -77,19 +81,32 @@ test(`kill -9 during writes, ${KILLS} times (seed ${SEED}): every reported commi
     // test has read every line it printed. So the database holds at least `reported` snapshots (a
     // smaller count is a lost commit) and at most one more: commit n+1 may have returned just before
     // the kill, its line not yet written. Anything else is a torn or phantom transaction.
-    expect([reported, reported + 1], `kill #${k}: the writer reported ${reported} commits, the database holds ${after.committed}`).toContain(after.committed);
+    expect(
+      [reported, reported + 1],
+      `kill #${k}: the writer reported ${reported} commits, the database holds ${after.committed}`,
+    ).toContain(after.committed);
     if (after.committed === reported + 1) inFlightKept++;
     committed = after.committed;
   }
   // 20 of the runs waited for a commit before their kill, so at least that many exist.
   expect(committed).toBeGreaterThanOrEqual(KILLS - KILLS / 5);
   await expectFullHistory(db, committed);
-  console.log(`crash test (seed ${SEED}): ${KILLS} kills, ${committed} snapshots committed, ${inFlightKept} kills landed between a commit and its line`);
+  console.log(
+    `crash test (seed ${SEED}): ${KILLS} kills, ${committed} snapshots committed, ${inFlightKept} kills landed between a commit and its line`,
+  );
 }, 120_000);
 
 /** Every committed snapshot k, exactly once per series, with the value it had: nothing torn, nothing lost. */
 async function expectFullHistory(db: string, committed: number): Promise<void> {
-  const store = new HistoryStore({ path: db, orgName: ORG, maxGapS: MAX_GAP, rawRetentionS: 1e10, retentionS: 1e10, now: () => (BASE + STEP * committed) * 1000, log: silentLogger });
+  const store = new HistoryStore({
+    path: db,
+    orgName: ORG,
+    maxGapS: MAX_GAP,
+    rawRetentionS: 1e10,
+    retentionS: 1e10,
+    now: () => (BASE + STEP * committed) * 1000,
+    log: silentLogger,
+  });
   try {
     expect(store.unavailable()).toBeUndefined();
     expect(store.restore()?.collectedAt).toBe((BASE + STEP * (committed - 1)) * 1000);
@@ -104,7 +121,10 @@ async function expectFullHistory(db: string, committed: number): Promise<void> {
     for (const s of series) {
       const i = Number(s.labels.feature_name!.slice("feature-".length));
       const want = Array.from({ length: committed }, (_, k) => ({ t: BASE + STEP * k, last: valueAt(k, i) }));
-      expect({ feature: s.labels.feature_name, points: s.points.map((p) => ({ t: p.t, last: p.last })) }).toEqual({ feature: s.labels.feature_name, points: want });
+      expect({ feature: s.labels.feature_name, points: s.points.map((p) => ({ t: p.t, last: p.last })) }).toEqual({
+        feature: s.labels.feature_name,
+        points: want,
+      });
       expect(s.labels.server_name).toBe(`name-${i % 4}-v${Math.floor((committed - 1) / 10)}`);
     }
   } finally {

@@ -66,7 +66,12 @@ export const FAULT_ROWS: FaultRow[] = [
     up: 0,
     families: ALL_STALE,
     metric: { endpoint: "virtual_groups", reason: "403" },
-    log: { msg: "refresh failed", endpoint: "virtual_groups", reason: "403", hint: "CLS refused access: the key needs access type Licensing State for this org" },
+    log: {
+      msg: "refresh failed",
+      endpoint: "virtual_groups",
+      reason: "403",
+      hint: "CLS refused access: the key needs access type Licensing State for this org",
+    },
     maxCalls: 1,
     outcome: "As 401.",
   },
@@ -100,9 +105,15 @@ export const FAULT_ROWS: FaultRow[] = [
     up: 0,
     families: ALL_STALE,
     metric: { endpoint: "virtual_groups", reason: "429" },
-    log: { msg: "refresh failed", endpoint: "virtual_groups", reason: "429", hint: "CLS is throttling requests: consider a longer CACHE_TTL or a lower PARALLELISM" },
+    log: {
+      msg: "refresh failed",
+      endpoint: "virtual_groups",
+      reason: "429",
+      hint: "CLS is throttling requests: consider a longer CACHE_TTL or a lower PARALLELISM",
+    },
     maxCalls: 1,
-    outcome: "No other call is made, and none at all until the Retry-After has passed (the refreshes meanwhile fail at once); everything keeps its last good value.",
+    outcome:
+      "No other call is made, and none at all until the Retry-After has passed (the refreshes meanwhile fail at once); everything keeps its last good value.",
   },
   {
     id: "429",
@@ -112,7 +123,12 @@ export const FAULT_ROWS: FaultRow[] = [
     up: 0,
     families: { leases: "stale" },
     metric: { endpoint: "leases", reason: "429" },
-    log: { msg: "refresh incomplete", endpoint: "leases", reason: "429", hint: "CLS is throttling requests: consider a longer CACHE_TTL or a lower PARALLELISM" },
+    log: {
+      msg: "refresh incomplete",
+      endpoint: "leases",
+      reason: "429",
+      hint: "CLS is throttling requests: consider a longer CACHE_TTL or a lower PARALLELISM",
+    },
     maxCalls: 6 + 3 * 4,
     outcome: "Up to 3 retries with jittered exponential backoff inside the refresh; leases keep their last good values.",
   },
@@ -123,7 +139,12 @@ export const FAULT_ROWS: FaultRow[] = [
     rules: [{ endpoint: "license_servers", status: 500 }],
     up: 0,
     metric: { endpoint: "license_servers", reason: "500" },
-    log: { msg: "refresh incomplete", endpoint: "license_servers", reason: "500", hint: "CLS had a server error; retried within the refresh" },
+    log: {
+      msg: "refresh incomplete",
+      endpoint: "license_servers",
+      reason: "500",
+      hint: "CLS had a server error; retried within the refresh",
+    },
     maxCalls: 7 + 2 * 4,
     outcome: "Retried; the last good server list is used, so pools and leases of those servers are still fetched fresh.",
   },
@@ -157,7 +178,12 @@ export const FAULT_ROWS: FaultRow[] = [
     up: 0,
     families: { pools: "stale" },
     metric: { endpoint: "license_pools", reason: "503" },
-    log: { msg: "refresh incomplete", endpoint: "license_pools", reason: "503", hint: "CLS had a server error; retried within the refresh" },
+    log: {
+      msg: "refresh incomplete",
+      endpoint: "license_pools",
+      reason: "503",
+      hint: "CLS had a server error; retried within the refresh",
+    },
     maxCalls: 6 + 3 * 4,
     outcome: "Retried; pools keep their last good values.",
   },
@@ -169,9 +195,15 @@ export const FAULT_ROWS: FaultRow[] = [
     up: 0,
     families: ALL_STALE,
     metric: { endpoint: "virtual_groups", reason: "network" },
-    log: { msg: "refresh failed", endpoint: "virtual_groups", reason: "network", hint: "CLS cannot be reached: check NVIDIA_API_BASE_URL, DNS and the network" },
+    log: {
+      msg: "refresh failed",
+      endpoint: "virtual_groups",
+      reason: "network",
+      hint: "CLS cannot be reached: check NVIDIA_API_BASE_URL, DNS and the network",
+    },
     maxCalls: 4,
-    outcome: "Retried with backoff within the refresh, then no other call is made (every one would fail alike); everything keeps its last good value.",
+    outcome:
+      "Retried with backoff within the refresh, then no other call is made (every one would fail alike); everything keeps its last good value.",
   },
   {
     id: "slow",
@@ -184,7 +216,8 @@ export const FAULT_ROWS: FaultRow[] = [
     log: { msg: "refresh incomplete", endpoint: "leases", reason: "timeout", hint: "CLS did not answer in time: see SCRAPE_TIMEOUT" },
     maxCalls: 6 + 3 * 2,
     hangs: true,
-    outcome: "Each call is abandoned after half of SCRAPE_TIMEOUT, the refresh at SCRAPE_TIMEOUT; scrapes are answered from the cache meanwhile; leases keep their last good values.",
+    outcome:
+      "Each call is abandoned after half of SCRAPE_TIMEOUT, the refresh at SCRAPE_TIMEOUT; scrapes are answered from the cache meanwhile; leases keep their last good values.",
   },
   {
     id: "hang",
@@ -197,7 +230,8 @@ export const FAULT_ROWS: FaultRow[] = [
     log: { msg: "refresh failed", endpoint: "virtual_groups", reason: "timeout", hint: "CLS did not answer in time: see SCRAPE_TIMEOUT" },
     maxCalls: 2,
     hangs: true,
-    outcome: "Abandoned after half of SCRAPE_TIMEOUT and retried once, which spends the refresh's whole budget: no other call is made and everything keeps its last good value.",
+    outcome:
+      "Abandoned after half of SCRAPE_TIMEOUT and retried once, which spends the refresh's whole budget: no other call is made and everything keeps its last good value.",
   },
   {
     id: "truncated",
@@ -206,7 +240,12 @@ export const FAULT_ROWS: FaultRow[] = [
     rules: [{ endpoint: "license_servers", malformed: true }],
     up: 0,
     metric: { endpoint: "license_servers", reason: "decode" },
-    log: { msg: "refresh incomplete", endpoint: "license_servers", reason: "decode", hint: "CLS sent something that is not the expected JSON" },
+    log: {
+      msg: "refresh incomplete",
+      endpoint: "license_servers",
+      reason: "decode",
+      hint: "CLS sent something that is not the expected JSON",
+    },
     maxCalls: 9,
     outcome: "Not retried; the last good server list is used (pools and leases fresh).",
   },
@@ -218,7 +257,12 @@ export const FAULT_ROWS: FaultRow[] = [
     up: 0,
     families: { entitlements: "stale" },
     metric: { endpoint: "virtual_groups", reason: "decode" },
-    log: { msg: "refresh incomplete", endpoint: "virtual_groups", reason: "decode", hint: "CLS sent something that is not the expected JSON" },
+    log: {
+      msg: "refresh incomplete",
+      endpoint: "virtual_groups",
+      reason: "decode",
+      hint: "CLS sent something that is not the expected JSON",
+    },
     maxCalls: 9,
     outcome: "Not retried; the last good group list is used; entitlements keep their last good values.",
   },
@@ -230,7 +274,12 @@ export const FAULT_ROWS: FaultRow[] = [
     up: 0,
     families: { pools: "stale" },
     metric: { endpoint: "license_pools", reason: "decode" },
-    log: { msg: "refresh incomplete", endpoint: "license_pools", reason: "decode", hint: "CLS sent something that is not the expected JSON" },
+    log: {
+      msg: "refresh incomplete",
+      endpoint: "license_pools",
+      reason: "decode",
+      hint: "CLS sent something that is not the expected JSON",
+    },
     maxCalls: 9,
     outcome: "The part fails; pools keep their last good values.",
   },
@@ -242,7 +291,12 @@ export const FAULT_ROWS: FaultRow[] = [
     up: 1,
     families: { leases: "skip" },
     metric: { endpoint: "leases", reason: "invalid_items" },
-    log: { msg: "refresh succeeded with unreadable items", endpoint: "leases", reason: "invalid_items", hint: "CLS sent items this exporter cannot fully read (an API change?): see nvidia_cls_invalid_items" },
+    log: {
+      msg: "refresh succeeded with unreadable items",
+      endpoint: "leases",
+      reason: "invalid_items",
+      hint: "CLS sent items this exporter cannot fully read (an API change?): see nvidia_cls_invalid_items",
+    },
     maxCalls: 9,
     outcome: "Items without an id are skipped and counted in `nvidia_cls_invalid_items`; the rest is fresh.",
   },
@@ -254,9 +308,15 @@ export const FAULT_ROWS: FaultRow[] = [
     up: 1,
     families: { pools: "skip" },
     metric: { endpoint: "license_pools", reason: "invalid_items" },
-    log: { msg: "refresh succeeded with unreadable items", endpoint: "license_pools", reason: "invalid_items", hint: "CLS sent items this exporter cannot fully read (an API change?): see nvidia_cls_invalid_items" },
+    log: {
+      msg: "refresh succeeded with unreadable items",
+      endpoint: "license_pools",
+      reason: "invalid_items",
+      hint: "CLS sent items this exporter cannot fully read (an API change?): see nvidia_cls_invalid_items",
+    },
     maxCalls: 9,
-    outcome: "The item is kept with the unreadable quantities absent (their series are not reported) and counted in `nvidia_cls_invalid_items`; the rest is fresh.",
+    outcome:
+      "The item is kept with the unreadable quantities absent (their series are not reported) and counted in `nvidia_cls_invalid_items`; the rest is fresh.",
   },
   {
     id: "extra-fields",
@@ -315,7 +375,12 @@ export const FAULT_ROWS: FaultRow[] = [
     up: 0,
     families: { leases: { staleVg: 4102 } },
     metric: { endpoint: "license_servers", reason: "500" },
-    log: { msg: "refresh incomplete", endpoint: "license_servers", reason: "500", hint: "CLS had a server error; retried within the refresh" },
+    log: {
+      msg: "refresh incomplete",
+      endpoint: "license_servers",
+      reason: "500",
+      hint: "CLS had a server error; retried within the refresh",
+    },
     maxCalls: 7 + 2 * 4,
     outcome: "Group 4102's leases keep their last good values; group 4101 is fresh.",
   },
@@ -354,7 +419,11 @@ export function renderFaultTable(): string {
     "|---|---|---|---|---|---|---|---|",
   ];
   const rows = FAULT_ROWS.map((r) => {
-    const metric = !r.metric ? "—" : r.metric.reason === "invalid_items" ? `\`nvidia_cls_invalid_items{endpoint="${r.metric.endpoint}"}\`` : `\`nvidia_cls_refresh_errors_total{endpoint="${r.metric.endpoint}",reason="${r.metric.reason}"}\``;
+    const metric = !r.metric
+      ? "—"
+      : r.metric.reason === "invalid_items"
+        ? `\`nvidia_cls_invalid_items{endpoint="${r.metric.endpoint}"}\``
+        : `\`nvidia_cls_refresh_errors_total{endpoint="${r.metric.endpoint}",reason="${r.metric.reason}"}\``;
     const log = `${r.log.msg}${r.log.endpoint ? `, ${r.log.endpoint}, ${r.log.reason}` : ""}${r.log.hint ? `: "${r.log.hint}"` : ""}`;
     return `| ${cell(r.fault)}${r.hangs ? " (*hangs*)" : ""} | ${cell(r.injected)} | ${r.up} | ${cell(freshness(r))} | ${metric} | ${cell(log)} | ≤ ${r.maxCalls} | ${cell(r.outcome)} |`;
   });

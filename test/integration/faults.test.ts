@@ -7,14 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer, connect, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { generateOrg } from "../../src/sim/generate.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { FAULT_ROWS, type Family, type FaultRow, type Freshness, LARGE_ORG_TEXT, renderFaultTable, UNRESOLVED_HINT } from "./fault-rows.ts";
 import { type Exporter, Harness, waitFor } from "./harness.ts";
-import { type Sample, scrape, valueOf } from "./history-helpers.ts";
+import { type Sample, sampleValue, scrape } from "./history-helpers.ts";
 import { requireMountNamespaces } from "./mounts.ts";
 
 const API_KEY = "fault-matrix-key";
@@ -40,7 +40,10 @@ class Forwarder {
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on("close", () => this.sockets.delete(s));
-        s.on("error", () => (client.destroy(), upstream.destroy()));
+        s.on("error", () => {
+          client.destroy();
+          upstream.destroy();
+        });
       }
       client.pipe(upstream);
       upstream.pipe(client);
@@ -90,10 +93,14 @@ function outcomes(e: Exporter): Outcome[] {
 
 /** The first outcome of a refresh that started after `since` (ms); fails early if the exporter died. */
 function nextOutcome(e: Exporter, since: number, timeoutMs = 20_000): Promise<Outcome> {
-  return waitFor(`a refresh started after ${new Date(since).toISOString()}`, () => {
-    e.proc.assertAlive();
-    return outcomes(e).find((o) => Date.parse(o.time) - o.duration_ms > since);
-  }, { timeoutMs, intervalMs: 100 });
+  return waitFor(
+    `a refresh started after ${new Date(since).toISOString()}`,
+    () => {
+      e.proc.assertAlive();
+      return outcomes(e).find((o) => Date.parse(o.time) - o.duration_ms > since);
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }
 
 const FAMILIES: Record<Family, { name: string; key: string[] }> = {
@@ -121,7 +128,9 @@ function truth(f: Family): Record<string, number> {
   const out: Record<string, number> = {};
   if (f === "leases") for (const x of e.serverFeatures) out[`${x.serverId} ${x.featureName}`] = x.activeLeases;
   if (f === "pools") for (const x of e.poolFeatures) out[`${x.poolId} ${x.featureName}`] = x.inUse;
-  if (f === "entitlements") for (const x of e.entitlementFeatures) out[`${x.emsProductKeyId} ${x.featureName}`] = (out[`${x.emsProductKeyId} ${x.featureName}`] ?? 0) + x.inUse;
+  if (f === "entitlements")
+    for (const x of e.entitlementFeatures)
+      out[`${x.emsProductKeyId} ${x.featureName}`] = (out[`${x.emsProductKeyId} ${x.featureName}`] ?? 0) + x.inUse;
   return out;
 }
 
@@ -145,8 +154,9 @@ function checkFamily(f: Family, want: Freshness, before: Sample[], after: Sample
 /** refresh_errors_total or invalid_items for the row's metric. */
 function metricValue(samples: Sample[], row: FaultRow): number {
   if (!row.metric) return 0;
-  if (row.metric.reason === "invalid_items") return valueOf(samples, "nvidia_cls_invalid_items", { endpoint: row.metric.endpoint }) ?? 0;
-  return valueOf(samples, "nvidia_cls_refresh_errors_total", row.metric) ?? 0;
+  if (row.metric.reason === "invalid_items")
+    return sampleValue(samples, "nvidia_cls_invalid_items", { endpoint: row.metric.endpoint }) ?? 0;
+  return sampleValue(samples, "nvidia_cls_refresh_errors_total", row.metric) ?? 0;
 }
 
 beforeAll(async () => {
@@ -155,7 +165,16 @@ beforeAll(async () => {
   await proxy.listen();
   dbPath = join(harness.tempDir("cls-faults-"), "history.db");
   exporter = await harness.startExporter(
-    { NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: `http://127.0.0.1:${proxy.port}`, SCRAPE_TIMEOUT: "2s", CACHE_TTL: "1s", LOG_FORMAT: "json", LOG_LEVEL: "debug", DB_PATH: dbPath },
+    {
+      NVIDIA_API_KEY: API_KEY,
+      NVIDIA_ORG_NAME: "lic-example",
+      NVIDIA_API_BASE_URL: `http://127.0.0.1:${proxy.port}`,
+      SCRAPE_TIMEOUT: "2s",
+      CACHE_TTL: "1s",
+      LOG_FORMAT: "json",
+      LOG_LEVEL: "debug",
+      DB_PATH: dbPath,
+    },
     { waitUp: true },
   );
 }, 60_000);
@@ -167,67 +186,83 @@ afterAll(async () => {
 }, 30_000);
 
 describe("fault matrix: one exporter through every row", () => {
-  test.each(FAULT_ROWS.map((r) => [r.id, r] as const))("%s", async (_id, row) => {
-    // Healthy first: a refresh that started with no fault succeeded.
-    sim.clearFaults();
-    await proxy.restore();
-    await waitFor("a successful refresh before the fault", () => {
+  test.each(FAULT_ROWS.map((r) => [r.id, r] as const))(
+    "%s",
+    async (_id, row) => {
+      // Healthy first: a refresh that started with no fault succeeded.
+      sim.clearFaults();
+      await proxy.restore();
+      await waitFor(
+        "a successful refresh before the fault",
+        () => {
+          exporter.proc.assertAlive();
+          const last = outcomes(exporter).at(-1);
+          return last?.msg === "refresh succeeded" && Date.parse(last.time) - last.duration_ms > healthySince ? true : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
+      const baseline = await scrape(exporter);
+
+      // The fault, then one refresh under it: what it failed now holds its last good values.
+      if (row.rules) sim.setFaults(row.rules);
+      if (row.proxy === "refuse") await proxy.refuse();
+      const faultAt = Date.now();
+      await nextOutcome(exporter, faultAt);
+      const before = await scrape(exporter);
+      const logBefore = outcomes(exporter).length;
+      const simBefore = sim.stats().total;
+
+      // The truth moves; a refresh that started after that shows what is fresh and what is not.
+      const moved = JSON.stringify(truth("leases"));
+      for (let i = 0; i < 50 && JSON.stringify(truth("leases")) === moved; i++) sim.tick(5);
+      expect(JSON.stringify(truth("leases"))).not.toBe(moved);
+      const tickAt = Date.now();
+      const outcome = await nextOutcome(exporter, tickAt);
+
+      // /metrics answers from the cache; for a hanging call, while the call is still open.
+      if (row.hangs) {
+        await waitFor("a CLS call in flight", () => (sim.stats().inFlight > 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+        const res = await fetch(`${exporter.url}/metrics`);
+        expect(res.status).toBe(200);
+        await res.text();
+        expect(sim.stats().inFlight).toBeGreaterThan(0);
+      }
+      const after = await scrape(exporter);
+      const refreshes = outcomes(exporter).length - logBefore;
+
+      expect(sampleValue(after, "nvidia_cls_up")).toBe(row.up);
+      for (const f of Object.keys(FAMILIES) as Family[]) checkFamily(f, row.families?.[f] ?? "fresh", before, after);
+      if (row.metric)
+        expect(metricValue(after, row)).toBeGreaterThan(row.metric.reason === "invalid_items" ? 0 : metricValue(baseline, row));
+
+      // The outcome line names the endpoint, the reason and what to check.
+      expect(outcome).toMatchObject({
+        msg: row.log.msg,
+        ...(row.log.endpoint ? { endpoint: row.log.endpoint, reason: row.log.reason } : {}),
+        ...(row.log.hint ? { hint: row.log.hint } : {}),
+      });
+      const since = outcomes(exporter).filter((o) => Date.parse(o.time) >= faultAt);
+      if (row.up === 1 && !row.metric) expect(since.every((o) => o.msg === "refresh succeeded")).toBe(true);
+      // Rate-limited: the same failure was written at warn once, its repeats at debug.
+      if (row.log.endpoint)
+        expect(
+          since.filter((o) => o.level === "warn" && o.endpoint === row.log.endpoint && o.reason === row.log.reason).length,
+        ).toBeLessThanOrEqual(1);
+      // Bounded calls: per refresh as logged, and as the simulator counted them.
+      for (const o of since) expect(o.calls).toBeLessThanOrEqual(row.maxCalls);
+      expect(sim.stats().total - simBefore).toBeLessThanOrEqual(row.maxCalls * (refreshes + 1));
       exporter.proc.assertAlive();
-      const last = outcomes(exporter).at(-1);
-      return last?.msg === "refresh succeeded" && Date.parse(last.time) - last.duration_ms > healthySince ? true : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 100 });
-    const baseline = await scrape(exporter);
-
-    // The fault, then one refresh under it: what it failed now holds its last good values.
-    if (row.rules) sim.setFaults(row.rules);
-    if (row.proxy === "refuse") await proxy.refuse();
-    const faultAt = Date.now();
-    await nextOutcome(exporter, faultAt);
-    const before = await scrape(exporter);
-    const logBefore = outcomes(exporter).length;
-    const simBefore = sim.stats().total;
-
-    // The truth moves; a refresh that started after that shows what is fresh and what is not.
-    const moved = JSON.stringify(truth("leases"));
-    for (let i = 0; i < 50 && JSON.stringify(truth("leases")) === moved; i++) sim.tick(5);
-    expect(JSON.stringify(truth("leases"))).not.toBe(moved);
-    const tickAt = Date.now();
-    const outcome = await nextOutcome(exporter, tickAt);
-
-    // /metrics answers from the cache; for a hanging call, while the call is still open.
-    if (row.hangs) {
-      await waitFor("a CLS call in flight", () => (sim.stats().inFlight > 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
-      const res = await fetch(`${exporter.url}/metrics`);
-      expect(res.status).toBe(200);
-      await res.text();
-      expect(sim.stats().inFlight).toBeGreaterThan(0);
-    }
-    const after = await scrape(exporter);
-    const refreshes = outcomes(exporter).length - logBefore;
-
-    expect(valueOf(after, "nvidia_cls_up")).toBe(row.up);
-    for (const f of Object.keys(FAMILIES) as Family[]) checkFamily(f, row.families?.[f] ?? "fresh", before, after);
-    if (row.metric) expect(metricValue(after, row)).toBeGreaterThan(row.metric.reason === "invalid_items" ? 0 : metricValue(baseline, row));
-
-    // The outcome line names the endpoint, the reason and what to check.
-    expect(outcome).toMatchObject({ msg: row.log.msg, ...(row.log.endpoint ? { endpoint: row.log.endpoint, reason: row.log.reason } : {}), ...(row.log.hint ? { hint: row.log.hint } : {}) });
-    const since = outcomes(exporter).filter((o) => Date.parse(o.time) >= faultAt);
-    if (row.up === 1 && !row.metric) expect(since.every((o) => o.msg === "refresh succeeded")).toBe(true);
-    // Rate-limited: the same failure was written at warn once, its repeats at debug.
-    if (row.log.endpoint) expect(since.filter((o) => o.level === "warn" && o.endpoint === row.log.endpoint && o.reason === row.log.reason).length).toBeLessThanOrEqual(1);
-    // Bounded calls: per refresh as logged, and as the simulator counted them.
-    for (const o of since) expect(o.calls).toBeLessThanOrEqual(row.maxCalls);
-    expect(sim.stats().total - simBefore).toBeLessThanOrEqual(row.maxCalls * (refreshes + 1));
-    exporter.proc.assertAlive();
-    healthySince = Date.now();
-  }, 90_000);
+      healthySince = Date.now();
+    },
+    90_000,
+  );
 
   test("the process survived every row and recovers", async () => {
     sim.clearFaults();
     await proxy.restore();
     const o = await nextOutcome(exporter, Date.now());
     expect(o.msg).toBe("refresh succeeded");
-    expect(valueOf(await scrape(exporter), "nvidia_cls_up")).toBe(1);
+    expect(sampleValue(await scrape(exporter), "nvidia_cls_up")).toBe(1);
     expect(exporter.proc.output()).not.toMatch(/"level":"error"/);
   }, 30_000);
 });
@@ -241,9 +276,27 @@ describe("rows with an exporter of their own", () => {
     requireMountNamespaces(dir);
     writeFileSync(join(dir, "resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
     // Only inside the exporter's namespace: DNS goes to 127.0.0.1, where nothing answers.
-    const prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c", `mount --bind "$1/resolv.conf" /etc/resolv.conf && shift && exec "$@"`, "sh", dir];
+    const prefix = [
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      `mount --bind "$1/resolv.conf" /etc/resolv.conf && shift && exec "$@"`,
+      "sh",
+      dir,
+    ];
     const e = await harness.startExporter(
-      { NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: "http://cls.invalid:8080", SCRAPE_TIMEOUT: "2s", CACHE_TTL: "1s", LOG_FORMAT: "json", DB_PATH: dbPath },
+      {
+        NVIDIA_API_KEY: API_KEY,
+        NVIDIA_ORG_NAME: "lic-example",
+        NVIDIA_API_BASE_URL: "http://cls.invalid:8080",
+        SCRAPE_TIMEOUT: "2s",
+        CACHE_TTL: "1s",
+        LOG_FORMAT: "json",
+        DB_PATH: dbPath,
+      },
       { prefix },
     );
     const o = await nextOutcome(e, 0);
@@ -251,22 +304,37 @@ describe("rows with an exporter of their own", () => {
     expect(o.error).toContain("cls.invalid");
     expect(o.calls).toBeLessThanOrEqual(4);
     const served = await scrape(e);
-    expect(valueOf(served, "nvidia_cls_up")).toBe(0);
+    expect(sampleValue(served, "nvidia_cls_up")).toBe(0);
     for (const f of Object.keys(FAMILIES) as Family[]) expect(family(served, f).values).toEqual(family(last, f).values);
-    expect(valueOf(served, "nvidia_cls_scrape_timestamp_seconds")).toBe(valueOf(last, "nvidia_cls_scrape_timestamp_seconds"));
-    expect(valueOf(served, "nvidia_cls_refresh_errors_total", { endpoint: "virtual_groups", reason: "network" })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(served, "nvidia_cls_scrape_timestamp_seconds")).toBe(sampleValue(last, "nvidia_cls_scrape_timestamp_seconds"));
+    expect(
+      sampleValue(served, "nvidia_cls_refresh_errors_total", { endpoint: "virtual_groups", reason: "network" }),
+    ).toBeGreaterThanOrEqual(1);
     e.proc.assertAlive();
   }, 60_000);
 
   test(`a very large org: ${LARGE_ORG_TEXT}`, async () => {
-    const big = startSimulator({ scenario: generateOrg({ orgName: "big-org", virtualGroups: 10, serversPerGroup: 10, featuresPerServer: 9, leasesPerFeature: 10, seed: 7 }), apiKey: API_KEY });
+    const big = startSimulator({
+      scenario: generateOrg({
+        orgName: "big-org",
+        virtualGroups: 10,
+        serversPerGroup: 10,
+        featuresPerServer: 9,
+        leasesPerFeature: 10,
+        seed: 7,
+      }),
+      apiKey: API_KEY,
+    });
     try {
-      const e = await harness.startExporter({ NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: "big-org", NVIDIA_API_BASE_URL: big.url, LOG_FORMAT: "json" }, { waitUp: true, timeoutMs: 60_000 });
+      const e = await harness.startExporter(
+        { NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: "big-org", NVIDIA_API_BASE_URL: big.url, LOG_FORMAT: "json" },
+        { waitUp: true, timeoutMs: 60_000 },
+      );
       const o = outcomes(e).find((x) => x.msg === "refresh succeeded")!;
       const want = big.expected();
       expect(o.calls).toBe(want.calls.total);
       const samples = await scrape(e);
-      expect(valueOf(samples, "nvidia_cls_up")).toBe(1);
+      expect(sampleValue(samples, "nvidia_cls_up")).toBe(1);
       const leases = family(samples, "leases").values;
       const truthLeases = Object.fromEntries(want.serverFeatures.map((x) => [`${x.serverId} ${x.featureName}`, x.activeLeases]));
       expect(Object.keys(leases).length).toBe(900);

@@ -8,10 +8,11 @@
  * so a beforeAll that timed out but keeps running cannot leave a process behind. (bun test fires no
  * process "exit" event, so there is no later safety net: always call cleanup.)
  */
-import type { Subprocess } from "bun";
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -83,17 +84,22 @@ export class Proc {
 
   /** Inside a waitFor check: stop waiting when the process has died, showing its last output. */
   assertAlive(): void {
-    if (this.exited()) throw new GiveUp(`${this.name} exited with ${this.proc.exitCode ?? this.proc.signalCode}:\n${this.text.slice(-2000)}`);
+    if (this.exited())
+      throw new GiveUp(`${this.name} exited with ${this.proc.exitCode ?? this.proc.signalCode}:\n${this.text.slice(-2000)}`);
   }
 
   /** Waits for an output line matching `re` and returns the match; fails early when the process dies. */
   waitForLine(re: RegExp, opts: WaitOptions = {}): Promise<RegExpMatchArray> {
-    return waitFor(`${this.name} to log ${re}`, () => {
-      const m = this.text.match(re);
-      if (m) return m;
-      this.assertAlive();
-      return undefined;
-    }, opts);
+    return waitFor(
+      `${this.name} to log ${re}`,
+      () => {
+        const m = this.text.match(re);
+        if (m) return m;
+        this.assertAlive();
+        return undefined;
+      },
+      opts,
+    );
   }
 
   /** SIGTERM, then SIGKILL after graceMs; resolves with the exit code (or signal name). */
@@ -176,15 +182,23 @@ export type ExporterOptions = {
 async function startExporter(h: Harness, env: Record<string, string>, opts: ExporterOptions): Promise<Exporter> {
   // A history database of its own unless the test names one, never one in the working tree.
   const db = env.DB_PATH ?? join(h.tempDir("cls-db-"), "history.db");
-  const proc = h.spawn("exporter", [...(opts.prefix ?? []), process.execPath, "run", "src/index.ts", ...(opts.args ?? [])], { LISTEN_ADDRESS: "127.0.0.1:0", ...env, DB_PATH: db });
+  const proc = h.spawn("exporter", [...(opts.prefix ?? []), process.execPath, "run", "src/index.ts", ...(opts.args ?? [])], {
+    LISTEN_ADDRESS: "127.0.0.1:0",
+    ...env,
+    DB_PATH: db,
+  });
   // logfmt (default) or LOG_FORMAT=json
   const m = await proc.waitForLine(/msg=listening url=(https?:\/\/\S+)|"msg":"listening","url":"(https?:\/\/[^"]+)"/, opts);
   const url = (m[1] ?? m[2])!;
-  await waitFor(`exporter ${url}/healthz`, async () => {
-    proc.assertAlive();
-    const res = await fetch(`${url}/healthz`, opts.tls ? { tls: opts.tls } : {});
-    const body = (await res.json()) as { cls_up?: boolean };
-    return res.ok && (!opts.waitUp || body.cls_up === true) ? true : undefined;
-  }, opts);
+  await waitFor(
+    `exporter ${url}/healthz`,
+    async () => {
+      proc.assertAlive();
+      const res = await fetch(`${url}/healthz`, opts.tls ? { tls: opts.tls } : {});
+      const body = (await res.json()) as { cls_up?: boolean };
+      return res.ok && (!opts.waitUp || body.cls_up === true) ? true : undefined;
+    },
+    opts,
+  );
   return { proc, url, host: new URL(url).host };
 }

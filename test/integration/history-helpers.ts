@@ -34,17 +34,22 @@ export async function scrape(e: Exporter): Promise<Sample[]> {
 }
 
 /** The value of the one sample of `name` whose labels include `labels`, or undefined. */
-export function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   const hits = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   if (hits.length > 1) throw new Error(`${hits.length} samples of ${name}${JSON.stringify(labels)}`);
   return hits[0]?.value;
 }
 
-export const writeErrors = (samples: Sample[], reason: string) => valueOf(samples, "nvidia_cls_history_write_errors_total", { reason }) ?? 0;
+export const writeErrors = (samples: Sample[], reason: string) =>
+  sampleValue(samples, "nvidia_cls_history_write_errors_total", { reason }) ?? 0;
 
 /** "server_id feature_name" → active leases, as the exporter serves them. */
 export function servedLeases(samples: Sample[]): Record<string, number> {
-  return keyed(samples.filter((s) => s.name === "nvidia_cls_license_server_feature_active_leases").map((s) => [s.labels.server_id!, s.labels.feature_name!, s.value]));
+  return keyed(
+    samples
+      .filter((s) => s.name === "nvidia_cls_license_server_feature_active_leases")
+      .map((s) => [s.labels.server_id!, s.labels.feature_name!, s.value]),
+  );
 }
 
 /** "server_id feature_name" → active leases, as the simulator says they are. */
@@ -73,7 +78,12 @@ export function churn(sim: Simulator): Record<string, number> {
 
 export interface HistoryAnswer {
   status: number;
-  body: { error?: string; reason?: string; detail?: string; series?: { labels: Record<string, string>; points: { t: string; last: number }[] }[] };
+  body: {
+    error?: string;
+    reason?: string;
+    detail?: string;
+    series?: { labels: Record<string, string>; points: { t: string; last: number }[] }[];
+  };
 }
 
 export async function getHistory(e: Exporter, query = "from=-1h&step=1s"): Promise<HistoryAnswer> {
@@ -83,11 +93,20 @@ export async function getHistory(e: Exporter, query = "from=-1h&step=1s"): Promi
 
 /** "server_id feature_name" → the first or the last point's value of each series in a /history answer. */
 export function historyValues(h: HistoryAnswer, which: "first" | "last"): Record<string, number> {
-  return Object.fromEntries((h.body.series ?? []).map((s) => [`${s.labels.server_id} ${s.labels.feature_name}`, (which === "first" ? s.points[0] : s.points.at(-1))!.last]));
+  return Object.fromEntries(
+    (h.body.series ?? []).map((s) => [
+      `${s.labels.server_id} ${s.labels.feature_name}`,
+      (which === "first" ? s.points[0] : s.points.at(-1))!.last,
+    ]),
+  );
 }
 
 /** The exporter's `history not recorded` error lines (one is expected per cause). */
-export const notRecordedLines = (p: Proc) => p.output().split("\n").filter((l) => l.includes('msg="history not recorded'));
+export const notRecordedLines = (p: Proc) =>
+  p
+    .output()
+    .split("\n")
+    .filter((l) => l.includes('msg="history not recorded'));
 
 const sha256 = (path: string) => (existsSync(path) ? createHash("sha256").update(readFileSync(path)).digest("hex") : "absent");
 
@@ -102,5 +121,12 @@ export function fingerprint(path: string): { file: string; wal: string; folder: 
 
 /** Environment for an exporter against `sim`, refreshing every second so several refreshes fit in a test. */
 export function exporterEnv(sim: Simulator, apiKey: string, dbPath: string): Record<string, string> {
-  return { NVIDIA_API_KEY: apiKey, NVIDIA_ORG_NAME: sim.orgName, NVIDIA_API_BASE_URL: sim.url, CACHE_TTL: "1s", SCRAPE_TIMEOUT: "5s", DB_PATH: dbPath };
+  return {
+    NVIDIA_API_KEY: apiKey,
+    NVIDIA_ORG_NAME: sim.orgName,
+    NVIDIA_API_BASE_URL: sim.url,
+    CACHE_TTL: "1s",
+    SCRAPE_TIMEOUT: "5s",
+    DB_PATH: dbPath,
+  };
 }

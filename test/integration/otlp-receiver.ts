@@ -4,7 +4,7 @@
  * generated from the OTLP protos (shipped in @opentelemetry/otlp-transformer 0.57, aliased as
  * otlp-transformer-protos). Listens on 127.0.0.1 only; plaintext, TLS or mutual TLS.
  */
-import { type sendUnaryData, Server, ServerCredentials, type ServerUnaryCall, type ServiceError, status } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ServerUnaryCall, type ServiceError, type sendUnaryData, type status } from "@grpc/grpc-js";
 // Generated JavaScript; its .d.ts types the namespaces, which are used untyped here.
 import root from "otlp-transformer-protos/build/src/generated/root.js";
 import type { Sample } from "./history-helpers.ts";
@@ -47,7 +47,9 @@ export interface Receiver {
 }
 
 const attrs = (list: any[] | undefined): Record<string, string> =>
-  Object.fromEntries((list ?? []).map((a) => [a.key, String(a.value?.stringValue ?? a.value?.intValue ?? a.value?.doubleValue ?? a.value?.boolValue)]));
+  Object.fromEntries(
+    (list ?? []).map((a) => [a.key, String(a.value?.stringValue ?? a.value?.intValue ?? a.value?.doubleValue ?? a.value?.boolValue)]),
+  );
 
 function decode(request: any, metadata: Record<string, string>): Push[] {
   return (request.resourceMetrics ?? []).map((rm: any) => {
@@ -71,7 +73,13 @@ function decode(request: any, metadata: Record<string, string>): Push[] {
         };
       }),
     );
-    return { metadata, resource: attrs(rm.resource?.attributes), scope: { name: scope.name, version: scope.version }, metrics, at: Date.now() };
+    return {
+      metadata,
+      resource: attrs(rm.resource?.attributes),
+      scope: { name: scope.name, version: scope.version },
+      metrics,
+      at: Date.now(),
+    };
   });
 }
 
@@ -103,16 +111,23 @@ export async function startReceiver(opts: ReceiverOptions = {}): Promise<Receive
     },
   });
   const credentials = opts.tls
-    ? ServerCredentials.createSsl(opts.tls.ca ? asBuffer(opts.tls.ca) : null, [{ cert_chain: asBuffer(opts.tls.cert), private_key: asBuffer(opts.tls.key) }], opts.tls.requireClientCert ?? false)
+    ? ServerCredentials.createSsl(
+        opts.tls.ca ? asBuffer(opts.tls.ca) : null,
+        [{ cert_chain: asBuffer(opts.tls.cert), private_key: asBuffer(opts.tls.key) }],
+        opts.tls.requireClientCert ?? false,
+      )
     : ServerCredentials.createInsecure();
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${opts.port ?? 0}`, credentials, (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${opts.port ?? 0}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+  );
   return {
     port,
     pushes,
-    stop: () => new Promise<void>((resolve) => {
-      server.forceShutdown();
-      resolve();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.forceShutdown();
+        resolve();
+      }),
   };
 }
 

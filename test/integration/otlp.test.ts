@@ -4,15 +4,15 @@
  * what /metrics serves for the same snapshot.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { status } from "@grpc/grpc-js";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { status } from "@grpc/grpc-js";
 import { CATALOG, LIVE_CATALOG } from "../../src/render/catalog.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
-import { startSimulator, type Simulator } from "../../src/sim/server.ts";
+import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { freePort, Harness, waitFor } from "./harness.ts";
-import { type Sample, scrape, valueOf } from "./history-helpers.ts";
+import { type Sample, sampleValue, scrape } from "./history-helpers.ts";
 import { type Push, pushedSamples, type Receiver, startReceiver } from "./otlp-receiver.ts";
 
 const KEY = "otlp-test-key-5d1e";
@@ -75,7 +75,11 @@ describe("push carries what /metrics serves", () => {
       { waitUp: true },
     );
     // A push after the first accepted one and the first history write, so every live family exists.
-    push = await nextPush(r, 0, (p) => ["nvidia_cls_otlp_last_success_timestamp_seconds", "nvidia_cls_history_last_write_timestamp_seconds"].every((n) => p.metrics.some((m) => m.name === n)));
+    push = await nextPush(r, 0, (p) =>
+      ["nvidia_cls_otlp_last_success_timestamp_seconds", "nvidia_cls_history_last_write_timestamp_seconds"].every((n) =>
+        p.metrics.some((m) => m.name === n),
+      ),
+    );
     pulled = await scrape(e);
   }, 30_000);
 
@@ -128,7 +132,7 @@ test("nvidia_cls_up 0 is pushed when CLS has never answered", async () => {
   await harness.startExporter(exporterEnv(r, { NVIDIA_API_BASE_URL: `http://127.0.0.1:${freePort()}`, SCRAPE_TIMEOUT: "1s" }));
   const push = await nextPush(r);
   const pushed = pushedSamples(push);
-  expect(valueOf(pushed, "nvidia_cls_up")).toBe(0);
+  expect(sampleValue(pushed, "nvidia_cls_up")).toBe(0);
   expect(pushed.some((s) => s.name === "nvidia_cls_license_server_feature_active_leases")).toBe(false);
   expect(pushed.some((s) => s.name === "nvidia_cls_refresh_errors_total" && s.value > 0)).toBe(true);
 }, 30_000);
@@ -139,8 +143,10 @@ describe("TLS", () => {
   test("OTEL_INSECURE=false with a self-signed CA from OTEL_EXPORTER_OTLP_CERTIFICATE", async () => {
     const r = await receiver({ tls: serverTls });
     // A host name, not 127.0.0.1: Bun refuses an IP address as TLS server name (config rejects it).
-    await harness.startExporter(exporterEnv(r, { OTEL_ENDPOINT: `localhost:${r.port}`, OTEL_INSECURE: "false", OTEL_EXPORTER_OTLP_CERTIFICATE: tlsFile("ca.pem") }));
-    expect(valueOf(pushedSamples(await nextPush(r)), "nvidia_cls_up")).toBeDefined();
+    await harness.startExporter(
+      exporterEnv(r, { OTEL_ENDPOINT: `localhost:${r.port}`, OTEL_INSECURE: "false", OTEL_EXPORTER_OTLP_CERTIFICATE: tlsFile("ca.pem") }),
+    );
+    expect(sampleValue(pushedSamples(await nextPush(r)), "nvidia_cls_up")).toBeDefined();
   }, 30_000);
 
   test("mutual TLS with OTEL_EXPORTER_OTLP_CLIENT_KEY and _CLIENT_CERTIFICATE", async () => {
@@ -153,13 +159,21 @@ describe("TLS", () => {
         OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: tlsFile("client.pem"),
       }),
     );
-    expect(valueOf(pushedSamples(await nextPush(r)), "nvidia_cls_up")).toBeDefined();
+    expect(sampleValue(pushedSamples(await nextPush(r)), "nvidia_cls_up")).toBeDefined();
   }, 30_000);
 
   test("a collector whose certificate the CA did not sign gets nothing; the failure is counted, /metrics unaffected", async () => {
     const r = await receiver({ tls: serverTls });
-    const e = await harness.startExporter(exporterEnv(r, { OTEL_ENDPOINT: `localhost:${r.port}`, OTEL_INSECURE: "false", OTEL_EXPORTER_OTLP_CERTIFICATE: tlsFile("other-ca.pem") }));
-    await waitFor("a counted failure", async () => ((valueOf(await scrape(e), "nvidia_cls_otlp_export_failures_total", { reason: "unavailable" }) ?? 0) >= 2 ? true : undefined));
+    const e = await harness.startExporter(
+      exporterEnv(r, {
+        OTEL_ENDPOINT: `localhost:${r.port}`,
+        OTEL_INSECURE: "false",
+        OTEL_EXPORTER_OTLP_CERTIFICATE: tlsFile("other-ca.pem"),
+      }),
+    );
+    await waitFor("a counted failure", async () =>
+      (sampleValue(await scrape(e), "nvidia_cls_otlp_export_failures_total", { reason: "unavailable" }) ?? 0) >= 2 ? true : undefined,
+    );
     expect(r.pushes).toHaveLength(0);
     expect(e.proc.output()).toMatch(/msg="OTLP push failed; retrying every interval" endpoint=https:\/\/localhost:\d+ reason=unavailable/);
   }, 30_000);
@@ -172,23 +186,29 @@ test("collector down, then back: failures counted and logged once, /metrics answ
   await nextPush(first);
   await first.stop();
 
-  const failures = async () => valueOf(await scrape(e), "nvidia_cls_otlp_export_failures_total", { reason: "unavailable" }) ?? 0;
+  const failures = async () => sampleValue(await scrape(e), "nvidia_cls_otlp_export_failures_total", { reason: "unavailable" }) ?? 0;
   await waitFor("four failed pushes", async () => ((await failures()) >= 4 ? true : undefined));
   const failedLines = e.proc.output().match(/msg="OTLP push failed/g) ?? [];
   expect(failedLines).toHaveLength(1);
 
   const back = await receiver({ port });
   const push = await nextPush(back);
-  expect(valueOf(pushedSamples(push), "nvidia_cls_up")).toBe(1);
+  expect(sampleValue(pushedSamples(push), "nvidia_cls_up")).toBe(1);
   await e.proc.waitForLine(/msg="OTLP push recovered" endpoint=\S+ failed_pushes=\d+/);
   // The live section of /metrics is rendered at most once a second: wait for it to show the success.
-  await waitFor("the success in /metrics", async () => ((valueOf(await scrape(e), "nvidia_cls_otlp_last_success_timestamp_seconds") ?? 0) >= Math.floor(push.at / 1000) - 1 ? true : undefined));
+  await waitFor("the success in /metrics", async () =>
+    (sampleValue(await scrape(e), "nvidia_cls_otlp_last_success_timestamp_seconds") ?? 0) >= Math.floor(push.at / 1000) - 1
+      ? true
+      : undefined,
+  );
 }, 30_000);
 
 test("a collector that refuses (UNAUTHENTICATED) is counted by reason", async () => {
   const r = await receiver({ failWith: status.UNAUTHENTICATED });
   const e = await harness.startExporter(exporterEnv(r));
-  await waitFor("an unauthenticated failure", async () => ((valueOf(await scrape(e), "nvidia_cls_otlp_export_failures_total", { reason: "unauthenticated" }) ?? 0) >= 1 ? true : undefined));
+  await waitFor("an unauthenticated failure", async () =>
+    (sampleValue(await scrape(e), "nvidia_cls_otlp_export_failures_total", { reason: "unauthenticated" }) ?? 0) >= 1 ? true : undefined,
+  );
   expect(e.proc.output()).toContain("reason=unauthenticated");
 }, 30_000);
 
@@ -199,7 +219,7 @@ test("SIGTERM: a final push, then exit 0", async () => {
   const before = r.pushes.length;
   expect(await e.proc.stop()).toBe(0);
   expect(r.pushes.length).toBe(before + 1);
-  expect(valueOf(pushedSamples(r.pushes.at(-1)!), "nvidia_cls_up")).toBe(1);
+  expect(sampleValue(pushedSamples(r.pushes.at(-1)!), "nvidia_cls_up")).toBe(1);
 }, 30_000);
 
 test("SIGTERM with a black-holed collector still exits 0, within a bounded time", async () => {
@@ -221,12 +241,26 @@ test("a collector that accepts TCP but never answers: the exporter gives each co
   // time the OTel transport replaced its client, i.e. a file descriptor leak.
   let opened = 0;
   let closed = 0;
-  const hole = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open() { opened++; }, close() { closed++; }, data() {} } });
+  const hole = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open() {
+        opened++;
+      },
+      close() {
+        closed++;
+      },
+      data() {},
+    },
+  });
   try {
     const e = await harness.startExporter(exporterEnv(hole, { OTEL_EXPORTER_OTLP_TIMEOUT: "500" }));
-    await waitFor("a handshake that never finished to be closed by the exporter", () => (closed >= 1 ? true : undefined), { timeoutMs: 40_000 });
+    await waitFor("a handshake that never finished to be closed by the exporter", () => (closed >= 1 ? true : undefined), {
+      timeoutMs: 40_000,
+    });
     expect(opened).toBeGreaterThanOrEqual(1);
-    expect(valueOf(await scrape(e), "nvidia_cls_otlp_export_failures_total", { reason: "timeout" })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(await scrape(e), "nvidia_cls_otlp_export_failures_total", { reason: "timeout" })).toBeGreaterThanOrEqual(1);
   } finally {
     hole.stop(true);
   }

@@ -1,8 +1,9 @@
 /** A real Prometheus (Debian's 2.42 package) and promtool for integration tests; see harness.ts. */
 import { join } from "node:path";
-import { freePort, type Harness, type Proc, requireBinary, waitFor, type WaitOptions } from "./harness.ts";
+import { freePort, type Harness, type Proc, requireBinary, type WaitOptions, waitFor } from "./harness.ts";
 
-export const PROMETHEUS_HINT = "Install Debian's `prometheus` package (apt-get install prometheus), which brings prometheus and promtool; `npm test` does it when run as root.";
+export const PROMETHEUS_HINT =
+  "Install Debian's `prometheus` package (apt-get install prometheus), which brings prometheus and promtool; `npm test` does it when run as root.";
 
 export type Vector = { metric: Record<string, string>; value: [number, string] }[];
 
@@ -22,7 +23,11 @@ export async function startPrometheus(h: Harness, config: string, opts: WaitOpti
   await Bun.write(join(dir, "prometheus.yml"), config);
   for (let attempt = 1; ; attempt++) {
     const url = `http://127.0.0.1:${freePort()}`;
-    const flags = [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=${new URL(url).host}`];
+    const flags = [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=${new URL(url).host}`,
+    ];
     const proc = h.spawn("prometheus", [bin, ...flags, "--log.level=warn", "--storage.tsdb.retention.time=1h"]);
     const api = async <T>(path: string): Promise<T> => {
       const body = (await (await fetch(`${url}${path}`)).json()) as { status: string; data: T; error?: string };
@@ -31,10 +36,14 @@ export async function startPrometheus(h: Harness, config: string, opts: WaitOpti
     };
     const query = async (q: string) => (await api<{ result: Vector }>(`/api/v1/query?query=${encodeURIComponent(q)}`)).result;
     try {
-      await waitFor("Prometheus /-/ready", async () => {
-        proc.assertAlive();
-        return (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok ? true : undefined;
-      }, opts);
+      await waitFor(
+        "Prometheus /-/ready",
+        async () => {
+          proc.assertAlive();
+          return (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok ? true : undefined;
+        },
+        opts,
+      );
       return { proc, url, query, api };
     } catch (err) {
       await proc.stop(2_000);

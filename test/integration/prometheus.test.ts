@@ -6,13 +6,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { generateOrg } from "../../src/sim/generate.ts";
-import { startSimulator, type Simulator } from "../../src/sim/server.ts";
+import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { type Exporter, Harness, requireBinary, waitFor } from "./harness.ts";
 import { PROMETHEUS_HINT, type Prometheus, promtoolCheckMetrics, startPrometheus } from "./prom.ts";
 
 const API_KEY = "integration-test-key";
 /** What Prometheus 2.42 sends when scraping (without native histograms). */
-const PROMETHEUS_ACCEPT = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+const PROMETHEUS_ACCEPT =
+  "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 const WAIT = { timeoutMs: 30_000, intervalMs: 250 };
 
 interface Case {
@@ -31,7 +32,16 @@ type Numbers = Record<string, Record<string, number>>;
 /** Ground truth, keyed like the series: server_id + feature_name, product key + feature, pool + feature. */
 function expectedNumbers(sim: Simulator): Numbers {
   const e = sim.expected();
-  const out: Numbers = { active: {}, total: {}, entTotal: {}, entInUse: {}, entUnassigned: {}, poolInUse: {}, poolAllotment: {}, unattributed: {} };
+  const out: Numbers = {
+    active: {},
+    total: {},
+    entTotal: {},
+    entInUse: {},
+    entUnassigned: {},
+    poolInUse: {},
+    poolAllotment: {},
+    unattributed: {},
+  };
   const add = (map: string, key: string, n: number) => (out[map]![key] = (out[map]![key] ?? 0) + n);
   for (const f of e.serverFeatures) {
     add("active", `${f.serverId} ${f.featureName}`, f.activeLeases);
@@ -63,15 +73,17 @@ async function promNumbers(job: string): Promise<Numbers> {
     ["unattributed", "nvidia_cls_unattributed_leases", ["virtual_group_id", "feature_name"]],
   ];
   const out: Numbers = {};
-  await Promise.all(families.map(async ([key, metric, labels]) => {
-    const map: Record<string, number> = {};
-    for (const s of await prom.query(`${metric}{job="${job}"}`)) {
-      const k = labels.map((l) => s.metric[l]).join(" ");
-      if (k in map) throw new Error(`two ${metric} series for ${k}`);
-      map[k] = Number(s.value[1]);
-    }
-    out[key] = map;
-  }));
+  await Promise.all(
+    families.map(async ([key, metric, labels]) => {
+      const map: Record<string, number> = {};
+      for (const s of await prom.query(`${metric}{job="${job}"}`)) {
+        const k = labels.map((l) => s.metric[l]).join(" ");
+        if (k in map) throw new Error(`two ${metric} series for ${k}`);
+        map[k] = Number(s.value[1]);
+      }
+      out[key] = map;
+    }),
+  );
   return out;
 }
 
@@ -84,19 +96,38 @@ beforeAll(async () => {
   requireBinary("prometheus", PROMETHEUS_HINT);
   requireBinary("promtool", PROMETHEUS_HINT);
   const plain = startSimulator({ scenario: loadScenario("lic-example"), apiKey: API_KEY, port: 0, seed: 11 });
-  const generated = generateOrg({ orgName: "gen-org", virtualGroups: 3, serversPerGroup: 2, featuresPerServer: 3, leasesPerFeature: 4, poolsPerServer: 2, seed: 7 });
+  const generated = generateOrg({
+    orgName: "gen-org",
+    virtualGroups: 3,
+    serversPerGroup: 2,
+    featuresPerServer: 3,
+    leasesPerFeature: 4,
+    poolsPerServer: 2,
+    seed: 7,
+  });
   const compressed = startSimulator({ scenario: generated, apiKey: API_KEY, port: 0, compressedLeases: true, seed: 12 });
   sims.push(plain, compressed);
   const specs = [
     { job: "cls-lic-example", sim: plain },
     { job: "cls-generated-compressed", sim: compressed },
   ];
-  const exporters = await Promise.all(specs.map(({ sim }) =>
-    harness.startExporter({ NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: sim.orgName, NVIDIA_API_BASE_URL: sim.url, CACHE_TTL: "2s", SCRAPE_TIMEOUT: "10s" }, { ...WAIT, waitUp: true }),
-  ));
-  specs.forEach((s, i) => cases.push({ ...s, exporter: exporters[i]! }));
+  const exporters = await Promise.all(
+    specs.map(({ sim }) =>
+      harness.startExporter(
+        { NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: sim.orgName, NVIDIA_API_BASE_URL: sim.url, CACHE_TTL: "2s", SCRAPE_TIMEOUT: "10s" },
+        { ...WAIT, waitUp: true },
+      ),
+    ),
+  );
+  specs.forEach((s, i) => {
+    cases.push({ ...s, exporter: exporters[i]! });
+  });
   const jobs = cases.map((c) => `  - job_name: ${c.job}\n    static_configs:\n      - targets: ["${c.exporter.host}"]\n`).join("");
-  prom = await startPrometheus(harness, `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${jobs}`, WAIT);
+  prom = await startPrometheus(
+    harness,
+    `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${jobs}`,
+    WAIT,
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -112,10 +143,14 @@ describe("exporter scraped by a real Prometheus", () => {
 
   test("Prometheus scrapes successfully and stores the simulator's numbers", async () => {
     for (const c of cases) {
-      await waitFor(`up{job="${c.job}"} == 1 and nvidia_cls_up == 1 in Prometheus`, async () => {
-        c.exporter.proc.assertAlive();
-        return (await scalar(`up{job="${c.job}"}`)) === 1 && (await scalar(`nvidia_cls_up{job="${c.job}"}`)) === 1 ? true : undefined;
-      }, WAIT);
+      await waitFor(
+        `up{job="${c.job}"} == 1 and nvidia_cls_up == 1 in Prometheus`,
+        async () => {
+          c.exporter.proc.assertAlive();
+          return (await scalar(`up{job="${c.job}"}`)) === 1 && (await scalar(`nvidia_cls_up{job="${c.job}"}`)) === 1 ? true : undefined;
+        },
+        WAIT,
+      );
       const want = expectedNumbers(c.sim);
       expect(Object.keys(want.active!).length).toBeGreaterThan(0);
       expect(Object.keys(want.entTotal!).length).toBeGreaterThan(0);
@@ -127,10 +162,14 @@ describe("exporter scraped by a real Prometheus", () => {
     for (const c of cases) {
       // The OpenMetrics parser files counter metadata under the family name (no _total); the
       // text parser would file it under nvidia_cls_refreshes_total.
-      const meta = await prom.api<{ metric: string; type: string }[]>(`/api/v1/targets/metadata?match_target=${encodeURIComponent(`{job="${c.job}"}`)}`);
+      const meta = await prom.api<{ metric: string; type: string }[]>(
+        `/api/v1/targets/metadata?match_target=${encodeURIComponent(`{job="${c.job}"}`)}`,
+      );
       const refreshes = meta.filter((m) => m.metric.startsWith("nvidia_cls_refreshes")).map((m) => [m.metric, m.type]);
       expect(refreshes).toEqual([["nvidia_cls_refreshes", "counter"]]);
-      const targets = await prom.api<{ activeTargets: { labels: { job: string }; health: string; lastError: string }[] }>("/api/v1/targets?state=active");
+      const targets = await prom.api<{ activeTargets: { labels: { job: string }; health: string; lastError: string }[] }>(
+        "/api/v1/targets?state=active",
+      );
       const target = targets.activeTargets.find((t) => t.labels.job === c.job);
       expect(target && { health: target.health, lastError: target.lastError }).toEqual({ health: "up", lastError: "" });
       const res = await fetch(`${c.exporter.url}/metrics`, { headers: { accept: PROMETHEUS_ACCEPT } });
@@ -142,19 +181,25 @@ describe("exporter scraped by a real Prometheus", () => {
   }, 60_000);
 
   test("lease churn in the simulator reaches Prometheus", async () => {
-    await Promise.all(cases.map(async (c) => {
-      const before = expectedNumbers(c.sim);
-      // Churn until a server feature's active lease count moves (a tick may add and remove the same amount).
-      for (let i = 0; i < 100 && Bun.deepEquals(expectedNumbers(c.sim).active, before.active); i++) c.sim.tick(3);
-      const want = expectedNumbers(c.sim);
-      expect(want.active).not.toEqual(before.active);
-      const got = await waitFor(`Prometheus to show the churned numbers of ${c.job}`, async () => {
-        c.exporter.proc.assertAlive();
-        const now = await promNumbers(c.job);
-        return Bun.deepEquals(now, want) ? now : undefined;
-      }, WAIT).catch(async (err) => ({ error: (err as Error).message, last: await promNumbers(c.job) }));
-      expect(got).toEqual(want);
-    }));
+    await Promise.all(
+      cases.map(async (c) => {
+        const before = expectedNumbers(c.sim);
+        // Churn until a server feature's active lease count moves (a tick may add and remove the same amount).
+        for (let i = 0; i < 100 && Bun.deepEquals(expectedNumbers(c.sim).active, before.active); i++) c.sim.tick(3);
+        const want = expectedNumbers(c.sim);
+        expect(want.active).not.toEqual(before.active);
+        const got = await waitFor(
+          `Prometheus to show the churned numbers of ${c.job}`,
+          async () => {
+            c.exporter.proc.assertAlive();
+            const now = await promNumbers(c.job);
+            return Bun.deepEquals(now, want) ? now : undefined;
+          },
+          WAIT,
+        ).catch(async (err) => ({ error: (err as Error).message, last: await promNumbers(c.job) }));
+        expect(got).toEqual(want);
+      }),
+    );
     // Refreshes kept flowing: each exporter logged more than one successful refresh.
     for (const c of cases) expect(c.exporter.proc.output().match(/msg="refresh succeeded"/g)?.length ?? 0).toBeGreaterThan(1);
   }, 60_000);
@@ -171,7 +216,10 @@ describe("exporter scraped by a real Prometheus", () => {
       const counters = [...om.matchAll(/^# TYPE (\S+) counter$/gm)].map((m) => `${m[1]}_total no help text`);
       const result = await promtoolCheckMetrics(om);
       const findings = result.output.split("\n").filter(Boolean);
-      expect({ code: result.code, unexpected: findings.filter((f) => !counters.includes(f)) }).toEqual({ code: findings.length ? 3 : 0, unexpected: [] });
+      expect({ code: result.code, unexpected: findings.filter((f) => !counters.includes(f)) }).toEqual({
+        code: findings.length ? 3 : 0,
+        unexpected: [],
+      });
     }
   }, 60_000);
 });

@@ -32,12 +32,21 @@ beforeAll(async () => {
   const hash = Bun.password.hashSync(PASSWORD, { algorithm: "bcrypt", cost: 10 });
   // Relative paths: resolved against the web config file's folder, as exporter-toolkit does.
   for (const f of ["server.pem", "server-key.pem", "ca.pem"]) writeFileSync(join(dir, f), pem(f));
-  writeFileSync(join(dir, "web.yml"), `tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\nbasic_auth_users:\n  prometheus: ${hash}\n`);
-  writeFileSync(join(dir, "mtls.yml"), "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n");
+  writeFileSync(
+    join(dir, "web.yml"),
+    `tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\nbasic_auth_users:\n  prometheus: ${hash}\n`,
+  );
+  writeFileSync(
+    join(dir, "mtls.yml"),
+    "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n",
+  );
   writeFileSync(join(dir, "token"), `${TOKEN}\n`);
   const env = { NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: sim.url };
   [exporter, mtls] = await Promise.all([
-    harness.startExporter({ ...env, WEB_CONFIG_FILE: join(dir, "web.yml"), AUTH_BEARER_TOKEN_FILE: join(dir, "token") }, { waitUp: true, tls: CA }),
+    harness.startExporter(
+      { ...env, WEB_CONFIG_FILE: join(dir, "web.yml"), AUTH_BEARER_TOKEN_FILE: join(dir, "token") },
+      { waitUp: true, tls: CA },
+    ),
     harness.startExporter({ ...env, WEB_CONFIG_FILE: join(dir, "mtls.yml") }, { waitUp: true, tls: CLIENT }),
   ]);
 }, 60_000);
@@ -52,13 +61,22 @@ describe("TLS, basic auth and a bearer token (WEB_CONFIG_FILE, AUTH_BEARER_TOKEN
     expect(exporter.url).toStartWith("https://127.0.0.1:");
     expect(exporter.proc.output()).toMatch(/msg=listening url=https:\/\/127\.0\.0\.1:\d+ .*auth=basic\+bearer/);
     // A client that does not trust the test CA refuses the certificate.
-    expect(await fetch(`${exporter.url}/healthz`).then(() => "connected", (e: Error) => e.message)).not.toBe("connected");
-    const plain = await fetch(`http://${exporter.host}/metrics`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, () => "refused");
+    expect(
+      await fetch(`${exporter.url}/healthz`).then(
+        () => "connected",
+        (e: Error) => e.message,
+      ),
+    ).not.toBe("connected");
+    const plain = await fetch(`http://${exporter.host}/metrics`, { signal: AbortSignal.timeout(5_000) }).then(
+      (r) => r.status,
+      () => "refused",
+    );
     expect(plain).not.toBe(200);
   });
 
   test("credentials: the password or the token gets /metrics, /history and /; anything else 401 with no detail; /healthz open", async () => {
-    const get = (path: string, authorization?: string) => fetch(`${exporter.url}${path}`, { tls: CA, headers: authorization ? { authorization } : {} });
+    const get = (path: string, authorization?: string) =>
+      fetch(`${exporter.url}${path}`, { tls: CA, headers: authorization ? { authorization } : {} });
     for (const path of ["/metrics", "/history?from=-1h", "/"]) {
       for (const good of [basic("prometheus", PASSWORD), `Bearer ${TOKEN}`]) expect((await get(path, good)).status).toBe(200);
       for (const bad of [undefined, basic("prometheus", "nope"), basic("admin", PASSWORD), `Bearer ${TOKEN}x`]) {
@@ -71,7 +89,10 @@ describe("TLS, basic auth and a bearer token (WEB_CONFIG_FILE, AUTH_BEARER_TOKEN
   });
 
   test("the container health check reaches /healthz over HTTPS", () => {
-    const r = Bun.spawnSync([process.execPath, "run", "src/healthcheck.ts"], { env: { PATH: process.env.PATH ?? "", LISTEN_ADDRESS: exporter.host, WEB_CONFIG_FILE: join(dir, "web.yml") }, stderr: "pipe" });
+    const r = Bun.spawnSync([process.execPath, "run", "src/healthcheck.ts"], {
+      env: { PATH: process.env.PATH ?? "", LISTEN_ADDRESS: exporter.host, WEB_CONFIG_FILE: join(dir, "web.yml") },
+      stderr: "pipe",
+    });
     expect(r.stderr.toString()).toBe("");
     expect(r.exitCode).toBe(0);
   });
@@ -81,10 +102,17 @@ describe("TLS, basic auth and a bearer token (WEB_CONFIG_FILE, AUTH_BEARER_TOKEN
     writeFileSync(join(dir, "wrong"), "wrong");
     const job = (name: string, passwordFile: string) =>
       `  - job_name: ${name}\n    scheme: https\n    tls_config:\n      ca_file: ${join(dir, "ca.pem")}\n    basic_auth:\n      username: prometheus\n      password_file: ${join(dir, passwordFile)}\n    static_configs:\n      - targets: ["${exporter.host}"]\n`;
-    const prom = await startPrometheus(harness, `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n${job("good", "password")}${job("bad", "wrong")}`);
+    const prom = await startPrometheus(
+      harness,
+      `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n${job("good", "password")}${job("bad", "wrong")}`,
+    );
     const up = async (name: string) => (await prom.query(`up{job="${name}"}`))[0]?.value[1];
-    await waitFor("both targets scraped", async () => ((await up("good")) !== undefined && (await up("bad")) !== undefined ? true : undefined));
-    await waitFor("the good target up and its data stored", async () => ((await up("good")) === "1" && (await prom.query('nvidia_cls_up{job="good"}'))[0]?.value[1] === "1" ? true : undefined));
+    await waitFor("both targets scraped", async () =>
+      (await up("good")) !== undefined && (await up("bad")) !== undefined ? true : undefined,
+    );
+    await waitFor("the good target up and its data stored", async () =>
+      (await up("good")) === "1" && (await prom.query('nvidia_cls_up{job="good"}'))[0]?.value[1] === "1" ? true : undefined,
+    );
     expect(await up("bad")).toBe("0");
     const targets = await prom.api<{ activeTargets: { labels: { job: string }; lastError: string }[] }>("/api/v1/targets");
     expect(targets.activeTargets.find((t) => t.labels.job === "bad")?.lastError).toContain("401");
@@ -93,7 +121,10 @@ describe("TLS, basic auth and a bearer token (WEB_CONFIG_FILE, AUTH_BEARER_TOKEN
 
 describe("mutual TLS (client_auth_type RequireAndVerifyClientCert)", () => {
   test("the container health check, which has no client certificate, checks that the port accepts connections", () => {
-    const r = Bun.spawnSync([process.execPath, "run", "src/healthcheck.ts"], { env: { PATH: process.env.PATH ?? "", LISTEN_ADDRESS: mtls.host, WEB_CONFIG_FILE: join(dir, "mtls.yml") }, stderr: "pipe" });
+    const r = Bun.spawnSync([process.execPath, "run", "src/healthcheck.ts"], {
+      env: { PATH: process.env.PATH ?? "", LISTEN_ADDRESS: mtls.host, WEB_CONFIG_FILE: join(dir, "mtls.yml") },
+      stderr: "pipe",
+    });
     expect(r.stderr.toString()).toBe("");
     expect(r.exitCode).toBe(0);
   });
@@ -101,7 +132,10 @@ describe("mutual TLS (client_auth_type RequireAndVerifyClientCert)", () => {
   test("a client certificate signed by client_ca_file is required, for every path", async () => {
     for (const path of ["/metrics", "/healthz"]) {
       expect((await fetch(`${mtls.url}${path}`, { tls: CLIENT })).status).toBe(200);
-      const without = await fetch(`${mtls.url}${path}`, { tls: CA, signal: AbortSignal.timeout(5_000) }).then((r) => r.status, (e: Error) => e.message);
+      const without = await fetch(`${mtls.url}${path}`, { tls: CA, signal: AbortSignal.timeout(5_000) }).then(
+        (r) => r.status,
+        (e: Error) => e.message,
+      );
       expect(without).not.toBe(200);
     }
   });

@@ -7,9 +7,9 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { loadScenario } from "../../src/sim/fixtures.ts";
-import { startSimulator, type Simulator } from "../../src/sim/server.ts";
 import type { HistoryResponse } from "../../src/http/history.ts";
+import { loadScenario } from "../../src/sim/fixtures.ts";
+import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
 import { freePort, Harness, waitFor } from "./harness.ts";
 
@@ -60,10 +60,16 @@ test("kill -9, restart with CLS unreachable: the stored snapshot is served at on
   const second = await harness.startExporter({ ...env, NVIDIA_API_BASE_URL: `http://127.0.0.1:${freePort()}`, CACHE_TTL: "1h" });
   const text = await (await fetch(`${second.url}/metrics`)).text();
   expect(metric(text, "nvidia_cls_up")).toEqual([`nvidia_cls_up{org_name="${sim.orgName}"} 0`]);
-  expect(metric(text, "nvidia_cls_scrape_timestamp_seconds")).toEqual([`nvidia_cls_scrape_timestamp_seconds{org_name="${sim.orgName}"} ${stored.collectedAt / 1000}`]);
+  expect(metric(text, "nvidia_cls_scrape_timestamp_seconds")).toEqual([
+    `nvidia_cls_scrape_timestamp_seconds{org_name="${sim.orgName}"} ${stored.collectedAt / 1000}`,
+  ]);
   const want = stored.serverFeatures.filter((f) => f.active !== undefined).map((f) => f.active);
   expect(leaseLines(text)).toHaveLength(want.length);
-  expect(leaseLines(text).map((l) => Number(l.split(" ").at(-1))).sort()).toEqual(want.map(Number).sort());
+  expect(
+    leaseLines(text)
+      .map((l) => Number(l.split(" ").at(-1)))
+      .sort(),
+  ).toEqual(want.map(Number).sort());
   expect(second.proc.output()).toContain("serving the last stored snapshot");
 
   // The refresh that cannot reach CLS keeps serving the stored data, still with up 0.

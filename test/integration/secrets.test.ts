@@ -35,7 +35,8 @@ afterAll(async () => {
 /** Fails naming the secret and where it was found; the secret itself is not printed. */
 function expectClean(where: string, text: string, secrets: Record<string, string> = SECRETS): void {
   for (const [name, secret] of Object.entries(secrets)) {
-    const found = text.includes(secret) || text.includes(encodeURIComponent(secret)) || text.includes(Buffer.from(secret).toString("base64"));
+    const found =
+      text.includes(secret) || text.includes(encodeURIComponent(secret)) || text.includes(Buffer.from(secret).toString("base64"));
     expect(found, `${name} found in ${where}`).toBe(false);
   }
 }
@@ -46,7 +47,10 @@ describe("the API key and other secrets never leak", () => {
     const db = join(dir, "history.db");
     writeFileSync(join(dir, "key"), `${KEY}\n`);
     writeFileSync(join(dir, "token"), TOKEN);
-    writeFileSync(join(dir, "web.yml"), `basic_auth_users:\n  prometheus: ${Bun.password.hashSync(PASSWORD, { algorithm: "bcrypt", cost: 4 })}\n`);
+    writeFileSync(
+      join(dir, "web.yml"),
+      `basic_auth_users:\n  prometheus: ${Bun.password.hashSync(PASSWORD, { algorithm: "bcrypt", cost: 4 })}\n`,
+    );
     const e = await harness.startExporter(
       {
         NVIDIA_API_KEY_FILE: join(dir, "key"),
@@ -81,7 +85,9 @@ describe("the API key and other secrets never leak", () => {
     for (const rules of rounds) {
       sim.setFaults(rules);
       const seen = sim.stats().total;
-      await waitFor("the exporter to call CLS under the fault", () => (sim.stats().total > seen + 1 ? true : undefined), { timeoutMs: 15_000 });
+      await waitFor("the exporter to call CLS under the fault", () => (sim.stats().total > seen + 1 ? true : undefined), {
+        timeoutMs: 15_000,
+      });
       await Bun.sleep(1_200); // let the refresh end and log
     }
     sim.clearFaults();
@@ -104,7 +110,13 @@ describe("the API key and other secrets never leak", () => {
     expect(served[0]).toContain("nvidia_cls_refresh_errors_total");
     expectClean("responses", served.join("\n"));
     // The pushes carry the OTLP header (its purpose), never the key.
-    expectClean("OTLP pushes (resource and data points)", JSON.stringify(receiver.pushes.map((p) => ({ resource: p.resource, metrics: p.metrics })), (_k, v) => (typeof v === "bigint" ? String(v) : v)));
+    expectClean(
+      "OTLP pushes (resource and data points)",
+      JSON.stringify(
+        receiver.pushes.map((p) => ({ resource: p.resource, metrics: p.metrics })),
+        (_k, v) => (typeof v === "bigint" ? String(v) : v),
+      ),
+    );
     expectClean("OTLP push metadata", JSON.stringify(receiver.pushes.map((p) => p.metadata)), { KEY, TOKEN, PASSWORD });
     // The process list shows the command line: the key came from a file.
     expectClean("the command line", readFileSync(`/proc/${e.proc.proc.pid}/cmdline`, "utf8"));
@@ -115,11 +127,15 @@ describe("the API key and other secrets never leak", () => {
     expect(output).toContain("[redacted]");
     expect(output).toMatch(/reason=401/);
     expectClean("the exporter's output and logs", output);
-    for (const file of [db, `${db}-wal`, `${db}-shm`].filter(existsSync)) expectClean(`the database (${file})`, readFileSync(file).toString("latin1"));
+    for (const file of [db, `${db}-wal`, `${db}-shm`].filter(existsSync))
+      expectClean(`the database (${file})`, readFileSync(file).toString("latin1"));
   }, 120_000);
 
   test("a key given as a flag works, is warned about, and is not logged", async () => {
-    const e = await harness.startExporter({ NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: sim.url }, { waitUp: true, args: ["-nvidia-api-key", KEY] });
+    const e = await harness.startExporter(
+      { NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: sim.url },
+      { waitUp: true, args: ["-nvidia-api-key", KEY] },
+    );
     expect(e.proc.output()).toContain("the API key was given as a flag, which any user can read in the process list");
     expect(await e.proc.stop()).toBe(0);
     expectClean("the exporter's output", e.proc.output(), { KEY });

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import type { View } from "../../src/render/catalog.ts";
 import { failureReason, OtlpPusher, type Sender } from "../../src/otlp/push.ts";
 import { newOtlpStats } from "../../src/otlp/stats.ts";
+import type { View } from "../../src/render/catalog.ts";
 import { newStats } from "../../src/snapshot/refresher.ts";
 import { FakeTime } from "../fake-time.ts";
 
@@ -31,7 +31,12 @@ function setup() {
   const time = new FakeTime();
   const s = controlledSender();
   const lines: string[] = [];
-  const log = { debug() {}, info: (m: string) => void lines.push(`info ${m}`), warn: (m: string, f?: Record<string, unknown>) => void lines.push(`warn ${m} ${f?.reason}`), error: (m: string) => void lines.push(`error ${m}`) };
+  const log = {
+    debug() {},
+    info: (m: string) => void lines.push(`info ${m}`),
+    warn: (m: string, f?: Record<string, unknown>) => void lines.push(`warn ${m} ${f?.reason}`),
+    error: (m: string) => void lines.push(`error ${m}`),
+  };
   const stats = newOtlpStats();
   let views = 0;
   const view = (tag: string): View => ({ snapshot: undefined, stats: newStats(), build: { version: tag, revision: "r", bunVersion: "b" } });
@@ -146,7 +151,9 @@ describe("OtlpPusher", () => {
       intervalMs: INTERVAL,
       timeoutMs: TIMEOUT,
       view: async () => Promise.reject(new Error("boom")),
-      current: () => { throw new Error("unused"); },
+      current: () => {
+        throw new Error("unused");
+      },
       build: () => ({}) as ResourceMetrics,
       sender: s.sender,
       stats,
@@ -163,7 +170,15 @@ describe("OtlpPusher", () => {
 });
 
 test("failureReason maps gRPC statuses and timeouts to the label's fixed set", () => {
-  expect([4, 7, 8, 14, 16, 3, 13].map((c) => failureReason(grpcError(c)))).toEqual(["timeout", "permission_denied", "resource_exhausted", "unavailable", "unauthenticated", "rejected", "rejected"]);
+  expect([4, 7, 8, 14, 16, 3, 13].map((c) => failureReason(grpcError(c)))).toEqual([
+    "timeout",
+    "permission_denied",
+    "resource_exhausted",
+    "unavailable",
+    "unauthenticated",
+    "rejected",
+    "rejected",
+  ]);
   expect(failureReason(new Error("Request timed out"))).toBe("timeout");
   expect(failureReason(new Error("socket hang up"))).toBe("error");
   expect(failureReason(undefined)).toBe("error");

@@ -15,7 +15,11 @@ let runs = 0;
 
 function run(args: string[], env: Record<string, string>) {
   const db = join(DATA, `run-${++runs}.db`);
-  return Bun.spawn([process.execPath, "run", MAIN, ...args], { env: { PATH: process.env.PATH ?? "", DB_PATH: db, ...env }, stdout: "pipe", stderr: "pipe" });
+  return Bun.spawn([process.execPath, "run", MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? "", DB_PATH: db, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
 }
 
 async function finished(proc: ReturnType<typeof run>) {
@@ -42,7 +46,14 @@ describe("the exporter process", () => {
 
   test("a port in use: exit 1 with a message naming LISTEN_ADDRESS", async () => {
     const taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-    const r = await finished(run([], { NVIDIA_API_KEY: SECRET, NVIDIA_ORG_NAME: "o", LISTEN_ADDRESS: `127.0.0.1:${taken.port}`, NVIDIA_API_BASE_URL: "http://127.0.0.1:9" }));
+    const r = await finished(
+      run([], {
+        NVIDIA_API_KEY: SECRET,
+        NVIDIA_ORG_NAME: "o",
+        LISTEN_ADDRESS: `127.0.0.1:${taken.port}`,
+        NVIDIA_API_BASE_URL: "http://127.0.0.1:9",
+      }),
+    );
     taken.stop(true);
     expect(r.code).toBe(1);
     expect(r.err).toContain("LISTEN_ADDRESS");
@@ -60,7 +71,10 @@ describe("the exporter process", () => {
       let text = "";
       for (let i = 0; i < 100 && !text.includes("nvidia_cls_up{"); i++) {
         await Bun.sleep(100);
-        text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
+        text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+          (r) => r.text(),
+          () => "",
+        );
       }
       expect(text).toContain('nvidia_cls_up{org_name="lic-example"} 1');
       const healthcheck = new URL("../../src/healthcheck.ts", import.meta.url).pathname;

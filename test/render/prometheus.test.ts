@@ -5,13 +5,34 @@ import { newStats } from "../../src/snapshot/refresher.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
 
 const build = { version: "1", revision: "r", bunVersion: "b" };
-const snap = (over: Partial<Snapshot> = {}): Snapshot => ({ orgName: "o", collectedAt: 1_700_000_000_000, durationMs: 1_500, up: true, entitlements: [], servers: [], serverFeatures: [], pools: [], unattributed: [], invalidItems: [], failures: [], ...over });
+const snap = (over: Partial<Snapshot> = {}): Snapshot => ({
+  orgName: "o",
+  collectedAt: 1_700_000_000_000,
+  durationMs: 1_500,
+  up: true,
+  entitlements: [],
+  servers: [],
+  serverFeatures: [],
+  pools: [],
+  unattributed: [],
+  invalidItems: [],
+  failures: [],
+  ...over,
+});
 const view = (snapshot: Snapshot | undefined): View => ({ snapshot, stats: newStats(), build });
 
 describe("renderCatalog", () => {
   test("label values are escaped whatever CLS returns", async () => {
     const nasty = 'a"b\\c\nd ünï {}=,';
-    const labels = { virtual_group_id: "1", virtual_group_name: nasty, server_id: "s", server_name: nasty, status: "x", deployed_on: "y", leasing_mode: "z" };
+    const labels = {
+      virtual_group_id: "1",
+      virtual_group_name: nasty,
+      server_id: "s",
+      server_name: nasty,
+      status: "x",
+      deployed_on: "y",
+      leasing_mode: "z",
+    };
     const text = await renderCatalog(CATALOG, view(snap({ servers: [{ labels }] })), 'org "q"', "text");
     expect(text).toContain('virtual_group_name="a\\"b\\\\c\\nd ünï {}=,"');
     expect(text).toContain('org_name="org \\"q\\""');
@@ -19,7 +40,15 @@ describe("renderCatalog", () => {
   });
 
   test("numbers CLS did not report produce no sample; families without samples are left out", async () => {
-    const labels = { virtual_group_id: "1", virtual_group_name: "v", server_id: "s", server_name: "n", feature_name: "f", product_name: "p", license_type: "l" };
+    const labels = {
+      virtual_group_id: "1",
+      virtual_group_name: "v",
+      server_id: "s",
+      server_name: "n",
+      feature_name: "f",
+      product_name: "p",
+      license_type: "l",
+    };
     const text = await renderCatalog(CATALOG, view(snap({ serverFeatures: [{ labels, total: undefined, active: 0 }] })), "o", "text");
     expect(text).not.toContain("nvidia_cls_license_server_feature_total_quantity");
     expect(text).toContain("nvidia_cls_license_server_feature_active_leases{");
@@ -42,10 +71,29 @@ describe("renderCatalog", () => {
 describe("PrometheusRenderer", () => {
   function counting() {
     let rowsCalls = 0;
-    const def: MetricDef = { name: "x_gauge", help: "h", type: "gauge", unit: "1", labels: [], rows: () => (rowsCalls++, [{ labels: {}, value: 1 }]) };
+    const def: MetricDef = {
+      name: "x_gauge",
+      help: "h",
+      type: "gauge",
+      unit: "1",
+      labels: [],
+      rows: () => {
+        rowsCalls++;
+        return [{ labels: {}, value: 1 }];
+      },
+    };
     let liveCalls = 0;
     let clock = 0;
-    const renderer = new PrometheusRenderer({ catalog: [def], orgName: "o", live: async () => (liveCalls++, "live 1\n"), liveTtlMs: 1_000, now: () => clock });
+    const renderer = new PrometheusRenderer({
+      catalog: [def],
+      orgName: "o",
+      live: async () => {
+        liveCalls++;
+        return "live 1\n";
+      },
+      liveTtlMs: 1_000,
+      now: () => clock,
+    });
     return { renderer, counts: () => [rowsCalls, liveCalls], tick: (ms: number) => (clock += ms) };
   }
 

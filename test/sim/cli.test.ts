@@ -1,52 +1,55 @@
-import { describe, expect, test } from 'bun:test';
-import { fileURLToPath } from 'node:url';
-import { churnInterval } from '../../src/sim/main.ts';
+import { describe, expect, test } from "bun:test";
+import { fileURLToPath } from "node:url";
+import { churnInterval } from "../../src/sim/main.ts";
 
-const MAIN = fileURLToPath(new URL('../../src/sim/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL("../../src/sim/main.ts", import.meta.url));
 
 async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
   const reader = stream.getReader();
-  let text = '';
-  while (!text.includes('\n')) {
+  let text = "";
+  while (!text.includes("\n")) {
     const { value, done } = await reader.read();
     if (done) break;
     text += new TextDecoder().decode(value);
   }
   reader.releaseLock();
-  return text.split('\n')[0]!;
+  return text.split("\n")[0]!;
 }
 
-describe('sim CLI', () => {
-  test('prints its base URL as the only stdout line, serves, exits 0 on SIGTERM', async () => {
-    const proc = Bun.spawn([process.execPath, 'run', MAIN, '--generate', '2x2x2x3', '--api-key', 'k1', '--churn-interval', '50ms', '--org', 'cli-org'], {
-      stdout: 'pipe',
-      stderr: 'pipe',
-    });
+describe("sim CLI", () => {
+  test("prints its base URL as the only stdout line, serves, exits 0 on SIGTERM", async () => {
+    const proc = Bun.spawn(
+      [process.execPath, "run", MAIN, "--generate", "2x2x2x3", "--api-key", "k1", "--churn-interval", "50ms", "--org", "cli-org"],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     try {
       const url = await firstLine(proc.stdout);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const info = (await (await fetch(`${url}/_sim/info`)).json()) as { orgName: string };
-      expect(info.orgName).toBe('cli-org');
-      const res = await fetch(`${url}/v1/org/cli-org/virtual-groups`, { headers: { 'x-api-key': 'k1' } });
+      expect(info.orgName).toBe("cli-org");
+      const res = await fetch(`${url}/v1/org/cli-org/virtual-groups`, { headers: { "x-api-key": "k1" } });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { virtualGroups: unknown[] }).virtualGroups.length).toBe(2);
     } finally {
-      proc.kill('SIGTERM');
+      proc.kill("SIGTERM");
     }
     expect(await proc.exited).toBe(0);
   });
 
-  test('exits 2 with usage on bad arguments', async () => {
-    const proc = Bun.spawn([process.execPath, 'run', MAIN, '--generate', '3x3'], { stdout: 'pipe', stderr: 'pipe' });
+  test("exits 2 with usage on bad arguments", async () => {
+    const proc = Bun.spawn([process.execPath, "run", MAIN, "--generate", "3x3"], { stdout: "pipe", stderr: "pipe" });
     expect(await proc.exited).toBe(2);
-    expect(await new Response(proc.stderr).text()).toContain('VxSxFxL');
+    expect(await new Response(proc.stderr).text()).toContain("VxSxFxL");
   });
 
-  test('churn interval takes Go-style durations', () => {
-    expect(churnInterval('5s')).toBe(5000);
-    expect(churnInterval('250ms')).toBe(250);
-    expect(churnInterval('1m30s')).toBe(90_000);
-    expect(() => churnInterval('2')).toThrow();
-    expect(() => churnInterval('soon')).toThrow();
+  test("churn interval takes Go-style durations", () => {
+    expect(churnInterval("5s")).toBe(5000);
+    expect(churnInterval("250ms")).toBe(250);
+    expect(churnInterval("1m30s")).toBe(90_000);
+    expect(() => churnInterval("2")).toThrow();
+    expect(() => churnInterval("soon")).toThrow();
   });
 });

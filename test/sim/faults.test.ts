@@ -1,15 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { decodeCompressed, loadScenario } from '../../src/sim/fixtures.ts';
-import { startSimulator, type Simulator } from '../../src/sim/server.ts';
-import { API_KEY, call, getJson, orgPath } from './helpers.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { decodeCompressed, loadScenario } from "../../src/sim/fixtures.ts";
+import { type Simulator, startSimulator } from "../../src/sim/server.ts";
+import { API_KEY, call, getJson, orgPath } from "./helpers.ts";
 
 let sim: Simulator;
-const HQ = 'ae65bb2a-e7e2-5f70-bb4c-b4d3e3bd12ac';
-const EAST = '1c12855f-6858-5c64-af1f-28322734bf80';
-const VFX = '1fe612d2-1d70-5091-a995-a64e4f28cbac';
+const HQ = "ae65bb2a-e7e2-5f70-bb4c-b4d3e3bd12ac";
+const EAST = "1c12855f-6858-5c64-af1f-28322734bf80";
+const VFX = "1fe612d2-1d70-5091-a995-a64e4f28cbac";
 
 beforeAll(() => {
-  sim = startSimulator({ scenario: loadScenario('lic-example'), apiKey: API_KEY });
+  sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: API_KEY });
 });
 afterEach(() => sim.clearFaults());
 afterAll(async () => {
@@ -26,55 +26,55 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 async function until(cond: () => boolean, ms = 1000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached');
+    if (Date.now() > end) throw new Error("condition not reached");
     await Bun.sleep(5);
   }
 }
 
-describe('faults', () => {
-  test('status with Retry-After hits only its endpoint', async () => {
-    sim.setFaults([{ endpoint: 'virtual_groups', status: 429, retryAfter: '7' }]);
+describe("faults", () => {
+  test("status with Retry-After hits only its endpoint", async () => {
+    sim.setFaults([{ endpoint: "virtual_groups", status: 429, retryAfter: "7" }]);
     const res = await call(sim, orgPath(sim));
     expect(res.status).toBe(429);
-    expect(res.headers.get('retry-after')).toBe('7');
-    expect(res.headers.get('content-type')).toBe('application/json');
-    expect((await call(sim, orgPath(sim, '/4101'))).status).toBe(200);
+    expect(res.headers.get("retry-after")).toBe("7");
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect((await call(sim, orgPath(sim, "/4101"))).status).toBe(200);
   });
 
-  test('matchers restrict a rule to one group, server or instance', async () => {
+  test("matchers restrict a rule to one group, server or instance", async () => {
     sim.setFaults([
-      { endpoint: 'license_servers', vgId: 4102, status: 500 },
-      { endpoint: 'license_pools', serverId: '0c435aa3-16bf-537f-b81a-6b259c7749a0', status: 503 },
-      { endpoint: 'leases', instanceId: EAST, status: 502 },
+      { endpoint: "license_servers", vgId: 4102, status: 500 },
+      { endpoint: "license_pools", serverId: "0c435aa3-16bf-537f-b81a-6b259c7749a0", status: 503 },
+      { endpoint: "leases", instanceId: EAST, status: 502 },
     ]);
-    expect((await call(sim, orgPath(sim, '/4101/license-servers'))).status).toBe(200);
-    expect((await call(sim, orgPath(sim, '/4102/license-servers'))).status).toBe(500);
-    expect((await call(sim, orgPath(sim, '/4101/license-servers/0c435aa3-16bf-537f-b81a-6b259c7749a0/license-pools'))).status).toBe(503);
-    expect((await call(sim, orgPath(sim, '/4101/license-servers/ee1f75a7-4ce5-589b-a846-44b96a1fc5dd/license-pools'))).status).toBe(200);
-    const lease = (instance: string) => call(sim, orgPath(sim, '/4101/leases/all'), { headers: { 'x-nv-service-instance-id': instance } });
+    expect((await call(sim, orgPath(sim, "/4101/license-servers"))).status).toBe(200);
+    expect((await call(sim, orgPath(sim, "/4102/license-servers"))).status).toBe(500);
+    expect((await call(sim, orgPath(sim, "/4101/license-servers/0c435aa3-16bf-537f-b81a-6b259c7749a0/license-pools"))).status).toBe(503);
+    expect((await call(sim, orgPath(sim, "/4101/license-servers/ee1f75a7-4ce5-589b-a846-44b96a1fc5dd/license-pools"))).status).toBe(200);
+    const lease = (instance: string) => call(sim, orgPath(sim, "/4101/leases/all"), { headers: { "x-nv-service-instance-id": instance } });
     expect((await lease(EAST)).status).toBe(502);
     expect((await lease(HQ)).status).toBe(200);
   });
 
-  test('times: the rule applies n times, then expires', async () => {
-    sim.setFaults([{ endpoint: 'virtual_group', status: 503, times: 2 }]);
+  test("times: the rule applies n times, then expires", async () => {
+    sim.setFaults([{ endpoint: "virtual_group", status: 503, times: 2 }]);
     const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await call(sim, orgPath(sim, '/4101'))).status);
+    for (let i = 0; i < 3; i++) statuses.push((await call(sim, orgPath(sim, "/4101"))).status);
     expect(statuses).toEqual([503, 503, 200]);
     expect(sim.faults()).toEqual([]);
   });
 
-  test('latency delays only the matching endpoint', async () => {
-    sim.setFaults([{ endpoint: 'license_servers', latencyMs: 150 }]);
-    const [res, slow] = await timed(() => call(sim, orgPath(sim, '/4101/license-servers')));
+  test("latency delays only the matching endpoint", async () => {
+    sim.setFaults([{ endpoint: "license_servers", latencyMs: 150 }]);
+    const [res, slow] = await timed(() => call(sim, orgPath(sim, "/4101/license-servers")));
     expect(res.status).toBe(200);
     expect(slow).toBeGreaterThanOrEqual(145);
-    const [, fast] = await timed(() => call(sim, orgPath(sim, '/4101')));
+    const [, fast] = await timed(() => call(sim, orgPath(sim, "/4101")));
     expect(fast).toBeLessThan(100);
   });
 
-  test('global latencyMs applies to every CLS call, not to the control API', async () => {
-    const slow = startSimulator({ scenario: loadScenario('lic-example'), apiKey: API_KEY, latencyMs: 60 });
+  test("global latencyMs applies to every CLS call, not to the control API", async () => {
+    const slow = startSimulator({ scenario: loadScenario("lic-example"), apiKey: API_KEY, latencyMs: 60 });
     try {
       const [, ms] = await timed(() => call(slow, orgPath(slow)));
       expect(ms).toBeGreaterThanOrEqual(55);
@@ -87,72 +87,72 @@ describe('faults', () => {
     }
   });
 
-  test('hang: no answer until the client aborts; the simulator keeps serving', async () => {
+  test("hang: no answer until the client aborts; the simulator keeps serving", async () => {
     sim.resetStats();
-    sim.setFaults([{ endpoint: 'leases', hang: true }]);
+    sim.setFaults([{ endpoint: "leases", hang: true }]);
     const [err, ms] = await timed(() =>
-      call(sim, orgPath(sim, '/4101/leases/all'), { headers: { 'x-nv-service-instance-id': HQ }, signal: AbortSignal.timeout(100) }).then(
+      call(sim, orgPath(sim, "/4101/leases/all"), { headers: { "x-nv-service-instance-id": HQ }, signal: AbortSignal.timeout(100) }).then(
         () => null,
         (e: Error) => e,
       ),
     );
-    expect(err?.name).toBe('TimeoutError');
+    expect(err?.name).toBe("TimeoutError");
     expect(ms).toBeGreaterThanOrEqual(95);
     await until(() => sim.stats().inFlight === 0);
-    const entry = sim.stats().requests.find((r) => r.endpoint === 'leases')!;
+    const entry = sim.stats().requests.find((r) => r.endpoint === "leases")!;
     expect(entry.aborted).toBe(true);
     expect(entry.faulted).toBe(true);
     expect((await call(sim, orgPath(sim))).status).toBe(200);
   });
 
-  test('hang: stop() releases open requests instead of waiting for them', async () => {
-    const other = startSimulator({ scenario: loadScenario('lic-example'), apiKey: API_KEY });
-    other.setFaults([{ endpoint: 'virtual_groups', hang: true }]);
+  test("hang: stop() releases open requests instead of waiting for them", async () => {
+    const other = startSimulator({ scenario: loadScenario("lic-example"), apiKey: API_KEY });
+    other.setFaults([{ endpoint: "virtual_groups", hang: true }]);
     const pending = call(other, orgPath(other)).then(
-      () => 'answered',
-      () => 'failed',
+      () => "answered",
+      () => "failed",
     );
     await until(() => other.stats().inFlight === 1);
     const [, ms] = await timed(() => other.stop());
     expect(ms).toBeLessThan(500);
-    expect(await pending).toBe('failed');
+    expect(await pending).toBe("failed");
   });
 
-  test('malformed: 200 with JSON that does not parse', async () => {
-    sim.setFaults([{ endpoint: 'license_pools', malformed: true }]);
-    const res = await call(sim, orgPath(sim, '/4102/license-servers/39d0765a-b520-5016-9b0e-21877b0cde94/license-pools'));
+  test("malformed: 200 with JSON that does not parse", async () => {
+    sim.setFaults([{ endpoint: "license_pools", malformed: true }]);
+    const res = await call(sim, orgPath(sim, "/4102/license-servers/39d0765a-b520-5016-9b0e-21877b0cde94/license-pools"));
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get("content-type")).toBe("application/json");
     const text = await res.text();
     expect(text.startsWith('{"licensePools":')).toBe(true);
     expect(() => JSON.parse(text)).toThrow();
   });
 
-  test('body override replaces the JSON body (schema drift)', async () => {
-    const drift = { virtualGroups: [{ id: '4101', name: 42 }], paginationInfo: null };
-    sim.setFaults([{ endpoint: 'virtual_groups', body: drift }]);
+  test("body override replaces the JSON body (schema drift)", async () => {
+    const drift = { virtualGroups: [{ id: "4101", name: 42 }], paginationInfo: null };
+    sim.setFaults([{ endpoint: "virtual_groups", body: drift }]);
     const res = await call(sim, orgPath(sim));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(drift);
-    sim.setFaults([{ endpoint: 'virtual_groups', status: 503, body: { oops: true } }]);
+    sim.setFaults([{ endpoint: "virtual_groups", status: 503, body: { oops: true } }]);
     const err = await call(sim, orgPath(sim));
     expect(err.status).toBe(503);
     expect(await err.json()).toEqual({ oops: true });
   });
 
-  test('corruptCompressed: valid base64 whose gzip stream is broken', async () => {
-    sim.setFaults([{ endpoint: 'leases', corruptCompressed: true }]);
-    const body = await getJson(sim, orgPath(sim, '/4102/leases/all'), { headers: { 'x-nv-service-instance-id': VFX } });
-    expect(typeof body.compressedClients).toBe('string');
-    expect(Buffer.from(body.compressedClients, 'base64')[0]).toBe(0x1f);
+  test("corruptCompressed: valid base64 whose gzip stream is broken", async () => {
+    sim.setFaults([{ endpoint: "leases", corruptCompressed: true }]);
+    const body = await getJson(sim, orgPath(sim, "/4102/leases/all"), { headers: { "x-nv-service-instance-id": VFX } });
+    expect(typeof body.compressedClients).toBe("string");
+    expect(Buffer.from(body.compressedClients, "base64")[0]).toBe(0x1f);
     expect(() => decodeCompressed(body.compressedClients)).toThrow();
     sim.clearFaults();
-    const fine = await getJson(sim, orgPath(sim, '/4102/leases/all'), { headers: { 'x-nv-service-instance-id': VFX } });
+    const fine = await getJson(sim, orgPath(sim, "/4102/leases/all"), { headers: { "x-nv-service-instance-id": VFX } });
     expect(fine.clients.length).toBe(3);
   });
 
-  test('setFaults rejects invalid rules', () => {
-    expect(() => sim.setFaults([{ endpoint: 'leasez' as 'leases' }])).toThrow();
-    expect(() => sim.setFaults([{ endpoint: 'leases', times: 0 }])).toThrow();
+  test("setFaults rejects invalid rules", () => {
+    expect(() => sim.setFaults([{ endpoint: "leasez" as "leases" }])).toThrow();
+    expect(() => sim.setFaults([{ endpoint: "leases", times: 0 }])).toThrow();
   });
 });

@@ -1,8 +1,15 @@
 /** Shared helpers for simulator tests: HTTP calls against a started simulator and invariant checks. */
-import { leaseUnits, type SimModel, type WireClient, type WireLicensePool, type WireLicenseServer, type WireVirtualGroup } from '../../src/sim/model.ts';
-import type { Simulator } from '../../src/sim/server.ts';
+import {
+  leaseUnits,
+  type SimModel,
+  type WireClient,
+  type WireLicensePool,
+  type WireLicenseServer,
+  type WireVirtualGroup,
+} from "../../src/sim/model.ts";
+import type { Simulator } from "../../src/sim/server.ts";
 
-export const API_KEY = 'test-key-123';
+export const API_KEY = "test-key-123";
 
 export interface CallOptions {
   query?: Record<string, string>;
@@ -16,10 +23,10 @@ export interface CallOptions {
 export async function call(sim: Simulator, path: string, opts: CallOptions = {}): Promise<Response> {
   const url = new URL(sim.url + path);
   for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
-  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+  const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
   const key = opts.key === undefined ? API_KEY : opts.key;
-  if (key !== null) headers['x-api-key'] = key;
-  return fetch(url, { headers, method: opts.method ?? 'GET', ...(opts.signal ? { signal: opts.signal } : {}) });
+  if (key !== null) headers["x-api-key"] = key;
+  return fetch(url, { headers, method: opts.method ?? "GET", ...(opts.signal ? { signal: opts.signal } : {}) });
 }
 
 export async function getJson<T = any>(sim: Simulator, path: string, opts: CallOptions = {}): Promise<T> {
@@ -28,7 +35,7 @@ export async function getJson<T = any>(sim: Simulator, path: string, opts: CallO
   return (await res.json()) as T;
 }
 
-export const orgPath = (sim: Simulator, rest = ''): string => `/v1/org/${sim.orgName}/virtual-groups${rest}`;
+export const orgPath = (sim: Simulator, rest = ""): string => `/v1/org/${sim.orgName}/virtual-groups${rest}`;
 
 /** The org as a client sees it over HTTP, fetched page by page like an exporter would. */
 export interface ServedOrg {
@@ -40,11 +47,18 @@ export interface ServedOrg {
   calls: number;
 }
 
-export async function fetchAllPages<T>(sim: Simulator, path: string, key: string, pageSize: number, onCall: () => void, extra: Record<string, string> = {}): Promise<T[]> {
+export async function fetchAllPages<T>(
+  sim: Simulator,
+  path: string,
+  key: string,
+  pageSize: number,
+  onCall: () => void,
+  extra: Record<string, string> = {},
+): Promise<T[]> {
   const out: T[] = [];
   for (let page = 1; ; page++) {
     onCall();
-    const body = await getJson(sim, path, { query: { ...extra, 'page-number': String(page), 'page-size': String(pageSize) } });
+    const body = await getJson(sim, path, { query: { ...extra, "page-number": String(page), "page-size": String(pageSize) } });
     out.push(...(body[key] as T[]));
     if (page >= body.paginationInfo.totalPages) return out;
   }
@@ -53,9 +67,15 @@ export async function fetchAllPages<T>(sim: Simulator, path: string, key: string
 export async function fetchServedOrg(sim: Simulator, pageSize = 100): Promise<ServedOrg> {
   const org: ServedOrg = { virtualGroups: [], servers: new Map(), pools: new Map(), clients: new Map(), calls: 0 };
   const count = () => org.calls++;
-  org.virtualGroups = await fetchAllPages(sim, orgPath(sim), 'virtualGroups', pageSize, count, { detailedView: 'true' });
+  org.virtualGroups = await fetchAllPages(sim, orgPath(sim), "virtualGroups", pageSize, count, { detailedView: "true" });
   for (const vg of org.virtualGroups) {
-    const servers = await fetchAllPages<WireLicenseServer>(sim, orgPath(sim, `/${vg.id}/license-servers`), 'licenseServers', pageSize, count);
+    const servers = await fetchAllPages<WireLicenseServer>(
+      sim,
+      orgPath(sim, `/${vg.id}/license-servers`),
+      "licenseServers",
+      pageSize,
+      count,
+    );
     org.servers.set(vg.id, servers);
     for (const s of servers) {
       count();
@@ -63,7 +83,7 @@ export async function fetchServedOrg(sim: Simulator, pageSize = 100): Promise<Se
     }
     for (const instance of new Set(servers.map((s) => s.serviceInstanceId).filter((i): i is string => !!i))) {
       count();
-      const body = await getJson(sim, orgPath(sim, `/${vg.id}/leases/all`), { headers: { 'x-nv-service-instance-id': instance } });
+      const body = await getJson(sim, orgPath(sim, `/${vg.id}/leases/all`), { headers: { "x-nv-service-instance-id": instance } });
       org.clients.set(`${vg.id}|${instance}`, body.clients);
     }
   }
@@ -82,11 +102,11 @@ export function modelView(model: SimModel): ServedOrg {
 }
 
 /** Distinct leases per group, de-duplicated on leaseId as an exporter must. */
-export function distinctServedLeases(org: ServedOrg): { vgId: number; client: WireClient; lease: WireClient['leases'][number] }[] {
+export function distinctServedLeases(org: ServedOrg): { vgId: number; client: WireClient; lease: WireClient["leases"][number] }[] {
   const seen = new Set<string>();
-  const out: { vgId: number; client: WireClient; lease: WireClient['leases'][number] }[] = [];
+  const out: { vgId: number; client: WireClient; lease: WireClient["leases"][number] }[] = [];
   for (const [key, clients] of org.clients) {
-    const vgId = Number(key.split('|')[0]);
+    const vgId = Number(key.split("|")[0]);
     for (const client of clients) {
       for (const lease of client.leases) {
         if (seen.has(lease.leaseId)) continue;
@@ -169,7 +189,8 @@ function checkEntitlements(org: ServedOrg, vgId: number, byVgFeature: Map<string
       .filter((f) => f.featureName === name)
       .reduce((n, f) => n + f.totalQuantity, 0);
     const unassigned = keys.reduce((n, f) => n + f.unassignedQuantity, 0);
-    if (unassigned !== Math.max(0, total - onServers)) errors.push(`vg ${vgId} ${name}: unassigned ${unassigned} != ${total} - ${onServers}`);
+    if (unassigned !== Math.max(0, total - onServers))
+      errors.push(`vg ${vgId} ${name}: unassigned ${unassigned} != ${total} - ${onServers}`);
   }
   return errors;
 }

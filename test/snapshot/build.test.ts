@@ -13,13 +13,27 @@ function server(id: string, features: [string, string, number?][], extra: Partia
     deployedOn: "CLOUD",
     leasingMode: "STANDARD",
     serviceInstanceId: `inst-${id}`,
-    features: features.map(([fid, featureName, totalQuantity]) => ({ id: fid, featureName, productName: featureName, licenseType: "CONCURRENT", totalQuantity })),
+    features: features.map(([fid, featureName, totalQuantity]) => ({
+      id: fid,
+      featureName,
+      productName: featureName,
+      licenseType: "CONCURRENT",
+      totalQuantity,
+    })),
     ...extra,
   };
 }
 
 function lease(leaseId: string, fields: Partial<RawLease> = {}): RawLease {
-  return { leaseId, featureName: "vPC", leaseCount: 1, licenseAllotmentFeatureId: undefined, serverId: undefined, serverName: undefined, ...fields };
+  return {
+    leaseId,
+    featureName: "vPC",
+    leaseCount: 1,
+    licenseAllotmentFeatureId: undefined,
+    serverId: undefined,
+    serverName: undefined,
+    ...fields,
+  };
 }
 
 /** One group; every server's instance call answered (with no leases unless `leases` says so). */
@@ -32,16 +46,46 @@ function org(servers: RawServer[], leases: Record<string, RawLease[]>): OrgData 
   return data;
 }
 
-const active = (data: OrgData) => Object.fromEntries(buildSnapshot(data, meta).serverFeatures.map((r) => [`${r.labels.server_id}/${r.labels.feature_name}`, r.active]));
+const active = (data: OrgData) =>
+  Object.fromEntries(buildSnapshot(data, meta).serverFeatures.map((r) => [`${r.labels.server_id}/${r.labels.feature_name}`, r.active]));
 
 describe("lease attribution", () => {
-  const two = [server("a", [["fa", "vPC", 10]]), server("b", [["fb", "vPC", 5], ["fb2", "vWS", 2]])];
+  const two = [
+    server("a", [["fa", "vPC", 10]]),
+    server("b", [
+      ["fb", "vPC", 5],
+      ["fb2", "vWS", 2],
+    ]),
+  ];
   test.each([
     ["by licenseAllotmentFeatureId", { x: [lease("1", { licenseAllotmentFeatureId: "fb" })] }, { "a/vPC": 0, "b/vPC": 1, "b/vWS": 0 }],
-    ["feature id wins over a contradicting server id", { x: [lease("1", { licenseAllotmentFeatureId: "fa", serverId: "b" })] }, { "a/vPC": 1, "b/vPC": 0, "b/vWS": 0 }],
-    ["unknown feature id: named server + feature name", { x: [lease("1", { licenseAllotmentFeatureId: "zz", serverId: "b", featureName: "vWS" })] }, { "a/vPC": 0, "b/vPC": 0, "b/vWS": 1 }],
-    ["duplicate leaseId across instances counts once", { x: [lease("1", { licenseAllotmentFeatureId: "fa" })], y: [lease("1", { licenseAllotmentFeatureId: "fa" })] }, { "a/vPC": 1, "b/vPC": 0, "b/vWS": 0 }],
-    ["leaseCount 0, negative or missing counts as 1, larger counts add up", { x: [lease("1", { licenseAllotmentFeatureId: "fa", leaseCount: 0 }), lease("2", { licenseAllotmentFeatureId: "fa", leaseCount: undefined }), lease("3", { licenseAllotmentFeatureId: "fa", leaseCount: 3 }), lease("4", { licenseAllotmentFeatureId: "fa", leaseCount: -7 })] }, { "a/vPC": 6, "b/vPC": 0, "b/vWS": 0 }],
+    [
+      "feature id wins over a contradicting server id",
+      { x: [lease("1", { licenseAllotmentFeatureId: "fa", serverId: "b" })] },
+      { "a/vPC": 1, "b/vPC": 0, "b/vWS": 0 },
+    ],
+    [
+      "unknown feature id: named server + feature name",
+      { x: [lease("1", { licenseAllotmentFeatureId: "zz", serverId: "b", featureName: "vWS" })] },
+      { "a/vPC": 0, "b/vPC": 0, "b/vWS": 1 },
+    ],
+    [
+      "duplicate leaseId across instances counts once",
+      { x: [lease("1", { licenseAllotmentFeatureId: "fa" })], y: [lease("1", { licenseAllotmentFeatureId: "fa" })] },
+      { "a/vPC": 1, "b/vPC": 0, "b/vWS": 0 },
+    ],
+    [
+      "leaseCount 0, negative or missing counts as 1, larger counts add up",
+      {
+        x: [
+          lease("1", { licenseAllotmentFeatureId: "fa", leaseCount: 0 }),
+          lease("2", { licenseAllotmentFeatureId: "fa", leaseCount: undefined }),
+          lease("3", { licenseAllotmentFeatureId: "fa", leaseCount: 3 }),
+          lease("4", { licenseAllotmentFeatureId: "fa", leaseCount: -7 }),
+        ],
+      },
+      { "a/vPC": 6, "b/vPC": 0, "b/vWS": 0 },
+    ],
   ])("%s", (_, leases, want) => expect(active(org(two, leases))).toEqual(want));
 
   test("a lease naming no server belongs to a group's only server", () => {
@@ -51,7 +95,10 @@ describe("lease attribution", () => {
   test("with several servers it is unattributed: counted, not dropped", () => {
     const s = buildSnapshot(org(two, { x: [lease("1"), lease("2", { leaseCount: 2 }), lease("3", { featureName: undefined })] }), meta);
     expect(s.serverFeatures.every((r) => r.active === 0)).toBe(true);
-    expect(s.unattributed.map((r) => [r.labels.feature_name, r.count])).toEqual([["vPC", 3], ["unknown", 1]]);
+    expect(s.unattributed.map((r) => [r.labels.feature_name, r.count])).toEqual([
+      ["vPC", 3],
+      ["unknown", 1],
+    ]);
   });
 });
 
@@ -84,13 +131,31 @@ describe("labels and rows", () => {
   });
 
   test("two server features with the same labels are one series whose numbers add up", () => {
-    const s = buildSnapshot(org([server("a", [["f1", "vPC", 10], ["f2", "vPC", 6]])], { x: [lease("1", { licenseAllotmentFeatureId: "f1" }), lease("2", { licenseAllotmentFeatureId: "f2" })] }), meta);
+    const s = buildSnapshot(
+      org(
+        [
+          server("a", [
+            ["f1", "vPC", 10],
+            ["f2", "vPC", 6],
+          ]),
+        ],
+        { x: [lease("1", { licenseAllotmentFeatureId: "f1" }), lease("2", { licenseAllotmentFeatureId: "f2" })] },
+      ),
+      meta,
+    );
     expect(s.serverFeatures.map((r) => [r.total, r.active])).toEqual([[16, 2]]);
   });
 
   test("a feature split over two product keys stays two entitlement series", () => {
     const data = org([], {});
-    const feature = { featureName: "vWS", featureVersion: "1.0", productName: "vWS", licenseType: "CONCURRENT", inUseQuantity: 1, unassignedQuantity: 0 };
+    const feature = {
+      featureName: "vWS",
+      featureVersion: "1.0",
+      productName: "vWS",
+      licenseType: "CONCURRENT",
+      inUseQuantity: 1,
+      unassignedQuantity: 0,
+    };
     data.virtualGroups![0]!.entitlements = [
       { ...feature, emsEntitlementId: "E1", emsProductKeyId: "PK-1", totalQuantity: 72, endDate: "2027-12-31" },
       { ...feature, emsEntitlementId: "E1", emsProductKeyId: "PK-2", totalQuantity: 128, endDate: "2027-12-31T23:59:59Z" },
@@ -104,13 +169,35 @@ describe("labels and rows", () => {
 
   test("an unreadable end date gives no end timestamp", () => {
     const data = org([], {});
-    data.virtualGroups![0]!.entitlements = [{ emsEntitlementId: "E", emsProductKeyId: "K", featureName: "f", featureVersion: undefined, productName: undefined, licenseType: undefined, endDate: "soon", totalQuantity: 1, inUseQuantity: undefined, unassignedQuantity: undefined }];
+    data.virtualGroups![0]!.entitlements = [
+      {
+        emsEntitlementId: "E",
+        emsProductKeyId: "K",
+        featureName: "f",
+        featureVersion: undefined,
+        productName: undefined,
+        licenseType: undefined,
+        endDate: "soon",
+        totalQuantity: 1,
+        inUseQuantity: undefined,
+        unassignedQuantity: undefined,
+      },
+    ];
     expect(buildSnapshot(data, meta).entitlements[0]!.end).toBeUndefined();
   });
 
   test("pools are labelled with their server and the feature named by licenseServerFeatureId", () => {
     const data = org([server("a", [["fa", "vPC", 10]])], {});
-    data.pools.set("1/a", [{ id: "p", name: "default", features: [{ licenseServerFeatureId: "fa", totalAllotment: 10, inUse: 4 }, { licenseServerFeatureId: "gone", totalAllotment: 1, inUse: 0 }] }]);
+    data.pools.set("1/a", [
+      {
+        id: "p",
+        name: "default",
+        features: [
+          { licenseServerFeatureId: "fa", totalAllotment: 10, inUse: 4 },
+          { licenseServerFeatureId: "gone", totalAllotment: 1, inUse: 0 },
+        ],
+      },
+    ]);
     const pools = buildSnapshot(data, meta).pools;
     expect(pools.map((p) => [p.labels.server_name, p.labels.pool_name, p.labels.feature_name, p.allotment, p.inUse])).toEqual([
       ["srv-a", "default", "vPC", 10, 4],

@@ -1,9 +1,21 @@
 import { describe, expect, test } from "bun:test";
 import { SnapshotCache } from "../../src/snapshot/cache.ts";
-import { FakeTime } from "../fake-time.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
+import { FakeTime } from "../fake-time.ts";
 
-const snap = (n: number): Snapshot => ({ orgName: "o", collectedAt: n, durationMs: 1, up: true, entitlements: [], servers: [], serverFeatures: [], pools: [], unattributed: [], invalidItems: [], failures: [] });
+const snap = (n: number): Snapshot => ({
+  orgName: "o",
+  collectedAt: n,
+  durationMs: 1,
+  up: true,
+  entitlements: [],
+  servers: [],
+  serverFeatures: [],
+  pools: [],
+  unattributed: [],
+  invalidItems: [],
+  failures: [],
+});
 
 /** A refresh whose completion the test controls. */
 function controlledRefresh() {
@@ -19,7 +31,14 @@ function setup(ttlMs = 60_000, scrapeTimeoutMs = 20_000) {
   const time = new FakeTime();
   const r = controlledRefresh();
   const errors: unknown[] = [];
-  const cache = new SnapshotCache({ ttlMs, scrapeTimeoutMs, refresh: r.refresh, now: () => time.now, timers: time, onRefreshError: (e) => errors.push(e) });
+  const cache = new SnapshotCache({
+    ttlMs,
+    scrapeTimeoutMs,
+    refresh: r.refresh,
+    now: () => time.now,
+    timers: time,
+    onRefreshError: (e) => errors.push(e),
+  });
   return { time, cache, calls: r.calls, errors };
 }
 

@@ -1,8 +1,22 @@
 import { describe, expect, test } from "bun:test";
 import { bucketize, capacityOf, type StoredRow } from "../../src/store/buckets.ts";
 
-const raw = (start: number, end: number, last: number, capacity: number | null = 10): StoredRow => ({ start, end, last, capacity, min: null, max: null, area: null, covered: null });
-const rolled = (start: number, end: number, o: { min: number; max: number; area: number; covered: number; last: number }): StoredRow => ({ start, end, capacity: 10, ...o });
+const raw = (start: number, end: number, last: number, capacity: number | null = 10): StoredRow => ({
+  start,
+  end,
+  last,
+  capacity,
+  min: null,
+  max: null,
+  area: null,
+  covered: null,
+});
+const rolled = (start: number, end: number, o: { min: number; max: number; area: number; covered: number; last: number }): StoredRow => ({
+  start,
+  end,
+  capacity: 10,
+  ...o,
+});
 
 describe("bucketize", () => {
   test("a run is split at bucket edges and each part weighs by its length", () => {
@@ -55,7 +69,10 @@ describe("bucketize", () => {
   });
 
   test("the last refresh's value counts at its instant, also when that opens a bucket", () => {
-    expect(bucketize([{ ...raw(0, 3600, 5), open: true }], 0, 7200, 3600).map((p) => [p.t, p.last])).toEqual([[0, 5], [3600, 5]]);
+    expect(bucketize([{ ...raw(0, 3600, 5), open: true }], 0, 7200, 3600).map((p) => [p.t, p.last])).toEqual([
+      [0, 5],
+      [3600, 5],
+    ]);
     expect(bucketize([{ ...raw(0, 3000, 5), open: true }], 0, 7200, 3600)).toEqual([{ t: 0, min: 5, max: 5, avg: 5, last: 5 }]);
   });
 

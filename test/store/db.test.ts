@@ -2,8 +2,8 @@ import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { StoreError } from "../../src/errors.ts";
 import { APPLICATION_ID, openDatabase } from "../../src/store/db.ts";
-import { StoreError } from "../../src/errors.ts";
 import { tempDir } from "./helpers.ts";
 
 const tmp = tempDir();
@@ -26,7 +26,13 @@ describe("openDatabase", () => {
     expect(sqlite.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
     expect(sqlite.query("PRAGMA application_id").get()).toEqual({ application_id: APPLICATION_ID });
     const tables = sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
-    expect(tables.map((t) => (t as { name: string }).name)).toEqual(["__drizzle_migrations", "samples", "series", "snapshots", "store_state"]);
+    expect(tables.map((t) => (t as { name: string }).name)).toEqual([
+      "__drizzle_migrations",
+      "samples",
+      "series",
+      "snapshots",
+      "store_state",
+    ]);
     sqlite.close();
   });
 

@@ -12,7 +12,16 @@ export function tempDir(prefix = "cls-store-"): { dir: string; cleanup: () => vo
 export const ORG = "test-org";
 
 export function featureLabels(server: string, feature: string, names: Partial<Labels> = {}): Labels {
-  return { virtual_group_id: "vg1", virtual_group_name: "VG one", server_id: server, server_name: `name-${server}`, feature_name: feature, product_name: "vPC", license_type: "CONCURRENT", ...names };
+  return {
+    virtual_group_id: "vg1",
+    virtual_group_name: "VG one",
+    server_id: server,
+    server_name: `name-${server}`,
+    feature_name: feature,
+    product_name: "vPC",
+    license_type: "CONCURRENT",
+    ...names,
+  };
 }
 
 /** A snapshot with only server features: `values` maps `server/feature` to active leases (total 10). */
@@ -21,5 +30,17 @@ export function snapshotAt(seconds: number, values: Record<string, number | unde
     const [server, feature] = k.split("/") as [string, string];
     return { labels: featureLabels(server, feature), total, active };
   });
-  return { orgName: ORG, collectedAt: seconds * 1000, durationMs: 120, up: true, entitlements: [], servers: [], serverFeatures, pools: [], unattributed: [], invalidItems: [], failures: [] };
+  return {
+    orgName: ORG,
+    collectedAt: seconds * 1000,
+    durationMs: 120,
+    up: true,
+    entitlements: [],
+    servers: [],
+    serverFeatures,
+    pools: [],
+    unattributed: [],
+    invalidItems: [],
+    failures: [],
+  };
 }

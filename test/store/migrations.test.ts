@@ -11,7 +11,22 @@ test("migrations/ matches src/store/schema.ts (drizzle-kit finds nothing to gene
     const out = join(tmp.dir, "migrations");
     cpSync(join(ROOT, "migrations"), out, { recursive: true });
     // drizzle-kit prefixes "./" to the output folder, so it must be given relative to the working directory.
-    const r = Bun.spawnSync([process.execPath, "x", "--bun", "drizzle-kit", "generate", "--dialect", "sqlite", "--schema", "./src/store/schema.ts", "--out", relative(ROOT, out)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync(
+      [
+        process.execPath,
+        "x",
+        "--bun",
+        "drizzle-kit",
+        "generate",
+        "--dialect",
+        "sqlite",
+        "--schema",
+        "./src/store/schema.ts",
+        "--out",
+        relative(ROOT, out),
+      ],
+      { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+    );
     const text = `${r.stdout.toString()}${r.stderr.toString()}`;
     expect(text).toContain("No schema changes");
     expect(readdirSync(out).sort()).toEqual(readdirSync(join(ROOT, "migrations")).sort());
@@ -21,6 +36,8 @@ test("migrations/ matches src/store/schema.ts (drizzle-kit finds nothing to gene
 });
 
 test("the samples table keeps the hand-added WITHOUT ROWID", () => {
-  const first = readdirSync(join(ROOT, "migrations")).filter((f) => f.endsWith(".sql")).sort()[0]!;
+  const first = readdirSync(join(ROOT, "migrations"))
+    .filter((f) => f.endsWith(".sql"))
+    .sort()[0]!;
   expect(readFileSync(join(ROOT, "migrations", first), "utf8")).toMatch(/CREATE TABLE `samples`[^;]*\) WITHOUT ROWID;/);
 });

@@ -17,7 +17,10 @@ function filled() {
   const { db, sqlite } = openDatabase(join(tmp.dir, `r${++n}.db`));
   const writer = new HistoryWriter(db, ORG, 130);
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   let busy = 5;
   for (let t = T0; t < T0 + 2 * DAY; t += 60) {
     if (rnd() < 0.3) busy = Math.max(0, busy + (rnd() < 0.5 ? -1 : 1));
@@ -32,7 +35,8 @@ function filled() {
   return { db, sqlite, query, count };
 }
 
-const retention = (db: ReturnType<typeof filled>["db"], batch = 200, rawRetentionS = DAY, retentionS = 30 * DAY) => new Retention(db, { orgName: ORG, rawRetentionS, retentionS, maxGapS: 130, batch });
+const retention = (db: ReturnType<typeof filled>["db"], batch = 200, rawRetentionS = DAY, retentionS = 30 * DAY) =>
+  new Retention(db, { orgName: ORG, rawRetentionS, retentionS, maxGapS: 130, batch });
 
 function runAll(r: Retention, nowS: number): number {
   let steps = 1;
@@ -52,7 +56,9 @@ describe("Retention", () => {
     expect(f.count()).toBeLessThan(rowsBefore);
     const after = [HOUR, 2 * HOUR, DAY].map(q);
     for (let i = 0; i < after.length; i++) {
-      expect(after[i]!.map((s) => s.points.map((p) => ({ ...p, avg: Math.round(p.avg * 1e9) })))).toEqual(before[i]!.map((s) => s.points.map((p) => ({ ...p, avg: Math.round(p.avg * 1e9) }))));
+      expect(after[i]!.map((s) => s.points.map((p) => ({ ...p, avg: Math.round(p.avg * 1e9) })))).toEqual(
+        before[i]!.map((s) => s.points.map((p) => ({ ...p, avg: Math.round(p.avg * 1e9) }))),
+      );
     }
   });
 

@@ -24,7 +24,13 @@ function storeAt(path: string, clock = { now: T * 1000 }) {
     log: createLogger({ write: (l) => lines.push(l) }),
     timers: { setTimeout: (fn) => queued.push(fn), clearTimeout: () => {} },
   });
-  return { store, lines, runQueued: () => queued.splice(0).forEach((fn) => fn()) };
+  return {
+    store,
+    lines,
+    runQueued: () => {
+      for (const fn of queued.splice(0)) fn();
+    },
+  };
 }
 
 const fresh = () => storeAt(join(tmp.dir, `s${++n}.db`));
@@ -56,14 +62,15 @@ describe("HistoryStore", () => {
   });
 
   test("offer() writes after the current task, never inside it; close() writes what is queued", () => {
-    const s = fresh();
+    const path = join(tmp.dir, `s${++n}.db`);
+    const s = storeAt(path);
     s.store.offer(snapshotAt(T, { "s1/vpc": 1 }));
     expect(s.store.stats.lastWriteAt).toBeUndefined();
     s.runQueued();
     expect(s.store.stats.lastWriteAt).toBe(T * 1000);
     s.store.offer(snapshotAt(T + 60, { "s1/vpc": 2 }));
     s.store.close();
-    expect(storeAt(s.store["opts"].path).store.restore()?.collectedAt).toBe((T + 60) * 1000);
+    expect(storeAt(path).store.restore()?.collectedAt).toBe((T + 60) * 1000);
   });
 
   test("an unusable file: every write counted, one log line, /history refused with the reason", () => {
@@ -106,7 +113,10 @@ describe("HistoryStore", () => {
     expect(s.store.unavailable()).toBeUndefined();
     // The two refreshes that could not be written stay a gap in the history.
     const points = (await s.store.query({ ...lease(), step: 60 })).series[0]!.points;
-    expect(points.map((p) => [p.t - T, p.last])).toEqual([[0, 1], [180, 4]]);
+    expect(points.map((p) => [p.t - T, p.last])).toEqual([
+      [0, 1],
+      [180, 4],
+    ]);
   });
 
   test("a database damaged by hand is refused as corrupt; refusing leaks no file descriptors", () => {

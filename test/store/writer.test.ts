@@ -13,7 +13,13 @@ const GAP = 130;
 function fresh() {
   const opened = openDatabase(join(tmp.dir, `w${++n}.db`));
   const rows = () =>
-    opened.sqlite.query("SELECT series_id AS id, start, end, last, capacity FROM samples ORDER BY series_id, start").all() as { id: number; start: number; end: number | null; last: number; capacity: number | null }[];
+    opened.sqlite.query("SELECT series_id AS id, start, end, last, capacity FROM samples ORDER BY series_id, start").all() as {
+      id: number;
+      start: number;
+      end: number | null;
+      last: number;
+      capacity: number | null;
+    }[];
   return { ...opened, rows, writer: new HistoryWriter(opened.db, ORG, GAP) };
 }
 
@@ -33,7 +39,10 @@ describe("HistoryWriter", () => {
     const { writer, rows } = fresh();
     writer.record(snapshotAt(T, { "s1/vpc": 3 }, 10));
     writer.record(snapshotAt(T + 60, { "s1/vpc": 3 }, 20));
-    expect(rows().map((r) => [r.start, r.end, r.capacity])).toEqual([[T, T + 60, 10], [T + 60, null, 20]]);
+    expect(rows().map((r) => [r.start, r.end, r.capacity])).toEqual([
+      [T, T + 60, 10],
+      [T + 60, null, 20],
+    ]);
   });
 
   test("refreshes further apart than the gap limit leave the gap visible", () => {
@@ -41,7 +50,10 @@ describe("HistoryWriter", () => {
     writer.record(snapshotAt(T, { "s1/vpc": 3 }));
     writer.record(snapshotAt(T + 60, { "s1/vpc": 3 }));
     writer.record(snapshotAt(T + 60 + GAP + 1, { "s1/vpc": 3 }));
-    expect(rows().map((r) => [r.start, r.end])).toEqual([[T, T + 60], [T + 61 + GAP, null]]);
+    expect(rows().map((r) => [r.start, r.end])).toEqual([
+      [T, T + 60],
+      [T + 61 + GAP, null],
+    ]);
   });
 
   test("a series no longer reported ends; one that comes back starts anew", () => {
@@ -50,7 +62,14 @@ describe("HistoryWriter", () => {
     writer.record(snapshotAt(T + 60, { "s1/vpc": 1 }));
     writer.record(snapshotAt(T + 120, { "s1/vpc": 1, "s2/vpc": 2 }));
     writer.record(snapshotAt(T + 180, { "s1/vpc": 1, "s2/vpc": undefined }));
-    expect(rows().filter((r) => r.id === 2).map((r) => [r.start, r.end])).toEqual([[T, T + 60], [T + 120, T + 180]]);
+    expect(
+      rows()
+        .filter((r) => r.id === 2)
+        .map((r) => [r.start, r.end]),
+    ).toEqual([
+      [T, T + 60],
+      [T + 120, T + 180],
+    ]);
     expect(rows().filter((r) => r.id === 1)).toHaveLength(1);
   });
 
@@ -73,14 +92,22 @@ describe("HistoryWriter", () => {
     expect(writer.record(snapshotAt(T + 120, { "s1/vpc": 3 }))).toEqual({ written: true, rewoundFrom: T + 365 * 86_400 });
     writer.record(snapshotAt(T + 180, { "s1/vpc": 3 }));
     // The jump ahead ended the 2 where it was last seen (a gap); the bogus 7 is gone.
-    expect(rows().map((r) => [r.start, r.end, r.last])).toEqual([[T, T + 60, 1], [T + 60, T + 60, 2], [T + 120, null, 3]]);
+    expect(rows().map((r) => [r.start, r.end, r.last])).toEqual([
+      [T, T + 60, 1],
+      [T + 60, T + 60, 2],
+      [T + 120, null, 3],
+    ]);
   });
 
   test("a renamed server keeps its series and its labels follow", () => {
     const { writer, sqlite } = fresh();
     const s = snapshotAt(T, { "s1/vpc": 1 });
     writer.record(s);
-    const renamed = { ...s, collectedAt: (T + 60) * 1000, serverFeatures: s.serverFeatures.map((r) => ({ ...r, labels: { ...r.labels, server_name: "renamed" } })) };
+    const renamed = {
+      ...s,
+      collectedAt: (T + 60) * 1000,
+      serverFeatures: s.serverFeatures.map((r) => ({ ...r, labels: { ...r.labels, server_name: "renamed" } })),
+    };
     writer.record(renamed);
     const all = sqlite.query("SELECT labels FROM series").all() as { labels: string }[];
     expect(all).toHaveLength(1);
@@ -93,7 +120,10 @@ describe("HistoryWriter", () => {
     const again = new HistoryWriter(db, ORG, GAP);
     again.record(snapshotAt(T + 60, { "s1/vpc": 1 }));
     again.record(snapshotAt(T + 120, { "s1/vpc": 2 }));
-    expect(rows().map((r) => [r.start, r.end, r.last])).toEqual([[T, T + 120, 1], [T + 120, null, 2]]);
+    expect(rows().map((r) => [r.start, r.end, r.last])).toEqual([
+      [T, T + 120, 1],
+      [T + 120, null, 2],
+    ]);
   });
 
   test("a failed write changes nothing, in the file or in memory, and the next one succeeds", () => {
@@ -104,14 +134,22 @@ describe("HistoryWriter", () => {
     sqlite.run("PRAGMA query_only = 0");
     expect(rows()).toEqual([{ id: 1, start: T, end: null, last: 1, capacity: 10 }]);
     writer.record(snapshotAt(T + 120, { "s1/vpc": 2, "s2/vpc": 5 }));
-    expect(rows().map((r) => [r.id, r.start, r.end, r.last])).toEqual([[1, T, T + 120, 1], [1, T + 120, null, 2], [2, T + 120, null, 5]]);
+    expect(rows().map((r) => [r.id, r.start, r.end, r.last])).toEqual([
+      [1, T, T + 120, 1],
+      [1, T + 120, null, 2],
+      [2, T + 120, null, 5],
+    ]);
   });
 
   test("the snapshot itself is stored, one row per org", () => {
     const { writer, sqlite } = fresh();
     writer.record(snapshotAt(T, { "s1/vpc": 1 }));
     writer.record(snapshotAt(T + 60, { "s1/vpc": 2 }));
-    const stored = sqlite.query("SELECT org_name, collected_at, body FROM snapshots").all() as { org_name: string; collected_at: number; body: string }[];
+    const stored = sqlite.query("SELECT org_name, collected_at, body FROM snapshots").all() as {
+      org_name: string;
+      collected_at: number;
+      body: string;
+    }[];
     expect(stored).toHaveLength(1);
     expect(stored[0]!.collected_at).toBe(T + 60);
     expect(JSON.parse(stored[0]!.body).serverFeatures[0].active).toBe(2);

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { type ConfigSources, loadConfig } from "../../src/config.ts";
+import { ConfigError } from "../../src/errors.ts";
 import { usage } from "../../src/flags.ts";
 import { SETTINGS } from "../../src/settings.ts";
-import { ConfigError } from "../../src/errors.ts";
 
 const SECRET = "sk-live-0123456789abcdef";
 const noFile = (): string => {
@@ -49,7 +49,14 @@ describe("defaults", () => {
 
 describe("flags", () => {
   test("single and double dash, = and separate value; a flag beats the env", () => {
-    const c = load({ ...base, CACHE_TTL: "5m" }, ["-cache-ttl", "1h30m", "--parallelism=3", "-listen-address=[::1]:80", "--metrics-path", "/m"]);
+    const c = load({ ...base, CACHE_TTL: "5m" }, [
+      "-cache-ttl",
+      "1h30m",
+      "--parallelism=3",
+      "-listen-address=[::1]:80",
+      "--metrics-path",
+      "/m",
+    ]);
     expect(c.cacheTtlMs).toBe(5_400_000);
     expect(c.parallelism).toBe(3);
     expect(c.listen).toEqual({ hostname: "::1", port: 80 });
@@ -58,7 +65,8 @@ describe("flags", () => {
 
   test("every setting has a flag", () => {
     // The web config flag has the name every Prometheus exporter gives it.
-    for (const s of SETTINGS) expect<string>(s.flag).toBe(s.env === "WEB_CONFIG_FILE" ? "web.config.file" : s.env.toLowerCase().replaceAll("_", "-"));
+    for (const s of SETTINGS)
+      expect<string>(s.flag).toBe(s.env === "WEB_CONFIG_FILE" ? "web.config.file" : s.env.toLowerCase().replaceAll("_", "-"));
   });
 
   test("the key as a flag works but is warned about", () => {
@@ -103,8 +111,12 @@ describe("the API key", () => {
   });
 
   test("a key that cannot be sent in a header is refused at start-up", () => {
-    expect(problems({ NVIDIA_ORG_NAME: "o", NVIDIA_API_KEY: "abc\ndef" })).toEqual(["NVIDIA_API_KEY must be printable ASCII without spaces or line breaks"]);
-    expect(problems({ NVIDIA_ORG_NAME: "o", NVIDIA_API_KEY_FILE: "/k" }, [], () => "ab cd\n")).toEqual(["NVIDIA_API_KEY_FILE: the file's content must be printable ASCII without spaces or line breaks"]);
+    expect(problems({ NVIDIA_ORG_NAME: "o", NVIDIA_API_KEY: "abc\ndef" })).toEqual([
+      "NVIDIA_API_KEY must be printable ASCII without spaces or line breaks",
+    ]);
+    expect(problems({ NVIDIA_ORG_NAME: "o", NVIDIA_API_KEY_FILE: "/k" }, [], () => "ab cd\n")).toEqual([
+      "NVIDIA_API_KEY_FILE: the file's content must be printable ASCII without spaces or line breaks",
+    ]);
   });
 
   test("missing or blank", () => {
@@ -180,7 +192,11 @@ test("--help lists every setting and no secret", () => {
 
 describe("history settings", () => {
   test("defaults: a file under ./data, raw changes for 8 days, hourly roll-ups for 400 days", () => {
-    expect(load(base)).toMatchObject({ dbPath: "./data/nvidia-cls-exporter.db", historyRawRetentionMs: 8 * 86_400_000, historyRetentionMs: 400 * 86_400_000 });
+    expect(load(base)).toMatchObject({
+      dbPath: "./data/nvidia-cls-exporter.db",
+      historyRawRetentionMs: 8 * 86_400_000,
+      historyRetentionMs: 400 * 86_400_000,
+    });
   });
 
   test("on Railway the file goes on the mounted volume unless DB_PATH says otherwise", () => {
@@ -194,7 +210,9 @@ describe("history settings", () => {
     expect(problems({ ...base, HISTORY_RAW_RETENTION: "10m" })).toEqual(['HISTORY_RAW_RETENTION: must be at least 1h, got "10m"']);
     expect(problems({ ...base, HISTORY_RETENTION: "20y" })[0]).toStartWith('HISTORY_RETENTION: "20y" is not a duration');
     expect(problems({ ...base, HISTORY_RETENTION: "4000d" })).toEqual(['HISTORY_RETENTION: must be at most 3650d, got "4000d"']);
-    expect(problems({ ...base, HISTORY_RAW_RETENTION: "30d", HISTORY_RETENTION: "7d" })).toEqual(['HISTORY_RETENTION: must be at least HISTORY_RAW_RETENTION ("30d"), got "7d"']);
+    expect(problems({ ...base, HISTORY_RAW_RETENTION: "30d", HISTORY_RETENTION: "7d" })).toEqual([
+      'HISTORY_RETENTION: must be at least HISTORY_RAW_RETENTION ("30d"), got "7d"',
+    ]);
   });
 
   test("the metrics path cannot take /history", () => {
@@ -219,10 +237,12 @@ describe("logging settings", () => {
 
 describe("endpoint protection settings", () => {
   const TOKEN = "tok-0123456789abcdef";
-  const files = (map: Record<string, string>): ConfigSources["readFile"] => (p) => {
-    if (p in map) return map[p]!;
-    throw Object.assign(new Error("nope"), { code: "ENOENT" });
-  };
+  const files =
+    (map: Record<string, string>): ConfigSources["readFile"] =>
+    (p) => {
+      if (p in map) return map[p]!;
+      throw Object.assign(new Error("nope"), { code: "ENOENT" });
+    };
 
   test("off by default", () => {
     const c = load(base);
@@ -232,7 +252,10 @@ describe("endpoint protection settings", () => {
 
   test("the bearer token from its file (winning) or its variable; never quoted in errors", () => {
     expect(load({ ...base, AUTH_BEARER_TOKEN: TOKEN }).bearerToken).toBe(TOKEN);
-    expect(load({ ...base, AUTH_BEARER_TOKEN: "other", AUTH_BEARER_TOKEN_FILE: "/run/tok" }, [], files({ "/run/tok": `${TOKEN}\n` })).bearerToken).toBe(TOKEN);
+    expect(
+      load({ ...base, AUTH_BEARER_TOKEN: "other", AUTH_BEARER_TOKEN_FILE: "/run/tok" }, [], files({ "/run/tok": `${TOKEN}\n` }))
+        .bearerToken,
+    ).toBe(TOKEN);
     const bad = problems({ ...base, AUTH_BEARER_TOKEN_FILE: "/run/missing" });
     expect(bad).toEqual(["AUTH_BEARER_TOKEN_FILE: cannot read the file (ENOENT)"]);
     const spaced = problems({ ...base, AUTH_BEARER_TOKEN: "two words" });

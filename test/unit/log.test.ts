@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/log.ts";
 import { OutageLog } from "../../src/outage.ts";
-import { createRefresher, newStats } from "../../src/snapshot/refresher.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
+import { createRefresher, newStats } from "../../src/snapshot/refresher.ts";
 import { clientFor, KEY } from "../cls/harness.ts";
 
 const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
@@ -13,12 +13,26 @@ describe("log formats and levels", () => {
     const lines: string[] = [];
     const fields = { endpoint: "leases", error: 'bad "x" = y', n: 3, ok: true, gone: undefined };
     createLogger({ write: (l) => lines.push(l), now: () => T0 }).warn("refresh incomplete", fields);
-    createLogger({ write: (l) => lines.push(l), now: () => T0, format: "json" }).warn("refresh incomplete", { ...fields, msg: "spoofed", level: "debug" });
-    expect(lines[0]).toBe('time=2026-11-22T08:00:00.000Z level=warn msg="refresh incomplete" endpoint=leases error="bad \\"x\\" = y" n=3 ok=true\n');
+    createLogger({ write: (l) => lines.push(l), now: () => T0, format: "json" }).warn("refresh incomplete", {
+      ...fields,
+      msg: "spoofed",
+      level: "debug",
+    });
+    expect(lines[0]).toBe(
+      'time=2026-11-22T08:00:00.000Z level=warn msg="refresh incomplete" endpoint=leases error="bad \\"x\\" = y" n=3 ok=true\n',
+    );
     expect(lines[1]!.endsWith("\n")).toBe(true);
     const obj = JSON.parse(lines[1]!);
     expect(Object.keys(obj).slice(0, 3)).toEqual(["time", "level", "msg"]);
-    expect(obj).toEqual({ time: "2026-11-22T08:00:00.000Z", level: "warn", msg: "refresh incomplete", endpoint: "leases", error: 'bad "x" = y', n: 3, ok: true });
+    expect(obj).toEqual({
+      time: "2026-11-22T08:00:00.000Z",
+      level: "warn",
+      msg: "refresh incomplete",
+      endpoint: "leases",
+      error: 'bad "x" = y',
+      n: 3,
+      ok: true,
+    });
   });
 
   test("lines below the level are dropped", () => {
@@ -64,7 +78,16 @@ describe("refresh outcome lines", () => {
     const log = createLogger({ write: (l) => lines.push(JSON.parse(l)), now: () => clock, level: "debug", format: "json" });
     const stats = newStats();
     const { client, invalid } = clientFor(sim, { stats });
-    const refresh = createRefresher({ client, invalid, stats, orgName: "lic-example", parallelism: 8, timeoutMs: 5_000, now: () => clock, log });
+    const refresh = createRefresher({
+      client,
+      invalid,
+      stats,
+      orgName: "lic-example",
+      parallelism: 8,
+      timeoutMs: 5_000,
+      now: () => clock,
+      log,
+    });
     const at = async (minute: number) => {
       clock = start + minute * 60_000;
       await refresh();
@@ -74,7 +97,14 @@ describe("refresh outcome lines", () => {
     expect(await at(0)).toMatchObject({ level: "info", msg: "refresh succeeded", calls: 9 });
     sim.setFaults([{ endpoint: "license_servers", status: 500 }]);
     const first = await at(1);
-    expect(first).toMatchObject({ level: "warn", msg: "refresh incomplete", endpoint: "license_servers", reason: "500", failed_parts: 2, serving_last_good: 2 });
+    expect(first).toMatchObject({
+      level: "warn",
+      msg: "refresh incomplete",
+      endpoint: "license_servers",
+      reason: "500",
+      failed_parts: 2,
+      serving_last_good: 2,
+    });
     // The group list, 4 attempts per group's server list, then pools and leases of the last good servers.
     expect(first.calls).toBe(1 + 2 * 4 + 3 + 3);
     expect(typeof first.duration_ms).toBe("number");
@@ -84,9 +114,22 @@ describe("refresh outcome lines", () => {
     expect(await at(11)).toMatchObject({ level: "warn", same_failure_unlogged: 9, failing_for_s: 600 });
     // Another cause is news at once.
     sim.setFaults([{ endpoint: "virtual_groups", status: 401 }]);
-    expect(await at(12)).toMatchObject({ level: "warn", msg: "refresh failed", endpoint: "virtual_groups", reason: "401", calls: 1, fresh_parts: 0, hint: expect.stringContaining("NVIDIA_API_KEY") });
+    expect(await at(12)).toMatchObject({
+      level: "warn",
+      msg: "refresh failed",
+      endpoint: "virtual_groups",
+      reason: "401",
+      calls: 1,
+      fresh_parts: 0,
+      hint: expect.stringContaining("NVIDIA_API_KEY"),
+    });
     sim.clearFaults();
-    expect(await at(13)).toMatchObject({ level: "info", msg: "refresh succeeded", recovered_after_failed_refreshes: 12, failing_for_s: 720 });
+    expect(await at(13)).toMatchObject({
+      level: "info",
+      msg: "refresh succeeded",
+      recovered_after_failed_refreshes: 12,
+      failing_for_s: 720,
+    });
     expect(lines).toHaveLength(14);
   });
 });

@@ -63,17 +63,53 @@ describe("web config file (exporter-toolkit format)", () => {
   test.each([
     ["not YAML", "tls_server_config: [", /is not valid YAML/],
     ["an unknown top-level key", "basic_auth: {}", /\(top level\): unknown key\(s\) basic_auth/],
-    ["an unknown TLS key", "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  certfile: x", /tls_server_config: unknown key\(s\) certfile/],
+    [
+      "an unknown TLS key",
+      "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  certfile: x",
+      /tls_server_config: unknown key\(s\) certfile/,
+    ],
     ["a missing key file", "tls_server_config:\n  cert_file: server.pem", /key_file \(or key\) is required/],
-    ["an unreadable certificate", "tls_server_config:\n  cert_file: missing.pem\n  key_file: server-key.pem", /cert_file: cannot read missing.pem \(ENOENT\)/],
-    ["a certificate that is not PEM", "tls_server_config:\n  cert_file: web.yml\n  key_file: server-key.pem", /cert_file: web.yml is not PEM/],
-    ["both cert and cert_file", "tls_server_config:\n  cert_file: server.pem\n  cert: x\n  key_file: server-key.pem", /cert_file or cert, not both/],
-    ["client certificates without a CA", "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  client_auth_type: RequireAndVerifyClientCert", /needs client_ca_file/],
-    ["a CA without requiring client certificates", "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  client_ca_file: ca.pem", /client_ca_file is set but/],
-    ["a client auth type this exporter cannot honour", "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  client_auth_type: VerifyClientCertIfGiven", /is not supported here/],
-    ["TLS 1.1", "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  min_version: TLS11", /min_version: must be TLS12 or TLS13/],
+    [
+      "an unreadable certificate",
+      "tls_server_config:\n  cert_file: missing.pem\n  key_file: server-key.pem",
+      /cert_file: cannot read missing.pem \(ENOENT\)/,
+    ],
+    [
+      "a certificate that is not PEM",
+      "tls_server_config:\n  cert_file: web.yml\n  key_file: server-key.pem",
+      /cert_file: web.yml is not PEM/,
+    ],
+    [
+      "both cert and cert_file",
+      "tls_server_config:\n  cert_file: server.pem\n  cert: x\n  key_file: server-key.pem",
+      /cert_file or cert, not both/,
+    ],
+    [
+      "client certificates without a CA",
+      "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  client_auth_type: RequireAndVerifyClientCert",
+      /needs client_ca_file/,
+    ],
+    [
+      "a CA without requiring client certificates",
+      "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  client_ca_file: ca.pem",
+      /client_ca_file is set but/,
+    ],
+    [
+      "a client auth type this exporter cannot honour",
+      "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  client_auth_type: VerifyClientCertIfGiven",
+      /is not supported here/,
+    ],
+    [
+      "TLS 1.1",
+      "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  min_version: TLS11",
+      /min_version: must be TLS12 or TLS13/,
+    ],
     ["a header the toolkit does not allow", "http_server_config:\n  headers:\n    Set-Cookie: a=b", /only Content-Security-Policy/],
-    ["a header value over two lines", "http_server_config:\n  headers:\n    Content-Security-Policy: |\n      default-src 'none';\n      frame-ancestors 'none'", /a header value must be one line/],
+    [
+      "a header value over two lines",
+      "http_server_config:\n  headers:\n    Content-Security-Policy: |\n      default-src 'none';\n      frame-ancestors 'none'",
+      /a header value must be one line/,
+    ],
     ["a plaintext password instead of a hash", "basic_auth_users:\n  prom: hunter2", /basic_auth_users.prom: must be a bcrypt hash/],
     ["a user name with a colon", `basic_auth_users:\n  "a:b": ${HASH}`, /a user name must not be empty or contain ':'/],
   ])("%s is an error naming the key", (_what, yaml, message) => {
