@@ -8,8 +8,9 @@
  *   bun run bench/refresh.ts [--runs 7] [--latency-ms 20] [--sim both|inproc|process]
  */
 import { parseArgs } from "node:util";
+import { abortableSleep } from "../src/clock.ts";
 import { createClient } from "../src/cls/client.ts";
-import { abortableSleep, createHttp, DEFAULT_HTTP_OPTIONS } from "../src/cls/http.ts";
+import { createHttp, DEFAULT_HTTP_OPTIONS } from "../src/cls/http.ts";
 import { fetchOrg } from "../src/cls/org.ts";
 import { loadConfig } from "../src/config.ts";
 import { createExporter } from "../src/context.ts";

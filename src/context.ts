@@ -1,5 +1,7 @@
+import type { Timers } from "./clock.ts";
+import { abortableSleep } from "./clock.ts";
 import { createClient } from "./cls/client.ts";
-import { abortableSleep, createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
+import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
 import { authSchemes, type Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { createAuthenticator } from "./http/auth.ts";
@@ -9,7 +11,7 @@ import { newOtlpStats } from "./otlp/stats.ts";
 import { type BuildInfo, CATALOG, LIVE_CATALOG, type View } from "./render/catalog.ts";
 import { createProcessMetrics } from "./render/process.ts";
 import { type Format, PrometheusRenderer, renderCatalog } from "./render/prometheus.ts";
-import { SnapshotCache, type Timers } from "./snapshot/cache.ts";
+import { SnapshotCache } from "./snapshot/cache.ts";
 import { countRequest, createRefresher, newStats } from "./snapshot/refresher.ts";
 import type { HistoryStore } from "./store/store.ts";
 

@@ -1,4 +1,4 @@
-import type { Timers } from "../src/snapshot/cache.ts";
+import type { Timers } from "../src/clock.ts";
 
 /** A clock and timers that move only when the test says so. */
 export class FakeTime implements Timers {

@@ -1,3 +1,4 @@
+import type { Sleep } from "../clock.ts";
 import { ClsError } from "../errors.ts";
 
 /**
@@ -23,7 +24,7 @@ export interface HttpOptions {
 export interface HttpDeps {
   fetch: (input: string, init: RequestInit) => Promise<Response>;
   /** Resolves after ms, or rejects when signal aborts. */
-  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  sleep: Sleep;
   random: () => number;
   now: () => number;
   /** Called once per attempt: outcome is the HTTP status or the error kind. */
@@ -169,20 +170,4 @@ function describeNetworkError(err: unknown): string {
   const e = err as { code?: string; message?: string };
   if (e.code && e.message && !e.message.includes(e.code)) return `${e.code}: ${e.message}`;
   return e.message || e.code || "connection failed";
-}
-
-/** The default sleep: a timer that an abort cancels. */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -1,8 +1,8 @@
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import { realTimers, type Timers } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { OutageLog } from "../outage.ts";
 import type { View } from "../render/catalog.ts";
-import { realTimers, type Timers } from "../snapshot/cache.ts";
 import type { OtlpFailureReason, OtlpStats } from "./stats.ts";
 
 /** The OTLP exporter seen from here: one export at a time, resolving when the collector accepted it. */

@@ -1,9 +1,5 @@
+import { realTimers, type Timers } from "../clock.ts";
 import type { Snapshot } from "./types.ts";
-
-export interface Timers {
-  setTimeout: (fn: () => void, ms: number) => unknown;
-  clearTimeout: (handle: unknown) => void;
-}
 
 export interface CacheOptions {
   ttlMs: number;
@@ -18,11 +14,6 @@ export interface CacheOptions {
   /** Called with the result of every refresh attempt (e.g. to persist it). */
   onSnapshot?: (snapshot: Snapshot) => void;
 }
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
 
 /**
  * One snapshot shared by every reader (scrapes, OTLP pushes, history). Freshness counts from the

@@ -1,8 +1,8 @@
 import { statSync } from "node:fs";
 import pLimit from "p-limit";
+import { realTimers, type Timers } from "../clock.ts";
 import { StoreError, type StoreReason } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { realTimers, type Timers } from "../snapshot/cache.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { readStoredSnapshot } from "./codec.ts";
 import { closeNow, type Db, type Opened, openDatabase, openReadOnly } from "./db.ts";

@@ -1,5 +1,6 @@
+import { abortableSleep } from "../../src/clock.ts";
 import { createClient } from "../../src/cls/client.ts";
-import { abortableSleep, createHttp, DEFAULT_HTTP_OPTIONS, type HttpOptions } from "../../src/cls/http.ts";
+import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpOptions } from "../../src/cls/http.ts";
 import type { Simulator } from "../../src/sim/server.ts";
 import { countRequest, type ExporterStats } from "../../src/snapshot/refresher.ts";
 
