@@ -24,7 +24,7 @@ import { createLogger } from "../src/log.ts";
 import { SETTINGS } from "../src/settings.ts";
 import { encodeSnapshot } from "../src/store/codec.ts";
 import { observe } from "../src/store/observe.ts";
-import { maxGapSeconds } from "../src/store/open.ts";
+import { maxGapSeconds } from "../src/store/index.ts";
 import { HistoryStore } from "../src/store/store.ts";
 import { Fleet, type FleetCounts } from "./history-fleet.ts";
 import { API_KEY, deadline, drain, fixed, logfmt, machineNotes, mb, median, ROOT, spawnChild, verdict, waitForLine } from "./lib.ts";

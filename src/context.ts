@@ -3,6 +3,7 @@ import { abortableSleep } from "./clock.ts";
 import { createClient } from "./cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
 import { authSchemes, type Config } from "./config.ts";
+import { type Health, healthOf } from "./health.ts";
 import { createApp } from "./http/app.ts";
 import { createAuthenticator } from "./http/auth.ts";
 import type { Logger } from "./log.ts";
@@ -13,7 +14,8 @@ import { createProcessMetrics } from "./render/process.ts";
 import { type Format, PrometheusRenderer, renderCatalog } from "./render/prometheus.ts";
 import { SnapshotCache } from "./snapshot/cache.ts";
 import { countRequest, createRefresher, newStats } from "./snapshot/refresher.ts";
-import type { HistoryStore } from "./store/store.ts";
+import type { Snapshot } from "./snapshot/types.ts";
+import type { HistoryStore } from "./store/index.ts";
 
 export interface ContextDeps {
   fetch: HttpDeps["fetch"];
@@ -25,12 +27,17 @@ export interface ContextDeps {
   timers?: Timers;
   /** Opened by the composition root; absent in tests that do not need it. */
   history?: HistoryStore;
+  /** The last stored snapshot, read by the composition root: served (with up 0) until a refresh succeeds. */
+  restored?: Snapshot;
 }
 
 /** A single CLS call may use half the refresh budget, so one retry always fits; never more than 10 s. */
 const requestTimeoutFor = (scrapeTimeoutMs: number) => Math.min(10_000, Math.max(50, Math.floor(scrapeTimeoutMs / 2)));
 
-/** Builds the object graph. No side effects until start(): tests pass fakes for fetch, clock and timers. */
+/**
+ * Builds the object graph from what the composition root (src/start.ts) opened and read. Nothing
+ * runs until start(): no timer, no call, no read; tests pass fakes for fetch, clock and timers.
+ */
 export function createExporter(config: Config, deps: ContextDeps) {
   const stats = newStats();
   const invalid = new Map<string, number>();
@@ -54,8 +61,7 @@ export function createExporter(config: Config, deps: ContextDeps) {
   const client = createClient(http, { orgName: config.orgName, serviceInstanceId: config.serviceInstanceId, invalid });
   const history = deps.history;
   // A snapshot loaded from disk is old news: served with up 0 until a refresh succeeds.
-  const stored = history?.restore();
-  const restored = stored && { ...stored, up: false };
+  const restored = deps.restored && { ...deps.restored, up: false };
   const refresh = createRefresher({
     client,
     invalid,
@@ -89,6 +95,17 @@ export function createExporter(config: Config, deps: ContextDeps) {
     history: history && { stats: history.stats, available: !history.unavailable() },
     otlp: otlpStats,
   });
+  const health = (): Health => {
+    const snapshot = cache.current();
+    return healthOf({
+      now: deps.now(),
+      snapshot,
+      restored: snapshot !== undefined && snapshot === restored,
+      lastSuccessAt: stats.lastSuccessAt,
+      history: history && { failure: history.unavailable(), lastWriteAt: history.stats.lastWriteAt },
+      otlp: otlpStats,
+    });
+  };
   /** What scrapes and pushes read: a stale cache starts (or joins) the one refresh. */
   const view = async (): Promise<View> => ({ ...current(), snapshot: await cache.get() });
   const startedAt = deps.now();
@@ -102,6 +119,7 @@ export function createExporter(config: Config, deps: ContextDeps) {
     view,
     peek: () => cache.peek(),
     current,
+    health,
     renderer,
     history,
     now: deps.now,
@@ -144,6 +162,7 @@ export function createExporter(config: Config, deps: ContextDeps) {
     app,
     cache,
     stats,
+    health,
     start: () => {
       cache.start();
       history?.startMaintenance();

@@ -1,14 +1,15 @@
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { timeout } from "hono/timeout";
+import type { Health } from "../health.ts";
 import type { Logger } from "../log.ts";
 import type { View } from "../render/catalog.ts";
 import { renderPage } from "../render/page.ts";
 import type { Body, Format, PrometheusRenderer } from "../render/prometheus.ts";
-import type { HistoryStore } from "../store/store.ts";
+import type { HistoryStore } from "../store/index.ts";
 import type { Authenticator } from "./auth.ts";
 import { guard } from "./guard.ts";
 import { historyHandler } from "./history.ts";
+import { ProblemException, problemOf, problemResponse } from "./problems.ts";
 
 export interface AppDeps {
   orgName: string;
@@ -17,8 +18,10 @@ export interface AppDeps {
   view: () => Promise<View>;
   /** For scrapes, without waiting: the snapshot there is, a stale one triggering a refresh. */
   peek: () => View["snapshot"];
-  /** For pages and health checks: what is there now, never starting a refresh. */
+  /** For pages: what is there now, never starting a refresh. */
   current: () => View;
+  /** For /healthz and pages: the exporter's health now, never starting a refresh. */
+  health: () => Health;
   renderer: PrometheusRenderer;
   /** Answers /history; absent, /history says 503. */
   history?: HistoryStore;
@@ -90,43 +93,36 @@ export function createApp(deps: AppDeps): Hono {
       .then(respond);
   });
 
+  // Open to health checks without credentials; when credentials are configured, only a request that
+  // carries them sees the causes of failures (they name hosts, endpoints and upstream errors).
   app.get("/healthz", async (c) => {
-    const { snapshot } = deps.current();
-    return c.json({
-      status: "ok",
-      cls_up: snapshot?.up ?? false,
-      data_age_seconds: snapshot ? Math.round((deps.now() - snapshot.collectedAt) / 1000) : null,
-    });
+    const h = deps.health();
+    const detail = !deps.auth || (await deps.auth(c.req.header("authorization") ?? null)) === true;
+    return c.json(detail ? h : { status: h.status, cls_up: h.cls_up, data_age_seconds: h.data_age_seconds });
   });
 
-  const historyTimedOut = () =>
-    new HTTPException(503, {
-      res: new Response("timed out\n", { status: 503, headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "30" } }),
-    });
+  const historyTimeoutMs = deps.historyTimeoutMs ?? HISTORY_TIMEOUT_MS;
+  const historyTimedOut = () => new ProblemException({ kind: "timed_out", retryAfterS: 30 });
   app.get(
     "/history",
-    timeout(deps.historyTimeoutMs ?? HISTORY_TIMEOUT_MS, historyTimedOut),
+    timeout(historyTimeoutMs, historyTimedOut),
     historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now }),
   );
 
   app.get("/", async (c) => {
-    const html = renderPage(deps.current(), { orgName: deps.orgName, metricsPath: deps.metricsPath, now: deps.now() });
+    const html = renderPage(deps.current(), deps.health(), { orgName: deps.orgName, metricsPath: deps.metricsPath });
     return c.html(html, 200, PAGE_HEADERS);
   });
 
   // No route matched: either an unknown path or a method other than GET/HEAD on a known one.
-  app.notFound((c) => {
-    if (c.req.method !== "GET" && c.req.method !== "HEAD") return c.text("method not allowed\n", 405, { allow: "GET, HEAD" });
-    return c.text("not found\n", 404);
-  });
-  // No stack trace or error text to clients; the log has it.
+  app.notFound((c) => problemResponse({ kind: c.req.method !== "GET" && c.req.method !== "HEAD" ? "method_not_allowed" : "not_found" }));
+  // Every failure of a handler becomes its problem's answer; no stack trace or error text reaches a
+  // client unless the problem is meant for it (a bad query parameter, the store's reason).
   app.onError((err, c) => {
-    if (err instanceof HTTPException && err.status === 503) {
-      deps.log.warn("request timed out", { path: c.req.path, timeout_ms: deps.historyTimeoutMs ?? HISTORY_TIMEOUT_MS });
-      return err.getResponse();
-    }
-    deps.log.error("request failed", { path: c.req.path, error: err.message });
-    return c.text("internal error\n", 500);
+    const problem = problemOf(err);
+    if (problem.kind === "timed_out") deps.log.warn("request timed out", { path: c.req.path, timeout_ms: historyTimeoutMs });
+    if (problem.kind === "internal") deps.log.error("request failed", { path: c.req.path, error: err.message });
+    return problemResponse(problem);
   });
   // Authentication, the URL bound and configured headers sit in front of the router (app.request
   // in tests goes through them too).

@@ -1,5 +1,6 @@
 import { getPath } from "hono/utils/url";
 import type { Authenticator } from "./auth.ts";
+import { type Problem, problemResponse } from "./problems.ts";
 
 /**
  * What every request passes before routing: a bound on the URL, authentication (when configured)
@@ -33,28 +34,18 @@ export function guard(opts: GuardOptions, next: Handler): Handler {
     if (extra.length === 0) return res;
     return res instanceof Response ? decorate(res) : res.then(decorate);
   };
+  const refuse = (problem: Problem) => decorate(problemResponse(problem));
   // No detail: the same answer for a missing header, a wrong password and an unknown user.
-  const unauthorized = () =>
-    decorate(
-      new Response("Unauthorized\n", {
-        status: 401,
-        headers: {
-          "content-type": "text/plain; charset=utf-8",
-          "www-authenticate": `${opts.challenge} realm="nvidia-license-server-exporter"`,
-        },
-      }),
-    );
-  const plain = (text: string, status: number) =>
-    decorate(new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } }));
+  const unauthorized = () => refuse({ kind: "unauthorized", challenge: opts.challenge });
   return (incoming) => {
     let req = incoming;
     const url = req.url;
-    if (url.length > MAX_URL_LENGTH) return plain("URI too long\n", 414);
+    if (url.length > MAX_URL_LENGTH) return refuse({ kind: "uri_too_long" });
     if (!url.startsWith("http://") && !url.startsWith("https://")) {
       // Bun gives a bare path when the Host header is missing (HTTP/1.0 health checks) or invalid,
       // which the router would misread. It gets an absolute URL, so that the guard and the router
       // see the same path; anything else is refused.
-      if (!url.startsWith("/")) return plain("bad request\n", 400);
+      if (!url.startsWith("/")) return refuse({ kind: "bad_target" });
       req = new Request(`http://localhost${url}`, req);
     }
     // The router's own path function: what is exempt here is exactly what the router serves as such.

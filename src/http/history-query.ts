@@ -1,17 +1,9 @@
 import { z } from "zod";
 import { parseDuration } from "../duration.ts";
-import { HISTORY_KINDS, type HistoryKind } from "../store/observe.ts";
-import type { HistoryFilter } from "../store/read.ts";
+import { HISTORY_KINDS, type HistoryFilter, type HistoryQuery } from "../store/index.ts";
 
-export interface HistoryRequest {
-  kind: HistoryKind;
-  filter: HistoryFilter;
-  /** Unix seconds. */
-  from: number;
-  to: number;
-  step: number;
-  format: "json" | "csv";
-}
+/** A parsed /history request: the store's query and the answer's format. */
+export type HistoryRequest = HistoryQuery & { format: "json" | "csv" };
 
 export interface BadQuery {
   parameter: string;
@@ -20,7 +12,7 @@ export interface BadQuery {
 
 /** About 500 points per series unless a step is given; Prometheus' own per-series ceiling otherwise. */
 const TARGET_POINTS = 500;
-export const MAX_POINTS = 11_000;
+const MAX_POINTS_PER_SERIES = 11_000;
 const MAX_RANGE_S = 3660 * 86_400;
 const LAST_SECOND = 253_402_300_799; // 9999-12-31T23:59:59Z
 const NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400];
@@ -111,10 +103,10 @@ export function parseHistoryQuery(params: URLSearchParams, accept: string | unde
   if (to - from > MAX_RANGE_S) return { parameter: "from", message: "the range is longer than 10 years" };
   const stepS = q.step ?? defaultStep(to - from);
   const points = Math.ceil((to - from) / stepS);
-  if (points > MAX_POINTS)
+  if (points > MAX_POINTS_PER_SERIES)
     return {
       parameter: "step",
-      message: `gives ${points} points per series, at most ${MAX_POINTS} are allowed: use a step of at least ${Math.ceil((to - from) / MAX_POINTS)}s`,
+      message: `gives ${points} points per series, at most ${MAX_POINTS_PER_SERIES} are allowed: use a step of at least ${Math.ceil((to - from) / MAX_POINTS_PER_SERIES)}s`,
     };
   const format = q.format ?? (accept && /\btext\/csv\b/i.test(accept) ? "csv" : "json");
   const filter: HistoryFilter = {};

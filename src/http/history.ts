@@ -1,11 +1,8 @@
 import { stringify } from "csv-stringify/sync";
 import type { Context } from "hono";
-import { StoreError } from "../errors.ts";
-import { KIND_LABELS } from "../store/observe.ts";
-import { TooManyPoints } from "../store/query.ts";
-import type { SeriesResult } from "../store/read.ts";
-import type { HistoryStore } from "../store/store.ts";
+import { type HistoryStore, KIND_LABELS, type SeriesResult } from "../store/index.ts";
 import { type HistoryRequest, parseHistoryQuery } from "./history-query.ts";
+import { ProblemException } from "./problems.ts";
 
 export interface HistoryDeps {
   orgName: string;
@@ -31,22 +28,17 @@ const rfc3339 = (s: number) => new Date(s * 1000).toISOString().replace(".000Z",
 /** Averages are time-weighted and rarely whole; four decimals are plenty for seat counts. */
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
 
-const unavailable = (c: Context, e: StoreError) =>
-  c.json({ error: "history is unavailable", reason: e.reason, detail: e.message }, 503, { "retry-after": "60" });
-
-/** GET /history: 400 names the bad parameter, 503 says why the store cannot answer; never a 500 for bad input. */
+/**
+ * GET /history: a bad query is a 400 naming the parameter, a store that cannot answer a 503 saying
+ * why (both thrown as problems for the app's one error handler); never a 500 for bad input.
+ */
 export function historyHandler(deps: HistoryDeps) {
   return async (c: Context) => {
     const req = parseHistoryQuery(new URL(c.req.url).searchParams, c.req.header("accept"), Math.floor(deps.now() / 1000));
-    if ("parameter" in req) return c.json({ error: `${req.parameter}: ${req.message}`, parameter: req.parameter }, 400);
-    if (!deps.history) return unavailable(c, new StoreError("error", "history is not enabled"));
-    let result;
-    try {
-      result = await deps.history.query(req);
-    } catch (err) {
-      if (err instanceof TooManyPoints) return c.json({ error: `step: ${err.message}`, parameter: "step" }, 400);
-      return unavailable(c, StoreError.from(err, "history database"));
-    }
+    if ("parameter" in req) throw new ProblemException({ kind: "bad_query", ...req });
+    if (!deps.history) throw new ProblemException({ kind: "unavailable", reason: "error", detail: "history is not enabled" });
+    // Throws TooManyPoints (a 400 on step) or a StoreError (503): app.ts's error handler maps both.
+    const result = await deps.history.query(req);
     // Streamed a series at a time, so a large answer is never one long block of serialisation.
     const chunks = req.format === "csv" ? csvChunks(req, result.series) : jsonChunks(deps.orgName, req, result.step, result.series);
     const headers: Record<string, string> =

@@ -127,6 +127,7 @@ export class OtlpPusher {
 
   private succeeded(): void {
     this.opts.stats.lastSuccessAt = this.opts.now();
+    this.opts.stats.lastFailure = undefined;
     const ended = this.outage.recover();
     if (ended) {
       this.opts.log.info("OTLP push recovered", {
@@ -143,6 +144,7 @@ export class OtlpPusher {
   private failed(reason: OtlpFailureReason, err: unknown): void {
     const stats = this.opts.stats;
     stats.failures.set(reason, (stats.failures.get(reason) ?? 0) + 1);
+    stats.lastFailure = { reason, message: message(err), at: this.opts.now() };
     // One outage may alternate reasons (a black hole times out, then its handshake is cut): the
     // counter keeps them apart, the log (one signature for all) does not repeat itself for each.
     const verdict = this.outage.fail();

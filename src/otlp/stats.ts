@@ -19,8 +19,10 @@ export interface OtlpStats {
   failures: Map<OtlpFailureReason, number>;
   /** ms since the epoch of the last push the collector accepted. */
   lastSuccessAt: number | undefined;
+  /** The most recent push's failure, until a push is accepted again. */
+  lastFailure: { reason: OtlpFailureReason; message: string; at: number } | undefined;
 }
 
 export function newOtlpStats(): OtlpStats {
-  return { exports: 0, failures: new Map(), lastSuccessAt: undefined };
+  return { exports: 0, failures: new Map(), lastSuccessAt: undefined, lastFailure: undefined };
 }

@@ -156,7 +156,8 @@ function outcomeLogger(log: Logger, now: () => number): (s: Snapshot, fresh: num
 const UPSTREAM = ["virtual_groups", "license_servers", "license_pools", "leases"];
 const rank = (c: { endpoint: string; reason: string }) => (c.reason === "invalid_items" ? 10 : 0) + (UPSTREAM.indexOf(c.endpoint) + 1 || 5);
 
-function hint(endpoint: string, reason: string): string | undefined {
+/** What a person can do about a failed part of a refresh, when we know. */
+export function hint(endpoint: string, reason: string): string | undefined {
   if (reason === "401") return "CLS rejected the API key: check NVIDIA_API_KEY";
   if (reason === "403") return "CLS refused access: the key needs access type Licensing State for this org";
   if (reason === "404")

@@ -1,19 +1,28 @@
-import { StoreError } from "../errors.ts";
-import type { HistoryReader, SeriesQuery, SeriesResult } from "./read.ts";
-import { HOUR } from "./rollup.ts";
+import type { Labels } from "../snapshot/types.ts";
+import type { Point } from "./buckets.ts";
+import type { HistoryKind } from "./observe.ts";
 
-/** Points one /history answer may hold (series × buckets): about 20 MB of JSON. */
-export const MAX_POINTS = 250_000;
-const YIELD_AFTER_MS = 10;
+/**
+ * What a history read asks and gets: the contract between the store and its readers (GET /history,
+ * later reports). The store validates nothing here; the HTTP layer parses queries into this shape.
+ */
+export type HistoryFilter = Partial<Record<"virtual_group_id" | "server_id" | "feature_name", string>>;
 
-export class TooManyPoints extends Error {
-  override readonly name = "TooManyPoints";
-  constructor(
-    readonly series: number,
-    readonly buckets: number,
-  ) {
-    super(`${series} series × ${buckets} points exceed ${MAX_POINTS}: narrow the filters or use a larger step`);
-  }
+export interface HistoryQuery {
+  kind: HistoryKind;
+  filter: HistoryFilter;
+  /** Unix seconds: the range is [from, to). */
+  from: number;
+  to: number;
+  /** Bucket width in seconds. */
+  step: number;
+}
+
+export interface SeriesResult {
+  kind: HistoryKind;
+  labels: Labels;
+  capacity: number | null;
+  points: Point[];
 }
 
 export interface Answer {
@@ -22,33 +31,16 @@ export interface Answer {
   series: SeriesResult[];
 }
 
-/**
- * Reads one /history answer, refusing before any row is read one that would exceed MAX_POINTS, and
- * yielding to the event loop every few milliseconds so a large answer never holds up scrapes.
- * `stillOpen` is asked after each pause: the database may have been closed meanwhile.
- */
-export async function readAnswer(
-  reader: HistoryReader,
-  rolledUntil: number | undefined,
-  q: SeriesQuery,
-  stillOpen: () => boolean,
-): Promise<Answer> {
-  // Rolled-up hours cannot be split: a range reaching into them is read in whole hours.
-  const step = rolledUntil !== undefined && q.from < rolledUntil && q.step % HOUR !== 0 ? Math.ceil(q.step / HOUR) * HOUR : q.step;
-  const matched = reader.series(q);
-  const buckets = Math.ceil((q.to - q.from) / step) + 1;
-  if (matched.length * buckets > MAX_POINTS) throw new TooManyPoints(matched.length, buckets);
-  const series: SeriesResult[] = [];
-  const until = reader.observedUntil();
-  let slice = performance.now();
-  for (const s of matched) {
-    if (performance.now() - slice > YIELD_AFTER_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (!stillOpen()) throw new StoreError("error", "history database was closed");
-      slice = performance.now();
-    }
-    const r = reader.read(s, { ...q, step }, until);
-    if (r) series.push(r);
+/** Points one answer may hold (series × buckets): about 20 MB of JSON. */
+export const MAX_POINTS = 250_000;
+
+/** An answer that would exceed MAX_POINTS, refused before any row is read. */
+export class TooManyPoints extends Error {
+  override readonly name = "TooManyPoints";
+  constructor(
+    readonly series: number,
+    readonly buckets: number,
+  ) {
+    super(`${series} series × ${buckets} points exceed ${MAX_POINTS}: narrow the filters or use a larger step`);
   }
-  return { step, series };
 }

@@ -4,10 +4,11 @@ import { realTimers, type Timers } from "../clock.ts";
 import { StoreError, type StoreReason } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Snapshot } from "../snapshot/types.ts";
+import { readAnswer } from "./answer.ts";
 import { readStoredSnapshot } from "./codec.ts";
 import { closeNow, type Db, type Opened, openDatabase, openReadOnly } from "./db.ts";
-import { type Answer, readAnswer, TooManyPoints } from "./query.ts";
-import { HistoryReader, type SeriesQuery } from "./read.ts";
+import { type Answer, type HistoryQuery, TooManyPoints } from "./query.ts";
+import { HistoryReader } from "./reader.ts";
 import { Retention } from "./rollup.ts";
 import { HistoryWriter } from "./writer.ts";
 
@@ -39,6 +40,9 @@ const HINTS: Partial<Record<StoreReason, string>> = {
   busy: "another process holds a lock on DB_PATH",
 };
 
+/** What a person can do about a store failure, when we know. */
+export const storeHint = (reason: StoreReason): string | undefined => HINTS[reason];
+
 /** Identity and size of the file at `path`, to notice it was replaced or moved away. */
 function fileState(path: string): string {
   try {
@@ -47,6 +51,14 @@ function fileState(path: string): string {
   } catch {
     return "absent";
   }
+}
+
+/**
+ * Refreshes at most this far apart join their rows. One refresh runs every CACHE_TTL after the last
+ * one ended and takes up to SCRAPE_TIMEOUT; one refresh that fetched nothing may be missing in between.
+ */
+export function maxGapSeconds(cacheTtlMs: number, scrapeTimeoutMs: number): number {
+  return Math.ceil((2 * (cacheTtlMs + scrapeTimeoutMs)) / 1000) + 1;
 }
 
 /** Upkeep runs every few minutes; with a backlog, step after step with the event loop free in between. */
@@ -193,11 +205,11 @@ export class HistoryStore {
    * milliseconds, so a large query never holds up scrapes. Throws StoreError, or TooManyPoints
    * before reading anything when the answer would exceed MAX_POINTS.
    */
-  query(q: SeriesQuery): Promise<Answer> {
+  query(q: HistoryQuery): Promise<Answer> {
     return this.oneQuery(() => this.runQuery(q));
   }
 
-  private async runQuery(q: SeriesQuery): Promise<Answer> {
+  private async runQuery(q: HistoryQuery): Promise<Answer> {
     const parts = this.readable();
     try {
       return await readAnswer(parts.reader, parts.retention.rolledUntil(), q, () => this.parts === parts);
@@ -257,7 +269,8 @@ export class HistoryStore {
   private fail(err: StoreError, counted: boolean): void {
     if (counted) this.stats.writeErrors.set(err.reason, (this.stats.writeErrors.get(err.reason) ?? 0) + 1);
     if (this.failure?.reason !== err.reason) {
-      this.opts.log.error(HINTS[err.reason] ? `history not recorded: ${HINTS[err.reason]}` : "history not recorded", {
+      const hint = storeHint(err.reason);
+      this.opts.log.error(hint ? `history not recorded: ${hint}` : "history not recorded", {
         reason: err.reason,
         error: err.message,
         path: this.opts.path,

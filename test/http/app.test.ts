@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config.ts";
 import { createExporter, type Exporter } from "../../src/context.ts";
+import type { Health } from "../../src/health.ts";
 import { silentLogger } from "../../src/log.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
@@ -78,13 +79,44 @@ describe("GET /metrics", () => {
   });
 });
 
+describe("health view", () => {
+  test("/healthz and the status page name the failing endpoint, its reason and a hint", async () => {
+    const ex = exporterFor(sim.url);
+    sim.setFaults([{ endpoint: "license_pools", status: 503 }]);
+    try {
+      await ex.app.request("/metrics");
+      const h = (await (await ex.app.request("/healthz")).json()) as Health;
+      expect(h.cls_up).toBe(false);
+      expect(h.cls.state).toBe("failing");
+      expect(h.cls.failures.length).toBe(1);
+      expect(h.cls.failures[0]).toMatchObject({ endpoint: "license_pools", serving_last_good: 0 });
+      expect(h.cls.failures[0]!.parts).toBeGreaterThan(0);
+      expect(h.cls.failures[0]!.hint).toContain("server error");
+      const page = await (await ex.app.request("/")).text();
+      expect(page).toContain("failing: the last refresh did not fully succeed");
+      expect(page).toContain("<b>license_pools</b>");
+      expect(page).toContain("CLS had a server error");
+    } finally {
+      sim.clearFaults();
+      await ex.stop();
+    }
+  });
+});
+
 describe("other routes", () => {
   test("/healthz and / answer without calling CLS; unknown paths 404", async () => {
     const ex = exporterFor(sim.url);
     sim.resetStats();
     const health = await ex.app.request("/healthz");
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: "ok", cls_up: false, data_age_seconds: null });
+    expect(await health.json()).toEqual({
+      status: "ok",
+      cls_up: false,
+      data_age_seconds: null,
+      cls: { state: "waiting", collected_at: null, last_success_at: null, failures: [], invalid_items: {} },
+      history: { enabled: false },
+      otlp: { enabled: false },
+    });
     const page = await ex.app.request("/");
     expect(page.headers.get("content-type")).toStartWith("text/html");
     expect(page.headers.get("x-content-type-options")).toBe("nosniff");

@@ -85,10 +85,17 @@ describe("basic auth and a bearer token", () => {
     expect((await ex.app.request("/metrics", { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(405);
   });
 
-  test("/healthz stays open", async () => {
+  test("/healthz stays open; the causes of failures only with credentials", async () => {
     const res = await ex.app.request("/healthz");
     expect(res.status).toBe(200);
     expect(((await res.json()) as { status: string }).status).toBe("ok");
+    const open = (await (await ex.app.request("/healthz")).json()) as Record<string, unknown>;
+    expect(Object.keys(open).sort()).toEqual(["cls_up", "data_age_seconds", "status"]);
+    const wrong = (await (await ex.app.request("/healthz", { headers: { authorization: "Bearer nope" } })).json()) as object;
+    expect(Object.keys(wrong).sort()).toEqual(["cls_up", "data_age_seconds", "status"]);
+    const full = (await (await ex.app.request("/healthz", { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as object;
+    expect(Object.keys(full)).toContain("cls");
+    expect(Object.keys(full)).toContain("history");
   });
 });
 
@@ -233,6 +240,7 @@ describe("server-side timeout of /history", () => {
       view: () => new Promise(() => {}),
       peek: () => undefined,
       current: () => ({}) as never,
+      health: () => ({}) as never,
       renderer: {} as never,
       history: never,
       now: Date.now,

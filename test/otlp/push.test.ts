@@ -105,10 +105,13 @@ describe("OtlpPusher", () => {
     // Another reason within the same outage is counted apart but not logged anew.
     await answerThenNext(grpcError(4));
     expect(stats.failures.get("timeout")).toBe(1);
+    expect(stats.lastFailure?.reason).toBe("timeout");
     expect(lines).toHaveLength(1);
     await answerThenNext(grpcError(14));
     expect(lines.at(-1)).toBe("warn OTLP push still failing unavailable");
+    expect(stats.lastFailure?.reason).toBe("unavailable");
     await answerThenNext();
+    expect(stats.lastFailure).toBeUndefined();
     await answerThenNext();
     expect(lines.slice(-1)).toEqual(["info OTLP push recovered"]);
     expect(lines.filter((l) => l.startsWith("info"))).toHaveLength(1);

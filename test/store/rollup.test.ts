@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openDatabase } from "../../src/store/db.ts";
-import { HistoryReader, type SeriesQuery } from "../../src/store/read.ts";
+import type { HistoryQuery } from "../../src/store/query.ts";
+import { HistoryReader } from "../../src/store/reader.ts";
 import { HOUR, Retention } from "../../src/store/rollup.ts";
 import { HistoryWriter } from "../../src/store/writer.ts";
 import { ORG, snapshotAt, tempDir } from "./helpers.ts";
@@ -31,7 +32,7 @@ function filled() {
   }
   const count = () => (sqlite.query("SELECT count(*) AS c FROM samples").get() as { c: number }).c;
   const reader = new HistoryReader(db, ORG);
-  const query = (q: SeriesQuery) => reader.series(q).flatMap((s) => reader.read(s, q, reader.observedUntil()) ?? []);
+  const query = (q: HistoryQuery) => reader.series(q).flatMap((s) => reader.read(s, q, reader.observedUntil()) ?? []);
   return { db, sqlite, query, count };
 }
 

@@ -1,34 +1,29 @@
 import type { Server } from "bun";
-import { type Config, localBaseUrl } from "./config.ts";
-import { type ContextDeps, createExporter, type Exporter } from "./context.ts";
-import { HISTORY_TIMEOUT_MS } from "./http/app.ts";
+import { type Config, localBaseUrl } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { HISTORY_TIMEOUT_MS } from "./app.ts";
+import { problemResponse } from "./problems.ts";
 
-export interface Running {
-  exporter: Exporter;
+export interface Listening {
   server: Server<undefined>;
   /** Base URL for humans and tests, e.g. http://127.0.0.1:9844. */
   url: string;
-  /** Stops accepting, lets in-flight requests finish, stops refreshing, closes the database. */
-  stop: () => Promise<void>;
-  /** When stop() overran its time: closes the database (what was committed stays) without waiting. */
-  abandon: () => void;
 }
 
-/** Binds the port (throws a clear error when it cannot) and starts background refreshes. */
-export function startServer(config: Config, deps: ContextDeps): Running {
-  const exporter = createExporter(config, deps);
+/** Binds the configured address (TLS per the web config); throws an error naming the setting to change. */
+export function listen(config: Config, fetch: (req: Request) => Response | Promise<Response>, log: Logger): Listening {
   const tls = config.web?.tls;
   let server: Server<undefined>;
   try {
     server = Bun.serve({
       hostname: config.listen.hostname,
       port: config.listen.port,
-      fetch: exporter.app.fetch,
+      fetch,
       // Never Bun's development error page (it shows stack traces), whatever NODE_ENV says.
       development: false,
       error: (err) => {
-        deps.log.error("request failed", { error: err.message });
-        return new Response("internal error\n", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
+        log.error("request failed", { error: err.message });
+        return problemResponse({ kind: "internal" });
       },
       // GET and HEAD only: a body is never read, so none may be large.
       maxRequestBodySize: 16 * 1024,
@@ -51,20 +46,5 @@ export function startServer(config: Config, deps: ContextDeps): Running {
     const what = tls ? "LISTEN_ADDRESS, or the certificate and key of WEB_CONFIG_FILE" : "LISTEN_ADDRESS";
     throw new Error(`cannot listen on ${where} (${what}): ${(err as Error).message}`);
   }
-  exporter.start();
-  const url = localBaseUrl(config.listen.hostname, server.port ?? config.listen.port, tls ? "https" : "http");
-  return {
-    exporter,
-    server,
-    url,
-    stop: async () => {
-      await Promise.all([server.stop(), exporter.stop()]);
-      // After the refresh in flight has ended, so its snapshot is written too.
-      deps.history?.close();
-    },
-    abandon: () => {
-      void server.stop(true);
-      deps.history?.close();
-    },
-  };
+  return { server, url: localBaseUrl(config.listen.hostname, server.port ?? config.listen.port, tls ? "https" : "http") };
 }

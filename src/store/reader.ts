@@ -1,28 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Labels } from "../snapshot/types.ts";
-import { bucketize, capacityOf, type Point, type StoredRow } from "./buckets.ts";
+import { bucketize, capacityOf, type StoredRow } from "./buckets.ts";
 import type { Db } from "./db.ts";
-import type { HistoryKind } from "./observe.ts";
+import type { HistoryFilter, HistoryQuery, SeriesResult } from "./query.ts";
 import { samples, series } from "./schema.ts";
 import { OrgState } from "./state.ts";
-
-export type HistoryFilter = Partial<Record<"virtual_group_id" | "server_id" | "feature_name", string>>;
-
-export interface SeriesQuery {
-  kind: HistoryKind;
-  filter: HistoryFilter;
-  /** Unix seconds, inclusive. */
-  from: number;
-  to: number;
-  step: number;
-}
-
-export interface SeriesResult {
-  kind: HistoryKind;
-  labels: Labels;
-  capacity: number | null;
-  points: Point[];
-}
 
 const p = sql.placeholder;
 
@@ -68,7 +50,7 @@ export class HistoryReader {
   }
 
   /** The series of a kind that pass the filter, ordered by labels. */
-  series(q: Pick<SeriesQuery, "kind" | "filter">): { id: number; labels: Labels }[] {
+  series(q: Pick<HistoryQuery, "kind" | "filter">): { id: number; labels: Labels }[] {
     const out: { id: number; labels: Labels }[] = [];
     for (const s of this.seriesOf.all({ org: this.orgName, kind: q.kind })) {
       const labels = JSON.parse(s.labels) as Labels;
@@ -83,7 +65,7 @@ export class HistoryReader {
   }
 
   /** One series' points over [from, to), or undefined when it has none there. */
-  read(s: { id: number; labels: Labels }, q: SeriesQuery, until: number | undefined): SeriesResult | undefined {
+  read(s: { id: number; labels: Labels }, q: HistoryQuery, until: number | undefined): SeriesResult | undefined {
     const rows: StoredRow[] = this.rows
       .all({ id: s.id, from: q.from, to: q.to })
       .map((r) => ({ ...r, end: r.end ?? until ?? r.start, open: r.end === null }));

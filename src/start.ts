@@ -1,0 +1,152 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import pkg from "../package.json" with { type: "json" };
+import { authSchemes, type Config, loadConfig } from "./config.ts";
+import { createExporter, type Exporter } from "./context.ts";
+import { ConfigError } from "./errors.ts";
+import { usage } from "./flags.ts";
+import { listen } from "./http/serve.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { HistoryStore, maxGapSeconds } from "./store/index.ts";
+
+/**
+ * The composition root: the one start-up path of the exporter and the demo. Only here are the
+ * environment, files, the clock, ports and signals touched; everything it wires is built from
+ * what it passes in.
+ */
+export interface Entry {
+  /** Names the program in start-up errors and --version. */
+  name: string;
+  env: Record<string, string | undefined>;
+  argv: readonly string[];
+  /** Git revision shown in nvidia_cls_exporter_build_info. */
+  revision: string;
+  /** Added to the error when the port cannot be bound. */
+  listenHint?: string;
+  /** Printed on stdout once listening (the demo's addresses). */
+  banner?: (url: string, config: Config) => string;
+  /** Runs after the exporter stopped on a signal, before the process exits (the demo stops its simulator). */
+  after?: () => Promise<void>;
+}
+
+export interface Running {
+  exporter: Exporter;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, stops refreshing, closes the database. */
+  stop: () => Promise<void>;
+  /** When stop() overran its time: closes the database (what was committed stays) without waiting. */
+  abandon: () => void;
+}
+
+/** Loads the configuration, opens the store, serves, and stops on SIGTERM/SIGINT. Exits on bad configuration (2) or an unusable port (1). */
+export function start(entry: Entry): Running {
+  const config = configure(entry);
+  const log = createLogger({ write: (line) => process.stderr.write(line), level: config.log.level, format: config.log.format });
+  for (const warning of config.warnings) log.warn(warning);
+  // Opened (and the last snapshot read) before the port is bound, so the first scrape already has
+  // data. A database that cannot be used is logged and counted; /metrics is served without it.
+  const history = new HistoryStore({
+    path: config.dbPath,
+    orgName: config.orgName,
+    maxGapS: maxGapSeconds(config.cacheTtlMs, config.scrapeTimeoutMs),
+    rawRetentionS: config.historyRawRetentionMs / 1000,
+    retentionS: config.historyRetentionMs / 1000,
+    now: Date.now,
+    log,
+  });
+  const exporter = createExporter(config, {
+    fetch: (input, init) => fetch(input, init),
+    now: Date.now,
+    log,
+    build: { version: pkg.version, revision: entry.revision, bunVersion: Bun.version },
+    history,
+    restored: history.restore(),
+  });
+  let served: ReturnType<typeof listen>;
+  try {
+    served = listen(config, exporter.app.fetch, log);
+  } catch (err) {
+    log.error((err as Error).message + (entry.listenHint ? `; ${entry.listenHint}` : ""));
+    history.close();
+    process.exit(1);
+  }
+  exporter.start();
+  const { server, url } = served;
+  const running: Running = {
+    exporter,
+    url,
+    stop: async () => {
+      await Promise.all([server.stop(), exporter.stop()]);
+      // After the refresh in flight has ended, so its snapshot is written too.
+      history.close();
+    },
+    abandon: () => {
+      void server.stop(true);
+      history.close();
+    },
+  };
+  log.info("listening", {
+    url,
+    metrics_path: config.metricsPath,
+    org: config.orgName,
+    cls: config.baseUrl,
+    history: config.dbPath === ":memory:" ? "in memory, lost on exit" : config.dbPath,
+    auth: authSchemes(config).join("+") || "none",
+  });
+  if (entry.banner) process.stdout.write(entry.banner(url, config));
+  exitOnSignals(running, log, entry.after);
+  return running;
+}
+
+/** The configuration, or the process ends: --help and --version print and exit 0, a bad setting exits 2. */
+function configure(entry: Entry): Config {
+  if (entry.argv.some((a) => /^--?(h|help)$/.test(a))) {
+    process.stdout.write(usage());
+    process.exit(0);
+  }
+  if (entry.argv.some((a) => /^--?(v|version)$/.test(a))) {
+    process.stdout.write(`nvidia-license-server-exporter ${pkg.version} (Bun ${Bun.version})\n`);
+    process.exit(0);
+  }
+  try {
+    return loadConfig({ env: entry.env, argv: [...entry.argv], readFile: (p) => readFileSync(p, "utf8"), hostname: hostname() });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${entry.name}: ${err.message}\nRun with --help for every setting.\n`);
+    process.exit(2);
+  }
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting, let requests in flight finish, end the refresh in flight (aborted),
+ * make the final OTLP push, close the database, exit 0. Bounded: a hung CLS call, a slow client or a
+ * dead collector must not keep the process alive past 8 s (orchestrators kill at 10 s). A second
+ * signal exits at once (the database closed first).
+ */
+function exitOnSignals(running: Running, log: Logger, after: (() => Promise<void>) | undefined): void {
+  const FORCE_AFTER_MS = 8_000;
+  let stopping = false;
+  const exitNow = (why: string, fields: Record<string, string | number>): never => {
+    log.warn(why, fields);
+    running.abandon();
+    process.exit(0);
+  };
+  const shutdown = (signal: string) => {
+    if (stopping) exitNow("second signal; exiting now", { signal });
+    stopping = true;
+    const started = Date.now();
+    log.info("shutting down", { signal });
+    const force = setTimeout(() => exitNow("shutdown took too long; exiting now", { after_ms: Date.now() - started }), FORCE_AFTER_MS);
+    running
+      .stop()
+      .then(() => after?.())
+      .catch((err) => log.error("shutdown failed", { error: (err as Error).message }))
+      .finally(() => {
+        clearTimeout(force);
+        log.info("stopped", { after_ms: Date.now() - started });
+        process.exit(0);
+      });
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}

@@ -1,0 +1,7 @@
+/**
+ * The history store as the rest of the exporter uses it: open and write (HistoryStore), and read
+ * (HistoryStore.query with the query contract). Nothing outside src/store imports its other files.
+ */
+export { HISTORY_KINDS, type HistoryKind, KIND_LABELS } from "./observe.ts";
+export { type Answer, type HistoryFilter, type HistoryQuery, MAX_POINTS, type SeriesResult, TooManyPoints } from "./query.ts";
+export { type HistoryStats, HistoryStore, maxGapSeconds, type StoreOptions, storeHint } from "./store.ts";
