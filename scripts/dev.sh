@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs the project on a machine that has only Node.js and npm: fetches the pinned Bun into .tools/
 # (from the npm registry) when the right one is not on PATH, installs dependencies from bun.lock,
-# then runs the demo, the tests, the type check, the linter or the formatter.
-# Usage: scripts/dev.sh demo|test|typecheck|lint|format [args]
+# then runs the exporter, the demo, the tests, the type check, the linter or the formatter.
+# Usage: scripts/dev.sh start|demo|test|typecheck|lint|format [args]
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -16,7 +16,12 @@ else
     npm install --prefix .tools --no-save --no-audit --no-fund --loglevel=error "bun@$want" >&2
   fi
 fi
-"$BUN" install --frozen-lockfile >&2
+# Quiet unless it fails: a start should not print install chatter every time.
+if ! out=$("$BUN" install --frozen-lockfile 2>&1); then
+  printf '%s\n' "$out" >&2
+  echo "dev.sh: bun install --frozen-lockfile failed" >&2
+  exit 1
+fi
 
 # The integration tests drive a real Prometheus; Debian's package brings prometheus and promtool.
 need_prometheus() {
@@ -33,10 +38,11 @@ need_prometheus() {
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
+  start) exec "$BUN" run src/index.ts "$@" ;;
   demo) exec "$BUN" run src/demo.ts "$@" ;;
   test) need_prometheus; exec "$BUN" test "$@" ;;
   typecheck) exec "$BUN" x tsc --noEmit -p . ;;
   lint) "$BUN" x tsc --noEmit -p . && exec "$BUN" x biome ci . ;;
   format) exec "$BUN" x biome check --write . ;;
-  *) echo "usage: scripts/dev.sh demo|test|typecheck|lint|format [args]" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh start|demo|test|typecheck|lint|format [args]" >&2; exit 2 ;;
 esac
