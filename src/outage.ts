@@ -49,8 +49,4 @@ export class OutageLog {
     this.outage = undefined;
     return o && { failures: o.failures, sinceMs: this.now() - o.since };
   }
-
-  get failing(): boolean {
-    return this.outage !== undefined;
-  }
 }

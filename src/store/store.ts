@@ -71,9 +71,10 @@ interface Parts extends Opened {
 }
 
 /**
- * The history store as the rest of the exporter sees it: never throws at its callers, keeps serving
- * what it can, logs one line per new cause of failure (and one when it recovers), counts every
- * failed write. A cause no retry can cure (corrupt, foreign, newer schema) is not retried.
+ * The history store as the rest of the exporter sees it. Opening, writing and upkeep never throw at
+ * their callers: they keep serving what they can, log one line per new cause of failure (and one
+ * when it recovers) and count every failed write. A cause no retry can cure (corrupt, foreign,
+ * newer schema) is not retried. Reads (query) reject with a StoreError saying why, or TooManyPoints.
  */
 export class HistoryStore {
   readonly stats: HistoryStats = { writeErrors: new Map(), lastWriteAt: undefined, databaseBytes: undefined };
