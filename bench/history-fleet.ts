@@ -691,7 +691,6 @@ export class Fleet {
       this.track(key, v(key.inUse), key.total);
     }
     return {
-      orgName: this.opts.orgName,
       collectedAt,
       durationMs: 600 + (i % 7) * 13,
       up: true,

@@ -3,7 +3,6 @@ import type { OrgData, PartFailure } from "../cls/org.ts";
 import type { EntitlementRow, Labels, PoolRow, ServerFeatureRow, Snapshot, UnattributedRow } from "./types.ts";
 
 export interface BuildMeta {
-  orgName: string;
   collectedAt: number;
   durationMs: number;
   failures: readonly PartFailure[];
@@ -67,7 +66,6 @@ export function buildSnapshot(data: OrgData, meta: BuildMeta): Snapshot {
     }
   }
   return {
-    orgName: meta.orgName,
     collectedAt: meta.collectedAt,
     durationMs: meta.durationMs,
     up: meta.failures.length === 0,

@@ -37,7 +37,6 @@ export interface UnattributedRow {
 
 /** The numbers the metrics show; immutable once built. */
 export interface Snapshot {
-  orgName: string;
   /** When the served data was collected (ms since epoch). */
   collectedAt: number;
   /** How long the refresh that produced it took. */

@@ -16,7 +16,6 @@ const num = z
 
 /** What a restart trusts: a body that does not match is ignored with a log line, never half-used. */
 const snapshotSchema = z.object({
-  orgName: z.string(),
   collectedAt: z.number(),
   durationMs: z.number(),
   up: z.boolean(),

@@ -26,7 +26,6 @@ const entitlement = {
 /** A view with a sample in every family, a value CLS left out, and stats in every counter. */
 function fullView(): View {
   const snapshot: Snapshot = {
-    orgName: "o",
     collectedAt: 1_700_000_000_250,
     durationMs: 1_234,
     up: false,

@@ -31,7 +31,6 @@ export function snapshotAt(seconds: number, values: Record<string, number | unde
     return { labels: featureLabels(server, feature), total, active };
   });
   return {
-    orgName: ORG,
     collectedAt: seconds * 1000,
     durationMs: 120,
     up: true,
