@@ -42,7 +42,7 @@ function fullView(): View {
     unattributed: [{ labels: { ...vg, feature_name: "vApps" }, count: 3 }],
     invalidItems: [["leases", 2]],
     failures: [],
-  } as unknown as Snapshot;
+  };
   const stats = newStats();
   stats.refreshErrors.set("leases\ntimeout", 4);
   stats.requests.set("leases\n200", 17);

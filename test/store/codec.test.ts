@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import type { Snapshot } from "../../src/snapshot/types.ts";
+import { z } from "zod";
+import { buildSnapshot } from "../../src/snapshot/build.ts";
+import { type Snapshot, snapshotSchema } from "../../src/snapshot/types.ts";
 import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FORMAT } from "../../src/store/codec.ts";
+import { EVERY_FIELD_META, everyFamilyOrg } from "../snapshot/fixture.ts";
 import { snapshotAt } from "./helpers.ts";
 
 /**
@@ -16,7 +19,28 @@ const decode = (body: string): Snapshot => {
   return out;
 };
 
+/** Paths of the schema's object fields that no value in `values` sets: those a round trip would not exercise. */
+function unset(schema: z.core.$ZodType, values: readonly unknown[], path: string): string[] {
+  if (schema instanceof z.ZodReadonly) return unset(schema.unwrap(), values, path);
+  if (schema instanceof z.ZodArray) return unset(schema.element, values.flat(), `${path}[]`);
+  if (!(schema instanceof z.ZodObject)) return [];
+  return Object.entries(schema.shape as Record<string, z.core.$ZodType>).flatMap(([key, field]) => {
+    const set = values.map((v) => (v as Record<string, unknown>)[key]).filter((v) => v !== undefined);
+    return set.length === 0 ? [`${path}.${key}`] : unset(field, set, `${path}.${key}`);
+  });
+}
+
 describe("stored snapshot", () => {
+  const built = buildSnapshot(everyFamilyOrg(), EVERY_FIELD_META);
+
+  test("the fixture sets every field of the schema, so the round trip below covers each", () => {
+    expect(unset(snapshotSchema, [built], "snapshot")).toEqual([]);
+  });
+
+  test("what the builder produces reads back equal after encode and decode", () => {
+    expect(decode(encodeSnapshot(built))).toEqual(built);
+  });
+
   test("a non-finite number is written as null and reads back as not reported", () => {
     const s = snapshotAt(1_000, { "s1/vpc": Number.NaN, "s2/vpc": 3 }, Number.POSITIVE_INFINITY);
     const back = decode(encodeSnapshot(s));
@@ -33,5 +57,10 @@ describe("stored snapshot", () => {
     expect(restored.entitlements[0]!.unassigned).toBeUndefined();
     const expected = STORED_WITH_ORG_NAME.replace('"orgName":"lic-example",', "").replace('"total":null,', "");
     expect(encodeSnapshot(restored)).toBe(expected);
+  });
+
+  test("a row that lacks a label of its family is not restored", () => {
+    const body = STORED_WITH_ORG_NAME.replace('"pool_name":"default",', "");
+    expect(decodeSnapshot(body, SNAPSHOT_FORMAT)).toEqual({ problem: expect.stringContaining("does not match its layout") });
   });
 });
