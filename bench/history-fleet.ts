@@ -23,7 +23,8 @@
  */
 
 import { mulberry32, type Rng, randInt, uuid } from "../src/sim/random.ts";
-import type { EntitlementRow, Labels, PoolRow, ServerFeatureRow, Snapshot } from "../src/snapshot/types.ts";
+import type { ServerLabels } from "../src/snapshot/labels.ts";
+import type { EntitlementRow, PoolRow, ServerFeatureRow, ServerRow, Snapshot } from "../src/snapshot/types.ts";
 
 export interface FleetOptions {
   orgName: string;
@@ -261,7 +262,7 @@ class Source extends Tracked {
           : Math.ceil(seats * (1.05 + 0.35 * rng())) + 1;
   }
 
-  labels!: Labels;
+  labels!: ServerFeatureRow["labels"];
 
   labelsChanged(): void {
     const f = FEATURES[this.feature]!;
@@ -385,8 +386,8 @@ class Source extends Tracked {
 class Server {
   readonly id: string;
   name: string;
-  labels!: Labels;
-  infoLabels!: Labels;
+  labels!: ServerLabels;
+  infoLabels!: ServerRow["labels"];
   readonly sources: Source[] = [];
   readonly pools: PoolFeature[] = [];
   constructor(
@@ -418,7 +419,7 @@ class Server {
 }
 
 class PoolFeature extends Tracked {
-  labels!: Labels;
+  labels!: PoolRow["labels"];
   allotment = 0;
   inUse = 0;
   constructor(
@@ -457,7 +458,7 @@ class PoolFeature extends Tracked {
 }
 
 class ProductKey extends Tracked {
-  labels: Labels;
+  labels: EntitlementRow["labels"];
   inUse = 0;
   constructor(
     readonly group: Group,
@@ -691,7 +692,6 @@ export class Fleet {
       this.track(key, v(key.inUse), key.total);
     }
     return {
-      orgName: this.opts.orgName,
       collectedAt,
       durationMs: 600 + (i % 7) * 13,
       up: true,

@@ -1,5 +1,6 @@
 import { STORE_REASONS } from "../errors.ts";
 import { OTLP_FAILURE_REASONS, type OtlpStats } from "../otlp/stats.ts";
+import { FAMILY_LABELS } from "../snapshot/labels.ts";
 import type { ExporterStats } from "../snapshot/refresher.ts";
 import type { Labels, Snapshot } from "../snapshot/types.ts";
 import type { HistoryStats } from "../store/store.ts";
@@ -39,20 +40,6 @@ export interface MetricDef {
   unit: string;
   rows(view: View): Iterable<Sample>;
 }
-
-const VG = ["virtual_group_id", "virtual_group_name"] as const;
-const ENTITLEMENT = [
-  ...VG,
-  "feature_name",
-  "feature_version",
-  "product_name",
-  "license_type",
-  "ems_entitlement_id",
-  "ems_product_key_id",
-] as const;
-const SERVER = [...VG, "server_id", "server_name"] as const;
-const SERVER_FEATURE = [...SERVER, "feature_name", "product_name", "license_type"] as const;
-const POOL = [...SERVER, "pool_id", "pool_name", "feature_name"] as const;
 
 /** Rows whose number CLS did not report produce no sample rather than a made-up 0. */
 function* defined<R extends { labels: Labels }>(rows: readonly R[] | undefined, pick: (r: R) => number | undefined): Iterable<Sample> {
@@ -100,7 +87,7 @@ export const CATALOG: readonly MetricDef[] = [
     name: "nvidia_cls_entitlement_total_quantity",
     type: "gauge",
     unit: "{license}",
-    labels: ENTITLEMENT,
+    labels: FAMILY_LABELS.entitlement,
     help: "Seats bought, per entitlement product key and feature.",
     rows: (v) => defined(v.snapshot?.entitlements, (r) => r.total),
   },
@@ -108,7 +95,7 @@ export const CATALOG: readonly MetricDef[] = [
     name: "nvidia_cls_entitlement_in_use_quantity",
     type: "gauge",
     unit: "{license}",
-    labels: ENTITLEMENT,
+    labels: FAMILY_LABELS.entitlement,
     help: "Seats in use, as CLS reports them per entitlement.",
     rows: (v) => defined(v.snapshot?.entitlements, (r) => r.inUse),
   },
@@ -116,7 +103,7 @@ export const CATALOG: readonly MetricDef[] = [
     name: "nvidia_cls_entitlement_unassigned_quantity",
     type: "gauge",
     unit: "{license}",
-    labels: ENTITLEMENT,
+    labels: FAMILY_LABELS.entitlement,
     help: "Seats not assigned to any license server, as CLS reports them.",
     rows: (v) => defined(v.snapshot?.entitlements, (r) => r.unassigned),
   },
@@ -124,7 +111,7 @@ export const CATALOG: readonly MetricDef[] = [
     name: "nvidia_cls_entitlement_end_timestamp_seconds",
     type: "gauge",
     unit: "s",
-    labels: ENTITLEMENT,
+    labels: FAMILY_LABELS.entitlement,
     help: "When the entitlement expires (unix seconds), when CLS gives an end date.",
     rows: (v) => defined(v.snapshot?.entitlements, (r) => r.end),
   },
@@ -132,7 +119,7 @@ export const CATALOG: readonly MetricDef[] = [
     name: "nvidia_cls_license_server_info",
     type: "gauge",
     unit: "1",
-    labels: [...SERVER, "status", "deployed_on", "leasing_mode"],
+    labels: FAMILY_LABELS.server,
     help: "1 per license server, with its status, deployment and leasing mode.",
     rows: (v) => defined(v.snapshot?.servers, () => 1),
   },
@@ -140,7 +127,7 @@ export const CATALOG: readonly MetricDef[] = [
     name: "nvidia_cls_license_server_feature_total_quantity",
     type: "gauge",
     unit: "{license}",
-    labels: SERVER_FEATURE,
+    labels: FAMILY_LABELS.serverFeature,
     help: "Seats of a feature allotted to a license server.",
     rows: (v) => defined(v.snapshot?.serverFeatures, (r) => r.total),
   },
@@ -148,7 +135,7 @@ export const CATALOG: readonly MetricDef[] = [
     name: "nvidia_cls_license_server_feature_active_leases",
     type: "gauge",
     unit: "{lease}",
-    labels: SERVER_FEATURE,
+    labels: FAMILY_LABELS.serverFeature,
     help: "Active leases of a feature on a license server, deduplicated by lease id; 0 when none.",
     rows: (v) => defined(v.snapshot?.serverFeatures, (r) => r.active),
   },
@@ -156,7 +143,7 @@ export const CATALOG: readonly MetricDef[] = [
     name: "nvidia_cls_license_pool_allotment_quantity",
     type: "gauge",
     unit: "{license}",
-    labels: POOL,
+    labels: FAMILY_LABELS.pool,
     help: "Seats of a feature allotted to a license pool.",
     rows: (v) => defined(v.snapshot?.pools, (r) => r.allotment),
   },
@@ -164,7 +151,7 @@ export const CATALOG: readonly MetricDef[] = [
     name: "nvidia_cls_license_pool_in_use_quantity",
     type: "gauge",
     unit: "{license}",
-    labels: POOL,
+    labels: FAMILY_LABELS.pool,
     help: "Seats of a feature in use in a license pool.",
     rows: (v) => defined(v.snapshot?.pools, (r) => r.inUse),
   },
@@ -172,7 +159,7 @@ export const CATALOG: readonly MetricDef[] = [
     name: "nvidia_cls_unattributed_leases",
     type: "gauge",
     unit: "{lease}",
-    labels: [...VG, "feature_name"],
+    labels: FAMILY_LABELS.unattributed,
     help: "Active leases that name no license server feature the exporter could match; counted here instead of dropped.",
     rows: (v) => defined(v.snapshot?.unattributed, (r) => r.count),
   },

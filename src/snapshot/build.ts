@@ -1,9 +1,9 @@
 import type { RawLease, RawServer, RawVirtualGroup } from "../cls/client.ts";
 import type { OrgData, PartFailure } from "../cls/org.ts";
+import type { GroupLabels, ServerLabels } from "./labels.ts";
 import type { EntitlementRow, Labels, PoolRow, ServerFeatureRow, Snapshot, UnattributedRow } from "./types.ts";
 
 export interface BuildMeta {
-  orgName: string;
   collectedAt: number;
   durationMs: number;
   failures: readonly PartFailure[];
@@ -67,7 +67,6 @@ export function buildSnapshot(data: OrgData, meta: BuildMeta): Snapshot {
     }
   }
   return {
-    orgName: meta.orgName,
     collectedAt: meta.collectedAt,
     durationMs: meta.durationMs,
     up: meta.failures.length === 0,
@@ -88,7 +87,7 @@ function* leasesOf(data: OrgData, vgId: string): Generator<RawLease> {
 interface FeatureIndex {
   /** `${serverId}\n${featureName}` → row, for leases whose feature id does not match. */
   byServerAndName: Map<string, ServerFeatureRow>;
-  serverLabels: Map<string, Labels>;
+  serverLabels: Map<string, ServerLabels>;
 }
 
 interface Sinks {
@@ -99,9 +98,9 @@ interface Sinks {
 
 function indexFeatures(data: OrgData, vg: RawVirtualGroup, vgServers: readonly RawServer[], out: Sinks): FeatureIndex {
   const index: FeatureIndex = { byServerAndName: new Map(), serverLabels: new Map() };
-  const vgLabels = { virtual_group_id: vg.id, virtual_group_name: v(vg.name) };
+  const vgLabels: GroupLabels = { virtual_group_id: vg.id, virtual_group_name: v(vg.name) };
   for (const s of vgServers) {
-    const serverLabels = { ...vgLabels, server_id: s.id, server_name: v(s.name) };
+    const serverLabels: ServerLabels = { ...vgLabels, server_id: s.id, server_name: v(s.name) };
     index.serverLabels.set(s.id, serverLabels);
     out.servers.push({ labels: { ...serverLabels, status: v(s.status), deployed_on: v(s.deployedOn), leasing_mode: v(s.leasingMode) } });
     // Leases are known only when the call for this server's service instance has data.

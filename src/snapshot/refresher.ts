@@ -80,7 +80,6 @@ export function createRefresher(deps: RefresherDeps): () => Promise<Snapshot> {
     if (result.failures.length === 0) stats.lastSuccessAt = finished;
     data = result.data;
     const meta = {
-      orgName: deps.orgName,
       collectedAt: finished,
       durationMs: finished - started,
       failures: result.failures,

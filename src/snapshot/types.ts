@@ -1,56 +1,85 @@
-import type { PartFailure } from "../cls/org.ts";
+import { z } from "zod";
+import { FAMILY_LABELS } from "./labels.ts";
 
-/** Label values as exported: never empty ("unknown" when CLS did not say). */
+/**
+ * The snapshot, defined once: the types below are inferred from these schemas, the builder fills
+ * them (types only, no parsing on the refresh path) and the store's codec parses a stored body with
+ * them, so a field cannot exist in one and be lost in the other.
+ */
+
+/** Label values as exported, whatever the family: never empty ("unknown" when CLS did not say). */
 export type Labels = Readonly<Record<string, string>>;
 
-export interface EntitlementRow {
-  labels: Labels;
-  total: number | undefined;
-  inUse: number | undefined;
-  unassigned: number | undefined;
+/** Exactly the names of the family's row in the label table; a stored name the table no longer has is dropped. */
+function labelsOf<const N extends readonly string[]>(names: N) {
+  const shape = Object.fromEntries(names.map((name) => [name, z.string()])) as Record<N[number], z.ZodString>;
+  return z.object(shape).readonly();
+}
+
+// JSON turns a non-finite number into null, and leaves an undefined one out: both read back as "not reported".
+const reported = z
+  .number()
+  .nullish()
+  .transform((n) => n ?? undefined);
+
+const entitlementRow = z.object({
+  labels: labelsOf(FAMILY_LABELS.entitlement),
+  total: reported,
+  inUse: reported,
+  unassigned: reported,
   /** Unix seconds. */
-  end: number | undefined;
-}
+  end: reported,
+});
 
-export interface ServerRow {
-  labels: Labels;
-}
+const serverRow = z.object({ labels: labelsOf(FAMILY_LABELS.server) });
 
-export interface ServerFeatureRow {
-  labels: Labels;
-  total: number | undefined;
+const serverFeatureRow = z.object({
+  labels: labelsOf(FAMILY_LABELS.serverFeature),
+  total: reported,
   /** Deduplicated active leases; 0 for a feature with none; undefined when its leases could not be read. */
-  active: number | undefined;
-}
+  active: reported,
+});
 
-export interface PoolRow {
-  labels: Labels;
-  allotment: number | undefined;
-  inUse: number | undefined;
-}
+const poolRow = z.object({ labels: labelsOf(FAMILY_LABELS.pool), allotment: reported, inUse: reported });
 
 /** Leases that could not be tied to a server feature: counted, never dropped. */
-export interface UnattributedRow {
-  labels: Labels;
-  count: number;
-}
+const unattributedRow = z.object({ labels: labelsOf(FAMILY_LABELS.unattributed), count: z.number() });
+
+/** A failed part of a refresh as the snapshot keeps it (the refresh's own failure type must fit it). */
+const failure = z
+  .object({
+    endpoint: z.string(),
+    /** HTTP status, or network | timeout | decode. */
+    reason: z.string(),
+    message: z.string(),
+    /** True when the previous value of the part is being served instead. */
+    stale: z.boolean(),
+  })
+  .readonly();
 
 /** The numbers the metrics show; immutable once built. */
-export interface Snapshot {
-  orgName: string;
+export const snapshotSchema = z.object({
   /** When the served data was collected (ms since epoch). */
-  collectedAt: number;
+  collectedAt: z.number(),
   /** How long the refresh that produced it took. */
-  durationMs: number;
+  durationMs: z.number(),
   /** The last refresh fully succeeded and this snapshot is its result. */
-  up: boolean;
-  entitlements: EntitlementRow[];
-  servers: ServerRow[];
-  serverFeatures: ServerFeatureRow[];
-  pools: PoolRow[];
-  unattributed: UnattributedRow[];
+  up: z.boolean(),
+  entitlements: z.array(entitlementRow),
+  servers: z.array(serverRow),
+  serverFeatures: z.array(serverFeatureRow),
+  pools: z.array(poolRow),
+  unattributed: z.array(unattributedRow),
   /** Items CLS sent that could not be understood, by endpoint. */
-  invalidItems: ReadonlyArray<readonly [string, number]>;
+  invalidItems: z.array(z.tuple([z.string(), z.number()]).readonly()).readonly(),
   /** Failures of the refresh that produced this snapshot. */
-  failures: readonly PartFailure[];
-}
+  failures: z.array(failure).readonly(),
+});
+
+export type Snapshot = z.output<typeof snapshotSchema>;
+export type EntitlementRow = z.output<typeof entitlementRow>;
+export type ServerRow = z.output<typeof serverRow>;
+export type ServerFeatureRow = z.output<typeof serverFeatureRow>;
+export type PoolRow = z.output<typeof poolRow>;
+export type UnattributedRow = z.output<typeof unattributedRow>;
+export type StoredFailure = z.output<typeof failure>;

@@ -1,36 +1,16 @@
 import { eq } from "drizzle-orm";
-import { z } from "zod";
-import type { Snapshot } from "../snapshot/types.ts";
+import type { z } from "zod";
+import { type Snapshot, snapshotSchema } from "../snapshot/types.ts";
 import type { Db } from "./db.ts";
 import { snapshots } from "./schema.ts";
 
 /** Bump when the JSON layout of a stored snapshot changes; an unknown layout is not restored. */
 export const SNAPSHOT_FORMAT = 1;
 
-const labels = z.record(z.string(), z.string());
-// JSON turns a non-finite number into null: read it back as "not reported".
-const num = z
-  .number()
-  .nullish()
-  .transform((v) => v ?? undefined);
-
-/** What a restart trusts: a body that does not match is ignored with a log line, never half-used. */
-const snapshotSchema = z.object({
-  orgName: z.string(),
-  collectedAt: z.number(),
-  durationMs: z.number(),
-  up: z.boolean(),
-  entitlements: z.array(z.object({ labels, total: num, inUse: num, unassigned: num, end: num })),
-  servers: z.array(z.object({ labels })),
-  serverFeatures: z.array(z.object({ labels, total: num, active: num })),
-  pools: z.array(z.object({ labels, allotment: num, inUse: num })),
-  unattributed: z.array(z.object({ labels, count: z.number() })),
-  invalidItems: z.array(z.tuple([z.string(), z.number()])),
-  failures: z.array(z.object({ endpoint: z.string(), reason: z.string(), message: z.string(), stale: z.boolean() })),
-});
-
 export function encodeSnapshot(s: Snapshot): string {
-  return JSON.stringify(s);
+  // Compile-time contract: every snapshot is a value the schema reads back.
+  const body: z.input<typeof snapshotSchema> = s;
+  return JSON.stringify(body);
 }
 
 /** The stored snapshot, or a reason it cannot be used. */
@@ -42,9 +22,10 @@ export function decodeSnapshot(body: string, format: number): Snapshot | { probl
   } catch {
     return { problem: "stored snapshot is not valid JSON" };
   }
+  // What a restart trusts: a body that does not match is ignored with a log line, never half-used.
   const parsed = snapshotSchema.safeParse(json);
   if (!parsed.success) return { problem: `stored snapshot does not match its layout: ${parsed.error.issues[0]?.message ?? "invalid"}` };
-  return parsed.data as Snapshot;
+  return parsed.data;
 }
 
 /** The org's stored snapshot, a reason it cannot be used, or undefined when none was stored. */

@@ -1,3 +1,4 @@
+import { FAMILY_LABELS } from "../snapshot/labels.ts";
 import type { Labels, Snapshot } from "../snapshot/types.ts";
 
 /** The kinds of series history records, as `/history?kind=` names them. */
@@ -7,20 +8,11 @@ export type HistoryKind = (typeof HISTORY_KINDS)[number];
 /** Labels that only name a thing: a rename updates the series instead of starting a new one. */
 const NAME_LABELS = new Set(["virtual_group_name", "server_name", "pool_name"]);
 
-/** Label columns of each kind, in the order CSV prints them. */
+/** Label columns of each kind, in the order CSV prints them: the labels of the family it is read from. */
 export const KIND_LABELS: Record<HistoryKind, readonly string[]> = {
-  active_leases: ["virtual_group_id", "virtual_group_name", "server_id", "server_name", "feature_name", "product_name", "license_type"],
-  entitlement_in_use: [
-    "virtual_group_id",
-    "virtual_group_name",
-    "feature_name",
-    "feature_version",
-    "product_name",
-    "license_type",
-    "ems_entitlement_id",
-    "ems_product_key_id",
-  ],
-  pool_in_use: ["virtual_group_id", "virtual_group_name", "server_id", "server_name", "pool_id", "pool_name", "feature_name"],
+  active_leases: FAMILY_LABELS.serverFeature,
+  entitlement_in_use: FAMILY_LABELS.entitlement,
+  pool_in_use: FAMILY_LABELS.pool,
 };
 
 export interface Observation {

@@ -26,7 +26,6 @@ const entitlement = {
 /** A view with a sample in every family, a value CLS left out, and stats in every counter. */
 function fullView(): View {
   const snapshot: Snapshot = {
-    orgName: "o",
     collectedAt: 1_700_000_000_250,
     durationMs: 1_234,
     up: false,
@@ -43,7 +42,7 @@ function fullView(): View {
     unattributed: [{ labels: { ...vg, feature_name: "vApps" }, count: 3 }],
     invalidItems: [["leases", 2]],
     failures: [],
-  } as unknown as Snapshot;
+  };
   const stats = newStats();
   stats.refreshErrors.set("leases\ntimeout", 4);
   stats.requests.set("leases\n200", 17);

@@ -6,7 +6,6 @@ import type { Snapshot } from "../../src/snapshot/types.ts";
 
 const build = { version: "1", revision: "r", bunVersion: "b" };
 const snap = (over: Partial<Snapshot> = {}): Snapshot => ({
-  orgName: "o",
   collectedAt: 1_700_000_000_000,
   durationMs: 1_500,
   up: true,

@@ -3,7 +3,7 @@ import type { RawLease, RawServer } from "../../src/cls/client.ts";
 import { emptyOrg, type OrgData } from "../../src/cls/org.ts";
 import { buildSnapshot } from "../../src/snapshot/build.ts";
 
-const meta = { orgName: "o", collectedAt: 1_000, durationMs: 5, failures: [], invalidItems: [] };
+const meta = { collectedAt: 1_000, durationMs: 5, failures: [], invalidItems: [] };
 
 function server(id: string, features: [string, string, number?][], extra: Partial<RawServer> = {}): RawServer {
   return {

@@ -4,7 +4,6 @@ import type { Snapshot } from "../../src/snapshot/types.ts";
 import { FakeTime } from "../fake-time.ts";
 
 const snap = (n: number): Snapshot => ({
-  orgName: "o",
   collectedAt: n,
   durationMs: 1,
   up: true,

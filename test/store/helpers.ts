@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Labels, ServerFeatureRow, Snapshot } from "../../src/snapshot/types.ts";
+import type { ServerFeatureRow, Snapshot } from "../../src/snapshot/types.ts";
 
 /** A fresh folder per test file; removed by the returned function. */
 export function tempDir(prefix = "cls-store-"): { dir: string; cleanup: () => void } {
@@ -11,7 +11,11 @@ export function tempDir(prefix = "cls-store-"): { dir: string; cleanup: () => vo
 
 export const ORG = "test-org";
 
-export function featureLabels(server: string, feature: string, names: Partial<Labels> = {}): Labels {
+export function featureLabels(
+  server: string,
+  feature: string,
+  names: Partial<ServerFeatureRow["labels"]> = {},
+): ServerFeatureRow["labels"] {
   return {
     virtual_group_id: "vg1",
     virtual_group_name: "VG one",
@@ -31,7 +35,6 @@ export function snapshotAt(seconds: number, values: Record<string, number | unde
     return { labels: featureLabels(server, feature), total, active };
   });
   return {
-    orgName: ORG,
     collectedAt: seconds * 1000,
     durationMs: 120,
     up: true,

@@ -1,0 +1,48 @@
+import type { RawLease } from "../../src/cls/client.ts";
+import { emptyOrg, type OrgData } from "../../src/cls/org.ts";
+import type { BuildMeta } from "../../src/snapshot/build.ts";
+
+/** A refresh with a row of every family and a number in every field, a failure and an unreadable item. */
+export const EVERY_FIELD_META: BuildMeta = {
+  collectedAt: 1_764_400_000_000,
+  durationMs: 812,
+  failures: [{ endpoint: "license_pools", reason: "503", message: "CLS answered 503", stale: true }],
+  invalidItems: [["leases", 1]],
+};
+
+const lease = (leaseId: string, featureName: string, licenseAllotmentFeatureId: string | undefined): RawLease => ({
+  leaseId,
+  featureName,
+  leaseCount: 1,
+  licenseAllotmentFeatureId,
+  serverId: undefined,
+  serverName: undefined,
+});
+
+/** Two servers in one group, so a lease that names no feature id stays unattributed. */
+export function everyFamilyOrg(): OrgData {
+  const data = emptyOrg();
+  const entitlement = {
+    emsEntitlementId: "E1",
+    emsProductKeyId: "PK-1",
+    featureName: "vPC",
+    featureVersion: "1.0",
+    productName: "vPC",
+    licenseType: "CONCURRENT",
+    endDate: "2027-12-31",
+    totalQuantity: 72,
+    inUseQuantity: 3,
+    unassignedQuantity: 40,
+  };
+  data.virtualGroups = [{ id: "4101", name: "Default", entitlements: [entitlement] }];
+  const feature = { id: "f1", featureName: "vPC", productName: "vPC", licenseType: "CONCURRENT", totalQuantity: 30 };
+  const server = { status: "ENABLED", deployedOn: "CLOUD", leasingMode: "STANDARD" };
+  data.servers.set("4101", [
+    { ...server, id: "s1", name: "srv-1", serviceInstanceId: "i1", features: [feature] },
+    { ...server, id: "s2", name: "srv-2", serviceInstanceId: "i2", features: [] },
+  ]);
+  data.pools.set("4101/s1", [{ id: "p1", name: "default", features: [{ licenseServerFeatureId: "f1", totalAllotment: 10, inUse: 2 }] }]);
+  data.leases.set("4101/i1", [lease("L1", "vPC", "f1"), lease("L2", "vWS", undefined)]);
+  data.leases.set("4101/i2", []);
+  return data;
+}
