@@ -4,8 +4,8 @@
  * fails when the README and the code drift apart.
  */
 
+import { fullDoc, OTEL_STANDARD, SETTINGS } from "../src/config/index.ts";
 import { CATALOG, LIVE_CATALOG } from "../src/render/catalog.ts";
-import { fullDoc, OTEL_STANDARD, SETTINGS } from "../src/settings.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
 

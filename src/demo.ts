@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
-import { loadConfig } from "./config.ts";
+import { loadConfig } from "./config/index.ts";
 import type { ConfigError } from "./errors.ts";
 import { exitOnSignals, processLogger } from "./lifecycle.ts";
 import { startServer } from "./server.ts";

@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
-import { authSchemes, loadConfig } from "./config.ts";
+import { authSchemes, loadConfig, usage } from "./config/index.ts";
 import { ConfigError } from "./errors.ts";
-import { usage } from "./flags.ts";
 import { exitOnSignals, processLogger } from "./lifecycle.ts";
 import { startServer } from "./server.ts";
 import { openHistory } from "./store/open.ts";

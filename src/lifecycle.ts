@@ -1,4 +1,4 @@
-import type { Config } from "./config.ts";
+import type { Config } from "./config/index.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { Running } from "./server.ts";
 

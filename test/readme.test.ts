@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { withTables } from "../scripts/readme-tables.ts";
-import { OTEL_STANDARD, SETTINGS } from "../src/settings.ts";
+import { OTEL_STANDARD, SETTINGS } from "../src/config/index.ts";
 
 const readme = await Bun.file(new URL("../README.md", import.meta.url)).text();
 

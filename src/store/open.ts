@@ -1,4 +1,4 @@
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { Logger } from "../log.ts";
 import { HistoryStore } from "./store.ts";
 

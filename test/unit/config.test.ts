@@ -1,8 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { type ConfigSources, loadConfig } from "../../src/config.ts";
+import { type ConfigSources, loadConfig, SETTINGS, usage } from "../../src/config/index.ts";
 import { ConfigError } from "../../src/errors.ts";
-import { usage } from "../../src/flags.ts";
-import { SETTINGS } from "../../src/settings.ts";
 
 const SECRET = "sk-live-0123456789abcdef";
 const noFile = (): string => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 const base = { NVIDIA_API_KEY: "k3y-value-never-shown", NVIDIA_ORG_NAME: "lic-example" };

@@ -17,7 +17,7 @@
 import { constants } from "node:crypto";
 import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
-import { readErrorCode, readPem } from "../files.ts";
+import { readErrorCode, readPem } from "./files.ts";
 
 export interface TlsServerConfig {
   cert: string;

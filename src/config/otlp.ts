@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
-import { readPem } from "../files.ts";
-import { DEFAULT_OTEL_SERVICE_NAME } from "../settings.ts";
+import { readPem } from "./files.ts";
+import { DEFAULT_OTEL_SERVICE_NAME } from "./settings.ts";
 
 type Env = Record<string, string | undefined>;
 

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { parseDuration } from "./duration.ts";
-import { ConfigError } from "./errors.ts";
+import { parseDuration } from "../duration.ts";
+import { ConfigError } from "../errors.ts";
+import { FORMATS, LEVELS, type Level, type LogFormat } from "../log.ts";
 import { readErrorCode } from "./files.ts";
 import { readFlags } from "./flags.ts";
-import { loadWebConfig, type WebConfig } from "./http/web-config.ts";
-import { FORMATS, LEVELS, type Level, type LogFormat } from "./log.ts";
-import { firstSet, type OtlpConfig, otlpConfig } from "./otlp/config.ts";
+import { firstSet, type OtlpConfig, otlpConfig } from "./otlp.ts";
 import { DB_FILE_NAME, DEFAULT_DB_PATH, DEFAULT_LISTEN, SETTINGS } from "./settings.ts";
+import { loadWebConfig, type WebConfig } from "./web-config.ts";
 
 type Env = Record<string, string | undefined>;
 
