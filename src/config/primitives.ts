@@ -20,10 +20,11 @@ export const duration = (min: number, max = MAX_DURATION_MS, maxText = "596h") =
     return ms ?? 0;
   });
 
-export const integer = (min: number, max: number) =>
+/** `what` names the unit in the error: "must be whole milliseconds from 1 to 600000". */
+export const integer = (min: number, max: number, what = "a whole number") =>
   z.string().transform((text, ctx) => {
     const n = /^\d+$/.test(text) ? Number(text) : NaN;
-    if (!(n >= min && n <= max)) ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}, got "${text}"` });
+    if (!(n >= min && n <= max)) ctx.addIssue({ code: "custom", message: `must be ${what} from ${min} to ${max}, got "${text}"` });
     return n;
   });
 
@@ -38,3 +39,12 @@ export const oneOf = <T extends string>(values: readonly T[], expected: string) 
   });
 
 export const bool = oneOf(["true", "false"], "true or false").transform((v) => v === "true");
+
+/** The first of `names` that is set; blank counts as unset, as in the OTel SDKs. */
+export function firstSet(env: Env, names: readonly string[]): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = env[name]?.trim();
+    if (value) return { name, value };
+  }
+  return undefined;
+}
