@@ -1,6 +1,6 @@
 /** The configuration: every setting, how env and flags become a Config, and the help text. */
 export { readFlags, usage } from "./flags.ts";
-export { authSchemes, type ListenAddress, listenFromEnv, localBaseUrl, localHost } from "./listen.ts";
+export { authSchemes, type ListenAddress, listenFromEnv, localBaseUrl, localHost, RESERVED_PATHS } from "./listen.ts";
 export { type Config, type ConfigSources, loadConfig } from "./load.ts";
 export type { OtlpConfig } from "./otlp.ts";
 export { DB_FILE_NAME, DEFAULT_DB_PATH, fullDoc, OTEL_STANDARD, SETTINGS, type Setting, type StandardSetting } from "./settings.ts";

@@ -45,12 +45,17 @@ export function localHost(hostname: string | undefined): string {
 /** localhost, 127.x.x.x or ::1 (bracketed as in a URL, or not as in LISTEN_ADDRESS). */
 export const isLoopbackHost = (host: string) => /^(localhost|127\.\d+\.\d+\.\d+|\[?::1\]?)$/.test(host);
 
+/** The paths the HTTP app serves besides the metrics path, which therefore may not take one of them. */
+export const RESERVED_PATHS = { page: "/", health: "/healthz", history: "/history" } as const;
+
+const reserved: readonly string[] = Object.values(RESERVED_PATHS);
+
 export const metricsPath = z
   .string()
   .regex(/^\/[A-Za-z0-9._~\-/]*$/, "must start with / and hold only URL path characters")
   .refine(
-    (p) => p !== "/" && p !== "/healthz" && p !== "/history",
-    "must not be /, /healthz or /history, which the exporter serves itself",
+    (p) => !reserved.includes(p),
+    `must not be ${reserved.slice(0, -1).join(", ")} or ${reserved.at(-1)}, which the exporter serves itself`,
   );
 
 /** What the endpoints are protected with. */

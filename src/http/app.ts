@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { timeout } from "hono/timeout";
+import { RESERVED_PATHS } from "../config/index.ts";
 import type { Logger } from "../log.ts";
 import type { View } from "../render/catalog.ts";
 import { renderPage } from "../render/page.ts";
@@ -90,7 +91,7 @@ export function createApp(deps: AppDeps): Hono {
       .then(respond);
   });
 
-  app.get("/healthz", async (c) => {
+  app.get(RESERVED_PATHS.health, async (c) => {
     const { snapshot } = deps.current();
     return c.json({
       status: "ok",
@@ -104,12 +105,12 @@ export function createApp(deps: AppDeps): Hono {
       res: new Response("timed out\n", { status: 503, headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "30" } }),
     });
   app.get(
-    "/history",
+    RESERVED_PATHS.history,
     timeout(deps.historyTimeoutMs ?? HISTORY_TIMEOUT_MS, historyTimedOut),
     historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now }),
   );
 
-  app.get("/", async (c) => {
+  app.get(RESERVED_PATHS.page, async (c) => {
     const html = renderPage(deps.current(), { orgName: deps.orgName, metricsPath: deps.metricsPath, now: deps.now() });
     return c.html(html, 200, PAGE_HEADERS);
   });

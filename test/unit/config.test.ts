@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type ConfigSources, loadConfig, SETTINGS, usage } from "../../src/config/index.ts";
+import { type ConfigSources, loadConfig, RESERVED_PATHS, SETTINGS, usage } from "../../src/config/index.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 const SECRET = "sk-live-0123456789abcdef";
@@ -215,6 +215,15 @@ describe("history settings", () => {
 
   test("the metrics path cannot take /history", () => {
     expect(problems({ ...base, METRICS_PATH: "/history" })[0]).toStartWith("METRICS_PATH:");
+  });
+
+  test("the metrics path cannot take any path the exporter serves itself", () => {
+    for (const path of Object.values(RESERVED_PATHS)) {
+      const found = problems({ ...base, METRICS_PATH: path });
+      expect(found).toHaveLength(1);
+      expect(found[0]).toStartWith("METRICS_PATH: must not be /, /healthz");
+      expect(found[0]).toEndWith(", which the exporter serves itself");
+    }
   });
 });
 
