@@ -1,5 +1,5 @@
 /** Where history is kept and for how long. */
-import { duration, type Env, HOUR_MS } from "./primitives.ts";
+import { duration, type Env, HOUR_MS, type Named } from "./primitives.ts";
 import { DB_FILE_NAME, DEFAULT_DB_PATH } from "./settings.ts";
 
 /** History retention is not a timer, so it may exceed the 596h timer bound. */
@@ -17,10 +17,9 @@ function dbPathOnVolume(env: Env): string | undefined {
 }
 
 /** Raw changes are rolled up into the hourly history, so they cannot outlive it. */
-export function checkRetentions(rawMs: number, hourlyMs: number, input: Env, problems: string[]): void {
+export function checkRetentions(rawMs: number, hourlyMs: number, input: Env, named: Named, problems: string[]): void {
   if (rawMs > hourlyMs) {
-    problems.push(
-      `HISTORY_RETENTION: must be at least HISTORY_RAW_RETENTION ("${input.HISTORY_RAW_RETENTION}"), got "${input.HISTORY_RETENTION}"`,
-    );
+    const [raw, hourly] = [named("HISTORY_RAW_RETENTION"), named("HISTORY_RETENTION")];
+    problems.push(`${hourly}: must be at least ${raw} ("${input.HISTORY_RAW_RETENTION}"), got "${input.HISTORY_RETENTION}"`);
   }
 }

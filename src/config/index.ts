@@ -1,5 +1,5 @@
 /** The configuration: every setting, how env and flags become a Config, and the help text. */
-export { readFlags, usage } from "./flags.ts";
+export { cliRequest, type Flags, type FlagValue, readFlags, usage } from "./flags.ts";
 export { authSchemes, type ListenAddress, listenFromEnv, localBaseUrl, localHost, RESERVED_PATHS } from "./listen.ts";
 export { type Config, type ConfigSources, loadConfig } from "./load.ts";
 export type { OtlpConfig } from "./otlp.ts";

@@ -1,11 +1,11 @@
 import { ConfigError } from "../errors.ts";
 import type { Level, LogFormat } from "../log.ts";
-import { readFlags } from "./flags.ts";
+import { type Flags, readFlags } from "./flags.ts";
 import { checkRetentions, dbPathInput } from "./history.ts";
 import { type ListenAddress, listenInput } from "./listen.ts";
-import { type OtlpConfig, otlpConfig } from "./otlp.ts";
-import { type Env, firstSet } from "./primitives.ts";
-import { settingsSchema } from "./schema.ts";
+import { type OtlpConfig, type OtlpInput, otlpConfig } from "./otlp.ts";
+import { type Env, firstSet, type Named } from "./primitives.ts";
+import { type Settings, settingsSchema } from "./schema.ts";
 import { resolveSecret } from "./secrets.ts";
 import { SETTINGS } from "./settings.ts";
 import { warningsFor } from "./warnings.ts";
@@ -46,71 +46,57 @@ export interface ConfigSources {
 }
 
 /** Each setting from its flag, else its variable, else its standard fallbacks, else its default. */
-function mergeInput(sources: ConfigSources, flags: Env): Env {
+function mergeInput(sources: ConfigSources, flags: Flags): Env {
   const input: Env = {};
   for (const s of SETTINGS) {
-    const raw = flags[s.env] ?? sources.env[s.env] ?? firstSet(sources.env, "fallback" in s ? s.fallback : [])?.value;
+    const raw = flags[s.env]?.value ?? sources.env[s.env] ?? firstSet(sources.env, "fallback" in s ? s.fallback : [])?.value;
     input[s.env] = raw ?? ("default" in s ? s.default : undefined);
   }
-  input.LISTEN_ADDRESS = listenInput(sources.env, flags.LISTEN_ADDRESS);
-  input.DB_PATH = dbPathInput(sources.env, flags.DB_PATH);
+  input.LISTEN_ADDRESS = listenInput(sources.env, flags.LISTEN_ADDRESS?.value);
+  input.DB_PATH = dbPathInput(sources.env, flags.DB_PATH?.value);
   return input;
 }
 
-/** Parses env + flags; throws one ConfigError naming every bad variable. Never logs. */
-export function loadConfig(sources: ConfigSources): Config {
-  const problems: string[] = [];
-  const flags = readFlags(sources.argv, problems);
-  const input = mergeInput(sources, flags);
+/** The settings through their schema; undefined after the problems were recorded. */
+function parseSettings(input: Env, named: Named, problems: string[]): Settings | undefined {
   const result = settingsSchema.safeParse({
     ...input,
+    // A secret's file wins over its variable, which is then not checked at all.
     ...(input.NVIDIA_API_KEY_FILE === undefined ? {} : { NVIDIA_API_KEY: undefined }),
     ...(input.AUTH_BEARER_TOKEN_FILE === undefined ? {} : { AUTH_BEARER_TOKEN: undefined }),
   });
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      const name = String(issue.path[0] ?? "config");
-      // Messages quote the offending value only for non-secret settings (their schemas do, the key's does not).
-      problems.push(`${name}: ${issue.code === "invalid_type" ? "required" : issue.message}`);
-    }
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    const name = named(String(issue.path[0] ?? "config"));
+    // Messages quote the offending value only for non-secret settings (their schemas do, the key's does not).
+    problems.push(`${name}: ${issue.code === "invalid_type" ? "required" : issue.message}`);
   }
-  const apiKey = resolveSecret("NVIDIA_API_KEY", input, sources.readFile, problems);
-  if (!apiKey && input.NVIDIA_API_KEY === undefined && input.NVIDIA_API_KEY_FILE === undefined)
-    problems.push("NVIDIA_API_KEY: required (or set NVIDIA_API_KEY_FILE)");
-  const bearerToken = resolveSecret("AUTH_BEARER_TOKEN", input, sources.readFile, problems) || undefined;
-  const web =
-    result.success && result.data.WEB_CONFIG_FILE ? loadWebConfig(result.data.WEB_CONFIG_FILE, sources.readFile, problems) : undefined;
-  if (result.success) checkRetentions(result.data.HISTORY_RAW_RETENTION, result.data.HISTORY_RETENTION, input, problems);
-  // Standard OTEL_EXPORTER_* variables may be meant for other software in the same environment:
-  // they are read (and can stop start-up) only when push is enabled.
-  const otlp =
-    result.success && result.data.OTEL_ENABLED
-      ? otlpConfig(
-          {
-            endpoint: result.data.OTEL_ENDPOINT,
-            insecure: result.data.OTEL_INSECURE,
-            serviceName: result.data.OTEL_SERVICE_NAME,
-            serviceInstanceId: result.data.OTEL_SERVICE_INSTANCE_ID,
-            intervalMs: result.data.OTEL_PUSH_INTERVAL,
-            orgName: result.data.NVIDIA_ORG_NAME,
-            hostname: sources.hostname ?? "unknown",
-          },
-          sources.env,
-          sources.readFile,
-          problems,
-        )
-      : undefined;
-  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-  const d = result.data;
+  return undefined;
+}
+
+function otlpInput(d: Settings, hostname: string | undefined, named: Named): OtlpInput {
   return {
-    apiKey,
+    endpoint: d.OTEL_ENDPOINT,
+    insecure: d.OTEL_INSECURE,
+    serviceName: d.OTEL_SERVICE_NAME,
+    serviceInstanceId: d.OTEL_SERVICE_INSTANCE_ID,
+    intervalMs: d.OTEL_PUSH_INTERVAL,
+    orgName: d.NVIDIA_ORG_NAME,
+    hostname: hostname ?? "unknown",
+    names: { endpoint: named("OTEL_ENDPOINT"), insecure: named("OTEL_INSECURE") },
+  };
+}
+
+type Resolved = Pick<Config, "apiKey" | "web" | "bearerToken" | "otlp" | "warnings">;
+
+function assemble(d: Settings, r: Resolved): Config {
+  return {
+    ...r,
     orgName: d.NVIDIA_ORG_NAME,
     baseUrl: d.NVIDIA_API_BASE_URL,
     serviceInstanceId: d.NVIDIA_SERVICE_INSTANCE_ID,
     listen: d.LISTEN_ADDRESS,
     metricsPath: d.METRICS_PATH,
-    web,
-    bearerToken,
     log: { level: d.LOG_LEVEL, format: d.LOG_FORMAT },
     scrapeTimeoutMs: d.SCRAPE_TIMEOUT,
     cacheTtlMs: d.CACHE_TTL,
@@ -118,7 +104,29 @@ export function loadConfig(sources: ConfigSources): Config {
     dbPath: d.DB_PATH,
     historyRawRetentionMs: d.HISTORY_RAW_RETENTION,
     historyRetentionMs: d.HISTORY_RETENTION,
-    otlp,
-    warnings: warningsFor(d.NVIDIA_API_BASE_URL, flags, otlp, { listen: d.LISTEN_ADDRESS, web, bearerToken }),
   };
+}
+
+/**
+ * Parses env + flags; throws one ConfigError naming every bad setting (by its flag as typed when it
+ * came from one, else by its variable). Never logs.
+ */
+export function loadConfig(sources: ConfigSources): Config {
+  const problems: string[] = [];
+  const flags = readFlags(sources.argv, problems);
+  const named: Named = (env) => flags[env]?.typed ?? env;
+  const input = mergeInput(sources, flags);
+  const d = parseSettings(input, named, problems);
+  const apiKey = resolveSecret("NVIDIA_API_KEY", input, named, sources.readFile, problems);
+  if (!apiKey && input.NVIDIA_API_KEY === undefined && input.NVIDIA_API_KEY_FILE === undefined)
+    problems.push("NVIDIA_API_KEY: required (or set NVIDIA_API_KEY_FILE)");
+  const bearerToken = resolveSecret("AUTH_BEARER_TOKEN", input, named, sources.readFile, problems) || undefined;
+  const web = d?.WEB_CONFIG_FILE ? loadWebConfig(d.WEB_CONFIG_FILE, sources.readFile, problems, named("WEB_CONFIG_FILE")) : undefined;
+  if (d) checkRetentions(d.HISTORY_RAW_RETENTION, d.HISTORY_RETENTION, input, named, problems);
+  // Standard OTEL_EXPORTER_* variables may be meant for other software in the same environment:
+  // they are read (and can stop start-up) only when push is enabled.
+  const otlp = d?.OTEL_ENABLED ? otlpConfig(otlpInput(d, sources.hostname, named), sources.env, sources.readFile, problems) : undefined;
+  if (problems.length > 0 || !d) throw new ConfigError(problems);
+  const served = { listen: d.LISTEN_ADDRESS, web, bearerToken };
+  return assemble(d, { apiKey, web, bearerToken, otlp, warnings: warningsFor(d.NVIDIA_API_BASE_URL, flags, otlp, served) });
 }

@@ -35,6 +35,8 @@ export interface OtlpInput {
   intervalMs: number;
   orgName: string;
   hostname: string;
+  /** How problems name OTEL_ENDPOINT and OTEL_INSECURE: the flag as typed, else the variable. */
+  names: { endpoint: string; insecure: string };
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -62,9 +64,9 @@ const SINGLE = {
 } as const;
 
 /** The standard variables that are set (blank counts as unset), and the name each was read from. */
-function standardInput(env: Env): { values: Env; names: Record<string, string> } {
+function standardInput(env: Env, endpointName: string): { values: Env; names: Record<string, string> } {
   const values: Env = {};
-  const names: Record<string, string> = { ENDPOINT: "OTEL_ENDPOINT" };
+  const names: Record<string, string> = { ENDPOINT: endpointName };
   for (const key of PER_SIGNAL) {
     const given = firstSet(env, [`OTEL_EXPORTER_OTLP_METRICS_${key}`, `OTEL_EXPORTER_OTLP_${key}`]);
     if (given) [values[key], names[key]] = [given.value, given.name];
@@ -76,11 +78,11 @@ function standardInput(env: Env): { values: Env; names: Record<string, string> }
 type Standard = z.infer<typeof standardSchema>;
 
 /** Security: OTEL_INSECURE, else the endpoint's scheme, else the standard INSECURE variables, else plaintext. */
-function resolveInsecure(given: boolean | undefined, s: Standard, problems: string[]): boolean {
-  const schemeSecure = s.ENDPOINT.secure;
+function resolveInsecure(input: OtlpInput, s: Standard, problems: string[]): boolean {
+  const [given, schemeSecure] = [input.insecure, s.ENDPOINT.secure];
   if (given !== undefined && schemeSecure !== undefined && given === schemeSecure) {
     problems.push(
-      `OTEL_INSECURE: is ${given} but the endpoint's scheme asks for ${schemeSecure ? "TLS (https://)" : "plaintext (http://)"}; drop one of them`,
+      `${input.names.insecure}: is ${given} but the endpoint's scheme asks for ${schemeSecure ? "TLS (https://)" : "plaintext (http://)"}; drop one of them`,
     );
   }
   return given ?? (schemeSecure === undefined ? (s.INSECURE ?? true) : !schemeSecure);
@@ -117,19 +119,19 @@ function mergeHeaders(s: Standard): Array<[string, string]> {
 
 /** The OTLP part of the configuration; appends to `problems` rather than throwing. */
 export function otlpConfig(input: OtlpInput, env: Env, readFile: (path: string) => string, problems: string[]): OtlpConfig | undefined {
-  const { values, names } = standardInput(env);
+  const { values, names } = standardInput(env, input.names.endpoint);
   const parsed = standardSchema.safeParse({ ...values, ENDPOINT: input.endpoint });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${names[String(issue.path[0])]}: ${issue.message}`);
     return undefined;
   }
   const s = parsed.data;
-  const insecure = resolveInsecure(input.insecure, s, problems);
+  const insecure = resolveInsecure(input, s, problems);
   const host = new URL(s.ENDPOINT.url).hostname.replace(/^\[|\]$/g, "");
   if (!insecure && isIP(host)) {
     // Bun's TLS refuses an IP address as the server name (SNI) that grpc-js always sends.
     problems.push(
-      `OTEL_ENDPOINT: TLS needs a host name, not the IP address ${host}: use a DNS name the collector's certificate holds (e.g. localhost)`,
+      `${input.names.endpoint}: TLS needs a host name, not the IP address ${host}: use a DNS name the collector's certificate holds (e.g. localhost)`,
     );
   }
   const attributes = s.RESOURCE_ATTRIBUTES ?? new Map<string, string>();

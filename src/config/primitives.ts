@@ -5,6 +5,9 @@ import { parseDuration } from "../duration.ts";
 /** Settings as they arrive: variables, or flags keyed by their variable's name. */
 export type Env = Record<string, string | undefined>;
 
+/** How a problem names a setting: its flag as typed when it came from one, else its variable. */
+export type Named = (env: string) => string;
+
 export const HOUR_MS = 3_600_000;
 
 /** Timers hold at most 2^31-1 ms (24.8 days); a longer one fires at once. */

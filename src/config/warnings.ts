@@ -1,7 +1,8 @@
 /** Settings that work but deserve a warning at start-up; never quoting a secret. */
+
+import type { Flags } from "./flags.ts";
 import { authSchemes, isLoopbackHost, type ListenAddress, type Protection } from "./listen.ts";
 import type { OtlpConfig } from "./otlp.ts";
-import type { Env } from "./primitives.ts";
 
 export interface Served extends Protection {
   listen: ListenAddress;
@@ -9,7 +10,7 @@ export interface Served extends Protection {
 
 const isLoopback = (url: URL) => isLoopbackHost(url.hostname);
 
-export function warningsFor(baseUrl: string, flags: Env, otlp: OtlpConfig | undefined, served: Served): string[] {
+export function warningsFor(baseUrl: string, flags: Flags, otlp: OtlpConfig | undefined, served: Served): string[] {
   const warnings: string[] = [];
   if (flags.NVIDIA_API_KEY !== undefined)
     warnings.push(

@@ -86,9 +86,16 @@ const schema = z.strictObject({
     .optional(),
 });
 
-/** Parses the file at `path`; each problem (never a hash, key or password) is pushed to `problems`. */
-export function loadWebConfig(path: string, readFile: (path: string) => string, problems: string[]): WebConfig | undefined {
-  const where = "WEB_CONFIG_FILE";
+/**
+ * Parses the file at `path`; each problem (never a hash, key or password) is pushed to `problems`,
+ * prefixed by `where`: how the file was named (the variable, or the flag as typed).
+ */
+export function loadWebConfig(
+  path: string,
+  readFile: (path: string) => string,
+  problems: string[],
+  where = "WEB_CONFIG_FILE",
+): WebConfig | undefined {
   let text: string;
   try {
     text = readFile(path);

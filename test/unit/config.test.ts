@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type ConfigSources, loadConfig, RESERVED_PATHS, SETTINGS, usage } from "../../src/config/index.ts";
+import { type ConfigSources, cliRequest, loadConfig, RESERVED_PATHS, SETTINGS, usage } from "../../src/config/index.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 const SECRET = "sk-live-0123456789abcdef";
@@ -77,7 +77,7 @@ describe("flags", () => {
   test("unknown flags, missing values and stray arguments are errors", () => {
     expect(problems(base, ["-bogus", "extra", "--parallelism"])).toEqual([
       "flags: unknown flag -bogus (see --help)",
-      "PARALLELISM: flag -parallelism needs a value",
+      "--parallelism: needs a value",
       "flags: 1 unexpected argument(s) that belong to no flag (values must follow their flag)",
     ]);
   });
@@ -85,11 +85,55 @@ describe("flags", () => {
   test("a value after a mistyped flag is never echoed", () => {
     const found = problems({ NVIDIA_ORG_NAME: "o" }, ["--nvidia-apikey", SECRET]);
     expect(found.join("\n")).not.toContain(SECRET);
-    expect(found[0]).toBe("flags: unknown flag -nvidia-apikey (see --help)");
+    expect(found[0]).toBe("flags: unknown flag --nvidia-apikey (see --help)");
   });
 
   test("a value that starts with a dash stays as given", () => {
     expect(load({ NVIDIA_ORG_NAME: "o" }, ["-nvidia-api-key", "-secretlower"]).apiKey).toBe("-secretlower");
+  });
+
+  test("an unknown flag is echoed as typed, with one dash or two, never with its value", () => {
+    expect(problems(base, ["-foo", "--bar", "--nvidia-apikey=secret-value"])).toEqual([
+      "flags: unknown flag -foo (see --help)",
+      "flags: unknown flag --bar (see --help)",
+      "flags: unknown flag --nvidia-apikey (see --help)",
+    ]);
+  });
+
+  test("after -- every argument is a stray one, even a flag", () => {
+    expect(problems(base, ["--", "-cache-ttl", "5m"])).toEqual([
+      "flags: 2 unexpected argument(s) that belong to no flag (values must follow their flag)",
+    ]);
+  });
+});
+
+describe("a problem names the setting as the user gave it", () => {
+  test("the flag as typed when it came from a flag, the variable when it came from the environment", () => {
+    expect(problems(base, ["-cache-ttl", "soon"])).toEqual(['-cache-ttl: "soon" is not a duration (use e.g. 250ms, 20s, 5m, 1h30m, 8d)']);
+    expect(problems(base, ["--cache-ttl=soon"])[0]).toStartWith('--cache-ttl: "soon" is not a duration');
+    expect(problems({ ...base, CACHE_TTL: "soon" })[0]).toStartWith('CACHE_TTL: "soon" is not a duration');
+    expect(problems({ ...base, CACHE_TTL: "1m" }, ["--parallelism", "99"])).toEqual([
+      '--parallelism: must be a whole number from 1 to 64, got "99"',
+    ]);
+  });
+
+  test("the flag beats the variable, so the flag is named", () => {
+    expect(problems({ ...base, LISTEN_ADDRESS: "nowhere" }, ["-listen-address", "elsewhere"])[0]).toStartWith("-listen-address: ");
+  });
+
+  test("secrets and their files given as flags are named by the flag, still never quoted", () => {
+    expect(problems({ NVIDIA_ORG_NAME: "o" }, ["--nvidia-api-key-file", SECRET])).toEqual([
+      "--nvidia-api-key-file: cannot read the file (ENOENT)",
+    ]);
+    expect(problems({ NVIDIA_ORG_NAME: "o" }, ["-nvidia-api-key=two words"])).toEqual([
+      "-nvidia-api-key must be printable ASCII without spaces or line breaks",
+    ]);
+  });
+
+  test("a rule across two settings names each as given", () => {
+    expect(problems(base, ["-history-raw-retention", "30d", "--history-retention=7d"])).toEqual([
+      '--history-retention: must be at least -history-raw-retention ("30d"), got "7d"',
+    ]);
   });
 });
 
@@ -180,6 +224,33 @@ describe("bad values: one error naming every bad variable", () => {
 
   test("a trailing slash on the base URL is dropped", () => {
     expect(load({ ...base, NVIDIA_API_BASE_URL: "http://127.0.0.1:8080/" }).baseUrl).toBe("http://127.0.0.1:8080");
+  });
+});
+
+describe("help and version requests", () => {
+  test.each([["-h"], ["--h"], ["-help"], ["--help"]])("%s asks for the help text", (arg) => {
+    expect(cliRequest([arg])).toBe("help");
+    expect(cliRequest(["-cache-ttl", "5m", arg])).toBe("help");
+  });
+
+  test.each([["-v"], ["--v"], ["-version"], ["--version"]])("%s asks for the version", (arg) => {
+    expect(cliRequest([arg])).toBe("version");
+  });
+
+  test("help wins over version, in any order", () => {
+    expect(cliRequest(["-v", "--help"])).toBe("help");
+  });
+
+  test("a setting's value is never a request, nor is anything after --", () => {
+    expect(cliRequest([])).toBeUndefined();
+    expect(cliRequest(["-cache-ttl", "5m", "--parallelism=3"])).toBeUndefined();
+    expect(cliRequest(["-nvidia-api-key", "-h"])).toBeUndefined();
+    expect(cliRequest(["--", "-v"])).toBeUndefined();
+    expect(cliRequest(["-verbose"])).toBeUndefined();
+  });
+
+  test("without the entry point's check, -v is an unknown flag like any other", () => {
+    expect(problems(base, ["-v"])).toEqual(["flags: unknown flag -v (see --help)"]);
   });
 });
 
@@ -288,6 +359,7 @@ describe("endpoint protection settings", () => {
     const yaml = "basic_auth_users:\n  prom: $2y$04$NTcvbCMxr83N1F.gF1DK9ujSFExZWdaQ3CwY3uej/cF3mRcuGWFBS\n";
     const c = load(base, ["--web.config.file=/etc/exp/web.yml"], files({ "/etc/exp/web.yml": yaml }));
     expect([...c.web!.users.keys()]).toEqual(["prom"]);
-    expect(problems(base, ["--web.config.file", "/nope.yml"])).toEqual(["WEB_CONFIG_FILE: cannot read /nope.yml (ENOENT)"]);
+    expect(problems(base, ["--web.config.file", "/nope.yml"])).toEqual(["--web.config.file: cannot read /nope.yml (ENOENT)"]);
+    expect(problems({ ...base, WEB_CONFIG_FILE: "/nope.yml" })).toEqual(["WEB_CONFIG_FILE: cannot read /nope.yml (ENOENT)"]);
   });
 });
