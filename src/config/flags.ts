@@ -1,5 +1,5 @@
 /** The command line: every setting's flag, and the two requests that are not settings (help, version). */
-import { fullDoc, SETTINGS } from "./settings.ts";
+import { SETTINGS } from "./settings.ts";
 
 /** A flag's value and the flag as it was typed ("-cache-ttl" or "--cache-ttl"), so problems name it that way. */
 export interface FlagValue {
@@ -65,13 +65,4 @@ export function cliRequest(argv: readonly string[]): "help" | "version" | undefi
   if (names.some((n) => HELP.has(n))) return "help";
   if (names.some((n) => VERSION.has(n))) return "version";
   return undefined;
-}
-
-/** `--help` text, generated like the README table. */
-export function usage(): string {
-  const lines = SETTINGS.map((s) => {
-    const def = "default" in s ? ` (default ${s.default})` : "";
-    return `  -${s.flag}  env ${s.env}${def}\n      ${fullDoc(s).replaceAll("`", "")}`;
-  });
-  return `Usage: bun run src/index.ts [flags]\n\nEvery flag may also be given as its environment variable; a flag wins.\n\n${lines.join("\n")}\n`;
 }

@@ -50,6 +50,10 @@ describe("the exporter process", () => {
     const help = await finished(run(["--help"], {}));
     expect(help.code).toBe(0);
     expect(help.out).toContain("-nvidia-org-name");
+    // Plain text for a terminal: no Markdown, no pointers to sections of a document it is not part of.
+    expect(help.out).not.toContain("`");
+    expect(help.out).not.toMatch(/\*\w[^*]*\*/);
+    expect(help.out).not.toMatch(/\bbelow\b/i);
     const version = await finished(run(["-version"], {}));
     expect(version.code).toBe(0);
     expect(version.out).toMatch(/^nvidia-license-server-exporter \d+\.\d+\.\d+/);

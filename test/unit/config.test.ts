@@ -1,5 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { type ConfigSources, cliRequest, loadConfig, RESERVED_PATHS, SETTINGS, usage } from "../../src/config/index.ts";
+import {
+  type ConfigSources,
+  cliRequest,
+  loadConfig,
+  RESERVED_PATHS,
+  renderDoc,
+  SETTINGS,
+  settingDoc,
+  usage,
+} from "../../src/config/index.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 const SECRET = "sk-live-0123456789abcdef";
@@ -257,6 +266,53 @@ describe("help and version requests", () => {
 test("--help lists every setting and no secret", () => {
   const text = usage();
   for (const s of SETTINGS) expect(text).toContain(`-${s.flag}`);
+});
+
+describe("--help is plain text for a terminal", () => {
+  const text = usage();
+
+  test("no Markdown: no backticks, emphasis, links or references to a section below", () => {
+    expect(text).not.toContain("`");
+    expect(text).not.toMatch(/(^|\s)[*_][^\s*_][^*_]*[*_]($|[\s.,;:])/m);
+    expect(text).not.toMatch(/\[[^\]]*\]\(/);
+    expect(text).not.toContain("[[");
+    expect(text).not.toMatch(/\bbelow\b/i);
+    const flowing = text.replaceAll(/\s+/g, " ");
+    expect(flowing).toContain('access type "Licensing State"');
+    expect(flowing).toContain('See the README section "Protecting the endpoints".');
+  });
+
+  test("the documentation is wrapped to 80 columns under its flag", () => {
+    const docLines = text.split("\n").filter((l) => l.startsWith("      "));
+    expect(docLines.length).toBeGreaterThan(SETTINGS.length);
+    for (const line of docLines) expect(line.length).toBeLessThanOrEqual(80);
+  });
+});
+
+describe("setting docs render to Markdown and to plain text", () => {
+  const doc = "Set `KEY` for *Licensing State*; see [[Protecting the endpoints]]. `*_HEADERS` stays code.";
+
+  test("Markdown for the README", () => {
+    expect(renderDoc(doc, "markdown")).toBe(
+      "Set `KEY` for _Licensing State_; see [Protecting the endpoints](#protecting-the-endpoints). `*_HEADERS` stays code.",
+    );
+  });
+
+  test("plain text for --help", () => {
+    expect(renderDoc(doc, "plain")).toBe(
+      'Set KEY for "Licensing State"; see the README section "Protecting the endpoints". *_HEADERS stays code.',
+    );
+  });
+
+  test("a setting's standard fallbacks are spelled out in both", () => {
+    const endpoint = SETTINGS.find((s) => s.env === "OTEL_ENDPOINT")!;
+    expect(settingDoc(endpoint, "markdown")).toEndWith(
+      "When unset: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT`, else the default.",
+    );
+    expect(settingDoc(endpoint, "plain")).toEndWith(
+      "When unset: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT, else the default.",
+    );
+  });
 });
 
 describe("history settings", () => {
