@@ -4,7 +4,7 @@ import { OTEL_STANDARD, SETTINGS } from "../src/config/index.ts";
 
 const readme = await Bun.file(new URL("../README.md", import.meta.url)).text();
 
-test("README tables match src/config.ts and the metric catalogue (bun run scripts/readme-tables.ts --write)", () => {
+test("README tables match src/config/settings.ts and the metric catalogue (bun run scripts/readme-tables.ts --write)", () => {
   expect(readme).toBe(withTables(readme));
 });
 
