@@ -1,3 +1,4 @@
+/** How the environment, the command line and the files they name become one Config, or one ConfigError. */
 import { ConfigError } from "../errors.ts";
 import type { Level, LogFormat } from "../log.ts";
 import { type Flags, readFlags } from "./flags.ts";
