@@ -6,7 +6,7 @@
  *
  *   bun run bench/calls.ts
  */
-import { loadConfig } from "../src/config.ts";
+import { loadConfig } from "../src/config/index.ts";
 import { createExporter } from "../src/context.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Expected, generateOrg, loadScenario, type SimModel, startSimulator } from "../src/sim/index.ts";

@@ -19,9 +19,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { SETTINGS } from "../src/config/index.ts";
 import { parseDuration } from "../src/duration.ts";
 import { createLogger } from "../src/log.ts";
-import { SETTINGS } from "../src/settings.ts";
 import { encodeSnapshot } from "../src/store/codec.ts";
 import { observe } from "../src/store/observe.ts";
 import { maxGapSeconds } from "../src/store/index.ts";

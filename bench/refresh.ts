@@ -12,7 +12,7 @@ import { abortableSleep } from "../src/clock.ts";
 import { createClient } from "../src/cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS } from "../src/cls/http.ts";
 import { fetchOrg } from "../src/cls/org.ts";
-import { loadConfig } from "../src/config.ts";
+import { loadConfig } from "../src/config/index.ts";
 import { createExporter } from "../src/context.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Expected, startSimulator } from "../src/sim/index.ts";

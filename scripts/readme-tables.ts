@@ -1,33 +1,48 @@
 /**
- * Generates the README's configuration and metrics tables from src/settings.ts and the metric
+ * Generates the README's configuration and metrics tables from src/config/settings.ts and the metric
  * catalogue. `bun run scripts/readme-tables.ts --write` updates README.md; test/readme.test.ts
  * fails when the README and the code drift apart.
  */
 
+import { OTEL_STANDARD, renderDoc, SETTINGS, settingDoc } from "../src/config/index.ts";
 import { CATALOG, LIVE_CATALOG } from "../src/render/catalog.ts";
-import { fullDoc, OTEL_STANDARD, SETTINGS } from "../src/settings.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
+const width = (text: string) => [...text].length;
+
+/** A Markdown table with its columns padded to one width, as Markdown formatters leave it. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i]!))));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c + " ".repeat(widths[i]! - width(c))).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
 
 export function configTable(): string {
-  const rows = SETTINGS.map(
-    (s) => `| \`${s.env}\` | \`-${s.flag}\` | ${"default" in s ? `\`${s.default}\`` : "–"} | ${cell(fullDoc(s))} |`,
-  );
-  return ["| variable | flag | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
+  const rows = SETTINGS.map((s) => [
+    `\`${s.env}\``,
+    `\`-${s.flag}\``,
+    "default" in s ? `\`${s.default}\`` : "–",
+    cell(settingDoc(s, "markdown")),
+  ]);
+  return table(["variable", "flag", "default", "meaning"], rows);
 }
 
 export function otelTable(): string {
-  const rows = OTEL_STANDARD.map((s) => `| \`${s.env}\` | ${cell(s.doc)} |`);
-  return ["| variable | meaning |", "|---|---|", ...rows].join("\n");
+  return table(
+    ["variable", "meaning"],
+    OTEL_STANDARD.map((s) => [`\`${s.env}\``, cell(renderDoc(s.doc, "markdown"))]),
+  );
 }
 
 export function metricsTable(): string {
-  const rows = [...CATALOG, ...LIVE_CATALOG].map(
-    (m) => `| \`${m.name}\` | ${m.type} | ${m.labels.length ? m.labels.map((l) => `\`${l}\``).join(", ") : "–"} | ${cell(m.help)} |`,
-  );
-  return ["| metric | type | labels (besides `org_name`) | meaning |", "|---|---|---|---|", ...rows].join("\n");
+  const rows = [...CATALOG, ...LIVE_CATALOG].map((m) => [
+    `\`${m.name}\``,
+    m.type,
+    m.labels.length ? m.labels.map((l) => `\`${l}\``).join(", ") : "–",
+    cell(m.help),
+  ]);
+  return table(["metric", "type", "labels (besides `org_name`)", "meaning"], rows);
 }
-
 const BLOCKS = { config: configTable, otel: otelTable, metrics: metricsTable } as const;
 
 /** README text with every generated block replaced by its current content. */

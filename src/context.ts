@@ -2,7 +2,7 @@ import type { Timers } from "./clock.ts";
 import { abortableSleep } from "./clock.ts";
 import { createClient } from "./cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
-import { authSchemes, type Config } from "./config.ts";
+import { authSchemes, type Config } from "./config/index.ts";
 import { type Health, healthOf } from "./health.ts";
 import { createApp } from "./http/app.ts";
 import { createAuthenticator } from "./http/auth.ts";

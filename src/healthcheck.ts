@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
-import { listenFromEnv, localBaseUrl, localHost } from "./config.ts";
-import { loadWebConfig } from "./http/web-config.ts";
+import { listenFromEnv, loadWebConfig, localBaseUrl, localHost } from "./config/index.ts";
 
 /**
  * The container HEALTHCHECK (slim images have no curl): GET /healthz on the address the exporter

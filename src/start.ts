@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
-import { authSchemes, type Config, loadConfig } from "./config.ts";
+import { authSchemes, type Config, cliRequest, loadConfig, usage } from "./config/index.ts";
 import { createExporter, type Exporter } from "./context.ts";
 import { ConfigError } from "./errors.ts";
-import { usage } from "./flags.ts";
 import { listen } from "./http/serve.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { HistoryStore, maxGapSeconds } from "./store/index.ts";
@@ -100,11 +99,12 @@ export function start(entry: Entry): Running {
 
 /** The configuration, or the process ends: --help and --version print and exit 0, a bad setting exits 2. */
 function configure(entry: Entry): Config {
-  if (entry.argv.some((a) => /^--?(h|help)$/.test(a))) {
+  const request = cliRequest(entry.argv);
+  if (request === "help") {
     process.stdout.write(usage());
     process.exit(0);
   }
-  if (entry.argv.some((a) => /^--?(v|version)$/.test(a))) {
+  if (request === "version") {
     process.stdout.write(`nvidia-license-server-exporter ${pkg.version} (Bun ${Bun.version})\n`);
     process.exit(0);
   }

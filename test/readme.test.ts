@@ -1,10 +1,10 @@
 import { expect, test } from "bun:test";
 import { withTables } from "../scripts/readme-tables.ts";
-import { OTEL_STANDARD, SETTINGS } from "../src/settings.ts";
+import { OTEL_STANDARD, SETTINGS } from "../src/config/index.ts";
 
 const readme = await Bun.file(new URL("../README.md", import.meta.url)).text();
 
-test("README tables match src/config.ts and the metric catalogue (bun run scripts/readme-tables.ts --write)", () => {
+test("README tables match src/config/settings.ts and the metric catalogue (bun run scripts/readme-tables.ts --write)", () => {
   expect(readme).toBe(withTables(readme));
 });
 

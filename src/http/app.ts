@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { timeout } from "hono/timeout";
+import { RESERVED_PATHS } from "../config/index.ts";
 import type { Health } from "../health.ts";
 import type { Logger } from "../log.ts";
 import type { View } from "../render/catalog.ts";
@@ -95,7 +96,7 @@ export function createApp(deps: AppDeps): Hono {
 
   // Open to health checks without credentials; when credentials are configured, only a request that
   // carries them sees the causes of failures (they name hosts, endpoints and upstream errors).
-  app.get("/healthz", async (c) => {
+  app.get(RESERVED_PATHS.health, async (c) => {
     const h = deps.health();
     const detail = !deps.auth || (await deps.auth(c.req.header("authorization") ?? null)) === true;
     return c.json(detail ? h : { status: h.status, cls_up: h.cls_up, data_age_seconds: h.data_age_seconds });
@@ -104,12 +105,12 @@ export function createApp(deps: AppDeps): Hono {
   const historyTimeoutMs = deps.historyTimeoutMs ?? HISTORY_TIMEOUT_MS;
   const historyTimedOut = () => new ProblemException({ kind: "timed_out", retryAfterS: 30 });
   app.get(
-    "/history",
+    RESERVED_PATHS.history,
     timeout(historyTimeoutMs, historyTimedOut),
     historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now }),
   );
 
-  app.get("/", async (c) => {
+  app.get(RESERVED_PATHS.page, async (c) => {
     const html = renderPage(deps.current(), deps.health(), { orgName: deps.orgName, metricsPath: deps.metricsPath });
     return c.html(html, 200, PAGE_HEADERS);
   });
@@ -128,7 +129,7 @@ export function createApp(deps: AppDeps): Hono {
   // in tests goes through them too).
   const route = app.fetch;
   app.fetch = guard(
-    { auth: deps.auth, challenge: deps.challenge ?? "Basic", open: new Set(["/healthz"]), headers: deps.headers ?? {} },
+    { auth: deps.auth, challenge: deps.challenge ?? "Basic", open: new Set([RESERVED_PATHS.health]), headers: deps.headers ?? {} },
     (req) => route(req),
   ) as typeof app.fetch;
   return app;

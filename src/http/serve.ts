@@ -1,5 +1,5 @@
 import type { Server } from "bun";
-import { type Config, localBaseUrl } from "../config.ts";
+import { type Config, localBaseUrl } from "../config/index.ts";
 import type { Logger } from "../log.ts";
 import { HISTORY_TIMEOUT_MS } from "./app.ts";
 import { problemResponse } from "./problems.ts";

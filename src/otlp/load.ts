@@ -1,7 +1,7 @@
 import type { Timers } from "../clock.ts";
+import type { OtlpConfig } from "../config/index.ts";
 import type { Logger } from "../log.ts";
 import type { BuildInfo, MetricDef, View } from "../render/catalog.ts";
-import type { OtlpConfig } from "./config.ts";
 import { OtlpPusher, type Sender } from "./push.ts";
 import type { OtlpStats } from "./stats.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { createExporter, type Exporter } from "../../src/context.ts";
 import type { Health } from "../../src/health.ts";
 import { silentLogger } from "../../src/log.ts";

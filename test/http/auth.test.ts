@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { createExporter, type Exporter } from "../../src/context.ts";
 import { createAuthenticator } from "../../src/http/auth.ts";
 import { MAX_URL_LENGTH } from "../../src/http/guard.ts";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { createExporter } from "../../src/context.ts";
 import type { HistoryResponse } from "../../src/http/history.ts";
 import { parseHistoryQuery } from "../../src/http/history-query.ts";

@@ -31,17 +31,34 @@ describe("the exporter process", () => {
   test("bad configuration: exit 2, one message naming every bad variable, the key never printed", async () => {
     const r = await finished(run(["-cache-ttl", "soon"], { NVIDIA_API_KEY: SECRET, PARALLELISM: "0", LISTEN_ADDRESS: "nowhere" }));
     expect(r.code).toBe(2);
-    for (const name of ["NVIDIA_ORG_NAME", "CACHE_TTL", "PARALLELISM", "LISTEN_ADDRESS"]) expect(r.err).toContain(name);
+    for (const name of ["NVIDIA_ORG_NAME", "-cache-ttl: ", "PARALLELISM", "LISTEN_ADDRESS"]) expect(r.err).toContain(name);
     expect(r.err + r.out).not.toContain(SECRET);
+  });
+
+  test("a bad value is named as the user gave it: the flag as typed, or the variable; unknown flags come back as typed", async () => {
+    const r = await finished(
+      run(["--cache-ttl=soon", "-bogus", "--also-bogus"], { NVIDIA_API_KEY: SECRET, NVIDIA_ORG_NAME: "o", PARALLELISM: "0" }),
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--cache-ttl: "soon" is not a duration');
+    expect(r.err).toContain('PARALLELISM: must be a whole number from 1 to 64, got "0"');
+    expect(r.err).toContain("unknown flag -bogus (see --help)");
+    expect(r.err).toContain("unknown flag --also-bogus (see --help)");
   });
 
   test("--help and --version", async () => {
     const help = await finished(run(["--help"], {}));
     expect(help.code).toBe(0);
     expect(help.out).toContain("-nvidia-org-name");
-    const version = await finished(run(["-version"], {}));
-    expect(version.code).toBe(0);
-    expect(version.out).toMatch(/^nvidia-license-server-exporter \d+\.\d+\.\d+/);
+    // Plain text for a terminal: no Markdown, no pointers to sections of a document it is not part of.
+    expect(help.out).not.toContain("`");
+    expect(help.out).not.toMatch(/\*\w[^*]*\*/);
+    expect(help.out).not.toMatch(/\bbelow\b/i);
+    for (const flag of ["-version", "--version", "-v"]) {
+      const version = await finished(run([flag], {}));
+      expect(version.code).toBe(0);
+      expect(version.out).toMatch(/^nvidia-license-server-exporter \d+\.\d+\.\d+/);
+    }
   });
 
   test("a port in use: exit 1 with a message naming LISTEN_ADDRESS", async () => {

@@ -1,8 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { type ConfigSources, loadConfig } from "../../src/config.ts";
+import {
+  type ConfigSources,
+  cliRequest,
+  loadConfig,
+  RESERVED_PATHS,
+  renderDoc,
+  SETTINGS,
+  settingDoc,
+  usage,
+} from "../../src/config/index.ts";
 import { ConfigError } from "../../src/errors.ts";
-import { usage } from "../../src/flags.ts";
-import { SETTINGS } from "../../src/settings.ts";
 
 const SECRET = "sk-live-0123456789abcdef";
 const noFile = (): string => {
@@ -79,7 +86,7 @@ describe("flags", () => {
   test("unknown flags, missing values and stray arguments are errors", () => {
     expect(problems(base, ["-bogus", "extra", "--parallelism"])).toEqual([
       "flags: unknown flag -bogus (see --help)",
-      "PARALLELISM: flag -parallelism needs a value",
+      "--parallelism: needs a value",
       "flags: 1 unexpected argument(s) that belong to no flag (values must follow their flag)",
     ]);
   });
@@ -87,11 +94,55 @@ describe("flags", () => {
   test("a value after a mistyped flag is never echoed", () => {
     const found = problems({ NVIDIA_ORG_NAME: "o" }, ["--nvidia-apikey", SECRET]);
     expect(found.join("\n")).not.toContain(SECRET);
-    expect(found[0]).toBe("flags: unknown flag -nvidia-apikey (see --help)");
+    expect(found[0]).toBe("flags: unknown flag --nvidia-apikey (see --help)");
   });
 
   test("a value that starts with a dash stays as given", () => {
     expect(load({ NVIDIA_ORG_NAME: "o" }, ["-nvidia-api-key", "-secretlower"]).apiKey).toBe("-secretlower");
+  });
+
+  test("an unknown flag is echoed as typed, with one dash or two, never with its value", () => {
+    expect(problems(base, ["-foo", "--bar", "--nvidia-apikey=secret-value"])).toEqual([
+      "flags: unknown flag -foo (see --help)",
+      "flags: unknown flag --bar (see --help)",
+      "flags: unknown flag --nvidia-apikey (see --help)",
+    ]);
+  });
+
+  test("after -- every argument is a stray one, even a flag", () => {
+    expect(problems(base, ["--", "-cache-ttl", "5m"])).toEqual([
+      "flags: 2 unexpected argument(s) that belong to no flag (values must follow their flag)",
+    ]);
+  });
+});
+
+describe("a problem names the setting as the user gave it", () => {
+  test("the flag as typed when it came from a flag, the variable when it came from the environment", () => {
+    expect(problems(base, ["-cache-ttl", "soon"])).toEqual(['-cache-ttl: "soon" is not a duration (use e.g. 250ms, 20s, 5m, 1h30m, 8d)']);
+    expect(problems(base, ["--cache-ttl=soon"])[0]).toStartWith('--cache-ttl: "soon" is not a duration');
+    expect(problems({ ...base, CACHE_TTL: "soon" })[0]).toStartWith('CACHE_TTL: "soon" is not a duration');
+    expect(problems({ ...base, CACHE_TTL: "1m" }, ["--parallelism", "99"])).toEqual([
+      '--parallelism: must be a whole number from 1 to 64, got "99"',
+    ]);
+  });
+
+  test("the flag beats the variable, so the flag is named", () => {
+    expect(problems({ ...base, LISTEN_ADDRESS: "nowhere" }, ["-listen-address", "elsewhere"])[0]).toStartWith("-listen-address: ");
+  });
+
+  test("secrets and their files given as flags are named by the flag, still never quoted", () => {
+    expect(problems({ NVIDIA_ORG_NAME: "o" }, ["--nvidia-api-key-file", SECRET])).toEqual([
+      "--nvidia-api-key-file: cannot read the file (ENOENT)",
+    ]);
+    expect(problems({ NVIDIA_ORG_NAME: "o" }, ["-nvidia-api-key=two words"])).toEqual([
+      "-nvidia-api-key must be printable ASCII without spaces or line breaks",
+    ]);
+  });
+
+  test("a rule across two settings names each as given", () => {
+    expect(problems(base, ["-history-raw-retention", "30d", "--history-retention=7d"])).toEqual([
+      '--history-retention: must be at least -history-raw-retention ("30d"), got "7d"',
+    ]);
   });
 });
 
@@ -185,9 +236,83 @@ describe("bad values: one error naming every bad variable", () => {
   });
 });
 
+describe("help and version requests", () => {
+  test.each([["-h"], ["--h"], ["-help"], ["--help"]])("%s asks for the help text", (arg) => {
+    expect(cliRequest([arg])).toBe("help");
+    expect(cliRequest(["-cache-ttl", "5m", arg])).toBe("help");
+  });
+
+  test.each([["-v"], ["--v"], ["-version"], ["--version"]])("%s asks for the version", (arg) => {
+    expect(cliRequest([arg])).toBe("version");
+  });
+
+  test("help wins over version, in any order", () => {
+    expect(cliRequest(["-v", "--help"])).toBe("help");
+  });
+
+  test("a setting's value is never a request, nor is anything after --", () => {
+    expect(cliRequest([])).toBeUndefined();
+    expect(cliRequest(["-cache-ttl", "5m", "--parallelism=3"])).toBeUndefined();
+    expect(cliRequest(["-nvidia-api-key", "-h"])).toBeUndefined();
+    expect(cliRequest(["--", "-v"])).toBeUndefined();
+    expect(cliRequest(["-verbose"])).toBeUndefined();
+  });
+
+  test("without the entry point's check, -v is an unknown flag like any other", () => {
+    expect(problems(base, ["-v"])).toEqual(["flags: unknown flag -v (see --help)"]);
+  });
+});
+
 test("--help lists every setting and no secret", () => {
   const text = usage();
   for (const s of SETTINGS) expect(text).toContain(`-${s.flag}`);
+});
+
+describe("--help is plain text for a terminal", () => {
+  const text = usage();
+
+  test("no Markdown: no backticks, emphasis, links or references to a section below", () => {
+    expect(text).not.toContain("`");
+    expect(text).not.toMatch(/(^|\s)[*_][^\s*_][^*_]*[*_]($|[\s.,;:])/m);
+    expect(text).not.toMatch(/\[[^\]]*\]\(/);
+    expect(text).not.toContain("[[");
+    expect(text).not.toMatch(/\bbelow\b/i);
+    const flowing = text.replaceAll(/\s+/g, " ");
+    expect(flowing).toContain('access type "Licensing State"');
+    expect(flowing).toContain('See the README section "Protecting the endpoints".');
+  });
+
+  test("the documentation is wrapped to 80 columns under its flag", () => {
+    const docLines = text.split("\n").filter((l) => l.startsWith("      "));
+    expect(docLines.length).toBeGreaterThan(SETTINGS.length);
+    for (const line of docLines) expect(line.length).toBeLessThanOrEqual(80);
+  });
+});
+
+describe("setting docs render to Markdown and to plain text", () => {
+  const doc = "Set `KEY` for *Licensing State*; see [[Protecting the endpoints]]. `*_HEADERS` stays code.";
+
+  test("Markdown for the README", () => {
+    expect(renderDoc(doc, "markdown")).toBe(
+      "Set `KEY` for _Licensing State_; see [Protecting the endpoints](#protecting-the-endpoints). `*_HEADERS` stays code.",
+    );
+  });
+
+  test("plain text for --help", () => {
+    expect(renderDoc(doc, "plain")).toBe(
+      'Set KEY for "Licensing State"; see the README section "Protecting the endpoints". *_HEADERS stays code.',
+    );
+  });
+
+  test("a setting's standard fallbacks are spelled out in both", () => {
+    const endpoint = SETTINGS.find((s) => s.env === "OTEL_ENDPOINT")!;
+    expect(settingDoc(endpoint, "markdown")).toEndWith(
+      "When unset: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT`, else the default.",
+    );
+    expect(settingDoc(endpoint, "plain")).toEndWith(
+      "When unset: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT, else the default.",
+    );
+  });
 });
 
 describe("history settings", () => {
@@ -217,6 +342,15 @@ describe("history settings", () => {
 
   test("the metrics path cannot take /history", () => {
     expect(problems({ ...base, METRICS_PATH: "/history" })[0]).toStartWith("METRICS_PATH:");
+  });
+
+  test("the metrics path cannot take any path the exporter serves itself", () => {
+    for (const path of Object.values(RESERVED_PATHS)) {
+      const found = problems({ ...base, METRICS_PATH: path });
+      expect(found).toHaveLength(1);
+      expect(found[0]).toStartWith("METRICS_PATH: must not be /, /healthz");
+      expect(found[0]).toEndWith(", which the exporter serves itself");
+    }
   });
 });
 
@@ -281,6 +415,7 @@ describe("endpoint protection settings", () => {
     const yaml = "basic_auth_users:\n  prom: $2y$04$NTcvbCMxr83N1F.gF1DK9ujSFExZWdaQ3CwY3uej/cF3mRcuGWFBS\n";
     const c = load(base, ["--web.config.file=/etc/exp/web.yml"], files({ "/etc/exp/web.yml": yaml }));
     expect([...c.web!.users.keys()]).toEqual(["prom"]);
-    expect(problems(base, ["--web.config.file", "/nope.yml"])).toEqual(["WEB_CONFIG_FILE: cannot read /nope.yml (ENOENT)"]);
+    expect(problems(base, ["--web.config.file", "/nope.yml"])).toEqual(["--web.config.file: cannot read /nope.yml (ENOENT)"]);
+    expect(problems({ ...base, WEB_CONFIG_FILE: "/nope.yml" })).toEqual(["WEB_CONFIG_FILE: cannot read /nope.yml (ENOENT)"]);
   });
 });

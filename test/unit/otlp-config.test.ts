@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 const base = { NVIDIA_API_KEY: "k3y-value-never-shown", NVIDIA_ORG_NAME: "lic-example" };
@@ -204,6 +204,16 @@ describe("invalid OTLP settings stop start-up, naming the variable", () => {
       expect(list.some((p) => re.test(p))).toBe(true);
     });
   }
+
+  test("the exporter's own OTLP settings given as flags are named by the flag as typed", () => {
+    expect(problems(on, ["--otel-endpoint", "grpc://collector:4317"])).toEqual([
+      '--otel-endpoint: the scheme must be http:// or https://, got "grpc://collector:4317"',
+    ]);
+    expect(problems(on, ["-otel-endpoint=https://10.0.0.5:4317", "-otel-insecure", "true"])).toEqual([
+      "-otel-insecure: is true but the endpoint's scheme asks for TLS (https://); drop one of them",
+    ]);
+    expect(problems(base, ["--otel-enabled=yes"])).toEqual(['--otel-enabled: must be true or false, got "yes"']);
+  });
 
   test("header values never appear in a problem: they carry credentials", () => {
     const list = problems({ ...on, OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%zzsecret-token-123,x-bad-value=J%C3%BCrgen-secret" });

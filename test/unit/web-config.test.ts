@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadWebConfig } from "../../src/http/web-config.ts";
+import { loadWebConfig } from "../../src/config/index.ts";
 
 const TLS = join(import.meta.dir, "..", "fixtures", "tls");
 const HASH = "$2y$04$NTcvbCMxr83N1F.gF1DK9ujSFExZWdaQ3CwY3uej/cF3mRcuGWFBS";

@@ -1,6 +1,7 @@
 /**
  * The single home of configuration: every variable, its flag, its default and its documentation.
- * The README table and --help are generated from SETTINGS (test/readme.test.ts fails when they drift).
+ * The README table and --help are generated from SETTINGS (test/readme.test.ts fails when they drift);
+ * docs are written in the markup of doc.ts, which renders them for both.
  */
 export interface Setting {
   env: string;
@@ -17,11 +18,6 @@ export interface Setting {
 export interface StandardSetting {
   env: string;
   doc: string;
-}
-
-/** A setting's documentation, with its standard fallbacks spelled out (README table and --help). */
-export function fullDoc(s: Setting): string {
-  return s.doc + (s.fallback ? ` When unset: ${s.fallback.map((n) => `\`${n}\``).join(", else ")}, else the default.` : "");
 }
 
 export const DEFAULT_LISTEN = ":9844";
@@ -64,7 +60,7 @@ export const SETTINGS = [
   {
     env: "WEB_CONFIG_FILE",
     flag: "web.config.file",
-    doc: 'Prometheus exporter-toolkit web configuration (YAML): `tls_server_config` for HTTPS, `basic_auth_users` (bcrypt hashes) to require a password for everything but `/healthz`. See "Protecting the endpoints" below.',
+    doc: "Prometheus exporter-toolkit web configuration (YAML): `tls_server_config` for HTTPS, `basic_auth_users` (bcrypt hashes) to require a password for everything but `/healthz`. See [[Protecting the endpoints]].",
   },
   {
     env: "AUTH_BEARER_TOKEN",

@@ -17,7 +17,7 @@
 import { constants } from "node:crypto";
 import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
-import { readErrorCode, readPem } from "../files.ts";
+import { readErrorCode, readPem } from "./files.ts";
 
 export interface TlsServerConfig {
   cert: string;
@@ -86,67 +86,74 @@ const schema = z.strictObject({
     .optional(),
 });
 
-/** Parses the file at `path`; each problem (never a hash, key or password) is pushed to `problems`. */
-export function loadWebConfig(path: string, readFile: (path: string) => string, problems: string[]): WebConfig | undefined {
-  const where = "WEB_CONFIG_FILE";
+type Parsed = z.infer<typeof schema>;
+
+/** The file's YAML through the schema; undefined after the problems were recorded. */
+function parseFile(path: string, readFile: (path: string) => string, report: (problem: string) => void): Parsed | undefined {
   let text: string;
   try {
     text = readFile(path);
   } catch (err) {
-    problems.push(`${where}: cannot read ${path} (${readErrorCode(err)})`);
+    report(`cannot read ${path} (${readErrorCode(err)})`);
     return undefined;
   }
   let raw: unknown;
   try {
     raw = text.trim() === "" ? {} : Bun.YAML.parse(text);
   } catch (err) {
-    problems.push(`${where}: ${path} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    report(`${path} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
     return undefined;
   }
   const parsed = schema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const at = issue.path.join(".") || "(top level)";
-      const message = issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.join(", ")}` : issue.message;
-      problems.push(`${where}: ${at}: ${message}`);
-    }
-    return undefined;
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    const at = issue.path.join(".") || "(top level)";
+    report(`${at}: ${issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.join(", ")}` : issue.message}`);
   }
+  return undefined;
+}
+
+type TlsSection = NonNullable<Parsed["tls_server_config"]>;
+
+/** `read(key, path)` gives a PEM file's text, or undefined after reporting why not. */
+function tlsServerConfig(t: TlsSection, read: (key: string, path: string) => string | undefined, report: (problem: string) => void) {
+  if (t.cert_file && t.cert) report("tls_server_config: set cert_file or cert, not both");
+  if (t.key_file && t.key) report("tls_server_config: set key_file or key, not both");
+  const cert = t.cert ?? (t.cert_file ? read("cert_file", t.cert_file) : undefined);
+  const key = t.key ?? (t.key_file ? read("key_file", t.key_file) : undefined);
+  if (!t.cert && !t.cert_file) report("tls_server_config: cert_file (or cert) is required");
+  if (!t.key && !t.key_file) report("tls_server_config: key_file (or key) is required");
+  const requireClientCert = t.client_auth_type === "RequireAndVerifyClientCert";
+  if (requireClientCert && !t.client_ca_file) report("tls_server_config: client_auth_type RequireAndVerifyClientCert needs client_ca_file");
+  if (!requireClientCert && t.client_ca_file)
+    report("tls_server_config: client_ca_file is set but client_auth_type is not RequireAndVerifyClientCert");
+  const ca = requireClientCert && t.client_ca_file ? read("client_ca_file", t.client_ca_file) : undefined;
+  if (!cert || !key) return undefined;
+  const tls: TlsServerConfig = { cert, key, requireClientCert, ...(ca ? { ca } : {}) };
+  return t.min_version === "TLS13" ? { ...tls, secureOptions: constants.SSL_OP_NO_TLSv1_2 } : tls;
+}
+
+/**
+ * Parses the file at `path`; each problem (never a hash, key or password) is pushed to `problems`,
+ * prefixed by `where`: how the file was named (the variable, or the flag as typed).
+ */
+export function loadWebConfig(
+  path: string,
+  readFile: (path: string) => string,
+  problems: string[],
+  where = "WEB_CONFIG_FILE",
+): WebConfig | undefined {
+  const report = (problem: string) => problems.push(`${where}: ${problem}`);
+  const c = parseFile(path, readFile, report);
+  if (!c) return undefined;
   const read = (key: string, p: string): string | undefined => {
     const got = readPem(readFile, isAbsolute(p) ? p : join(dirname(path), p));
     if ("pem" in got) return got.pem;
-    problems.push(
-      `${where}: tls_server_config.${key}: ${"unreadable" in got ? `cannot read ${p} (${got.unreadable})` : `${p} is not PEM`}`,
-    );
+    report(`tls_server_config.${key}: ${"unreadable" in got ? `cannot read ${p} (${got.unreadable})` : `${p} is not PEM`}`);
     return undefined;
   };
-  const c = parsed.data;
   const before = problems.length;
-  let tls: TlsServerConfig | undefined;
-  if (c.tls_server_config) {
-    const t = c.tls_server_config;
-    if (t.cert_file && t.cert) problems.push(`${where}: tls_server_config: set cert_file or cert, not both`);
-    if (t.key_file && t.key) problems.push(`${where}: tls_server_config: set key_file or key, not both`);
-    const cert = t.cert ?? (t.cert_file ? read("cert_file", t.cert_file) : undefined);
-    const key = t.key ?? (t.key_file ? read("key_file", t.key_file) : undefined);
-    if (!t.cert && !t.cert_file) problems.push(`${where}: tls_server_config: cert_file (or cert) is required`);
-    if (!t.key && !t.key_file) problems.push(`${where}: tls_server_config: key_file (or key) is required`);
-    const requireClientCert = t.client_auth_type === "RequireAndVerifyClientCert";
-    if (requireClientCert && !t.client_ca_file)
-      problems.push(`${where}: tls_server_config: client_auth_type RequireAndVerifyClientCert needs client_ca_file`);
-    if (!requireClientCert && t.client_ca_file)
-      problems.push(`${where}: tls_server_config: client_ca_file is set but client_auth_type is not RequireAndVerifyClientCert`);
-    const ca = requireClientCert && t.client_ca_file ? read("client_ca_file", t.client_ca_file) : undefined;
-    if (cert && key) {
-      tls = {
-        cert,
-        key,
-        requireClientCert,
-        ...(ca ? { ca } : {}),
-        ...(t.min_version === "TLS13" ? { secureOptions: constants.SSL_OP_NO_TLSv1_2 } : {}),
-      };
-    }
-  }
+  const tls = c.tls_server_config && tlsServerConfig(c.tls_server_config, read, report);
   if (problems.length > before) return undefined;
   return {
     ...(tls ? { tls } : {}),
