@@ -6,6 +6,7 @@
 
 import { CATALOG, LIVE_CATALOG } from "../src/render/catalog.ts";
 import { fullDoc, OTEL_STANDARD, SETTINGS } from "../src/settings.ts";
+import { formatMarkdown } from "./markdown.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
 
@@ -38,7 +39,7 @@ export function withTables(readme: string): string {
     if (!re.test(out)) throw new Error(`README.md lacks the <!-- ${name}:start --> … <!-- ${name}:end --> markers`);
     out = out.replace(re, (_, a: string, b: string) => `${a}${make()}${b}`);
   }
-  return out;
+  return formatMarkdown(out, "README.md");
 }
 
 if (import.meta.main) {

@@ -8,6 +8,7 @@
  * 3 service instances: 9 CLS calls per healthy refresh. The exporter runs with SCRAPE_TIMEOUT 2s
  * (so one call may take 1 s) and CACHE_TTL 1s.
  */
+import { formatMarkdown } from "../../scripts/markdown.ts";
 import type { FaultRuleInput } from "../../src/sim/faults.ts";
 
 /** Series families checked for freshness, each fed by one endpoint. */
@@ -431,7 +432,7 @@ export function renderFaultTable(): string {
     `| Host that does not resolve | \`NVIDIA_API_BASE_URL\` names a host that does not resolve (the exporter in a mount namespace whose resolv.conf points to 127.0.0.1, where no DNS server runs), started on the database of a previous run | 0 | everything as stored by the previous run (its snapshot, with its collection time) | \`nvidia_cls_refresh_errors_total{endpoint="virtual_groups",reason="network"}\` | ${cell(`refresh failed, virtual_groups, network: "${UNRESOLVED_HINT}"`)}, the error naming the host | ≤ 4 | Retried with backoff within each refresh; the stored snapshot is served until CLS answers. |`,
     `| Very large org | ${LARGE_ORG_TEXT} | 1 | all fresh, equal to the truth | — | refresh succeeded | = the API minimum | One refresh within SCRAPE_TIMEOUT 20s; every series present. |`,
   ];
-  return `${[...head, ...rows, ...separate].join("\n")}\n`;
+  return formatMarkdown(`${[...head, ...rows, ...separate].join("\n")}\n`, "docs/faults.md");
 }
 
 export const UNRESOLVED_HINT = "CLS cannot be reached: check NVIDIA_API_BASE_URL, DNS and the network";
