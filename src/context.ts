@@ -1,6 +1,6 @@
 import type { Timers } from "./clock.ts";
 import { abortableSleep } from "./clock.ts";
-import { createClient } from "./cls/client.ts";
+import { createClient, type InvalidCounts } from "./cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
 import { authSchemes, type Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
@@ -33,7 +33,7 @@ const requestTimeoutFor = (scrapeTimeoutMs: number) => Math.min(10_000, Math.max
 /** Builds the object graph. No side effects until start(): tests pass fakes for fetch, clock and timers. */
 export function createExporter(config: Config, deps: ContextDeps) {
   const stats = newStats();
-  const invalid = new Map<string, number>();
+  const invalid: InvalidCounts = new Map();
   const shutdown = new AbortController();
   const http = createHttp(
     {

@@ -1,3 +1,5 @@
+import type { EndpointName } from "./cls/endpoints.ts";
+
 /** One error type per boundary; `src/http/app.ts` and the cache turn them into statuses and metrics. */
 
 export class ConfigError extends Error {
@@ -15,8 +17,8 @@ export class ClsError extends Error {
   override readonly name = "ClsError";
   constructor(
     readonly kind: ClsErrorKind,
-    /** Endpoint template such as `license_servers`, never a URL with ids or secrets. */
-    readonly endpoint: string,
+    /** Never a URL with ids or secrets. */
+    readonly endpoint: EndpointName,
     detail: string,
     readonly status?: number,
   ) {

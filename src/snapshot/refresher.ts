@@ -1,4 +1,5 @@
 import type { ClsClient, InvalidCounts } from "../cls/client.ts";
+import { ENDPOINT_NAMES, type EndpointName } from "../cls/endpoints.ts";
 import { fetchOrg, type OrgData } from "../cls/org.ts";
 import type { Logger } from "../log.ts";
 import { OutageLog } from "../outage.ts";
@@ -26,12 +27,12 @@ export const newStats = (): ExporterStats => ({
 });
 
 /** Adds one under `${endpoint}\n${detail}`, the key both counters use and the catalogue splits. */
-function bump(counts: Map<string, number>, endpoint: string, detail: string): void {
+function bump(counts: Map<string, number>, endpoint: EndpointName, detail: string): void {
   const key = `${endpoint}\n${detail}`;
   counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 
-export function countRequest(stats: ExporterStats, endpoint: string, outcome: string): void {
+export function countRequest(stats: ExporterStats, endpoint: EndpointName, outcome: string): void {
   bump(stats.requests, endpoint, outcome);
 }
 
@@ -153,7 +154,7 @@ function outcomeLogger(log: Logger, now: () => number): (s: Snapshot, fresh: num
   };
 }
 
-const UPSTREAM = ["virtual_groups", "license_servers", "license_pools", "leases"];
+const UPSTREAM: readonly string[] = ENDPOINT_NAMES;
 const rank = (c: { endpoint: string; reason: string }) => (c.reason === "invalid_items" ? 10 : 0) + (UPSTREAM.indexOf(c.endpoint) + 1 || 5);
 
 function hint(endpoint: string, reason: string): string | undefined {
