@@ -1,5 +1,5 @@
 import pLimit from "p-limit";
-import { ClsError } from "../errors.ts";
+import { ClsError, type RefreshErrorReason } from "../errors.ts";
 import type { ClsClient } from "./client.ts";
 import type { ArgsOf, EndpointName, RawLease, RawOf, RawPool, RawServer, RawVirtualGroup } from "./endpoints.ts";
 
@@ -19,8 +19,9 @@ export interface OrgData {
 
 export interface PartFailure {
   endpoint: EndpointName;
-  /** HTTP status, or network | timeout | decode. */
-  reason: string;
+  reason: RefreshErrorReason;
+  /** The exact HTTP status, when CLS answered with one (`reason` holds its class). */
+  status?: number;
   message: string;
   /** True when the previous value of the part is being served instead. */
   stale: boolean;
@@ -47,7 +48,7 @@ export const emptyOrg = (): OrgData => ({ virtualGroups: undefined, servers: new
  * Answers to the org-level call that no other call of the refresh can escape: a rejected key, an
  * unknown org, a host that cannot be reached, throttling (each after the call's retries).
  */
-const ORG_WIDE = new Set(["401", "403", "404", "429", "network"]);
+const ORG_WIDE: ReadonlySet<RefreshErrorReason> = new Set(["401", "403", "404", "429", "network"]);
 
 /** `1 + V + S + I` calls (plus pages) at most `parallelism` at once, all within `timeoutMs`. */
 export async function fetchOrg(client: ClsClient, previous: OrgData | undefined, opts: FetchOptions): Promise<OrgFetch> {
@@ -67,7 +68,8 @@ export async function fetchOrg(client: ClsClient, previous: OrgData | undefined,
       return value;
     } catch (err) {
       const e = err instanceof ClsError ? err : new ClsError("decode", endpoint, (err as Error).message);
-      failures.push({ endpoint: e.endpoint, reason: e.reason, message: e.message, stale: fallback !== undefined });
+      const status = e.status === undefined ? {} : { status: e.status };
+      failures.push({ endpoint: e.endpoint, reason: e.reason, ...status, message: e.message, stale: fallback !== undefined });
       return fallback;
     }
   }

@@ -89,7 +89,7 @@ describe("retries", () => {
     const h = recordingHttp(sim.url);
     const err = await h.vgs().catch((e) => e);
     expect(err).toBeInstanceOf(ClsError);
-    expect(err).toMatchObject({ kind: "http", endpoint: "virtual_groups", status: 502, reason: "502" });
+    expect(err).toMatchObject({ kind: "http", endpoint: "virtual_groups", status: 502, reason: "5xx" });
     expect(h.attempts).toHaveLength(DEFAULT_HTTP_OPTIONS.maxAttempts);
   });
 
