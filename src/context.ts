@@ -1,6 +1,6 @@
 import type { Timers } from "./clock.ts";
 import { abortableSleep } from "./clock.ts";
-import { createClient } from "./cls/client.ts";
+import { createClient, type InvalidCounts } from "./cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
 import { authSchemes, type Config } from "./config/index.ts";
 import { type Health, healthOf } from "./health.ts";
@@ -40,7 +40,7 @@ const requestTimeoutFor = (scrapeTimeoutMs: number) => Math.min(10_000, Math.max
  */
 export function createExporter(config: Config, deps: ContextDeps) {
   const stats = newStats();
-  const invalid = new Map<string, number>();
+  const invalid: InvalidCounts = new Map();
   const shutdown = new AbortController();
   const http = createHttp(
     {

@@ -1,3 +1,5 @@
+import type { EndpointName } from "./cls/endpoints.ts";
+
 /** One error type per boundary; `src/http/app.ts` and the cache turn them into statuses and metrics. */
 
 export class ConfigError extends Error {
@@ -8,24 +10,43 @@ export class ConfigError extends Error {
   }
 }
 
-/** Why a CLS call failed. Used as the `reason` label, so the set is small and fixed. */
+/** Why a CLS call failed. */
 export type ClsErrorKind = "http" | "network" | "timeout" | "decode";
+
+/**
+ * The `reason` label of nvidia_cls_refresh_errors_total: a closed list, every value exported from 0
+ * for every endpoint, so alert rules need no `or vector(0)`. The statuses that call for their own
+ * action keep their number; other statuses count under their class (a redirect, never followed,
+ * and any status outside 4xx/5xx count as `decode`: not the answer the API gives). The exact
+ * status stays in the refresh log line and in nvidia_cls_api_requests_total{code}.
+ * `too_large` is reserved for answers beyond an endpoint's limits: no call produces it yet; it is
+ * listed so dashboards and alerts can already name it.
+ */
+export const REFRESH_ERROR_REASONS = ["401", "403", "404", "429", "4xx", "5xx", "network", "timeout", "decode", "too_large"] as const;
+export type RefreshErrorReason = (typeof REFRESH_ERROR_REASONS)[number];
+
+export function reasonForStatus(status: number): RefreshErrorReason {
+  if (status === 401 || status === 403 || status === 404 || status === 429) return `${status}`;
+  if (status >= 400 && status <= 499) return "4xx";
+  if (status >= 500 && status <= 599) return "5xx";
+  return "decode";
+}
 
 export class ClsError extends Error {
   override readonly name = "ClsError";
   constructor(
     readonly kind: ClsErrorKind,
-    /** Endpoint template such as `license_servers`, never a URL with ids or secrets. */
-    readonly endpoint: string,
+    /** Never a URL with ids or secrets. */
+    readonly endpoint: EndpointName,
     detail: string,
     readonly status?: number,
   ) {
     super(`${endpoint}: ${kind}${status === undefined ? "" : ` ${status}`}: ${detail}`);
   }
 
-  /** The `reason` label value: the HTTP status for http errors, else the kind. */
-  get reason(): string {
-    return this.kind === "http" && this.status !== undefined ? String(this.status) : this.kind;
+  /** The `reason` label value: the HTTP status mapped into the closed list, else the kind. */
+  get reason(): RefreshErrorReason {
+    return this.kind === "http" ? reasonForStatus(this.status ?? 0) : this.kind;
   }
 }
 

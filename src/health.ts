@@ -1,6 +1,7 @@
+import { ENDPOINT_NAMES } from "./cls/endpoints.ts";
 import type { StoreError } from "./errors.ts";
 import type { OtlpStats } from "./otlp/stats.ts";
-import { hint } from "./snapshot/refresher.ts";
+import { hintFor } from "./snapshot/refresh-log.ts";
 import type { Snapshot } from "./snapshot/types.ts";
 import { storeHint } from "./store/index.ts";
 
@@ -23,7 +24,17 @@ export interface Health {
     collected_at: string | null;
     last_success_at: string | null;
     /** One entry per cause (endpoint × reason), the most upstream first. */
-    failures: { endpoint: string; reason: string; parts: number; serving_last_good: number; hint: string | null; error: string }[];
+    failures: {
+      endpoint: string;
+      /** The class counted in nvidia_cls_refresh_errors_total{reason}. */
+      reason: string;
+      /** The exact HTTP status, when CLS answered with one. */
+      status: number | null;
+      parts: number;
+      serving_last_good: number;
+      hint: string | null;
+      error: string;
+    }[];
     /** Items CLS sent that could not be fully read, by endpoint. */
     invalid_items: Record<string, number>;
   };
@@ -45,8 +56,8 @@ export interface HealthInputs {
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-const UPSTREAM = ["virtual_groups", "license_servers", "license_pools", "leases"];
-const upstreamRank = (endpoint: string) => UPSTREAM.indexOf(endpoint) + 1 || UPSTREAM.length + 1;
+/** ENDPOINT_NAMES is in upstream order: a failing group list explains the failures below it. */
+const upstreamRank = (endpoint: string) => (ENDPOINT_NAMES as readonly string[]).indexOf(endpoint);
 
 export function healthOf(i: HealthInputs): Health {
   const s = i.snapshot;
@@ -86,13 +97,14 @@ export function healthOf(i: HealthInputs): Health {
 function causes(s: Snapshot | undefined): Health["cls"]["failures"] {
   const byCause = new Map<string, Health["cls"]["failures"][number]>();
   for (const f of s?.failures ?? []) {
-    const key = `${f.endpoint}\n${f.reason}`;
+    const key = `${f.endpoint}\n${f.status ?? f.reason}`;
     const c = byCause.get(key) ?? {
       endpoint: f.endpoint,
       reason: f.reason,
+      status: f.status ?? null,
       parts: 0,
       serving_last_good: 0,
-      hint: hint(f.endpoint, f.reason) ?? null,
+      hint: hintFor(f.endpoint, f.reason) ?? null,
       error: f.message,
     };
     c.parts++;

@@ -1,9 +1,11 @@
 import type { Sleep } from "../clock.ts";
 import { ClsError } from "../errors.ts";
+import type { EndpointName } from "./endpoints.ts";
 
 /**
  * JSON GETs with a per-request timeout, an overall deadline (the caller's signal) and retries with
- * exponential backoff and full jitter on network errors, timeouts, 5xx and 429. Knows nothing of CLS.
+ * exponential backoff and full jitter on network errors, timeouts, 5xx and 429. Knows nothing of CLS
+ * but the names of its endpoints, which label every attempt and error.
  */
 export interface HttpOptions {
   baseUrl: string;
@@ -28,7 +30,7 @@ export interface HttpDeps {
   random: () => number;
   now: () => number;
   /** Called once per attempt: outcome is the HTTP status or the error kind. */
-  onAttempt?: (endpoint: string, outcome: string, durationMs: number) => void;
+  onAttempt?: (endpoint: EndpointName, outcome: string, durationMs: number) => void;
 }
 
 /** What one refresh may still spend: aborted at (or before) `deadline`, in the clock of HttpDeps.now. */
@@ -38,8 +40,8 @@ export interface Budget {
 }
 
 export interface GetRequest {
-  /** Endpoint template for labels and errors, e.g. "license_servers". */
-  endpoint: string;
+  /** For labels and errors only: the request goes to `path`. */
+  endpoint: EndpointName;
   path: string;
   query?: Record<string, string>;
   headers?: Record<string, string>;
@@ -151,7 +153,7 @@ function isRetryable(e: ClsError): boolean {
   return e.kind === "http" && (e.status === 429 || (e.status ?? 0) >= 500);
 }
 
-function deadlineError(endpoint: string, last?: ClsError): ClsError {
+function deadlineError(endpoint: EndpointName, last?: ClsError): ClsError {
   const after = last ? ` while waiting to retry after: ${last.message}` : "";
   return new ClsError("timeout", endpoint, `refresh deadline (SCRAPE_TIMEOUT) exceeded${after}`);
 }

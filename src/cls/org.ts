@@ -1,6 +1,7 @@
 import pLimit from "p-limit";
-import { ClsError } from "../errors.ts";
-import type { ClsClient, RawLease, RawPool, RawServer, RawVirtualGroup } from "./client.ts";
+import { ClsError, type RefreshErrorReason } from "../errors.ts";
+import type { ClsClient } from "./client.ts";
+import type { ArgsOf, EndpointName, RawLease, RawOf, RawPool, RawServer, RawVirtualGroup } from "./endpoints.ts";
 
 /**
  * Everything one refresh knows about the org, in parts that can fail on their own. A part that
@@ -17,9 +18,10 @@ export interface OrgData {
 }
 
 export interface PartFailure {
-  endpoint: string;
-  /** HTTP status, or network | timeout | decode. */
-  reason: string;
+  endpoint: EndpointName;
+  reason: RefreshErrorReason;
+  /** The exact HTTP status, when CLS answered with one (`reason` holds its class). */
+  status?: number;
   message: string;
   /** True when the previous value of the part is being served instead. */
   stale: boolean;
@@ -46,7 +48,7 @@ export const emptyOrg = (): OrgData => ({ virtualGroups: undefined, servers: new
  * Answers to the org-level call that no other call of the refresh can escape: a rejected key, an
  * unknown org, a host that cannot be reached, throttling (each after the call's retries).
  */
-const ORG_WIDE = new Set(["401", "403", "404", "429", "network"]);
+const ORG_WIDE: ReadonlySet<RefreshErrorReason> = new Set(["401", "403", "404", "429", "network"]);
 
 /** `1 + V + S + I` calls (plus pages) at most `parallelism` at once, all within `timeoutMs`. */
 export async function fetchOrg(client: ClsClient, previous: OrgData | undefined, opts: FetchOptions): Promise<OrgFetch> {
@@ -58,37 +60,38 @@ export async function fetchOrg(client: ClsClient, previous: OrgData | undefined,
   const failures: PartFailure[] = [];
   let succeeded = 0;
 
-  /** Runs one part under the limit; on failure records it and returns the previous value. */
-  async function part<T>(endpoint: string, fallback: T | undefined, run: () => Promise<T>): Promise<T | undefined> {
+  /** Fetches one part under the limit; on failure records it and returns the previous value. */
+  async function part<N extends EndpointName>(endpoint: N, args: ArgsOf<N>, fallback: RawOf<N>[] | undefined) {
     try {
-      const value = await limit(run);
+      const value = await limit(() => client.list(endpoint, args, budget));
       succeeded++;
       return value;
     } catch (err) {
       const e = err instanceof ClsError ? err : new ClsError("decode", endpoint, (err as Error).message);
-      failures.push({ endpoint: e.endpoint, reason: e.reason, message: e.message, stale: fallback !== undefined });
+      const status = e.status === undefined ? {} : { status: e.status };
+      failures.push({ endpoint: e.endpoint, reason: e.reason, ...status, message: e.message, stale: fallback !== undefined });
       return fallback;
     }
   }
 
-  data.virtualGroups = await part("virtual_groups", prev.virtualGroups, () => client.listVirtualGroups(budget));
+  data.virtualGroups = await part("virtual_groups", {}, prev.virtualGroups);
   // A key CLS rejects, an org it does not know or a host out of reach fails every other call alike: none is made, and
   // the previous data stands (the caller serves it as it was, with up 0).
   const orgWide = failures.find((f) => f.endpoint === "virtual_groups" && ORG_WIDE.has(f.reason));
   if (orgWide) return { data: prev, failures, succeeded };
   await Promise.all(
     (data.virtualGroups ?? []).map(async (vg) => {
-      const servers = await part("license_servers", prev.servers.get(vg.id), () => client.listLicenseServers(vg.id, budget));
+      const servers = await part("license_servers", { vgId: vg.id }, prev.servers.get(vg.id));
       if (!servers) return;
       data.servers.set(vg.id, servers);
       const pools = servers.map(async (server) => {
         const key = `${vg.id}/${server.id}`;
-        const got = await part("license_pools", prev.pools.get(key), () => client.listLicensePools(vg.id, server.id, budget));
+        const got = await part("license_pools", { vgId: vg.id, serverId: server.id }, prev.pools.get(key));
         if (got) data.pools.set(key, got);
       });
       const leases = instancesOf(servers).map(async (instance) => {
         const key = `${vg.id}/${instance}`;
-        const got = await part("leases", prev.leases.get(key), () => client.listLeases(vg.id, instance || undefined, budget));
+        const got = await part("leases", { vgId: vg.id, instanceId: instance || undefined }, prev.leases.get(key));
         if (got) data.leases.set(key, got);
       });
       await Promise.all([...pools, ...leases]);

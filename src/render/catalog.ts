@@ -1,7 +1,8 @@
-import { STORE_REASONS } from "../errors.ts";
+import { ENDPOINT_NAMES } from "../cls/endpoints.ts";
+import { REFRESH_ERROR_REASONS, STORE_REASONS } from "../errors.ts";
 import { OTLP_FAILURE_REASONS, type OtlpStats } from "../otlp/stats.ts";
 import { FAMILY_LABELS } from "../snapshot/labels.ts";
-import type { ExporterStats } from "../snapshot/refresher.ts";
+import { type ExporterStats, statKey } from "../snapshot/refresher.ts";
 import type { Labels, Snapshot } from "../snapshot/types.ts";
 import type { HistoryStats } from "../store/store.ts";
 
@@ -176,8 +177,15 @@ export const CATALOG: readonly MetricDef[] = [
     type: "counter",
     unit: "{error}",
     labels: ["endpoint", "reason"],
-    help: "Parts of refreshes that failed, by CLS endpoint and reason (HTTP status, network, timeout, decode).",
-    rows: (v) => fromMap(v.stats.refreshErrors, ["endpoint", "reason"]),
+    help: "Parts of refreshes that failed, by CLS endpoint and reason (401, 403, 404, 429, 4xx, 5xx, network, timeout, decode, too_large); every pair from 0.",
+    // Every endpoint × reason from 0: alert rules need no `or vector(0)`, and a first failure is an increase.
+    rows: (v) =>
+      ENDPOINT_NAMES.flatMap((endpoint) =>
+        REFRESH_ERROR_REASONS.map((reason) => ({
+          labels: { endpoint, reason },
+          value: v.stats.refreshErrors.get(statKey(endpoint, reason)) ?? 0,
+        })),
+      ),
   },
   {
     name: "nvidia_cls_api_requests_total",

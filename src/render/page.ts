@@ -31,7 +31,7 @@ function failureList(h: Health): string {
   if (h.cls.failures.length === 0 && Object.keys(h.cls.invalid_items).length === 0) return "";
   const items = h.cls.failures.map(
     (f) =>
-      `<li><b>${escapeHtml(f.endpoint)}</b>: ${escapeHtml(f.reason)} × ${f.parts}` +
+      `<li><b>${escapeHtml(f.endpoint)}</b>: ${escapeHtml(f.reason)}${f.status === null ? "" : ` (HTTP ${f.status})`} × ${f.parts}` +
       `${f.serving_last_good > 0 ? ` (${f.serving_last_good} serving their last good values)` : ""}` +
       `${f.hint ? ` — ${escapeHtml(f.hint)}` : ""}<br><small>${escapeHtml(f.error)}</small></li>`,
   );

@@ -2,6 +2,7 @@
  * One CLS request through the simulator: log, latency, auth, faults, then the route. Delays and
  * hangs end early when the client aborts or the simulator stops, so nothing outlives a test.
  */
+import type { Sleep } from "../clock.ts";
 import { applyBodyFaults, type FaultRule, type FaultSet, isShortCircuit } from "./faults.ts";
 import type { SimModel } from "./model.ts";
 import { errorBody, matchRoute, type RouteMatch, serveCls } from "./routes.ts";
@@ -15,6 +16,8 @@ export interface ClsDeps {
   latencyMs: () => number;
   compressedLeases: () => boolean;
   stopping: AbortSignal;
+  /** Every delay (latency, fault latencyMs) goes through it, so tests can see and release delays without waiting. */
+  sleep: Sleep;
 }
 
 /** Just what is used of Bun's Server, so this file does not depend on its generic parameters. */
@@ -86,20 +89,25 @@ function replyText(status: number, text: string, retryAfter?: string, contentTyp
 }
 
 /** Resolves true after `ms`, false as soon as the client aborts or the simulator stops. */
-function wait(deps: ClsDeps, call: Call, ms: number): Promise<boolean> {
-  if (ms <= 0) return Promise.resolve(true);
+async function wait(deps: ClsDeps, call: Call, ms: number): Promise<boolean> {
+  if (ms <= 0) return true;
   // Bun closes connections idle for 10 s by default, even mid-request: a hang must outlive that.
   call.server.timeout(call.req, 0);
-  const signals = [call.req.signal, deps.stopping];
-  return new Promise((resolve) => {
-    if (signals.some((s) => s.aborted)) return resolve(false);
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      for (const s of signals) s.removeEventListener("abort", onAbort);
-      resolve(ok);
-    };
-    const onAbort = () => done(false);
-    const timer = Number.isFinite(ms) ? setTimeout(() => done(true), ms) : undefined;
-    for (const s of signals) s.addEventListener("abort", onAbort);
-  });
+  const sources = [call.req.signal, deps.stopping];
+  if (sources.some((s) => s.aborted)) return false;
+  // One signal for both, whose listeners go when the wait ends: `stopping` lives as long as the simulator.
+  const either = new AbortController();
+  const abort = () => either.abort();
+  for (const s of sources) s.addEventListener("abort", abort);
+  try {
+    await (Number.isFinite(ms) ? deps.sleep(ms, either.signal) : untilAborted(either.signal));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    for (const s of sources) s.removeEventListener("abort", abort);
+  }
 }
+
+const untilAborted = (signal: AbortSignal): Promise<never> =>
+  new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));

@@ -3,12 +3,14 @@
  * rule expire, so tests can script "fail twice, then recover" for retry and backoff logic.
  */
 import { z } from "zod";
+import { ENDPOINT_NAMES } from "../cls/endpoints.ts";
 
-export const ENDPOINTS = ["virtual_groups", "virtual_group", "license_servers", "license_pools", "leases"] as const;
-export type Endpoint = (typeof ENDPOINTS)[number];
+/** The exporter's endpoint names, plus the single-group route the simulator also serves. */
+export const SIM_ENDPOINTS = [...ENDPOINT_NAMES, "virtual_group"] as const;
+export type SimEndpoint = (typeof SIM_ENDPOINTS)[number];
 
 export const faultRuleSchema = z.strictObject({
-  endpoint: z.enum(ENDPOINTS),
+  endpoint: z.enum(SIM_ENDPOINTS),
   vgId: z.union([z.number().int(), z.string().min(1)]).optional(),
   serverId: z.string().min(1).optional(),
   instanceId: z.string().min(1).optional(),
@@ -34,7 +36,7 @@ export type FaultRuleInput = z.input<typeof faultRuleSchema>;
 
 /** Where a request goes; rules with a matcher only hit requests with the same value. */
 export interface FaultContext {
-  endpoint: Endpoint;
+  endpoint: SimEndpoint;
   vgId?: number | undefined;
   serverId?: string | undefined;
   instanceId?: string | undefined;

@@ -10,7 +10,7 @@ export type {
   ExpectedUnattributed,
 } from "./expected.ts";
 export { expected } from "./expected.ts";
-export { ENDPOINTS, type Endpoint, type FaultRule, type FaultRuleInput, faultRuleSchema } from "./faults.ts";
+export { type FaultRule, type FaultRuleInput, faultRuleSchema, SIM_ENDPOINTS, type SimEndpoint } from "./faults.ts";
 export { decodeCompressed, loadScenario, loadScenarioDir, type ScenarioName } from "./fixtures.ts";
 export { type GenerateOptions, generateOrg } from "./generate.ts";
 export type { SimModel } from "./model.ts";

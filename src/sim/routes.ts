@@ -2,12 +2,12 @@
  * The CLS "License Usage" routes: path matching and response bodies built from the model.
  * Wire objects are served as stored, so unknown fixture fields reach the client unchanged.
  */
-import type { Endpoint } from "./faults.ts";
+import type { SimEndpoint } from "./faults.ts";
 import { findServer, findVg, type SimModel, type WireLicenseServer, type WireVirtualGroup } from "./model.ts";
 import { paginate } from "./paging.ts";
 
 export interface RouteMatch {
-  endpoint: Endpoint;
+  endpoint: SimEndpoint;
   org: string;
   /** Raw path segment; non-numeric ids simply match no group. */
   vg?: string;

@@ -2,6 +2,7 @@
  * The CLS simulator: one org served over real HTTP (Bun.serve), plus the /_sim/ control API.
  * Used by tests, the demo and benchmarks in place of api.licensing.nvidia.com.
  */
+import { abortableSleep, type Sleep } from "../clock.ts";
 import { tick as churnTick, type TickResult } from "./churn.ts";
 import { type ClsDeps, handleClsRequest } from "./cls-handler.ts";
 import { CONTROL_PREFIX, type ControlTarget, handleControl } from "./control.ts";
@@ -23,6 +24,8 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Seed of the churn generator used by tick(). */
   seed?: number;
+  /** How delays are waited out; tests pass one they control. Real timers by default. */
+  sleep?: Sleep;
 }
 
 export interface Simulator {
@@ -62,6 +65,7 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
     latencyMs: () => settings.latencyMs,
     compressedLeases: () => settings.compressedLeases,
     stopping: stopping.signal,
+    sleep: opts.sleep ?? abortableSleep,
   };
   const control = controlTarget(deps, settings, mulberry32(opts.seed ?? 1));
   const server = Bun.serve({

@@ -3,7 +3,7 @@
  * caching), the concurrency peak (to check PARALLELISM), and a bounded log of recent requests.
  * The API key itself is never stored, only whether it was right.
  */
-import type { Endpoint } from "./faults.ts";
+import type { SimEndpoint } from "./faults.ts";
 
 export const LOG_LIMIT = 2000;
 
@@ -13,7 +13,7 @@ export interface RequestLogEntry {
   method: string;
   path: string;
   query: Record<string, string>;
-  endpoint: Endpoint | "unknown";
+  endpoint: SimEndpoint | "unknown";
   /** null while the request is still open (latency, hang). */
   status: number | null;
   /** The client went away before an answer (hang or latency aborted). */
@@ -44,7 +44,7 @@ export class RequestLog {
   private entries: RequestLogEntry[] = [];
   private readonly started = new WeakMap<RequestLogEntry, number>();
 
-  begin(req: Request, url: URL, endpoint: Endpoint | "unknown", keyOk: boolean): RequestLogEntry {
+  begin(req: Request, url: URL, endpoint: SimEndpoint | "unknown", keyOk: boolean): RequestLogEntry {
     const headers: Record<string, string> = {};
     req.headers.forEach((value, name) => {
       if (name !== "x-api-key") headers[name] = value;

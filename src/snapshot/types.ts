@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { ENDPOINT_NAMES, type EndpointName } from "../cls/endpoints.ts";
+import { REFRESH_ERROR_REASONS, type RefreshErrorReason, reasonForStatus } from "../errors.ts";
 import { FAMILY_LABELS } from "./labels.ts";
 
 /**
@@ -48,9 +50,17 @@ const unattributedRow = z.object({ labels: labelsOf(FAMILY_LABELS.unattributed),
 /** A failed part of a refresh as the snapshot keeps it (the refresh's own failure type must fit it). */
 const failure = z
   .object({
-    endpoint: z.string(),
-    /** HTTP status, or network | timeout | decode. */
-    reason: z.string(),
+    endpoint: z.custom<EndpointName>((v) => (ENDPOINT_NAMES as readonly unknown[]).includes(v), "not a CLS endpoint name"),
+    /** One of REFRESH_ERROR_REASONS; the HTTP status a snapshot stored by an older version holds is read as its class. */
+    reason: z.union([
+      z.custom<RefreshErrorReason>((v) => (REFRESH_ERROR_REASONS as readonly unknown[]).includes(v), "not a refresh error reason"),
+      z
+        .string()
+        .regex(/^\d{3}$/)
+        .transform((status) => reasonForStatus(Number(status))),
+    ]),
+    /** The exact HTTP status, when CLS answered with one. */
+    status: z.number().optional(),
     message: z.string(),
     /** True when the previous value of the part is being served instead. */
     stale: z.boolean(),

@@ -15,7 +15,7 @@ describe("requests", () => {
   test("send the key, accept, user-agent, detailedView and explicit paging", async () => {
     start();
     const { client } = clientFor(sim);
-    const groups = await client.listVirtualGroups(budget());
+    const groups = await client.list("virtual_groups", {}, budget());
     expect(groups.map((g) => g.id)).toEqual(["4101", "4102"]);
     const [req] = sim.stats().requests;
     expect(req!.keyOk).toBe(true);
@@ -28,8 +28,8 @@ describe("requests", () => {
   test("leases go once per service instance with its header; NVIDIA_SERVICE_INSTANCE_ID elsewhere", async () => {
     start();
     const { client } = clientFor(sim, { serviceInstanceId: "configured-instance" });
-    await client.listLicenseServers("4101", budget());
-    const leases = await client.listLeases("4101", "ae65bb2a-e7e2-5f70-bb4c-b4d3e3bd12ac", budget());
+    await client.list("license_servers", { vgId: "4101" }, budget());
+    const leases = await client.list("leases", { vgId: "4101", instanceId: "ae65bb2a-e7e2-5f70-bb4c-b4d3e3bd12ac" }, budget());
     const [servers, leaseReq] = sim.stats().requests;
     expect(servers!.headers["x-nv-service-instance-id"]).toBe("configured-instance");
     expect(leaseReq!.path).toBe("/v1/org/lic-example/virtual-groups/4101/leases/all");
@@ -40,7 +40,7 @@ describe("requests", () => {
 
   test("entitlements are flattened per product key and feature", async () => {
     start();
-    const [vg] = await clientFor(sim).client.listVirtualGroups(budget());
+    const [vg] = await clientFor(sim).client.list("virtual_groups", {}, budget());
     expect(vg!.entitlements.map((e) => [e.emsEntitlementId, e.emsProductKeyId, e.featureName, e.totalQuantity])).toEqual([
       ["EMS-ENT-4101-0001", "PK-4101-01", "NVIDIA RTX Virtual Workstation", 40],
       ["EMS-ENT-4101-0001", "PK-4101-02", "NVIDIA Virtual PC", 200],
@@ -53,7 +53,7 @@ describe("paging", () => {
   test("walks every page of a group with more servers than a page holds", async () => {
     start({ scenario: generateOrg({ virtualGroups: 1, serversPerGroup: 230, featuresPerServer: 1, leasesPerFeature: 0, seed: 3 }) });
     const vgId = sim.expected().virtualGroups[0]!.vgId;
-    const servers = await clientFor(sim).client.listLicenseServers(String(vgId), budget());
+    const servers = await clientFor(sim).client.list("license_servers", { vgId: String(vgId) }, budget());
     expect(servers).toHaveLength(230);
     expect(new Set(servers.map((s) => s.id)).size).toBe(230);
     expect(sim.stats().requests.map((r) => r.query["page-number"])).toEqual(["1", "2", "3"]);
@@ -61,7 +61,7 @@ describe("paging", () => {
 
   test("walks pages of virtual groups too", async () => {
     start({ scenario: generateOrg({ virtualGroups: 120, serversPerGroup: 1, featuresPerServer: 1, leasesPerFeature: 0, seed: 4 }) });
-    expect(await clientFor(sim).client.listVirtualGroups(budget())).toHaveLength(120);
+    expect(await clientFor(sim).client.list("virtual_groups", {}, budget())).toHaveLength(120);
     expect(sim.stats().total).toBe(2);
   });
 });
@@ -69,10 +69,18 @@ describe("paging", () => {
 describe("compressed leases", () => {
   test("decode to the same leases as the plain body", async () => {
     start();
-    const plain = await clientFor(sim).client.listLeases("4102", "1fe612d2-1d70-5091-a995-a64e4f28cbac", budget());
+    const plain = await clientFor(sim).client.list(
+      "leases",
+      { vgId: "4102", instanceId: "1fe612d2-1d70-5091-a995-a64e4f28cbac" },
+      budget(),
+    );
     await sim.stop();
     start({ compressedLeases: true });
-    const compressed = await clientFor(sim).client.listLeases("4102", "1fe612d2-1d70-5091-a995-a64e4f28cbac", budget());
+    const compressed = await clientFor(sim).client.list(
+      "leases",
+      { vgId: "4102", instanceId: "1fe612d2-1d70-5091-a995-a64e4f28cbac" },
+      budget(),
+    );
     expect(compressed).toEqual(plain);
     expect(plain.length).toBeGreaterThan(0);
   });
@@ -81,7 +89,7 @@ describe("compressed leases", () => {
     start({ compressedLeases: true });
     sim.setFaults([{ endpoint: "leases", corruptCompressed: true }]);
     const err = await clientFor(sim)
-      .client.listLeases("4102", "1fe612d2-1d70-5091-a995-a64e4f28cbac", budget())
+      .client.list("leases", { vgId: "4102", instanceId: "1fe612d2-1d70-5091-a995-a64e4f28cbac" }, budget())
       .catch((e) => e);
     expect(err).toBeInstanceOf(ClsError);
     expect(err).toMatchObject({ kind: "decode", endpoint: "leases" });
@@ -106,7 +114,7 @@ describe("tolerance", () => {
       },
     ]);
     const { client, invalid } = clientFor(sim);
-    const servers = await client.listLicenseServers("4101", budget());
+    const servers = await client.list("license_servers", { vgId: "4101" }, budget());
     expect(servers).toEqual([
       {
         id: "s1",
@@ -142,7 +150,7 @@ describe("tolerance", () => {
       },
     ]);
     const { client, invalid } = clientFor(sim);
-    const pools = await client.listLicensePools("4101", "ee1f75a7-4ce5-589b-a846-44b96a1fc5dd", budget());
+    const pools = await client.list("license_pools", { vgId: "4101", serverId: "ee1f75a7-4ce5-589b-a846-44b96a1fc5dd" }, budget());
     expect(pools).toEqual([
       { id: "p1", name: undefined, features: [{ licenseServerFeatureId: "f", totalAllotment: undefined, inUse: 3 }] },
     ]);
@@ -153,7 +161,7 @@ describe("tolerance", () => {
     start();
     sim.setFaults([{ endpoint: "virtual_groups", body: { virtualGroups: "x" } }]);
     const err = await clientFor(sim)
-      .client.listVirtualGroups(budget())
+      .client.list("virtual_groups", {}, budget())
       .catch((e) => e);
     expect(err).toMatchObject({ kind: "decode", endpoint: "virtual_groups" });
   });
@@ -182,7 +190,7 @@ describe("paging on the server's terms and duplicate ids", () => {
     const server = pagedPools(25);
     try {
       const fake = { url: `http://127.0.0.1:${server.port}`, orgName: "o" } as Simulator;
-      const pools = await clientFor(fake).client.listLicensePools("1", "s", budget());
+      const pools = await clientFor(fake).client.list("license_pools", { vgId: "1", serverId: "s" }, budget());
       expect(pools.map((p) => p.id)).toEqual(Array.from({ length: 25 }, (_, i) => `p${i + 1}`));
     } finally {
       server.stop(true);
@@ -193,13 +201,13 @@ describe("paging on the server's terms and duplicate ids", () => {
     start();
     const vg = (id: number) => ({ id, name: `vg${id}`, entitlements: [] });
     sim.setFaults([{ endpoint: "virtual_groups", body: { virtualGroups: [vg(1), vg(1), vg(2)], paginationInfo: { totalPages: 1 } } }]);
-    expect((await clientFor(sim).client.listVirtualGroups(budget())).map((g) => g.id)).toEqual(["1", "2"]);
+    expect((await clientFor(sim).client.list("virtual_groups", {}, budget())).map((g) => g.id)).toEqual(["1", "2"]);
   });
 
   test("a page that repeats the previous one ends the walk", async () => {
     start();
     sim.setFaults([{ endpoint: "license_servers", body: { licenseServers: [{ id: "a" }, { id: "b" }] } }]);
-    const servers = await clientFor(sim).client.listLicenseServers("4101", budget());
+    const servers = await clientFor(sim).client.list("license_servers", { vgId: "4101" }, budget());
     expect(servers.map((s) => s.id)).toEqual(["a", "b"]);
     expect(sim.stats().total).toBe(2);
   });

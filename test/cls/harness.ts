@@ -1,5 +1,5 @@
 import { abortableSleep } from "../../src/clock.ts";
-import { createClient } from "../../src/cls/client.ts";
+import { createClient, type InvalidCounts } from "../../src/cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpOptions } from "../../src/cls/http.ts";
 import type { Simulator } from "../../src/sim/server.ts";
 import { countRequest, type ExporterStats } from "../../src/snapshot/refresher.ts";
@@ -9,7 +9,7 @@ export const KEY = "test-key-5f1e0c9a-do-not-leak";
 /** A client against a running simulator with real fetch and timers, but short backoff. */
 export function clientFor(sim: Simulator, opts: Partial<HttpOptions> & { serviceInstanceId?: string; stats?: ExporterStats } = {}) {
   const attempts: string[] = [];
-  const invalid = new Map<string, number>();
+  const invalid: InvalidCounts = new Map();
   const http = createHttp(
     {
       ...DEFAULT_HTTP_OPTIONS,

@@ -30,7 +30,10 @@ export interface FaultRow {
   up: 0 | 1;
   /** Families not named are fresh. */
   families?: Partial<Record<Family, Freshness>>;
-  /** The `{endpoint, reason}` of nvidia_cls_refresh_errors_total (or nvidia_cls_invalid_items{endpoint}) that must grow. */
+  /**
+   * The `{endpoint, reason}` of nvidia_cls_refresh_errors_total (or nvidia_cls_invalid_items{endpoint}) that must grow;
+   * its reason is the status's class (5xx) where the log line names the exact status.
+   */
   metric?: { endpoint: string; reason: string };
   /** The refresh outcome line. */
   log: { msg: string; endpoint?: string; reason?: string; hint?: string };
@@ -138,7 +141,7 @@ export const FAULT_ROWS: FaultRow[] = [
     injected: "license_servers answers 500",
     rules: [{ endpoint: "license_servers", status: 500 }],
     up: 0,
-    metric: { endpoint: "license_servers", reason: "500" },
+    metric: { endpoint: "license_servers", reason: "5xx" },
     log: {
       msg: "refresh incomplete",
       endpoint: "license_servers",
@@ -155,7 +158,7 @@ export const FAULT_ROWS: FaultRow[] = [
     rules: [{ endpoint: "leases", status: 502, rawBody: HTML }],
     up: 0,
     families: { leases: "stale" },
-    metric: { endpoint: "leases", reason: "502" },
+    metric: { endpoint: "leases", reason: "5xx" },
     log: { msg: "refresh incomplete", endpoint: "leases", reason: "502", hint: "CLS had a server error; retried within the refresh" },
     maxCalls: 6 + 3 * 4,
     outcome: "Retried; leases keep their last good values.",
@@ -177,7 +180,7 @@ export const FAULT_ROWS: FaultRow[] = [
     rules: [{ endpoint: "license_pools", status: 503 }],
     up: 0,
     families: { pools: "stale" },
-    metric: { endpoint: "license_pools", reason: "503" },
+    metric: { endpoint: "license_pools", reason: "5xx" },
     log: {
       msg: "refresh incomplete",
       endpoint: "license_pools",
@@ -374,7 +377,7 @@ export const FAULT_ROWS: FaultRow[] = [
     ],
     up: 0,
     families: { leases: { staleVg: 4102 } },
-    metric: { endpoint: "license_servers", reason: "500" },
+    metric: { endpoint: "license_servers", reason: "5xx" },
     log: {
       msg: "refresh incomplete",
       endpoint: "license_servers",
@@ -410,10 +413,12 @@ export function renderFaultTable(): string {
     "snapshot exists — for the rows marked *hangs* the scrape is answered while the CLS call is still",
     "open), the process survives, and the refresh writes one outcome line (JSON here, `LOG_FORMAT=json`)",
     "naming the endpoint and reason; repeats of the same failure are written at `debug` and once every",
-    "10 minutes at `warn`. *stale* means the value before the fault (the last good one), *fresh* the",
-    "simulator's new truth after its lease counts moved. The org has 2 virtual groups, 3 license",
-    "servers, 3 pools and 3 service instances: a healthy refresh makes 9 CLS calls. SCRAPE_TIMEOUT is",
-    "2s (one call may take 1 s), CACHE_TTL 1s.",
+    "10 minutes at `warn`. The line's `reason` is the exact HTTP status, which",
+    "`nvidia_cls_refresh_errors_total` counts under its class (500 → `5xx`; 401, 403, 404 and 429 keep",
+    "their own). *stale* means the value before the fault (the last good one), *fresh* the simulator's",
+    "new truth after its lease counts moved. The org has 2 virtual groups, 3 license servers, 3 pools",
+    "and 3 service instances: a healthy refresh makes 9 CLS calls. SCRAPE_TIMEOUT is 2s (one call may",
+    "take 1 s), CACHE_TTL 1s.",
     "",
     "| fault | injected as | `nvidia_cls_up` | series served | counted in | outcome line (`msg`, `endpoint`, `reason`) | CLS calls per refresh | what happens |",
     "|---|---|---|---|---|---|---|---|",

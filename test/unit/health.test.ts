@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { StoreError } from "../../src/errors.ts";
+import type { EndpointName } from "../../src/cls/endpoints.ts";
+import { type RefreshErrorReason, StoreError } from "../../src/errors.ts";
 import { healthOf } from "../../src/health.ts";
 import { newOtlpStats } from "../../src/otlp/stats.ts";
 import { snapshotAt } from "../store/helpers.ts";
@@ -18,19 +19,26 @@ describe("healthOf", () => {
   });
 
   test("failures are grouped by cause, the most upstream first, with hints; unreadable items by endpoint", () => {
-    const failure = (endpoint: string, reason: string, stale: boolean) => ({ endpoint, reason, message: `${endpoint} ${reason}`, stale });
+    const failure = (endpoint: EndpointName, reason: RefreshErrorReason, stale: boolean, status?: number) => ({
+      endpoint,
+      reason,
+      status,
+      message: `${endpoint} ${reason}`,
+      stale,
+    });
     const s = {
       ...snapshotAt(T, {}),
       up: false,
-      failures: [failure("leases", "timeout", true), failure("leases", "timeout", false), failure("virtual_groups", "503", true)],
+      failures: [failure("leases", "timeout", true), failure("leases", "timeout", false), failure("virtual_groups", "5xx", true, 503)],
       invalidItems: [["license_servers", 3]] as [string, number][],
     };
     const h = healthOf({ now, snapshot: s, restored: false, lastSuccessAt: (T - 60) * 1000 });
     expect(h.cls.state).toBe("failing");
-    expect(h.cls.failures.map((f) => [f.endpoint, f.reason, f.parts, f.serving_last_good])).toEqual([
-      ["virtual_groups", "503", 1, 1],
-      ["leases", "timeout", 2, 1],
+    expect(h.cls.failures.map((f) => [f.endpoint, f.reason, f.status, f.parts, f.serving_last_good])).toEqual([
+      ["virtual_groups", "5xx", 503, 1, 1],
+      ["leases", "timeout", null, 2, 1],
     ]);
+    expect(h.cls.failures[0]!.hint).toContain("server error");
     expect(h.cls.failures[1]!.hint).toContain("SCRAPE_TIMEOUT");
     expect(h.cls.invalid_items).toEqual({ license_servers: 3 });
     expect(h.cls.last_success_at).toBe(new Date((T - 60) * 1000).toISOString());
