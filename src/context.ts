@@ -66,7 +66,6 @@ export function createExporter(config: Config, deps: ContextDeps) {
     client,
     invalid,
     stats,
-    orgName: config.orgName,
     parallelism: config.parallelism,
     timeoutMs: config.scrapeTimeoutMs,
     now: deps.now,

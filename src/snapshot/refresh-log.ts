@@ -75,15 +75,21 @@ const detailOf = (f: PartFailure): string => (f.status === undefined ? f.reason 
  * One line per refresh. A failure is logged at warn when it is new (another set of endpoint/reason
  * causes than the last one logged) and, while it repeats, once every 10 minutes with how many
  * refreshes failed alike meanwhile; the repeats are logged at debug. A recovery is logged once.
+ * Success is logged at info when it says something new (the first one, a recovery, another number
+ * of servers or features), else at debug: a healthy exporter is quiet at the default level.
  */
 export function outcomeLogger(log: Logger, now: () => number): (s: Snapshot, fresh: number, durationMs: number, calls: number) => void {
   const outage = new OutageLog(now);
+  let lastShape: string | undefined;
   return (s, fresh, durationMs, calls) => {
     const fields = { duration_ms: Math.round(durationMs), calls, servers: s.servers.length, features: s.serverFeatures.length };
     const causes = causesOf(s);
     if (causes.size === 0) {
       const ended = outage.recover();
-      log.info(
+      const shape = `${fields.servers}/${fields.features}`;
+      const news = ended !== undefined || shape !== lastShape;
+      lastShape = shape;
+      (news ? log.info : log.debug)(
         "refresh succeeded",
         ended ? { ...fields, recovered_after_failed_refreshes: ended.failures, failing_for_s: Math.round(ended.sinceMs / 1000) } : fields,
       );

@@ -45,7 +45,6 @@ export interface RefresherDeps {
   /** The same map the client records undecodable items in. */
   invalid: InvalidCounts;
   stats: ExporterStats;
-  orgName: string;
   parallelism: number;
   timeoutMs: number;
   now: () => number;

@@ -15,7 +15,7 @@ let sim: Simulator;
 afterEach(() => sim?.stop());
 
 const opts = { parallelism: 8, timeoutMs: 10_000, now: Date.now };
-const meta = { orgName: "o", collectedAt: 0, durationMs: 0, failures: [], invalidItems: [] };
+const meta = { collectedAt: 0, durationMs: 0, failures: [], invalidItems: [] };
 
 /** The snapshot's numbers in the simulator's terms, to compare with expected(). */
 function numbers(s: Snapshot) {
@@ -114,7 +114,6 @@ describe("refresher", () => {
       client,
       invalid,
       stats,
-      orgName: "lic-example",
       parallelism: 8,
       timeoutMs: 5_000,
       now: () => clock,
@@ -149,7 +148,6 @@ describe("refresher", () => {
         client,
         invalid,
         stats,
-        orgName: "lic-example",
         parallelism: 8,
         timeoutMs: 5_000,
         now: () => 1_000,

@@ -184,6 +184,8 @@ async function startExporter(h: Harness, env: Record<string, string>, opts: Expo
   const db = env.DB_PATH ?? join(h.tempDir("cls-db-"), "history.db");
   const proc = h.spawn("exporter", [...(opts.prefix ?? []), process.execPath, "run", "src/index.ts", ...(opts.args ?? [])], {
     LISTEN_ADDRESS: "127.0.0.1:0",
+    // Every refresh's outcome line: steady success is logged at debug.
+    LOG_LEVEL: "debug",
     ...env,
     DB_PATH: db,
   });

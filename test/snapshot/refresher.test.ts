@@ -23,7 +23,7 @@ function refresherFor(s: Simulator) {
   const lines: Record<string, unknown>[] = [];
   const { client, invalid } = clientFor(s, { stats });
   const log = createLogger({ write: (l) => lines.push(JSON.parse(l)), level: "debug", format: "json" });
-  const refresh = createRefresher({ client, invalid, stats, orgName: s.orgName, parallelism: 8, timeoutMs: 5_000, now: Date.now, log });
+  const refresh = createRefresher({ client, invalid, stats, parallelism: 8, timeoutMs: 5_000, now: Date.now, log });
   return { refresh, stats, lines };
 }
 
@@ -82,7 +82,6 @@ describe("the refresh outcome line", () => {
       client: failingAt(endpoint, new ClsError("http", endpoint, "HTTP 404", 404)),
       invalid: new Map(),
       stats: newStats(),
-      orgName: "o",
       parallelism: 2,
       timeoutMs: 1_000,
       now: () => 0,
@@ -98,7 +97,6 @@ describe("the refresh outcome line", () => {
       client: failingAt("license_pools", new TypeError("boom")),
       invalid: new Map(),
       stats,
-      orgName: "o",
       parallelism: 2,
       timeoutMs: 1_000,
       now: () => 0,

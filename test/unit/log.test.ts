@@ -3,8 +3,10 @@ import { createLogger } from "../../src/log.ts";
 import { OutageLog } from "../../src/outage.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
+import { outcomeLogger } from "../../src/snapshot/refresh-log.ts";
 import { createRefresher, newStats } from "../../src/snapshot/refresher.ts";
 import { clientFor, KEY } from "../cls/harness.ts";
+import { snapshotAt } from "../store/helpers.ts";
 
 const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
 
@@ -68,7 +70,7 @@ describe("refresh outcome lines", () => {
   let sim: Simulator | undefined;
   afterEach(() => sim?.stop());
 
-  test("one line per refresh, with duration and calls; identical failures are rate-limited; recovery is logged once", async () => {
+  test("one line per refresh, with duration and calls; identical failures are rate-limited; recovery is logged once; steady success at debug", async () => {
     sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: KEY });
     // The refresher's clock moves by minutes from now; the HTTP layer under it keeps the real one,
     // so the clock must not start in the past (the refresh budget would be spent before it began).
@@ -82,7 +84,6 @@ describe("refresh outcome lines", () => {
       client,
       invalid,
       stats,
-      orgName: "lic-example",
       parallelism: 8,
       timeoutMs: 5_000,
       now: () => clock,
@@ -130,6 +131,20 @@ describe("refresh outcome lines", () => {
       recovered_after_failed_refreshes: 12,
       failing_for_s: 720,
     });
-    expect(lines).toHaveLength(14);
+    // Steady success is quiet at the default level.
+    expect(await at(14)).toMatchObject({ level: "debug", msg: "refresh succeeded" });
+    expect(lines).toHaveLength(15);
+  });
+});
+
+describe("outcomeLogger", () => {
+  test("success is info when it is news (first, another number of servers or features), else debug", () => {
+    const levels: string[] = [];
+    const log = createLogger({ write: (l) => levels.push(JSON.parse(l).level), level: "debug", format: "json" });
+    const outcome = outcomeLogger(log, () => 0);
+    const one = snapshotAt(1, { "s1/vpc": 1 });
+    const two = snapshotAt(2, { "s1/vpc": 1, "s1/vws": 2 });
+    for (const s of [one, one, two, two, one]) outcome(s, 9, 10, 9);
+    expect(levels).toEqual(["info", "debug", "info", "debug", "info"]);
   });
 });
