@@ -1,6 +1,10 @@
 import type { EndpointName } from "./cls/endpoints.ts";
 
-/** One error type per boundary; `src/http/app.ts` and the cache turn them into statuses and metrics. */
+/**
+ * One error type per boundary. Configuration errors end start-up (src/start.ts); CLS errors become
+ * a part failure of the refresh, its metric and log line (src/cls/org.ts, src/snapshot/refresh-log.ts);
+ * store errors become history self-metrics and, for reads, an HTTP problem (src/http/problems.ts).
+ */
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";

@@ -12,7 +12,7 @@ import type {
 } from "./schemas.ts";
 
 /*
- * THE CLS endpoints the exporter reads: one row each (see /work/shared/cls-api/README.md for what is
+ * THE CLS endpoints the exporter reads: one row each (src/sim/README.md says what is
  * known of them). The client walks a row; the endpoint's name is the `endpoint` label of every
  * self-metric, the field of every CLS error and the simulator's fault name.
  */

@@ -1,5 +1,5 @@
 /**
- * Loads a scenario directory (fixture files + index.json, as in ../../shared/cls-api/fixtures)
+ * Loads a scenario directory (fixture files + index.json, as in src/sim/scenarios/lic-example)
  * into a fresh model. Paged and only-default files are views the router recomputes, so they only
  * contribute objects not seen elsewhere.
  */
