@@ -43,7 +43,7 @@ interface KeyValueRules {
  * OTEL_RESOURCE_ATTRIBUTES). Strict where the SDKs silently drop entries: a typo stops start-up.
  * Problems name the key, never the value (header values carry credentials).
  */
-export const keyValues = (rules: KeyValueRules) =>
+const keyValues = (rules: KeyValueRules) =>
   z.string().transform((text, ctx) => {
     const out = new Map<string, string>();
     for (const [i, entry] of text.split(",").entries()) {

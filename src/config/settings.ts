@@ -21,7 +21,7 @@ export interface StandardSetting {
 }
 
 export const DEFAULT_LISTEN = ":9844";
-export const DEFAULT_OTEL_ENDPOINT = "127.0.0.1:4317";
+const DEFAULT_OTEL_ENDPOINT = "127.0.0.1:4317";
 export const DEFAULT_OTEL_SERVICE_NAME = "nvidia-license-server-exporter";
 export const DB_FILE_NAME = "nvidia-cls-exporter.db";
 export const DEFAULT_DB_PATH = `./data/${DB_FILE_NAME}`;

@@ -78,7 +78,7 @@ function schema(nowS: number) {
 }
 
 /** A smallest "round" step that gives at most TARGET_POINTS buckets over `rangeS`. */
-export function defaultStep(rangeS: number): number {
+function defaultStep(rangeS: number): number {
   const wanted = rangeS / TARGET_POINTS;
   return NICE_STEPS.find((s) => s >= wanted) ?? Math.ceil(wanted / 86_400) * 86_400;
 }

@@ -233,7 +233,7 @@ export const CATALOG: readonly MetricDef[] = [
  * The history store's families. They change between snapshots (a write follows each refresh), so
  * the renderer puts them in the live section rendered at most once a second, not in the per-snapshot body.
  */
-export const HISTORY_CATALOG: readonly MetricDef[] = [
+const HISTORY_CATALOG: readonly MetricDef[] = [
   {
     name: "nvidia_cls_history_up",
     type: "gauge",
@@ -271,7 +271,7 @@ export const HISTORY_CATALOG: readonly MetricDef[] = [
 ];
 
 /** The OTLP pusher's families; present only when push is enabled. They move between snapshots too. */
-export const OTLP_CATALOG: readonly MetricDef[] = [
+const OTLP_CATALOG: readonly MetricDef[] = [
   {
     name: "nvidia_cls_otlp_exports_total",
     type: "counter",

@@ -11,7 +11,7 @@ import * as schema from "./schema.ts";
 /** Written into the SQLite header of every database this exporter creates ("NCLS"). */
 export const APPLICATION_ID = 0x4e434c53;
 
-export const DEFAULT_MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
+const DEFAULT_MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 
 const MIGRATIONS_TABLE = "__drizzle_migrations";
 

@@ -25,7 +25,7 @@ export interface Observation {
   capacity: number | undefined;
 }
 
-export function identityOf(labels: Labels): string {
+function identityOf(labels: Labels): string {
   const ids = Object.keys(labels)
     .filter((k) => !NAME_LABELS.has(k))
     .sort()

@@ -37,7 +37,7 @@ export interface WaitOptions {
 }
 
 /** Thrown inside a waitFor check to stop waiting at once (e.g. the process died). */
-export class GiveUp extends Error {}
+class GiveUp extends Error {}
 
 /** Polls `check` until it returns a value other than undefined; the last error or `what` explains a timeout. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, opts: WaitOptions = {}): Promise<T> {

@@ -47,7 +47,7 @@ export interface ServedOrg {
   calls: number;
 }
 
-export async function fetchAllPages<T>(
+async function fetchAllPages<T>(
   sim: Simulator,
   path: string,
   key: string,

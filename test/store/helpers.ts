@@ -11,11 +11,7 @@ export function tempDir(prefix = "cls-store-"): { dir: string; cleanup: () => vo
 
 export const ORG = "test-org";
 
-export function featureLabels(
-  server: string,
-  feature: string,
-  names: Partial<ServerFeatureRow["labels"]> = {},
-): ServerFeatureRow["labels"] {
+function featureLabels(server: string, feature: string, names: Partial<ServerFeatureRow["labels"]> = {}): ServerFeatureRow["labels"] {
   return {
     virtual_group_id: "vg1",
     virtual_group_name: "VG one",
