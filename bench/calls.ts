@@ -6,11 +6,12 @@
  *
  *   bun run bench/calls.ts
  */
-import { loadConfig } from "../src/config/index.ts";
-import { createExporter } from "../src/context.ts";
-import { silentLogger } from "../src/log.ts";
 import { type Expected, generateOrg, loadScenario, type SimModel, startSimulator } from "../src/sim/index.ts";
-import { API_KEY, deadline, LARGE_ORG_CLI, largeOrg, machineNotes, verdict } from "./lib.ts";
+import { benchConfig, exporterGraph } from "./lib/exporter-graph.ts";
+import { verdict } from "./lib/format.ts";
+import { deadline } from "./lib/processes.ts";
+import { machineNotes } from "./lib/report.ts";
+import { API_KEY, LARGE_ORG_CLI, largeOrg } from "./lib/simulator.ts";
 
 deadline(60_000);
 
@@ -53,12 +54,7 @@ let allOk = true;
 for (const [name, make, compressed] of ORGS) {
   const sim = startSimulator({ scenario: make(), apiKey: API_KEY, compressedLeases: compressed ?? false });
   const env = { NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: sim.orgName, NVIDIA_API_BASE_URL: sim.url, CACHE_TTL: "1h" };
-  const ex = createExporter(loadConfig({ env, argv: [], readFile: () => "" }), {
-    fetch: (i, init) => fetch(i, init),
-    now: Date.now,
-    log: silentLogger,
-    build: { version: "b", revision: "b", bunVersion: Bun.version },
-  });
+  const ex = exporterGraph(benchConfig(env));
   const exp = sim.expected().calls;
   const counts: string[] = [];
   const totals: number[] = [];

@@ -9,7 +9,14 @@
  */
 import { parseArgs } from "node:util";
 import { loadScenario, type SimModel, startSimulator } from "../src/sim/index.ts";
-import { API_KEY, countSeries, deadline, LARGE_ORG_CLI, largeOrg, machineNotes, mb, median, rssOf, startExporter, verdict } from "./lib.ts";
+import { startExporter } from "./lib/exporter.ts";
+import { countSeries } from "./lib/exposition.ts";
+import { mb, verdict } from "./lib/format.ts";
+import { rssOf } from "./lib/proc.ts";
+import { deadline } from "./lib/processes.ts";
+import { machineNotes } from "./lib/report.ts";
+import { API_KEY, LARGE_ORG_CLI, largeOrg } from "./lib/simulator.ts";
+import { median } from "./lib/statistics.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),

@@ -12,25 +12,13 @@ import { abortableSleep } from "../src/clock.ts";
 import { createClient } from "../src/cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS } from "../src/cls/http.ts";
 import { fetchOrg } from "../src/cls/org.ts";
-import { loadConfig } from "../src/config/index.ts";
-import { createExporter } from "../src/context.ts";
-import { silentLogger } from "../src/log.ts";
 import { type Expected, startSimulator } from "../src/sim/index.ts";
-import {
-  API_KEY,
-  deadline,
-  drain,
-  fixed,
-  killChildren,
-  LARGE_ORG,
-  LARGE_ORG_CLI,
-  largeOrg,
-  machineNotes,
-  median,
-  spawnChild,
-  verdict,
-  waitForLine,
-} from "./lib.ts";
+import { benchConfig, exporterGraph } from "./lib/exporter-graph.ts";
+import { fixed, verdict } from "./lib/format.ts";
+import { deadline, killChildren } from "./lib/processes.ts";
+import { machineNotes } from "./lib/report.ts";
+import { API_KEY, LARGE_ORG_CLI, largeOrg, startSimulatorProcess } from "./lib/simulator.ts";
+import { median } from "./lib/statistics.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -70,33 +58,17 @@ function inProcessSim(): Sim {
 
 /** The simulator CLI as a child process, driven through its /_sim/ control API. */
 async function childProcessSim(): Promise<Sim> {
-  const args = [
-    "--generate",
-    LARGE_ORG_CLI,
-    "--seed",
-    String(LARGE_ORG.seed),
-    "--org",
-    LARGE_ORG.orgName!,
-    "--latency-ms",
-    String(LATENCY),
-    "--api-key",
-    API_KEY,
-  ];
-  const child = spawnChild([process.execPath, "run", "src/sim/main.ts", ...args]);
-  const url = await waitForLine(child.stdout, (l) => (l.startsWith("http://") ? l.trim() : undefined));
-  drain(child.stderr);
-  const control = (path: string, method = "GET") =>
-    fetch(`${url}/_sim/${path}`, { method }).then((r) => r.json() as Promise<Record<string, unknown>>);
+  const sim = await startSimulatorProcess(["--latency-ms", String(LATENCY)]);
   return {
-    url,
-    orgName: LARGE_ORG.orgName!,
-    reset: async () => void (await control("reset-stats", "POST")),
+    url: sim.url,
+    orgName: sim.orgName,
+    reset: async () => void (await sim.control("reset-stats", { method: "POST" })),
     counted: async () => {
-      const s = await control("stats");
+      const s = await sim.control("stats");
       return { total: s.total as number, peak: s.inFlightPeak as number };
     },
-    expected: async () => (await control("expected")) as unknown as Expected,
-    stop: async () => void child.kill(),
+    expected: async () => (await sim.control("expected")) as Expected,
+    stop: async () => void sim.child.kill(),
   };
 }
 
@@ -113,23 +85,24 @@ interface Run {
  * what the dependency chain (VG list → server lists → pools and leases) alone costs.
  */
 export function scheduleTicks(exp: Expected, p: number): number {
+  /** A call of `ticks` units; when it ends, `next` yields the calls it makes possible. */
   interface Task {
     ticks: number;
-    then?: () => Task[];
+    next?: () => Task[];
   }
   const pages = (n: number) => Math.max(1, Math.ceil(n / exp.calls.pageSize));
   const groups = (): Task[] =>
     exp.virtualGroups.map((g) => ({
       ticks: pages(g.servers),
-      then: () => Array.from({ length: g.servers + g.instances }, () => ({ ticks: 1 })),
+      next: () => Array.from({ length: g.servers + g.instances }, () => ({ ticks: 1 })),
     }));
-  const queue: Task[] = [{ ticks: exp.calls.virtualGroupPages, then: groups }];
+  const queue: Task[] = [{ ticks: exp.calls.virtualGroupPages, next: groups }];
   let running: { end: number; task: Task }[] = [];
   let t = 0;
   while (queue.length || running.length) {
     while (running.length < p && queue.length) running.push({ end: t + queue[0]!.ticks, task: queue.shift()! });
     t = Math.min(...running.map((r) => r.end));
-    for (const r of running) if (r.end === t) queue.push(...(r.task.then?.() ?? []));
+    for (const r of running) if (r.end === t) queue.push(...(r.task.next?.() ?? []));
     running = running.filter((r) => r.end !== t);
   }
   return t;
@@ -158,16 +131,7 @@ async function measure(sim: Sim) {
         PARALLELISM: String(p),
         CACHE_TTL: "1h",
       };
-      const config = loadConfig({ env, argv: [], readFile: () => "" });
-      return [
-        p,
-        createExporter(config, {
-          fetch: (i, init) => fetch(i, init),
-          now: Date.now,
-          log: silentLogger,
-          build: { version: "b", revision: "b", bunVersion: Bun.version },
-        }),
-      ];
+      return [p, exporterGraph(benchConfig(env))];
     }),
   );
   async function timed(work: () => Promise<unknown>): Promise<Run> {

@@ -11,6 +11,7 @@
  * keeps the process alive. Without SOAK_LAG_FILE it does nothing.
  */
 import { appendFileSync } from "node:fs";
+import { quantile, sortedCopy } from "./lib/statistics.ts";
 
 const file = process.env.SOAK_LAG_FILE;
 const INTERVAL_MS = Number(process.env.SOAK_LAG_INTERVAL_MS) || 50;
@@ -23,14 +24,14 @@ if (file) {
 
   const flush = () => {
     if (late.length === 0) return;
-    const sorted = [...late].sort((a, b) => a - b);
+    const sorted = sortedCopy(late);
     const sum = late.reduce((a, b) => a + b, 0);
     const round = (x: number) => Math.round(x * 10) / 10;
     const line = {
       t: Date.now(),
       samples: late.length,
       maxMs: round(sorted.at(-1)!),
-      p99Ms: round(sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!),
+      p99Ms: round(quantile(sorted, 0.99)),
       meanMs: round(sum / late.length),
       lateMs: late.map(round),
     };

@@ -9,24 +9,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { startSimulator } from "../src/sim/index.ts";
-import {
-  API_KEY,
-  countSeries,
-  deadline,
-  drain,
-  fixed,
-  killChildren,
-  LARGE_ORG,
-  largeOrg,
-  machineNotes,
-  median,
-  mib,
-  rssOf,
-  spawnChild,
-  startExporter,
-  verdict,
-  waitForLine,
-} from "./lib.ts";
+import { startExporter } from "./lib/exporter.ts";
+import { countSeries } from "./lib/exposition.ts";
+import { fixed, mib, verdict } from "./lib/format.ts";
+import { rssOf } from "./lib/proc.ts";
+import { deadline, drain, firstLine, killChildren, spawnChild } from "./lib/processes.ts";
+import { machineNotes } from "./lib/report.ts";
+import { API_KEY, LARGE_ORG, largeOrg } from "./lib/simulator.ts";
+import { median, ratioOfMedians } from "./lib/statistics.ts";
+import { type WrkResult, wrk } from "./lib/wrk.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -42,22 +33,7 @@ const CONNS = Number(values.connections);
 const TARGET = 0.8;
 deadline((ROUNDS * 4 * (DURATION + 2) + 120) * 1000);
 
-interface WrkResult {
-  rps: number;
-  transfer: string;
-  errors: string;
-}
-
-/** One wrk run; fails loudly on non-2xx answers so a broken server cannot look fast. */
-async function wrk(url: string, gzip: boolean, seconds: number): Promise<WrkResult> {
-  const args = ["wrk", "-t2", `-c${CONNS}`, `-d${seconds}s`, ...(gzip ? ["-H", "Accept-Encoding: gzip"] : []), url];
-  const child = spawnChild(args);
-  const [out] = await Promise.all([new Response(child.stdout).text(), child.exited]);
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (!rps || child.exitCode !== 0) throw new Error(`wrk failed: ${out}`);
-  if (/Non-2xx/.test(out)) throw new Error(`wrk saw non-2xx answers from ${url}:\n${out}`);
-  return { rps: Number(rps[1]), transfer: /Transfer\/sec:\s+(\S+)/.exec(out)?.[1] ?? "?", errors: /Socket errors:.*/.exec(out)?.[0] ?? "" };
-}
+const load = (url: string, gzip: boolean, seconds: number) => wrk(url, { gzip, seconds, connections: CONNS });
 
 const sim = startSimulator({ scenario: largeOrg(), apiKey: API_KEY });
 const exporter = await startExporter(sim.url, sim.orgName);
@@ -83,13 +59,13 @@ const series = countSeries(await Bun.file(`${dir}/plain.bin`).text());
 if (captured.gzip?.["content-encoding"] !== "gzip") throw new Error("exporter did not gzip when asked");
 
 const bare = spawnChild([process.execPath, "run", "bench/bare-server.ts", dir]);
-const bareUrl = await waitForLine(bare.stdout, (l) => (l.startsWith("http://") ? l.trim() : undefined));
 drain(bare.stderr);
+const bareUrl = await firstLine(bare.stdout, (l) => (l.startsWith("http://") ? l.trim() : undefined));
 
 const servers = { exporter: metricsUrl, bare: `${bareUrl}/metrics` } as const;
 type Name = keyof typeof servers;
 const encodings = [false, true];
-for (const url of Object.values(servers)) for (const gz of encodings) await wrk(url, gz, 2); // warm-up
+for (const url of Object.values(servers)) for (const gz of encodings) await load(url, gz, 2); // warm-up
 
 const results: Record<string, { exporter: number[]; bare: number[]; ratios: number[] }> = {
   identity: { exporter: [], bare: [], ratios: [] },
@@ -99,7 +75,7 @@ for (let r = 0; r < ROUNDS; r++) {
   for (const gz of encodings) {
     const order: Name[] = (r + Number(gz)) % 2 === 0 ? ["exporter", "bare"] : ["bare", "exporter"];
     const got: Partial<Record<Name, WrkResult>> = {};
-    for (const name of order) got[name] = await wrk(servers[name], gz, DURATION);
+    for (const name of order) got[name] = await load(servers[name], gz, DURATION);
     const row = results[gz ? "gzip" : "identity"]!;
     row.exporter.push(got.exporter!.rps);
     row.bare.push(got.bare!.rps);
@@ -121,7 +97,7 @@ console.log(
 console.log("| encoding | exporter req/s (median) | bare Bun.serve req/s (median) | ratio of medians | per-round ratios | target ≥ 0.8 |");
 console.log("|---|---|---|---|---|---|");
 for (const [enc, row] of Object.entries(results)) {
-  const ratio = median(row.exporter) / median(row.bare);
+  const ratio = ratioOfMedians(row.exporter, row.bare);
   console.log(
     `| ${enc} | ${fixed(median(row.exporter), 0)} | ${fixed(median(row.bare), 0)} | ${fixed(ratio)} | ${row.ratios.map((x) => fixed(x)).join(", ")} | ${verdict(ratio >= TARGET)} |`,
   );
