@@ -10,7 +10,7 @@ import { progressOf } from "../lib/report.ts";
 import { quantile, sortedCopy } from "../lib/statistics.ts";
 import { type DbFacts, dbFacts } from "./db-facts.ts";
 import { Fleet } from "./fleet.ts";
-import { INTERVAL_MS, ORG, RAW_RETENTION_S, TARGETS } from "./options.ts";
+import { INTERVAL_MS, RAW_RETENTION_S, TARGETS } from "./options.ts";
 import type { StoreLog } from "./store.ts";
 import { type WriteRun, writeHistory } from "./write.ts";
 
