@@ -6,15 +6,29 @@ import { virtualGroups } from "./endpoints/virtual_groups.ts";
 
 /*
  * THE CLS endpoints the exporter reads: one row each, in src/cls/endpoints/<name>.ts (src/sim/README.md
- * says what is known of them). The client walks a row; the endpoint's name is the `endpoint` label of
- * every self-metric, the field of every CLS error and the simulator's fault name.
+ * says what is known of them). The client walks a row, fetchOrg walks the table; the endpoint's name is
+ * the `endpoint` label of every self-metric, the field of every CLS error and the simulator's fault name.
+ *
+ * Adding an endpoint touches, in src/cls, only
+ *   - src/cls/endpoints/<name>.ts: its row (path, paging, envelope, item schema, flatten, and `from`:
+ *     the parent endpoint and the calls it makes for each part of the parent);
+ *   - this table: one line, after its parent;
+ * and outside src/cls
+ *   - src/snapshot/build.ts: what its rows become, read from `OrgData[<name>]`;
+ *   - src/render/catalog.ts: the metrics they feed (with their rows in src/snapshot/types.ts when they
+ *     are a new family);
+ *   - src/snapshot/refresh-log.ts: what a 404 from it means (a record over EndpointName: the type
+ *     checker asks for it);
+ *   - the simulator (src/sim/routes.ts) to serve it, and the README list of `endpoint` label values.
+ * The client, the page walk, fetchOrg, OrgData, the error types, the self-metrics and the health view
+ * follow the table.
  */
 
 export type { RawLease } from "./endpoints/leases.ts";
 export type { RawPool } from "./endpoints/license_pools.ts";
 export type { RawServer } from "./endpoints/license_servers.ts";
 export type { Call, EndpointLimits, Part } from "./endpoints/row.ts";
-export { ORG_KEY, partKey } from "./endpoints/row.ts";
+export { ORG_KEY, outermostId, partKey } from "./endpoints/row.ts";
 export type { RawEntitlementFeature, RawVirtualGroup } from "./endpoints/virtual_groups.ts";
 
 /** Upstream first, each child after its parent: a failure of an earlier endpoint starves the later ones (the refresh log ranks causes by this order). */

@@ -51,8 +51,11 @@ export interface Endpoint<Args, T, Raw, P extends string = never, PArgs = never,
 /** The key of the one part of an org-level row. */
 export const ORG_KEY = "";
 
-/** The key of a part below the org: the ids that address it, outermost first. */
-export const partKey = (...ids: readonly string[]): string => ids.join("/");
+/** The key of a part below the org: the ids that address it, outermost first (each encoded, so "/" only separates them). */
+export const partKey = (...ids: readonly string[]): string => ids.map(encodeURIComponent).join("/");
+
+/** The outermost id of a part key (the virtual group, for every row below the org today). */
+export const outermostId = (key: string): string => decodeURIComponent(key.split("/", 1)[0]!);
 
 /** Infers a row's types from its fields. */
 export const row = <Args, T, Raw, P extends string = never, PArgs = never, PRaw = never>(e: Endpoint<Args, T, Raw, P, PArgs, PRaw>) => e;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Fields, Infer, ItemParser } from "../schemas.ts";
-import { ORG_KEY, row } from "./row.ts";
+import { row } from "./row.ts";
 
 const virtualGroup = (f: Fields) => z.object({ id: f.id, name: f.text, entitlements: f.list });
 const entitlement = (f: Fields) => z.object({ id: f.text, emsEntitlementId: f.text, entitlementProductKeys: f.list });
@@ -38,9 +38,6 @@ export const virtualGroups = row({
   schema: virtualGroup,
   flatten: (vg, parse): RawVirtualGroup[] => [{ id: vg.id, name: vg.name, entitlements: flattenEntitlements(vg.entitlements, parse) }],
 });
-
-/** The groups of the org-level part (the only part there is). */
-export const groupsOf = (parts: ReadonlyMap<string, readonly RawVirtualGroup[]>): readonly RawVirtualGroup[] => parts.get(ORG_KEY) ?? [];
 
 /** Entitlements → product keys → features, one row per feature with the ids of its entitlement and key. */
 function flattenEntitlements(entitlements: readonly unknown[] | undefined, parse: ItemParser): RawEntitlementFeature[] {
