@@ -1,8 +1,9 @@
 import type { z } from "zod";
-import { type ArgsOf, ENDPOINT_NAMES, ENDPOINTS, type Endpoint, type EndpointName, type RawOf } from "./endpoints.ts";
+import type { Endpoint } from "./endpoints/row.ts";
+import { type ArgsOf, ENDPOINT_NAMES, ENDPOINTS, type EndpointName, type RawOf } from "./endpoints.ts";
 import type { Budget, HttpGet } from "./http.ts";
 import { readPages } from "./pages.ts";
-import { createItemSchemas, type EnvelopeSchema, envelopeSchema, type Item, type ItemName, type ItemParser } from "./schemas.ts";
+import { type EnvelopeSchema, envelopeSchema, type ItemParser, type ItemSchema, tolerantFields } from "./schemas.ts";
 
 export type { RawEntitlementFeature, RawLease, RawPool, RawServer, RawVirtualGroup } from "./endpoints.ts";
 
@@ -22,23 +23,39 @@ export interface ClientOptions {
 }
 
 /** A row with its generic parameters widened, so one function can walk any of them. */
-type AnyEndpoint<N extends EndpointName> = Endpoint<ArgsOf<N>, ItemName, RawOf<N>>;
+type AnyEndpoint<N extends EndpointName> = Endpoint<ArgsOf<N>, unknown, RawOf<N>>;
 
 export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
   const org = `/v1/org/${encodeURIComponent(opts.orgName)}`;
+  /**
+   * Fields of the item being parsed that held a value of the wrong type (and were read as absent).
+   * The parser resets it before each item and reads it after: an item with any is counted as invalid,
+   * while kept. Parsing is synchronous, so one tally per client serves every item in turn.
+   */
   const tally = { count: 0 };
-  const schemas = createItemSchemas(tally);
+  const fields = tolerantFields(() => {
+    tally.count++;
+  });
+  /** Each item schema built once per client, around its tally. */
+  const built = new Map<ItemSchema, z.ZodType>();
+  function schemaOf(itemSchema: ItemSchema): z.ZodType {
+    const have = built.get(itemSchema);
+    if (have) return have;
+    const schema = itemSchema(fields);
+    built.set(itemSchema, schema);
+    return schema;
+  }
   const envelopes = new Map<EndpointName, EnvelopeSchema>(ENDPOINT_NAMES.map((n) => [n, envelopeSchema(ENDPOINTS[n].envelope)]));
 
   function parserFor(endpoint: EndpointName): ItemParser {
-    return <K extends ItemName>(name: K, items: readonly unknown[] | undefined) => {
-      const schema: z.ZodType = schemas[name];
-      const out: Item<K>[] = [];
+    return <T>(itemSchema: ItemSchema<T>, items: readonly unknown[] | undefined) => {
+      const schema = schemaOf(itemSchema);
+      const out: T[] = [];
       for (const item of items ?? []) {
         tally.count = 0;
         const r = schema.safeParse(item);
-        // Item<K> is by definition what schemas[name] outputs.
-        if (r.success) out.push(r.data as Item<K>);
+        // T is by definition what itemSchema's schema outputs.
+        if (r.success) out.push(r.data as T);
         // Skipped (no id to join it by), or kept with its unreadable fields absent: counted either way.
         if (!r.success || tally.count > 0) opts.invalid.set(endpoint, (opts.invalid.get(endpoint) ?? 0) + 1);
       }
@@ -61,7 +78,7 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
         paged: row.paged,
       });
       const parse = parserFor(endpoint);
-      return parse(row.item, items).flatMap((item) => row.flatten(item, parse));
+      return parse(row.schema, items).flatMap((item) => row.flatten(item, parse));
     },
   };
 }

@@ -1,130 +1,81 @@
-import type {
-  EntitlementFeature,
-  Envelope,
-  Item,
-  ItemName,
-  ItemParser,
-  Lease,
-  LicensePool,
-  LicenseServer,
-  PoolFeature,
-  ServerFeature,
-} from "./schemas.ts";
+import { leases } from "./endpoints/leases.ts";
+import { licensePools } from "./endpoints/license_pools.ts";
+import { licenseServers } from "./endpoints/license_servers.ts";
+import type { Call, Part, Source } from "./endpoints/row.ts";
+import { virtualGroups } from "./endpoints/virtual_groups.ts";
 
 /*
- * THE CLS endpoints the exporter reads: one row each (src/sim/README.md says what is
- * known of them). The client walks a row; the endpoint's name is the `endpoint` label of every
- * self-metric, the field of every CLS error and the simulator's fault name.
+ * THE CLS endpoints the exporter reads: one row each, in src/cls/endpoints/<name>.ts (src/sim/README.md
+ * says what is known of them). The client walks a row, fetchOrg walks the table; the endpoint's name is
+ * the `endpoint` label of every self-metric, the field of every CLS error and the simulator's fault name.
+ *
+ * Adding an endpoint touches, in src/cls, only
+ *   - src/cls/endpoints/<name>.ts: its row (path, paging, envelope, item schema, flatten, and `from`:
+ *     the parent endpoint and the calls it makes for each part of the parent);
+ *   - this table: one line, after its parent;
+ * and outside src/cls
+ *   - src/snapshot/build.ts: what its rows become, read from `OrgData[<name>]`;
+ *   - src/render/catalog.ts: the metrics they feed (with their rows in src/snapshot/types.ts when they
+ *     are a new family);
+ *   - src/snapshot/refresh-log.ts: what a 404 from it means (a record over EndpointName: the type
+ *     checker asks for it);
+ *   - the simulator (src/sim/routes.ts) to serve it, and the README list of `endpoint` label values.
+ * The client, the page walk, fetchOrg, OrgData, the error types, the self-metrics and the health view
+ * follow the table.
  */
 
-/** Typed, validated CLS data, flattened where the API nests it. */
-export interface RawVirtualGroup {
-  id: string;
-  name: string | undefined;
-  entitlements: RawEntitlementFeature[];
-}
-export interface RawEntitlementFeature extends EntitlementFeature {
-  emsEntitlementId: string | undefined;
-  emsProductKeyId: string | undefined;
-}
-export interface RawServer extends Omit<LicenseServer, "licenseServerFeatures"> {
-  features: ServerFeature[];
-}
-export interface RawPool extends Omit<LicensePool, "licensePoolFeatures"> {
-  features: PoolFeature[];
-}
-export interface RawLease extends Lease {
-  serverId: string | undefined;
-  serverName: string | undefined;
-}
+export type { RawLease } from "./endpoints/leases.ts";
+export type { RawPool } from "./endpoints/license_pools.ts";
+export type { RawServer } from "./endpoints/license_servers.ts";
+export type { Call, EndpointLimits, Part } from "./endpoints/row.ts";
+export { ORG_KEY, outermostId, partKey } from "./endpoints/row.ts";
+export type { RawEntitlementFeature, RawVirtualGroup } from "./endpoints/virtual_groups.ts";
 
-/** Bounds on what one answer of the endpoint may hold. No row sets them yet; exceeding one will be the `too_large` refresh error. */
-export interface EndpointLimits {
-  maxItems?: number;
-  maxBytes?: number;
-}
-
-export interface Endpoint<Args, K extends ItemName, Raw> {
-  /** Below `/v1/org/{org-name}`; ids are URL-encoded here. */
-  path: (args: Args) => string;
-  /** Documented as paged: page-number and page-size are sent from the first call. Others page only if CLS says so. */
-  paged: boolean;
-  query?: Readonly<Record<string, string>>;
-  envelope: Envelope;
-  /**
-   * The x-nv-service-instance-id this call is made for. When it names none (or the row has no such
-   * rule), NVIDIA_SERVICE_INSTANCE_ID is sent if it is set.
-   */
-  instanceId?: (args: Args) => string | undefined;
-  /** The schema of one element of the envelope's list. */
-  item: K;
-  /** One list element → the rows the rest of the exporter reads, nested lists parsed with `parse`. */
-  flatten: (item: Item<K>, parse: ItemParser) => Raw[];
-  limits?: EndpointLimits;
-}
-
-const row = <Args, K extends ItemName, Raw>(e: Endpoint<Args, K, Raw>) => e;
-const group = (a: { vgId: string }) => `/virtual-groups/${encodeURIComponent(a.vgId)}`;
-
-/** Upstream first: a failure of an earlier endpoint starves the later ones (the refresh log ranks causes by this order). */
+/** Upstream first, each child after its parent: a failure of an earlier endpoint starves the later ones (the refresh log ranks causes by this order). */
 export const ENDPOINTS = {
-  virtual_groups: row({
-    path: (_: Record<string, never>) => "/virtual-groups",
-    paged: true,
-    // Nested entitlements come only with detailedView (documented default: false).
-    query: { detailedView: "true" },
-    envelope: { list: "virtualGroups" },
-    item: "virtualGroup",
-    flatten: (vg, parse): RawVirtualGroup[] => [{ id: vg.id, name: vg.name, entitlements: flattenEntitlements(vg.entitlements, parse) }],
-  }),
-  license_servers: row({
-    path: (a: { vgId: string }) => `${group(a)}/license-servers`,
-    paged: true,
-    envelope: { list: "licenseServers" },
-    item: "licenseServer",
-    flatten: ({ licenseServerFeatures, ...server }, parse): RawServer[] => [
-      { ...server, features: parse("serverFeature", licenseServerFeatures) },
-    ],
-  }),
-  license_pools: row({
-    path: (a: { vgId: string; serverId: string }) => `${group(a)}/license-servers/${encodeURIComponent(a.serverId)}/license-pools`,
-    paged: false,
-    envelope: { list: "licensePools" },
-    item: "licensePool",
-    flatten: ({ licensePoolFeatures, ...pool }, parse): RawPool[] => [{ ...pool, features: parse("poolFeature", licensePoolFeatures) }],
-  }),
-  leases: row({
-    path: (a: { vgId: string; instanceId: string | undefined }) => `${group(a)}/leases/all`,
-    paged: false,
-    envelope: { list: "clients", compressed: "compressedClients" },
-    instanceId: (a) => a.instanceId,
-    item: "leaseClient",
-    flatten: (client, parse): RawLease[] =>
-      parse("lease", client.leases).map((lease) => ({
-        ...lease,
-        serverId: client.additionalProperties?.license_server_id || undefined,
-        serverName: client.additionalProperties?.license_server_name || undefined,
-      })),
-  }),
+  virtual_groups: virtualGroups,
+  license_servers: licenseServers,
+  license_pools: licensePools,
+  leases,
 };
 
-export type EndpointName = keyof typeof ENDPOINTS;
+type Table = typeof ENDPOINTS;
+export type EndpointName = keyof Table;
 /** Every endpoint name, in the table's (upstream-first) order. */
 export const ENDPOINT_NAMES = Object.freeze(Object.keys(ENDPOINTS)) as readonly EndpointName[];
 /** What `client.list(name, args)` needs to address the endpoint. */
-export type ArgsOf<N extends EndpointName> = Parameters<(typeof ENDPOINTS)[N]["path"]>[0];
+export type ArgsOf<N extends EndpointName> = Parameters<Table[N]["path"]>[0];
 /** What `client.list(name, …)` returns, one element per flattened row. */
-export type RawOf<N extends EndpointName> = ReturnType<(typeof ENDPOINTS)[N]["flatten"]>[number];
+export type RawOf<N extends EndpointName> = ReturnType<Table[N]["flatten"]>[number];
 
-/** Entitlements → product keys → features, one row per feature with the ids of its entitlement and key. */
-function flattenEntitlements(entitlements: readonly unknown[] | undefined, parse: ItemParser): RawEntitlementFeature[] {
-  return parse("entitlement", entitlements).flatMap((e) =>
-    parse("productKey", e.entitlementProductKeys).flatMap((k) =>
-      parse("entitlementFeature", k.entitlementFeatures).map((f) => ({
-        ...f,
-        emsEntitlementId: e.emsEntitlementId ?? e.id,
-        emsProductKeyId: k.emsProductKeyId,
-      })),
-    ),
-  );
+/**
+ * Compile-time proof that the table is well formed: a child names an endpoint of the table, and its
+ * calls read that endpoint's parts and address the child; a row without a parent needs no args.
+ */
+type Fits<N extends EndpointName> =
+  NonNullable<Table[N]["from"]> extends Source<infer P, infer PArgs, infer PRaw, ArgsOf<N>>
+    ? [P] extends [never]
+      ? Record<string, never> extends ArgsOf<N>
+        ? true
+        : false
+      : P extends EndpointName
+        ? Part<ArgsOf<P>, RawOf<P>> extends Part<PArgs, PRaw>
+          ? true
+          : false
+        : false
+    : false;
+type Assert<T extends true> = T;
+export type TableIsWellFormed = Assert<false extends { [N in EndpointName]: Fits<N> }[EndpointName] ? false : true>;
+
+/** The parent a row's calls come from; undefined for an org-level row. */
+export const parentOf = (name: EndpointName): EndpointName | undefined => ENDPOINTS[name].from?.parent;
+
+/** The rows whose calls come from `parent`'s parts (undefined: the org-level rows), in table order. */
+export const childrenOf = (parent: EndpointName | undefined): readonly EndpointName[] =>
+  ENDPOINT_NAMES.filter((n) => parentOf(n) === parent);
+
+/** The calls `child` makes for one fetched part of its parent (TableIsWellFormed ties the two types). */
+export function callsOf(child: EndpointName, part: Part<unknown, unknown>): Call<unknown>[] {
+  const from = ENDPOINTS[child].from as { calls: (part: Part<unknown, unknown>) => Call<unknown>[] } | undefined;
+  return from?.calls(part) ?? [];
 }

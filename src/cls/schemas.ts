@@ -1,19 +1,11 @@
 import { z } from "zod";
 
 /*
- * Only the fields the exporter reads. Unknown keys are stripped; an optional field of the wrong
- * type becomes undefined instead of failing the response, because CLS's shapes are only partly
+ * The shared pieces every row's schema is made of; each row in src/cls/endpoints/ owns its item
+ * schema. Only the fields the exporter reads: unknown keys are stripped; an optional field of the
+ * wrong type becomes undefined instead of failing the response, because CLS's shapes are only partly
  * documented. Ids are required: an item without one cannot be joined and is counted as invalid.
  */
-
-/**
- * Fields of the item being parsed that held a value of the wrong type (and were read as absent).
- * The parser resets it before each item and reads it after: an item with any is counted as invalid,
- * while kept. Parsing is synchronous, so one tally per client serves every item in turn.
- */
-export interface UnreadableTally {
-  count: number;
-}
 
 /** How a list sits in its answer: the array's key, and the key of a gzip+base64 copy that replaces it when non-empty. */
 export interface Envelope {
@@ -23,8 +15,11 @@ export interface Envelope {
 
 const id = z.union([z.string().min(1), z.number().transform(String)]);
 
-/** The tolerant field types; `onUnreadable` hears of every present value they drop. */
-function tolerantFields(onUnreadable: () => void) {
+/**
+ * The field types item schemas are built from; `onUnreadable` hears of every present value they
+ * drop. A client builds one set around its own tally of the item being parsed.
+ */
+export function tolerantFields(onUnreadable: () => void) {
   /**
    * catch() runs for a value that is present and wrong (absent optional fields pass before it), and
    * for JSON null, which zod's optional() refuses: null is CLS saying "none", so it is not counted.
@@ -50,8 +45,16 @@ function tolerantFields(onUnreadable: () => void) {
     .catch(absent);
   /** A nested list, parsed item by item later so one bad item does not sink its siblings. */
   const list = z.array(z.unknown()).optional().catch(absent);
-  return { absent, text, quantity, list };
+  return { id, absent, text, quantity, list };
 }
+export type Fields = ReturnType<typeof tolerantFields>;
+
+/** The schema of one list element, built once per client from that client's fields. */
+export type ItemSchema<T = unknown> = (f: Fields) => z.ZodType<T>;
+/** What an item schema outputs. */
+export type Infer<S extends ItemSchema> = z.output<ReturnType<S>>;
+/** Parses a list item by item: valid items are returned, the others counted as invalid for the endpoint. */
+export type ItemParser = <T>(schema: ItemSchema<T>, items: readonly unknown[] | undefined) => T[];
 
 const quiet = tolerantFields(() => {});
 
@@ -72,59 +75,3 @@ export function envelopeSchema(e: Envelope) {
   });
 }
 export type EnvelopeSchema = ReturnType<typeof envelopeSchema>;
-
-/** The item schemas, counting unreadable fields into `tally`. Built once per client. */
-export function createItemSchemas(tally: UnreadableTally) {
-  const { absent, text, quantity, list } = tolerantFields(() => {
-    tally.count++;
-  });
-  return {
-    virtualGroup: z.object({ id, name: text, entitlements: list }),
-    entitlement: z.object({ id: text, emsEntitlementId: text, entitlementProductKeys: list }),
-    productKey: z.object({ emsProductKeyId: text, entitlementFeatures: list }),
-    entitlementFeature: z.object({
-      featureName: text,
-      featureVersion: text,
-      productName: text,
-      licenseType: text,
-      endDate: text,
-      totalQuantity: quantity,
-      inUseQuantity: quantity,
-      unassignedQuantity: quantity,
-    }),
-    licenseServer: z.object({
-      id,
-      name: text,
-      status: text,
-      deployedOn: text,
-      leasingMode: text,
-      serviceInstanceId: text,
-      licenseServerFeatures: list,
-    }),
-    serverFeature: z.object({ id, featureName: text, productName: text, licenseType: text, totalQuantity: quantity }),
-    licensePool: z.object({ id, name: text, licensePoolFeatures: list }),
-    poolFeature: z.object({ licenseServerFeatureId: id, totalAllotment: quantity, inUse: quantity }),
-    leaseClient: z.object({
-      leases: list,
-      additionalProperties: z.object({ license_server_id: text, license_server_name: text }).optional().catch(absent),
-    }),
-    lease: z.object({ leaseId: id, featureName: text, leaseCount: quantity, licenseAllotmentFeatureId: text }),
-  };
-}
-
-export type ItemSchemas = ReturnType<typeof createItemSchemas>;
-export type ItemName = keyof ItemSchemas;
-export type Item<K extends ItemName> = z.output<ItemSchemas[K]>;
-/** Parses a list item by item: valid items are returned, the others counted as invalid for the endpoint. */
-export type ItemParser = <K extends ItemName>(name: K, items: readonly unknown[] | undefined) => Item<K>[];
-
-export type VirtualGroup = Item<"virtualGroup">;
-export type Entitlement = Item<"entitlement">;
-export type ProductKey = Item<"productKey">;
-export type EntitlementFeature = Item<"entitlementFeature">;
-export type LicenseServer = Item<"licenseServer">;
-export type ServerFeature = Item<"serverFeature">;
-export type LicensePool = Item<"licensePool">;
-export type PoolFeature = Item<"poolFeature">;
-export type Lease = Item<"lease">;
-export type LeaseClient = Item<"leaseClient">;

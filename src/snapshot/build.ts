@@ -1,4 +1,4 @@
-import type { RawLease, RawServer, RawVirtualGroup } from "../cls/client.ts";
+import { ORG_KEY, outermostId, partKey, type RawLease, type RawServer, type RawVirtualGroup } from "../cls/endpoints.ts";
 import type { OrgData, PartFailure } from "../cls/org.ts";
 import type { GroupLabels, ServerLabels } from "./labels.ts";
 import type { EntitlementRow, Labels, PoolRow, ServerFeatureRow, Snapshot, UnattributedRow } from "./types.ts";
@@ -36,7 +36,7 @@ const sum = (a: number | undefined, b: number | undefined) => (a === undefined &
 
 /** Pure: org data + time → the numbers the metrics show. */
 export function buildSnapshot(data: OrgData, meta: BuildMeta): Snapshot {
-  const groups = data.virtualGroups ?? [];
+  const groups = data.virtual_groups.get(ORG_KEY) ?? [];
   const features = new Rows<ServerFeatureRow>();
   const pools = new Rows<PoolRow>();
   const servers: Snapshot["servers"] = [];
@@ -44,15 +44,16 @@ export function buildSnapshot(data: OrgData, meta: BuildMeta): Snapshot {
   // since a service instance may report a lease of another group's server.
   const byId = new Map<string, ServerFeatureRow>();
   const indexes = groups.map((vg) => {
-    const vgServers = data.servers.get(vg.id) ?? [];
+    const vgServers = data.license_servers.get(partKey(vg.id)) ?? [];
     const index = indexFeatures(data, vg, vgServers, { features, servers, byId });
     addPools(data, vg, vgServers, index, pools);
     return { vg, vgServers, index };
   });
   const unattributed = new Rows<UnattributedRow>();
   const seenLeases = new Set<string>();
+  const leaseParts = leasePartsByGroup(data.leases);
   for (const { vg, vgServers, index } of indexes) {
-    for (const lease of leasesOf(data, vg.id)) {
+    for (const lease of (leaseParts.get(vg.id) ?? []).flat()) {
       if (seenLeases.has(lease.leaseId)) continue;
       seenLeases.add(lease.leaseId);
       const count = lease.leaseCount !== undefined && lease.leaseCount > 0 ? lease.leaseCount : 1;
@@ -80,8 +81,16 @@ export function buildSnapshot(data: OrgData, meta: BuildMeta): Snapshot {
   };
 }
 
-function* leasesOf(data: OrgData, vgId: string): Generator<RawLease> {
-  for (const [key, leases] of data.leases) if (key.startsWith(`${vgId}/`)) yield* leases;
+/** Every lease part a group's calls fetched, in the order they were kept, by virtual group id. */
+function leasePartsByGroup(parts: OrgData["leases"]): Map<string, RawLease[][]> {
+  const byGroup = new Map<string, RawLease[][]>();
+  for (const [key, leases] of parts) {
+    const vgId = outermostId(key);
+    const have = byGroup.get(vgId);
+    if (have) have.push(leases);
+    else byGroup.set(vgId, [leases]);
+  }
+  return byGroup;
 }
 
 interface FeatureIndex {
@@ -104,7 +113,7 @@ function indexFeatures(data: OrgData, vg: RawVirtualGroup, vgServers: readonly R
     index.serverLabels.set(s.id, serverLabels);
     out.servers.push({ labels: { ...serverLabels, status: v(s.status), deployed_on: v(s.deployedOn), leasing_mode: v(s.leasingMode) } });
     // Leases are known only when the call for this server's service instance has data.
-    const leasesKnown = data.leases.has(`${vg.id}/${s.serviceInstanceId ?? ""}`);
+    const leasesKnown = data.leases.has(partKey(vg.id, s.serviceInstanceId ?? ""));
     for (const f of s.features) {
       const labels = { ...serverLabels, feature_name: v(f.featureName), product_name: v(f.productName), license_type: v(f.licenseType) };
       const row: ServerFeatureRow = { labels, total: f.totalQuantity, active: leasesKnown ? 0 : undefined };
@@ -129,7 +138,7 @@ function addPools(data: OrgData, vg: RawVirtualGroup, vgServers: readonly RawSer
   const featureName = new Map<string, string>();
   for (const s of vgServers) for (const f of s.features) featureName.set(f.id, v(f.featureName));
   for (const s of vgServers) {
-    for (const pool of data.pools.get(`${vg.id}/${s.id}`) ?? []) {
+    for (const pool of data.license_pools.get(partKey(vg.id, s.id)) ?? []) {
       for (const pf of pool.features) {
         const labels = {
           ...index.serverLabels.get(s.id)!,

@@ -4,9 +4,10 @@
  */
 import { describe, expect, test } from "bun:test";
 import { createClient, type InvalidCounts } from "../../src/cls/client.ts";
-import { ENDPOINT_NAMES, ENDPOINTS } from "../../src/cls/endpoints.ts";
+import { callsOf, childrenOf, ENDPOINT_NAMES, ENDPOINTS, ORG_KEY, parentOf, type RawServer } from "../../src/cls/endpoints.ts";
 import type { GetRequest } from "../../src/cls/http.ts";
 import { ClsError } from "../../src/errors.ts";
+import { hintFor } from "../../src/snapshot/refresh-log.ts";
 
 const budget = { signal: new AbortController().signal, deadline: Number.POSITIVE_INFINITY };
 
@@ -30,6 +31,49 @@ describe("the table", () => {
   test("names every endpoint once, upstream first", () => {
     expect(ENDPOINT_NAMES).toEqual(["virtual_groups", "license_servers", "license_pools", "leases"]);
     expect(Object.keys(ENDPOINTS)).toEqual([...ENDPOINT_NAMES]);
+  });
+
+  test("is well formed: one org-level row first, every parent a row named earlier, every endpoint a 404 hint", () => {
+    expect(childrenOf(undefined)).toEqual(["virtual_groups"]);
+    for (const [i, name] of ENDPOINT_NAMES.entries()) {
+      const parent = parentOf(name);
+      if (parent !== undefined) expect(ENDPOINT_NAMES.indexOf(parent)).toBeWithin(0, i);
+      expect(hintFor(name, "404")).toBeString();
+    }
+    expect(ENDPOINT_NAMES.map((n) => [n, childrenOf(n)])).toEqual([
+      ["virtual_groups", ["license_servers"]],
+      ["license_servers", ["license_pools", "leases"]],
+      ["license_pools", []],
+      ["leases", []],
+    ]);
+  });
+
+  test("each child's calls: servers per group, pools per server, leases per distinct service instance", () => {
+    const groups = {
+      key: ORG_KEY,
+      args: {},
+      rows: [
+        { id: "4/1", name: undefined, entitlements: [] },
+        { id: "5", name: "b", entitlements: [] },
+      ],
+    };
+    expect(callsOf("license_servers", groups)).toEqual([
+      { key: "4%2F1", args: { vgId: "4/1" } },
+      { key: "5", args: { vgId: "5" } },
+    ]);
+    const server = (id: string, serviceInstanceId: string | undefined) => ({ id, serviceInstanceId }) as RawServer;
+    const servers = {
+      key: "4",
+      args: { vgId: "4" },
+      rows: [server("a", "i1"), server("b", undefined), server("c", "i1"), server("d", "")],
+    };
+    expect(callsOf("license_pools", servers).map((c) => c.key)).toEqual(["4/a", "4/b", "4/c", "4/d"]);
+    expect(callsOf("license_pools", servers)[0]!.args).toEqual({ vgId: "4", serverId: "a" });
+    expect(callsOf("leases", servers)).toEqual([
+      { key: "4/i1", args: { vgId: "4", instanceId: "i1" } },
+      { key: "4/", args: { vgId: "4", instanceId: undefined } },
+    ]);
+    expect(callsOf("virtual_groups", groups)).toEqual([]);
   });
 
   test("each row's path is under the org, with ids encoded", async () => {

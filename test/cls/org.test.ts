@@ -77,7 +77,7 @@ describe("partial failure keeps the last good data of the failed part only", () 
     const after = numbers(buildSnapshot(second.data, meta)).features;
     const want = truth(sim.expected()).features;
     for (const row of after) {
-      const serverOf4101 = first.data.servers.get("4101")!.some((s) => s.id === row[0]);
+      const serverOf4101 = first.data.license_servers.get("4101")!.some((s) => s.id === row[0]);
       expect(row).toEqual(
         serverOf4101 ? before.find((b) => b[0] === row[0] && b[1] === row[1])! : want.find((w) => w[0] === row[0] && w[1] === row[1])!,
       );
@@ -100,7 +100,7 @@ describe("partial failure keeps the last good data of the failed part only", () 
     sim.setFaults([{ endpoint: "license_servers", vgId: 4102, status: 404 }]);
     const { data, failures } = await fetchOrg(clientFor(sim).client, undefined, opts);
     expect(failures).toEqual([expect.objectContaining({ endpoint: "license_servers", reason: "404", stale: false })]);
-    expect([...data.servers.keys()]).toEqual(["4101"]);
+    expect([...data.license_servers.keys()]).toEqual(["4101"]);
   });
 });
 

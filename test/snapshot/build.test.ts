@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { RawLease, RawServer } from "../../src/cls/client.ts";
+import { ORG_KEY } from "../../src/cls/endpoints.ts";
 import { emptyOrg, type OrgData } from "../../src/cls/org.ts";
 import { buildSnapshot } from "../../src/snapshot/build.ts";
 
@@ -39,8 +40,8 @@ function lease(leaseId: string, fields: Partial<RawLease> = {}): RawLease {
 /** One group; every server's instance call answered (with no leases unless `leases` says so). */
 function org(servers: RawServer[], leases: Record<string, RawLease[]>): OrgData {
   const data = emptyOrg();
-  data.virtualGroups = [{ id: "1", name: "VG", entitlements: [] }];
-  data.servers.set("1", servers);
+  data.virtual_groups.set(ORG_KEY, [{ id: "1", name: "VG", entitlements: [] }]);
+  data.license_servers.set("1", servers);
   for (const s of servers) data.leases.set(`1/${s.serviceInstanceId}`, []);
   for (const [instance, list] of Object.entries(leases)) data.leases.set(`1/${instance}`, list);
   return data;
@@ -105,8 +106,8 @@ describe("lease attribution", () => {
 describe("leases across groups and unknown leases", () => {
   test("a lease reported in one group's call counts for the server of another group that owns its feature id", () => {
     const data = org([server("a", [["fa", "vPC", 10]]), server("c", [["fc", "vPC", 1]])], {});
-    data.virtualGroups!.push({ id: "2", name: "VG2", entitlements: [] });
-    data.servers.set("2", [server("b", [["fb", "vWS", 5]])]);
+    data.virtual_groups.get(ORG_KEY)!.push({ id: "2", name: "VG2", entitlements: [] });
+    data.license_servers.set("2", [server("b", [["fb", "vWS", 5]])]);
     data.leases.set("2/inst-b", []);
     data.leases.set("1/inst-a", [lease("L1", { licenseAllotmentFeatureId: "fb" })]);
     data.leases.set("2/inst-b", [lease("L1", { licenseAllotmentFeatureId: "fb" })]);
@@ -156,7 +157,7 @@ describe("labels and rows", () => {
       inUseQuantity: 1,
       unassignedQuantity: 0,
     };
-    data.virtualGroups![0]!.entitlements = [
+    data.virtual_groups.get(ORG_KEY)![0]!.entitlements = [
       { ...feature, emsEntitlementId: "E1", emsProductKeyId: "PK-1", totalQuantity: 72, endDate: "2027-12-31" },
       { ...feature, emsEntitlementId: "E1", emsProductKeyId: "PK-2", totalQuantity: 128, endDate: "2027-12-31T23:59:59Z" },
     ];
@@ -169,7 +170,7 @@ describe("labels and rows", () => {
 
   test("an unreadable end date gives no end timestamp", () => {
     const data = org([], {});
-    data.virtualGroups![0]!.entitlements = [
+    data.virtual_groups.get(ORG_KEY)![0]!.entitlements = [
       {
         emsEntitlementId: "E",
         emsProductKeyId: "K",
@@ -188,7 +189,7 @@ describe("labels and rows", () => {
 
   test("pools are labelled with their server and the feature named by licenseServerFeatureId", () => {
     const data = org([server("a", [["fa", "vPC", 10]])], {});
-    data.pools.set("1/a", [
+    data.license_pools.set("1/a", [
       {
         id: "p",
         name: "default",

@@ -1,4 +1,5 @@
 import type { RawLease } from "../../src/cls/client.ts";
+import { ORG_KEY } from "../../src/cls/endpoints.ts";
 import { emptyOrg, type OrgData } from "../../src/cls/org.ts";
 import type { BuildMeta } from "../../src/snapshot/build.ts";
 
@@ -34,14 +35,16 @@ export function everyFamilyOrg(): OrgData {
     inUseQuantity: 3,
     unassignedQuantity: 40,
   };
-  data.virtualGroups = [{ id: "4101", name: "Default", entitlements: [entitlement] }];
+  data.virtual_groups.set(ORG_KEY, [{ id: "4101", name: "Default", entitlements: [entitlement] }]);
   const feature = { id: "f1", featureName: "vPC", productName: "vPC", licenseType: "CONCURRENT", totalQuantity: 30 };
   const server = { status: "ENABLED", deployedOn: "CLOUD", leasingMode: "STANDARD" };
-  data.servers.set("4101", [
+  data.license_servers.set("4101", [
     { ...server, id: "s1", name: "srv-1", serviceInstanceId: "i1", features: [feature] },
     { ...server, id: "s2", name: "srv-2", serviceInstanceId: "i2", features: [] },
   ]);
-  data.pools.set("4101/s1", [{ id: "p1", name: "default", features: [{ licenseServerFeatureId: "f1", totalAllotment: 10, inUse: 2 }] }]);
+  data.license_pools.set("4101/s1", [
+    { id: "p1", name: "default", features: [{ licenseServerFeatureId: "f1", totalAllotment: 10, inUse: 2 }] },
+  ]);
   data.leases.set("4101/i1", [lease("L1", "vPC", "f1"), lease("L2", "vWS", undefined)]);
   data.leases.set("4101/i2", []);
   return data;

@@ -1,0 +1,43 @@
+import { z } from "zod";
+import type { Fields, Infer } from "../schemas.ts";
+import type { GroupArgs, RawServer } from "./license_servers.ts";
+import { groupPath } from "./license_servers.ts";
+import { type Part, partKey, row } from "./row.ts";
+
+const leaseClient = (f: Fields) =>
+  z.object({
+    leases: f.list,
+    additionalProperties: z.object({ license_server_id: f.text, license_server_name: f.text }).optional().catch(f.absent),
+  });
+const lease = (f: Fields) => z.object({ leaseId: f.id, featureName: f.text, leaseCount: f.quantity, licenseAllotmentFeatureId: f.text });
+
+export interface RawLease extends Infer<typeof lease> {
+  serverId: string | undefined;
+  serverName: string | undefined;
+}
+
+/** The service instances a group's servers answer for; "" stands for servers that name none. */
+export const instancesOf = (servers: readonly RawServer[]): string[] => [...new Set(servers.map((s) => s.serviceInstanceId ?? ""))];
+
+/** A group's leases as one service instance reports them: one call per distinct instance, keyed `partKey(vgId, instance)`. */
+export const leases = row({
+  path: (a: GroupArgs & { instanceId: string | undefined }) => `${groupPath(a)}/leases/all`,
+  paged: false,
+  envelope: { list: "clients", compressed: "compressedClients" },
+  instanceId: (a) => a.instanceId,
+  schema: leaseClient,
+  flatten: (client, parse): RawLease[] =>
+    parse(lease, client.leases).map((l) => ({
+      ...l,
+      serverId: client.additionalProperties?.license_server_id || undefined,
+      serverName: client.additionalProperties?.license_server_name || undefined,
+    })),
+  from: {
+    parent: "license_servers",
+    calls: ({ args, rows }: Part<GroupArgs, RawServer>) =>
+      instancesOf(rows).map((instance) => ({
+        key: partKey(args.vgId, instance),
+        args: { vgId: args.vgId, instanceId: instance || undefined },
+      })),
+  },
+});

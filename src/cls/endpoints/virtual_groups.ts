@@ -1,0 +1,53 @@
+import { z } from "zod";
+import type { Fields, Infer, ItemParser } from "../schemas.ts";
+import { row } from "./row.ts";
+
+const virtualGroup = (f: Fields) => z.object({ id: f.id, name: f.text, entitlements: f.list });
+const entitlement = (f: Fields) => z.object({ id: f.text, emsEntitlementId: f.text, entitlementProductKeys: f.list });
+const productKey = (f: Fields) => z.object({ emsProductKeyId: f.text, entitlementFeatures: f.list });
+const entitlementFeature = (f: Fields) =>
+  z.object({
+    featureName: f.text,
+    featureVersion: f.text,
+    productName: f.text,
+    licenseType: f.text,
+    endDate: f.text,
+    totalQuantity: f.quantity,
+    inUseQuantity: f.quantity,
+    unassignedQuantity: f.quantity,
+  });
+
+export type EntitlementFeature = Infer<typeof entitlementFeature>;
+export interface RawEntitlementFeature extends EntitlementFeature {
+  emsEntitlementId: string | undefined;
+  emsProductKeyId: string | undefined;
+}
+export interface RawVirtualGroup {
+  id: string;
+  name: string | undefined;
+  entitlements: RawEntitlementFeature[];
+}
+
+/** The org's virtual groups with their entitlements: the org-level call, one part keyed ORG_KEY. */
+export const virtualGroups = row({
+  path: (_: Record<string, never>) => "/virtual-groups",
+  paged: true,
+  // Nested entitlements come only with detailedView (documented default: false).
+  query: { detailedView: "true" },
+  envelope: { list: "virtualGroups" },
+  schema: virtualGroup,
+  flatten: (vg, parse): RawVirtualGroup[] => [{ id: vg.id, name: vg.name, entitlements: flattenEntitlements(vg.entitlements, parse) }],
+});
+
+/** Entitlements → product keys → features, one row per feature with the ids of its entitlement and key. */
+function flattenEntitlements(entitlements: readonly unknown[] | undefined, parse: ItemParser): RawEntitlementFeature[] {
+  return parse(entitlement, entitlements).flatMap((e) =>
+    parse(productKey, e.entitlementProductKeys).flatMap((k) =>
+      parse(entitlementFeature, k.entitlementFeatures).map((f) => ({
+        ...f,
+        emsEntitlementId: e.emsEntitlementId ?? e.id,
+        emsProductKeyId: k.emsProductKeyId,
+      })),
+    ),
+  );
+}
