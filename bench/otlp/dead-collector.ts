@@ -77,7 +77,7 @@ export async function otlpCounters(url: string): Promise<Counters> {
   return { exports: sampleOf(text, "nvidia_cls_otlp_exports_total") ?? 0, failures };
 }
 
-export const failedPushes = (c: Counters) => Object.values(c.failures).reduce((a, b) => a + b, 0);
+const failedPushes = (c: Counters) => Object.values(c.failures).reduce((a, b) => a + b, 0);
 
 /** Fails loudly unless a pushing variant counted more failed pushes at the end than at the start. */
 export function checkPushed(variant: Variant, before: Counters, after: Counters): void {

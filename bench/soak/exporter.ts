@@ -12,7 +12,7 @@ import { EXPORTER_ENV, SCRAPE_TIMEOUT_MS } from "./options.ts";
 const PROBE = fileURLToPath(new URL("../soak-lag-probe.ts", import.meta.url));
 
 /** Counts the exporter's log lines by level, message, endpoint and reason; keeps the last lines and the first errors. */
-export class LogTally {
+class LogTally {
   readonly counts = new Map<string, number>();
   readonly errors: string[] = [];
   readonly tail: string[] = [];

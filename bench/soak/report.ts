@@ -29,7 +29,7 @@ export interface SoakResult {
 const sum = (samples: Sample[], pick: (s: Sample) => number) => samples.reduce((a, s) => a + pick(s), 0);
 
 /** RSS and fd growth: median of the final window ÷ median of the reference window after warm-up − 1. */
-export function growthOf(r: SoakResult) {
+function growthOf(r: SoakResult) {
   const { windowMs, totalMs } = r.o;
   const inWindow = (from: number, to: number) => r.samples.filter((s) => s.t * 1000 > from && s.t * 1000 <= to + 1);
   const ref = inWindow(windowMs, 2 * windowMs);

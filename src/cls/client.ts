@@ -5,7 +5,7 @@ import type { Budget, HttpGet } from "./http.ts";
 import { readPages } from "./pages.ts";
 import { type EnvelopeSchema, envelopeSchema, type ItemParser, type ItemSchema, tolerantFields } from "./schemas.ts";
 
-export type { RawEntitlementFeature, RawLease, RawPool, RawServer, RawVirtualGroup } from "./endpoints.ts";
+export type { RawLease, RawServer } from "./endpoints.ts";
 
 /** Items dropped because they could not be understood, by endpoint; they become a metric. */
 export type InvalidCounts = Map<EndpointName, number>;

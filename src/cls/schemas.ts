@@ -59,7 +59,7 @@ export type ItemParser = <T>(schema: ItemSchema<T>, items: readonly unknown[] | 
 const quiet = tolerantFields(() => {});
 
 /** It only steers the page walk: a member of the wrong type means "no totals", not an unreadable item. */
-export const paginationInfo = z
+const paginationInfo = z
   .object({ pageNumber: quiet.quantity, pageSize: quiet.quantity, totalPages: quiet.quantity, totalElements: quiet.quantity })
   .optional()
   .catch(quiet.absent);

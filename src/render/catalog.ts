@@ -4,7 +4,7 @@ import { OTLP_FAILURE_REASONS, type OtlpStats } from "../otlp/stats.ts";
 import { FAMILY_LABELS } from "../snapshot/labels.ts";
 import { type ExporterStats, statKey } from "../snapshot/refresher.ts";
 import type { Labels, Snapshot } from "../snapshot/types.ts";
-import type { HistoryStats } from "../store/store.ts";
+import type { HistoryStats } from "../store/index.ts";
 
 /**
  * THE metric catalogue: every exported family, once. Prometheus and OTLP both render from it, and

@@ -59,7 +59,7 @@ export function computeUsage(model: SimModel): Usage {
  * has no documented split rule; filling the first key first is the simplest consistent one.
  * With `overflowToLast`, what does not fit lands on the last slot (overage) instead of vanishing.
  */
-export function allocateGreedy(amount: number, capacities: number[], overflowToLast: boolean): number[] {
+function allocateGreedy(amount: number, capacities: number[], overflowToLast: boolean): number[] {
   let rest = Math.max(0, amount);
   const out = capacities.map((cap) => {
     const take = Math.min(Math.max(0, cap), rest);
@@ -70,7 +70,7 @@ export function allocateGreedy(amount: number, capacities: number[], overflowToL
   return out;
 }
 
-export function entitlementSlots(model: SimModel): EntitlementSlot[] {
+function entitlementSlots(model: SimModel): EntitlementSlot[] {
   const slots: EntitlementSlot[] = [];
   for (const vg of model.virtualGroups) {
     for (const ent of vg.entitlements ?? []) {

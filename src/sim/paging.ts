@@ -4,7 +4,7 @@
  * but still carries totals, so clients can detect the end either way.
  */
 
-export const DEFAULT_PAGE_SIZE = 25;
+const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
 
 export interface PaginationInfo {

@@ -37,7 +37,7 @@ const licensePool = z.looseObject({
   licensePoolFeatures: z.array(z.looseObject({ licenseServerFeatureId: z.string(), totalAllotment: z.number(), inUse: z.number() })),
 });
 
-export const client = z.looseObject({
+const client = z.looseObject({
   leases: z.array(
     z.looseObject({
       leaseId: z.string(),

@@ -17,7 +17,7 @@ export interface RawLease extends Infer<typeof lease> {
 }
 
 /** The service instances a group's servers answer for; "" stands for servers that name none. */
-export const instancesOf = (servers: readonly RawServer[]): string[] => [...new Set(servers.map((s) => s.serviceInstanceId ?? ""))];
+const instancesOf = (servers: readonly RawServer[]): string[] => [...new Set(servers.map((s) => s.serviceInstanceId ?? ""))];
 
 /** A group's leases as one service instance reports them: one call per distinct instance, keyed `partKey(vgId, instance)`. */
 export const leases = row({
