@@ -38,7 +38,7 @@ const requestTimeoutFor = (scrapeTimeoutMs: number) => Math.min(10_000, Math.max
  * Builds the object graph from what the composition root (src/start.ts) opened and read. Nothing
  * runs until start(): no timer, no call, no read; tests pass fakes for fetch, clock and timers.
  */
-export function createExporter(config: Config, deps: ContextDeps) {
+export function createExporter(config: Config, { restored: stored, ...deps }: ContextDeps) {
   const stats = newStats();
   const invalid: InvalidCounts = new Map();
   const shutdown = new AbortController();
@@ -61,7 +61,9 @@ export function createExporter(config: Config, deps: ContextDeps) {
   const client = createClient(http, { orgName: config.orgName, serviceInstanceId: config.serviceInstanceId, invalid });
   const history = deps.history;
   // A snapshot loaded from disk is old news: served with up 0 until a refresh succeeds.
-  const restored = deps.restored && { ...deps.restored, up: false };
+  // No closure below holds it: once a refresh replaces it, it can be collected.
+  const restored = stored && { ...stored, up: false };
+  let servingRestored = restored !== undefined;
   const refresh = createRefresher({
     client,
     invalid,
@@ -80,7 +82,10 @@ export function createExporter(config: Config, deps: ContextDeps) {
     now: deps.now,
     timers: deps.timers,
     onRefreshError: (err) => deps.log.error("refresh crashed; serving the last snapshot", { error: (err as Error).message }),
-    onSnapshot: (s) => history?.offer(s),
+    onSnapshot: (s) => {
+      servingRestored = false;
+      history?.offer(s);
+    },
   });
   if (restored) {
     cache.seed(restored);
@@ -99,7 +104,7 @@ export function createExporter(config: Config, deps: ContextDeps) {
     return healthOf({
       now: deps.now(),
       snapshot,
-      restored: snapshot !== undefined && snapshot === restored,
+      restored: servingRestored && snapshot !== undefined,
       lastSuccessAt: stats.lastSuccessAt,
       history: history && { failure: history.unavailable(), lastWriteAt: history.stats.lastWriteAt },
       otlp: otlpStats,

@@ -6,6 +6,7 @@ import { silentLogger } from "../../src/log.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { KEY } from "../cls/harness.ts";
+import { snapshotAt } from "../store/helpers.ts";
 
 let sim: Simulator;
 const build = { version: "1.2.3", revision: "abc", bunVersion: Bun.version };
@@ -80,6 +81,31 @@ describe("GET /metrics", () => {
 });
 
 describe("health view", () => {
+  test("a snapshot restored from disk is 'restored' with up 0 until a refresh ends", async () => {
+    const config = loadConfig({
+      env: { NVIDIA_API_KEY: KEY, NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: sim.url },
+      argv: [],
+      readFile: () => "",
+    });
+    let answer: (r: Response) => void = () => {};
+    const ex = createExporter(config, {
+      fetch: () => new Promise<Response>((resolve) => (answer = resolve)),
+      now: Date.now,
+      log: silentLogger,
+      build,
+      restored: { ...snapshotAt(1_780_000_000, { "s1/vpc": 1 }), up: true },
+    });
+    ex.start();
+    const before = (await (await ex.app.request("/healthz")).json()) as Health;
+    expect(before).toMatchObject({ cls_up: false, cls: { state: "restored", failures: [] } });
+    answer(new Response("no", { status: 401 }));
+    await ex.cache.settled();
+    const after = (await (await ex.app.request("/healthz")).json()) as Health;
+    expect(after.cls.state).toBe("failing");
+    expect(after.cls.failures[0]).toMatchObject({ endpoint: "virtual_groups", reason: "401", status: 401 });
+    await ex.stop();
+  });
+
   test("/healthz and the status page name the failing endpoint, its reason and a hint", async () => {
     const ex = exporterFor(sim.url);
     sim.setFaults([{ endpoint: "license_pools", status: 503 }]);
