@@ -23,6 +23,8 @@ export interface ContextDeps {
   random?: () => number;
   sleep?: HttpDeps["sleep"];
   timers?: Timers;
+  /** Called when the exporter is idle after a scrape (the composition root passes releaseMemory). */
+  releaseMemory?: () => void;
   /** Opened by the composition root; absent in tests that do not need it. */
   history?: HistoryStore;
 }
@@ -95,7 +97,15 @@ export function createExporter(config: Config, deps: ContextDeps) {
   const processMetrics = createProcessMetrics(startedAt);
   const live = async (format: Format) =>
     (await processMetrics(format)) + (await renderCatalog(LIVE_CATALOG, current(), config.orgName, format));
-  const renderer = new PrometheusRenderer({ catalog: CATALOG, orgName: config.orgName, live, liveTtlMs: 1_000, now: deps.now });
+  const renderer = new PrometheusRenderer({
+    catalog: CATALOG,
+    orgName: config.orgName,
+    live,
+    liveTtlMs: 1_000,
+    now: deps.now,
+    timers: deps.timers,
+    onIdle: deps.releaseMemory,
+  });
   const app = createApp({
     orgName: config.orgName,
     metricsPath: config.metricsPath,

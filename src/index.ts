@@ -5,6 +5,7 @@ import { authSchemes, loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { usage } from "./flags.ts";
 import { exitOnSignals, processLogger } from "./lifecycle.ts";
+import { releaseMemory } from "./memory.ts";
 import { startServer } from "./server.ts";
 import { openHistory } from "./store/open.ts";
 
@@ -37,7 +38,7 @@ const build = { version: pkg.version, revision: process.env.GIT_REVISION || "unk
 const history = openHistory(config, { now: Date.now, log });
 let running;
 try {
-  running = startServer(config, { fetch: (input, init) => fetch(input, init), now: Date.now, log, build, history });
+  running = startServer(config, { fetch: (input, init) => fetch(input, init), now: Date.now, log, build, history, releaseMemory });
 } catch (err) {
   log.error((err as Error).message);
   history.close();
