@@ -39,7 +39,7 @@ function escapeLabelValue(value: unknown): unknown {
   return escapeText(value).replace(/"/g, '\\"');
 }
 
-/** prom-client spells NaN "Nan"; Prometheus parses it case-insensitively, and dashboards never see the text. */
+/** prom-client spells NaN "Nan"; kept, since Prometheus reads it with Go's ParseFloat, which ignores case. */
 export function formatValue(value: number): string {
   if (Number.isNaN(value)) return "Nan";
   if (!Number.isFinite(value)) return value < 0 ? "-Inf" : "+Inf";
