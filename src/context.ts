@@ -25,6 +25,8 @@ export interface ContextDeps {
   random?: () => number;
   sleep?: HttpDeps["sleep"];
   timers?: Timers;
+  /** Called when the exporter is idle after a scrape (the composition root passes releaseMemory). */
+  releaseMemory?: () => void;
   /** Opened by the composition root; absent in tests that do not need it. */
   history?: HistoryStore;
   /** The last stored snapshot, read by the composition root: served (with up 0) until a refresh succeeds. */
@@ -116,7 +118,15 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
   const processMetrics = createProcessMetrics(startedAt);
   const live = async (format: Format) =>
     (await processMetrics(format)) + (await renderCatalog(LIVE_CATALOG, current(), config.orgName, format));
-  const renderer = new PrometheusRenderer({ catalog: CATALOG, orgName: config.orgName, live, liveTtlMs: 1_000, now: deps.now });
+  const renderer = new PrometheusRenderer({
+    catalog: CATALOG,
+    orgName: config.orgName,
+    live,
+    liveTtlMs: 1_000,
+    now: deps.now,
+    timers: deps.timers,
+    onIdle: deps.releaseMemory,
+  });
   const app = createApp({
     orgName: config.orgName,
     metricsPath: config.metricsPath,

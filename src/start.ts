@@ -6,6 +6,7 @@ import { createExporter, type Exporter } from "./context.ts";
 import { ConfigError } from "./errors.ts";
 import { listen } from "./http/serve.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { releaseMemory } from "./memory.ts";
 import { HistoryStore, maxGapSeconds } from "./store/index.ts";
 
 /**
@@ -60,6 +61,7 @@ export function start(entry: Entry): Running {
     build: { version: pkg.version, revision: entry.revision, bunVersion: Bun.version },
     history,
     restored: history.restore(),
+    releaseMemory,
   });
   let served: ReturnType<typeof listen>;
   try {

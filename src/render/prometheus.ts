@@ -1,46 +1,26 @@
-import { Counter, Gauge, Registry } from "prom-client";
-import type { MetricDef, View } from "./catalog.ts";
+import { realTimers, type Timers } from "../clock.ts";
+import type { MetricDef, Sample, View } from "./catalog.ts";
+import { type DeflatedPrefix, deflatePrefix, gzipWithTail } from "./deflated.ts";
+import { CONTENT_TYPES, EOF_LINE, expositionChunks, type Format } from "./exposition.ts";
 
-export type Format = "text" | "openmetrics";
+export { CONTENT_TYPES, EOF_LINE, type Format } from "./exposition.ts";
 
-export const CONTENT_TYPES: Record<Format, string> = {
-  text: Registry.PROMETHEUS_CONTENT_TYPE,
-  openmetrics: Registry.OPENMETRICS_CONTENT_TYPE,
-};
-
-export const EOF_LINE = "# EOF\n";
-
-/** prom-client's typings omit the constructor's content-type argument, which it honours at run time. */
-const TypedRegistry = Registry as unknown as new (contentType: string) => Registry;
-
-/** A registry whose metrics() speaks `format` and whose OpenMetrics output lacks the final `# EOF`. */
-export function newRegistry(format: Format): Registry {
-  return new TypedRegistry(CONTENT_TYPES[format]);
+/** Every family of the catalogue with its rows for `view`, as the exposition writer takes them. */
+function* catalogFamilies(catalog: readonly MetricDef[], view: View): Generator<readonly [MetricDef, Iterable<Sample>]> {
+  for (const def of catalog) yield [def, def.rows(view)];
 }
 
-export function withoutEof(text: string): string {
-  return text.endsWith(EOF_LINE) ? text.slice(0, -EOF_LINE.length) : text;
-}
-
-/** Renders the catalogue through a fresh prom-client registry (no global registry, no default metrics). */
+/** The catalogue as exposition text (without OpenMetrics' final `# EOF`), `org_name` on every sample. */
 export async function renderCatalog(catalog: readonly MetricDef[], view: View, orgName: string, format: Format): Promise<string> {
-  const registry = newRegistry(format);
-  registry.setDefaultLabels({ org_name: orgName });
-  for (const def of catalog) {
-    const rows = [...def.rows(view)];
-    // A family with no samples would print a bare HELP/TYPE pair: noise for every reader.
-    if (rows.length === 0) continue;
-    const labelNames = [...def.labels];
-    const metric =
-      def.type === "counter"
-        ? new Counter({ name: def.name, help: def.help, labelNames, registers: [registry] })
-        : new Gauge({ name: def.name, help: def.help, labelNames, registers: [registry] });
-    for (const { labels, value } of rows) {
-      if (metric instanceof Counter) metric.inc(labels, value);
-      else metric.set(labels, value);
-    }
-  }
-  return withoutEof(await registry.metrics());
+  return [...expositionChunks(catalogFamilies(catalog, view), format, { org_name: orgName })].join("");
+}
+
+/** The same, encoded as UTF-8 family by family: the whole body never exists as one JS string. */
+function renderCatalogBytes(catalog: readonly MetricDef[], view: View, orgName: string, format: Format): Uint8Array<ArrayBuffer> {
+  const sink = new Bun.ArrayBufferSink();
+  sink.start({ asUint8Array: true, highWaterMark: 1 << 20 });
+  for (const chunk of expositionChunks(catalogFamilies(catalog, view), format, { org_name: orgName })) sink.write(chunk);
+  return sink.end() as Uint8Array<ArrayBuffer>;
 }
 
 export interface Body {
@@ -56,63 +36,129 @@ export interface RendererOptions {
   live: (format: Format) => Promise<string>;
   liveTtlMs: number;
   now: () => number;
+  /**
+   * Called once no new live period has begun for two periods (no scrape in that time): the bodies
+   * of the last periods are dropped just before, so it is the moment to give memory back.
+   */
+  onIdle?: () => void;
+  /** For the idle timer; default real timers. */
+  timers?: Timers;
+}
+
+interface Slot {
+  body: Promise<Body>;
+  /** Set once built: lets a scrape answer synchronously. */
+  ready?: Body;
+}
+
+/** One format's bodies for one snapshot and one live period, each built when first asked for. */
+interface Edition {
+  at: number;
+  /** Built for either encoding; handed out synchronously only once a gzip body was asked for. */
+  gzip: Slot & { asked?: boolean };
+  identity?: Slot;
 }
 
 const encoder = new TextEncoder();
 
 /**
- * Bodies are built once per snapshot (and per live-section expiry), never per request: rendering
- * thousands of series costs milliseconds, serving cached bytes costs microseconds.
+ * Bodies are built once per snapshot and live period, never per request: rendering thousands of
+ * series costs milliseconds, serving cached bytes costs microseconds. Memory (BENCHMARKS.md (c)):
+ * per format only the catalogue, compressed, outlives the scrapes; a live period's gzip body is
+ * that plus its compressed live section (no recompression of megabytes), and its identity body
+ * (megabytes at 17,000 series) is made only when asked for and dropped once the renderer is idle.
  */
 export class PrometheusRenderer {
   private renderedFor: unknown = null;
-  /** Encoded catalogue text per format: depends on the snapshot only. */
-  private readonly main = new Map<Format, Promise<Uint8Array>>();
-  /** Whole bodies per format and encoding, including the live section of time `at`; `ready` once built. */
-  private readonly bodies = new Map<string, { body: Promise<Body>; at: number; ready?: Body }>();
+  private readonly catalogues = new Map<Format, Promise<DeflatedPrefix>>();
+  private readonly editions = new Map<Format, Edition>();
+  private readonly timers: Timers;
+  private idleTimer: unknown;
 
-  constructor(private readonly opts: RendererOptions) {}
+  constructor(private readonly opts: RendererOptions) {
+    this.timers = opts.timers ?? realTimers;
+  }
 
   /** The body for this snapshot if it is already built and current: lets a scrape answer synchronously. */
   ready(snapshot: unknown, format: Format, gzip: boolean): Body | undefined {
     if (snapshot === undefined || snapshot !== this.renderedFor) return undefined;
-    const cached = this.bodies.get(`${format}:${gzip}`);
-    return cached?.ready && this.opts.now() - cached.at < this.opts.liveTtlMs ? cached.ready : undefined;
+    const edition = this.editions.get(format);
+    if (!edition || this.opts.now() - edition.at >= this.opts.liveTtlMs) return undefined;
+    if (gzip) return edition.gzip.asked ? edition.gzip.ready : undefined;
+    return edition.identity?.ready;
   }
 
   body(view: View, format: Format, gzip: boolean): Promise<Body> {
     // With no snapshot yet every request renders anew: the stats still move between attempts.
     if (view.snapshot === undefined || view.snapshot !== this.renderedFor) {
-      this.main.clear();
-      this.bodies.clear();
+      this.catalogues.clear();
+      this.editions.clear();
       this.renderedFor = view.snapshot ?? null;
     }
-    const key = `${format}:${gzip}`;
-    const now = this.opts.now();
-    const cached = this.bodies.get(key);
-    if (cached && now - cached.at < this.opts.liveTtlMs) return cached.body;
-    const entry: { body: Promise<Body>; at: number; ready?: Body } = { body: this.build(view, format, gzip), at: now };
-    this.bodies.set(key, entry);
-    entry.body.then(
-      (b) => (entry.ready = b),
-      () => this.bodies.get(key) === entry && this.bodies.delete(key),
-    );
-    return entry.body;
+    const edition = this.edition(view, format);
+    if (gzip) {
+      edition.gzip.asked = true;
+      return edition.gzip.body;
+    }
+    // The identity body is the gzip body inflated: one allocation of the final size, no plain copy kept.
+    edition.identity ??= slot(edition.gzip.body.then((b) => ({ bytes: Bun.gunzipSync(b.bytes), headers: headersFor(format, false) })));
+    return edition.identity.body;
   }
 
-  private async build(view: View, format: Format, gzip: boolean): Promise<Body> {
-    let main = this.main.get(format);
-    if (!main) {
-      main = renderCatalog(this.opts.catalog, view, this.opts.orgName, format).then((text) => encoder.encode(text));
-      this.main.set(format, main);
-    }
-    const head = await main;
-    const tail = encoder.encode((await this.opts.live(format)) + (format === "openmetrics" ? EOF_LINE : ""));
-    const plain = new Uint8Array(head.length + tail.length);
-    plain.set(head);
-    plain.set(tail, head.length);
-    const headers: Record<string, string> = { "content-type": CONTENT_TYPES[format], vary: "Accept, Accept-Encoding" };
-    if (gzip) headers["content-encoding"] = "gzip";
-    return { bytes: gzip ? Bun.gzipSync(plain) : plain, headers };
+  /** The current edition of `format`, or a new one when the live section expired. */
+  private edition(view: View, format: Format): Edition {
+    const now = this.opts.now();
+    const current = this.editions.get(format);
+    if (current && now - current.at < this.opts.liveTtlMs) return current;
+    const edition: Edition = { at: now, gzip: slot(this.gzipBody(view, format)) };
+    this.editions.set(format, edition);
+    edition.gzip.body.catch(() => this.editions.get(format) === edition && this.editions.delete(format));
+    this.armIdle();
+    return edition;
   }
+
+  /**
+   * Two periods, not one: under steady load a new period begins about one period after the last,
+   * so the timer never fires then; between scrapes seconds apart it fires after each.
+   */
+  private armIdle(): void {
+    this.timers.clearTimeout(this.idleTimer);
+    this.idleTimer = this.timers.setTimeout(() => {
+      // Every edition is expired by now: keep only the compressed catalogues.
+      this.editions.clear();
+      this.opts.onIdle?.();
+    }, 2 * this.opts.liveTtlMs);
+  }
+
+  private async gzipBody(view: View, format: Format): Promise<Body> {
+    const catalogue = await this.catalogue(view, format);
+    const tail = encoder.encode((await this.opts.live(format)) + (format === "openmetrics" ? EOF_LINE : ""));
+    return { bytes: gzipWithTail(catalogue, tail), headers: headersFor(format, true) };
+  }
+
+  private catalogue(view: View, format: Format): Promise<DeflatedPrefix> {
+    let catalogue = this.catalogues.get(format);
+    if (!catalogue) {
+      const made = (async () => deflatePrefix(renderCatalogBytes(this.opts.catalog, view, this.opts.orgName, format)))();
+      made.catch(() => this.catalogues.get(format) === made && this.catalogues.delete(format));
+      this.catalogues.set(format, made);
+      catalogue = made;
+    }
+    return catalogue;
+  }
+}
+
+function slot(body: Promise<Body>): Slot {
+  const s: Slot = { body };
+  body.then(
+    (b) => (s.ready = b),
+    () => {},
+  );
+  return s;
+}
+
+function headersFor(format: Format, gzip: boolean): Record<string, string> {
+  const headers: Record<string, string> = { "content-type": CONTENT_TYPES[format], vary: "Accept, Accept-Encoding" };
+  if (gzip) headers["content-encoding"] = "gzip";
+  return headers;
 }

@@ -60,9 +60,11 @@ export interface RefresherDeps {
  * snapshot. When nothing at all was fetched the previous snapshot is served as it was (its data and
  * timestamp unchanged) with up = 0.
  */
-export function createRefresher(deps: RefresherDeps): () => Promise<Snapshot> {
+export function createRefresher({ initial, ...deps }: RefresherDeps): () => Promise<Snapshot> {
   let data: OrgData | undefined;
-  let last: Snapshot | undefined = deps.initial;
+  // Kept out of `deps`, which the refresh closure holds for the life of the exporter: a snapshot
+  // restored from disk is needed only until the first refresh replaces it.
+  let last: Snapshot | undefined = initial;
   const logOutcome = outcomeLogger(deps.log, deps.now);
   return async () => {
     const started = deps.now();

@@ -15,8 +15,11 @@ interface OpenRun {
 
 interface SeriesRef {
   id: number;
-  labels: string;
+  /** Hash of the labels JSON the database holds: enough to notice a rename, without keeping ~250 bytes per series. */
+  labels: bigint;
 }
+
+const labelsHash = (json: string) => Bun.hash.wyhash(json);
 
 const p = sql.placeholder;
 
@@ -83,7 +86,7 @@ export class HistoryWriter {
       .from(series)
       .where(eq(series.orgName, this.orgName))
       .all();
-    for (const r of rows) this.series.set(`${r.kind}\n${r.key}`, { id: r.id, labels: r.labels });
+    for (const r of rows) this.series.set(`${r.kind}\n${r.key}`, { id: r.id, labels: labelsHash(r.labels) });
     this.observedUntil = this.state.get("observed_until");
     // An open row is its series' newest: one primary-key lookup per series, not a scan of all history.
     const open = this.db
@@ -176,10 +179,11 @@ export class HistoryWriter {
   private seriesId(kind: string, key: string, labels: string, changes: Map<string, SeriesRef>): number {
     const mapKey = `${kind}\n${key}`;
     const ref = changes.get(mapKey) ?? this.series.get(mapKey);
-    if (ref?.labels === labels) return ref.id;
+    const hash = labelsHash(labels);
+    if (ref?.labels === hash) return ref.id;
     if (ref) this.stmts.relabel.run({ id: ref.id, labels });
     const id = ref?.id ?? this.stmts.newSeries.get({ org: this.orgName, kind, key, labels })!.id;
-    changes.set(mapKey, { id, labels });
+    changes.set(mapKey, { id, labels: hash });
     return id;
   }
 }

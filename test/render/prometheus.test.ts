@@ -1,8 +1,12 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { gunzipSync } from "node:zlib";
 import { CATALOG, type MetricDef, type View } from "../../src/render/catalog.ts";
 import { PrometheusRenderer, renderCatalog } from "../../src/render/prometheus.ts";
 import { newStats } from "../../src/snapshot/refresher.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
+import { FakeTime } from "../fake-time.ts";
 
 const build = { version: "1", revision: "r", bunVersion: "b" };
 const snap = (over: Partial<Snapshot> = {}): Snapshot => ({
@@ -131,5 +135,90 @@ describe("PrometheusRenderer", () => {
     const body = await c.renderer.body(v, "text", true);
     expect(c.counts()).toEqual([1, 2]);
     expect(new TextDecoder().decode(Bun.gunzipSync(body.bytes))).toEndWith("live 1\n");
+  });
+});
+
+describe("PrometheusRenderer bodies", () => {
+  const serverRows = Array.from({ length: 300 }, (_, i) => ({
+    labels: {
+      virtual_group_id: "1",
+      virtual_group_name: "v",
+      server_id: `s${i}`,
+      server_name: `ñame "${i}"`,
+      status: "ENABLED",
+      deployed_on: "CLOUD",
+      leasing_mode: "STANDARD",
+    },
+  }));
+  const liveText = "process_open_fds 7\n";
+  function renderer(time: FakeTime, onIdle?: () => void) {
+    return new PrometheusRenderer({
+      catalog: CATALOG,
+      orgName: "o",
+      live: async () => liveText,
+      liveTtlMs: 1_000,
+      now: () => time.now,
+      timers: time,
+      onIdle,
+    });
+  }
+
+  test("identity and gzip bodies hold exactly the catalogue and the live section, in both formats", async () => {
+    const time = new FakeTime();
+    const v = view(snap({ servers: serverRows }));
+    const r = renderer(time);
+    for (const format of ["text", "openmetrics"] as const) {
+      const expected = (await renderCatalog(CATALOG, v, "o", format)) + liveText + (format === "openmetrics" ? "# EOF\n" : "");
+      const plain = await r.body(v, format, false);
+      const zipped = await r.body(v, format, true);
+      expect(new TextDecoder().decode(plain.bytes)).toBe(expected);
+      expect(zipped.bytes[0]).toBe(0x1f);
+      expect(zipped.bytes.length).toBeLessThan(plain.bytes.length / 5);
+      expect(new TextDecoder().decode(gunzipSync(zipped.bytes))).toBe(expected);
+      expect(zipped.headers["content-encoding"]).toBe("gzip");
+      expect(plain.headers["content-encoding"]).toBeUndefined();
+    }
+  });
+
+  test("the gzip body is one member any reader accepts, also for a new live period", async () => {
+    const time = new FakeTime();
+    const v = view(snap({ servers: serverRows }));
+    const r = renderer(time);
+    await r.body(v, "text", true);
+    await time.advance(1_000);
+    const body = await r.body(v, "text", true);
+    const dir = mkdtempSync(`${tmpdir()}/renderer-`);
+    try {
+      await Bun.write(`${dir}/m.gz`, body.bytes);
+      const child = Bun.spawnSync(["gzip", "-t", `${dir}/m.gz`]);
+      expect(child.exitCode).toBe(0);
+      // One member: the trailer's CRC and length cover the whole text, not only a last part.
+      const plain = gunzipSync(body.bytes);
+      const trailer = new DataView(body.bytes.buffer, body.bytes.byteOffset + body.bytes.length - 8);
+      expect(trailer.getUint32(4, true)).toBe(plain.length);
+      expect(trailer.getUint32(0, true)).toBe(Number(Bun.hash.crc32(plain)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("after two idle live periods the bodies are dropped and onIdle is called, once", async () => {
+    const time = new FakeTime();
+    let idle = 0;
+    const s = snap({ servers: serverRows });
+    const r = renderer(time, () => idle++);
+    await r.body(view(s), "text", false);
+    for (let i = 0; i < 10; i++) {
+      await time.advance(600);
+      await r.body(view(s), "text", false);
+    }
+    expect(idle).toBe(0);
+    await time.advance(1_999);
+    expect(idle).toBe(0);
+    await time.advance(1);
+    expect(idle).toBe(1);
+    expect(r.ready(s, "text", false)).toBeUndefined();
+    await time.advance(10_000);
+    expect(idle).toBe(1);
   });
 });

@@ -8,6 +8,7 @@ import { renderCatalog } from "../../src/render/prometheus.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { createRefresher, type ExporterStats, newStats } from "../../src/snapshot/refresher.ts";
+import type { Snapshot } from "../../src/snapshot/types.ts";
 import { clientFor, KEY } from "../cls/harness.ts";
 
 let sim: Simulator | undefined;
@@ -122,3 +123,43 @@ function failingAt(endpoint: EndpointName, error: Error): ClsClient {
     },
   };
 }
+
+/** A client whose org has no virtual groups. */
+const emptyOrg: ClsClient = { list: async () => [] };
+
+/** The refresher and a weak reference to the restored snapshot it was given, made out of the test's frame. */
+function refresherWithRestored() {
+  const initial: Snapshot = {
+    collectedAt: 1,
+    durationMs: 1,
+    up: false,
+    entitlements: [],
+    servers: [],
+    serverFeatures: [],
+    pools: [],
+    unattributed: [],
+    invalidItems: [],
+    failures: [],
+  };
+  const refresh = createRefresher({
+    client: emptyOrg,
+    invalid: new Map(),
+    stats: newStats(),
+    parallelism: 2,
+    timeoutMs: 1_000,
+    now: Date.now,
+    log: silentLogger,
+    initial,
+  });
+  return { refresh, restored: new WeakRef(initial) };
+}
+
+test("a snapshot restored from disk is released once the first refresh replaced it", async () => {
+  const { refresh, restored } = refresherWithRestored();
+  const fresh = await refresh();
+  expect(fresh.up).toBe(true);
+  await Bun.sleep(0);
+  Bun.gc(true);
+  expect(restored.deref()).toBeUndefined();
+  expect(await refresh()).not.toBe(fresh);
+});

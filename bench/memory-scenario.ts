@@ -1,0 +1,48 @@
+/**
+ * What (c) measures, shared by bench/memory.ts and bench/memory-attribution.ts: the 17,000-series
+ * org of the gate and the scrapes made before the exporter is left idle.
+ */
+import { type GenerateOptions, generateOrg } from "../src/sim/index.ts";
+
+/** 20 groups × 50 servers × 4 features (1 lease each, 1 pool per server): about 17,400 `nvidia_cls_*` series. */
+export const XL_ORG: GenerateOptions = {
+  orgName: "bench-org",
+  virtualGroups: 20,
+  serversPerGroup: 50,
+  featuresPerServer: 4,
+  leasesPerFeature: 1,
+  seed: 1,
+};
+export const xlOrg = () => generateOrg(XL_ORG);
+export const XL_ORG_CLI = "20x50x4x1";
+
+/** Every format a scraper may ask for: text and OpenMetrics, each plain and gzip. */
+export const SCRAPES: Record<string, string>[] = [
+  {},
+  { "accept-encoding": "gzip" },
+  { accept: "application/openmetrics-text; version=1.0.0" },
+  { accept: "application/openmetrics-text; version=1.0.0", "accept-encoding": "gzip" },
+];
+
+/** 3 rounds of the 4 scrapes plus / and /healthz; returns the plain text body of the first scrape. */
+export async function scrapeRounds(url: string): Promise<string> {
+  let first = "";
+  for (let i = 0; i < 3; i++) {
+    for (const headers of SCRAPES) {
+      const res = await fetch(`${url}/metrics`, { headers, decompress: true });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`scrape answered ${res.status}`);
+      if (i === 0 && Object.keys(headers).length === 0) first = text;
+    }
+    await fetch(`${url}/`).then((r) => r.text());
+    await fetch(`${url}/healthz`).then((r) => r.text());
+  }
+  return first;
+}
+
+/** VmRSS, VmHWM, RssAnon and RssFile of a process, in bytes. */
+export async function memoryOf(pid: number): Promise<Record<"VmRSS" | "VmHWM" | "RssAnon" | "RssFile", number>> {
+  const status = await Bun.file(`/proc/${pid}/status`).text();
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) * 1024;
+  return { VmRSS: kb("VmRSS"), VmHWM: kb("VmHWM"), RssAnon: kb("RssAnon"), RssFile: kb("RssFile") };
+}
