@@ -5,8 +5,8 @@ import type { Sample } from "./catalog.ts";
  * The bytes are exactly what prom-client 15.1.3's Registry printed for the same families (escaping,
  * number spelling, label order, one sample per label set, family separators): dashboards, recording
  * rules and test/render/exposition.test.ts, which compares both byte for byte, depend on it. A
- * registry per snapshot kept several objects and strings per series alive during a render, which at
- * 17,000 series was most of the exporter's peak memory.
+ * registry per snapshot built a labels copy, a hash string and a value object per series before
+ * writing a line: tens of MB of garbage per render at 17,000 series (BENCHMARKS.md (c)).
  */
 export type Format = "text" | "openmetrics";
 
