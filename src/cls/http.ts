@@ -75,7 +75,10 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
       const res = await deps.fetch(url, { method: "GET", headers: headersFor(req), signal, redirect: "manual" });
       outcome = String(res.status);
       if (!res.ok) {
-        const excerpt = scrub((await res.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " "));
+        // Scrubbed whole before it is cut: a key echoed across the cut would otherwise leave its first part.
+        const excerpt = scrub(await res.text().catch(() => ""))
+          .replace(/\s+/g, " ")
+          .slice(0, 200);
         const error = new ClsError("http", req.endpoint, `HTTP ${res.status}${excerpt ? `: ${excerpt}` : ""}`, res.status);
         const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), deps.now());
         if (res.status === 429 && retryAfterMs !== undefined)

@@ -200,6 +200,17 @@ test("the key is scrubbed from error text even when CLS echoes it", async () => 
   expect(err.message).not.toContain(KEY);
 });
 
+test("no part of the key survives when CLS echoes it across the cut of the error excerpt", async () => {
+  start();
+  // The excerpt keeps 200 characters; the key starts a few before the cut.
+  const pad = "x".repeat(200 - 16 - '{"message":"'.length);
+  sim.setFaults([{ endpoint: "virtual_groups", status: 400, body: { message: `${pad}${KEY}` } }]);
+  const err = (await recordingHttp(sim.url)
+    .vgs()
+    .catch((e) => e)) as ClsError;
+  expect(err.message).not.toContain(KEY.slice(0, 8));
+});
+
 describe("parseRetryAfter", () => {
   test.each([
     ["5", 5_000],
