@@ -10,9 +10,14 @@ function* catalogFamilies(catalog: readonly MetricDef[], view: View): Generator<
   for (const def of catalog) yield [def, def.rows(view)];
 }
 
-/** The catalogue as exposition text (without OpenMetrics' final `# EOF`), `org_name` on every sample. */
+/**
+ * The catalogue as exposition text (without OpenMetrics' final `# EOF`), `org_name` on every sample;
+ * "" when no family has a sample (the writer's lone newline would be a blank line once this is
+ * joined to other text, which OpenMetrics parsers refuse).
+ */
 export async function renderCatalog(catalog: readonly MetricDef[], view: View, orgName: string, format: Format): Promise<string> {
-  return [...expositionChunks(catalogFamilies(catalog, view), format, { org_name: orgName })].join("");
+  const text = [...expositionChunks(catalogFamilies(catalog, view), format, { org_name: orgName })].join("");
+  return text === "\n" ? "" : text;
 }
 
 /** The same, encoded as UTF-8 family by family: the whole body never exists as one JS string. */
@@ -32,7 +37,10 @@ export interface Body {
 export interface RendererOptions {
   catalog: readonly MetricDef[];
   orgName: string;
-  /** Metrics that change between snapshots (process figures); rendered at most once per liveTtlMs. */
+  /**
+   * Metrics that change between snapshots (process figures and the history and OTLP self-metrics);
+   * rendered at most once per liveTtlMs.
+   */
   live: (format: Format) => Promise<string>;
   liveTtlMs: number;
   now: () => number;

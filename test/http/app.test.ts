@@ -56,6 +56,8 @@ describe("GET /metrics", () => {
     const text = await res.text();
     expect(text.endsWith("\n# EOF\n")).toBe(true);
     expect(text.split("# EOF").length).toBe(2);
+    // OpenMetrics has no blank lines (this exporter runs without history or OTLP: no live families).
+    expect(text).not.toContain("\n\n");
     expect(text).toContain("# TYPE nvidia_cls_refreshes counter\nnvidia_cls_refreshes_total");
   });
 
