@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs the project on a machine that has only Node.js and npm: fetches the pinned Bun into .tools/
 # (from the npm registry) when the right one is not on PATH, installs dependencies from bun.lock,
-# then runs the exporter, the demo, the tests, the type check, the linter or the formatter.
-# Usage: scripts/dev.sh start|demo|test|typecheck|lint|format [args]
+# then runs the exporter, the demo, the simulator, the tests, the type check, the linter, the
+# formatter or the migration generator.
+# Usage: scripts/dev.sh start|demo|sim|test|typecheck|lint|format|db:generate [args]
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -40,9 +41,11 @@ cmd=${1:-}
 case "$cmd" in
   start) exec "$BUN" run src/index.ts "$@" ;;
   demo) exec "$BUN" run src/demo.ts "$@" ;;
+  sim) exec "$BUN" run src/sim/main.ts "$@" ;;
+  db:generate) exec "$BUN" x --bun drizzle-kit generate "$@" ;;
   test) need_prometheus; exec "$BUN" test "$@" ;;
   typecheck) exec "$BUN" x tsc --noEmit -p . ;;
   lint) "$BUN" x tsc --noEmit -p . && exec "$BUN" x biome ci . ;;
   format) exec "$BUN" x biome check --write . ;;
-  *) echo "usage: scripts/dev.sh start|demo|test|typecheck|lint|format [args]" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh start|demo|sim|test|typecheck|lint|format|db:generate [args]" >&2; exit 2 ;;
 esac

@@ -1,13 +1,12 @@
-import { ENDPOINT_NAMES } from "./cls/endpoints.ts";
 import type { StoreError } from "./errors.ts";
 import type { OtlpStats } from "./otlp/stats.ts";
-import { hintFor } from "./snapshot/refresh-log.ts";
+import { causesOf } from "./snapshot/causes.ts";
 import type { Snapshot } from "./snapshot/types.ts";
 import { storeHint } from "./store/index.ts";
 
 /**
- * The exporter's health, worked out once: GET /healthz returns it as JSON, the status page shows it,
- * and a diagnosis on the command line can print it. Pure: built from what the exporter holds.
+ * The exporter's health, worked out once: GET /healthz returns it as JSON and the status page shows
+ * it (a command-line diagnosis is meant to print the same). Pure: built from what the exporter holds.
  */
 export interface Health {
   /** The process answers; /healthz is a liveness check and says "ok" whatever CLS does. */
@@ -56,8 +55,6 @@ export interface HealthInputs {
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-/** ENDPOINT_NAMES is in upstream order: a failing group list explains the failures below it. */
-const upstreamRank = (endpoint: string) => (ENDPOINT_NAMES as readonly string[]).indexOf(endpoint);
 
 export function healthOf(i: HealthInputs): Health {
   const s = i.snapshot;
@@ -94,22 +91,18 @@ export function healthOf(i: HealthInputs): Health {
   };
 }
 
+/** The failures' causes as the refresh's log line ranks them (unreadable items are listed apart). */
 function causes(s: Snapshot | undefined): Health["cls"]["failures"] {
-  const byCause = new Map<string, Health["cls"]["failures"][number]>();
-  for (const f of s?.failures ?? []) {
-    const key = `${f.endpoint}\n${f.status ?? f.reason}`;
-    const c = byCause.get(key) ?? {
-      endpoint: f.endpoint,
-      reason: f.reason,
-      status: f.status ?? null,
-      parts: 0,
-      serving_last_good: 0,
-      hint: hintFor(f.endpoint, f.reason) ?? null,
-      error: f.message,
-    };
-    c.parts++;
-    if (f.stale) c.serving_last_good++;
-    byCause.set(key, c);
-  }
-  return [...byCause.values()].sort((a, b) => upstreamRank(a.endpoint) - upstreamRank(b.endpoint) || b.parts - a.parts);
+  if (!s) return [];
+  return [...causesOf(s).values()]
+    .filter((c) => c.kind !== "invalid_items")
+    .map((c) => ({
+      endpoint: c.endpoint,
+      reason: c.kind,
+      status: c.status ?? null,
+      parts: c.parts,
+      serving_last_good: c.servingLastGood,
+      hint: c.hint ?? null,
+      error: c.message,
+    }));
 }

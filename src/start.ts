@@ -15,7 +15,7 @@ import { HistoryStore, maxGapSeconds } from "./store/index.ts";
  * what it passes in.
  */
 export interface Entry {
-  /** Names the program in start-up errors and --version. */
+  /** Names the program in start-up errors ("demo: invalid configuration: …"). */
   name: string;
   env: Record<string, string | undefined>;
   argv: readonly string[];

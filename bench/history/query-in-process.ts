@@ -11,7 +11,7 @@ import { openStore, type StoreLog } from "./store.ts";
 /** The statement HistoryWriter.load() runs to find the open rows (src/store/writer.ts): each series' newest row. */
 const OPEN_ROWS =
   'SELECT samples.series_id, samples.start FROM series INNER JOIN samples ON samples.series_id = series.id AND samples.start = (SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = series.id) WHERE series.org_name = ? AND samples."end" IS NULL';
-/** The reader's statement (src/store/read.ts) through bun:sqlite alone, without drizzle or bucketing. */
+/** The reader's statement (src/store/reader.ts) through bun:sqlite alone, without drizzle or bucketing. */
 const ROWS_OF_SERIES =
   'SELECT start, "end", last, capacity, min, max, area, covered FROM samples WHERE series_id = ?1 AND start >= coalesce((SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ?1 AND s2.start <= ?2), ?2) AND start <= ?3 ORDER BY start';
 

@@ -8,7 +8,7 @@ import type { Budget } from "./http.ts";
  * Everything one refresh knows about the org: per endpoint, its parts by the key of the call that
  * fetched each (the row's `from.calls` says how it keys them; an org-level row has one part, ORG_KEY).
  * Parts fail on their own; a part that fails keeps its previous value, so its series do not vanish
- * (DESIGN.md "Refresh semantics").
+ * (README "How a refresh works").
  */
 export type OrgData = { [N in EndpointName]: Map<string, RawOf<N>[]> };
 

@@ -21,7 +21,11 @@ export interface PageWalk {
   paged: boolean;
 }
 
-/** Reads an endpoint page by page into its list's raw elements; see cls-api README "Pagination" for why every stop rule is needed. */
+/**
+ * Reads an endpoint page by page into its list's raw elements. The paging members CLS sends are
+ * only partly documented, so every stop rule is needed: the totals when recognised, else an empty
+ * page, a short page, or a page that repeats the previous page's ids.
+ */
 export async function readPages(get: HttpGet, walk: PageWalk): Promise<unknown[]> {
   const all: unknown[] = [];
   const seen = new Set<string>();

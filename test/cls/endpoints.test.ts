@@ -7,7 +7,7 @@ import { createClient, type InvalidCounts } from "../../src/cls/client.ts";
 import { callsOf, childrenOf, ENDPOINT_NAMES, ENDPOINTS, ORG_KEY, parentOf, type RawServer } from "../../src/cls/endpoints.ts";
 import type { GetRequest } from "../../src/cls/http.ts";
 import { ClsError } from "../../src/errors.ts";
-import { hintFor } from "../../src/snapshot/refresh-log.ts";
+import { hintFor } from "../../src/snapshot/causes.ts";
 
 const budget = { signal: new AbortController().signal, deadline: Number.POSITIVE_INFINITY };
 
