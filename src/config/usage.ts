@@ -31,6 +31,11 @@ export function usage(): string {
     const def = "default" in s ? ` (default ${s.default})` : "";
     return `  -${s.flag}  env ${s.env}${def}\n${wrap(settingDoc(s, "plain"), "      ")}`;
   });
-  const paragraphs = ["Usage: bun run src/index.ts [flags]", ...INTRO.map((p) => wrap(p, "")), settings.join("\n"), wrap(OUTRO, "")];
+  const paragraphs = [
+    "Usage: npm start -- [flags]   (or, with Bun on the PATH: bun run src/index.ts [flags])",
+    ...INTRO.map((p) => wrap(p, "")),
+    settings.join("\n"),
+    wrap(OUTRO, ""),
+  ];
   return `${paragraphs.join("\n\n")}\n`;
 }
