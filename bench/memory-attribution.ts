@@ -17,9 +17,9 @@ import { logfmt } from "./lib/exporter.ts";
 import { mb } from "./lib/format.ts";
 import { deadline, drain, firstLine, spawnChild } from "./lib/processes.ts";
 import { machineNotes } from "./lib/report.ts";
-import { API_KEY } from "./lib/simulator.ts";
+import { API_KEY, XL_ORG_CLI, xlOrg } from "./lib/simulator.ts";
 import { median } from "./lib/statistics.ts";
-import { memoryOf, scrapeRounds, XL_ORG_CLI, xlOrg } from "./memory-scenario.ts";
+import { memoryOf, scrapeRounds } from "./memory-scenario.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),

@@ -1,20 +1,8 @@
 /**
- * What (c) measures, shared by bench/memory.ts and bench/memory-attribution.ts: the 17,000-series
- * org of the gate and the scrapes made before the exporter is left idle.
+ * What (c) measures, shared by bench/memory.ts and bench/memory-attribution.ts: the scrapes made
+ * before the exporter is left idle, and how its memory is read (the gate's org is XL_ORG in
+ * bench/lib/simulator.ts).
  */
-import { type GenerateOptions, generateOrg } from "../src/sim/index.ts";
-
-/** 20 groups × 50 servers × 4 features (1 lease each, 1 pool per server): about 17,400 `nvidia_cls_*` series. */
-export const XL_ORG: GenerateOptions = {
-  orgName: "bench-org",
-  virtualGroups: 20,
-  serversPerGroup: 50,
-  featuresPerServer: 4,
-  leasesPerFeature: 1,
-  seed: 1,
-};
-export const xlOrg = () => generateOrg(XL_ORG);
-export const XL_ORG_CLI = "20x50x4x1";
 
 /** Every format a scraper may ask for: text and OpenMetrics, each plain and gzip. */
 export const SCRAPES: Record<string, string>[] = [

@@ -19,9 +19,9 @@ import { mb, verdict } from "./lib/format.ts";
 import { rssOf } from "./lib/proc.ts";
 import { deadline } from "./lib/processes.ts";
 import { machineNotes } from "./lib/report.ts";
-import { API_KEY, LARGE_ORG_CLI, largeOrg } from "./lib/simulator.ts";
+import { API_KEY, LARGE_ORG_CLI, largeOrg, XL_ORG_CLI, xlOrg } from "./lib/simulator.ts";
 import { median } from "./lib/statistics.ts";
-import { memoryOf, SCRAPES, scrapeRounds, XL_ORG_CLI, xlOrg } from "./memory-scenario.ts";
+import { memoryOf, SCRAPES, scrapeRounds } from "./memory-scenario.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),

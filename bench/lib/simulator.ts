@@ -22,6 +22,18 @@ export const LARGE_ORG: GenerateOptions = {
 export const largeOrg = () => generateOrg(LARGE_ORG);
 export const LARGE_ORG_CLI = "10x10x9x10";
 
+/** 20 groups × 50 servers × 4 features (1 lease each, 1 pool per server): about 17,400 `nvidia_cls_*` series, the org of the memory gate (BENCHMARKS (c)). */
+export const XL_ORG: GenerateOptions = {
+  orgName: "bench-org",
+  virtualGroups: 20,
+  serversPerGroup: 50,
+  featuresPerServer: 4,
+  leasesPerFeature: 1,
+  seed: 1,
+};
+export const xlOrg = () => generateOrg(XL_ORG);
+export const XL_ORG_CLI = "20x50x4x1";
+
 export interface SimulatorProcess {
   url: string;
   orgName: string;

@@ -7,21 +7,10 @@ import { PrometheusRenderer, renderCatalog } from "../../src/render/prometheus.t
 import { newStats } from "../../src/snapshot/refresher.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
 import { FakeTime } from "../fake-time.ts";
+import { emptySnapshot } from "../snapshot/fixture.ts";
 
 const build = { version: "1", revision: "r", bunVersion: "b" };
-const snap = (over: Partial<Snapshot> = {}): Snapshot => ({
-  collectedAt: 1_700_000_000_000,
-  durationMs: 1_500,
-  up: true,
-  entitlements: [],
-  servers: [],
-  serverFeatures: [],
-  pools: [],
-  unattributed: [],
-  invalidItems: [],
-  failures: [],
-  ...over,
-});
+const snap = (over: Partial<Snapshot> = {}): Snapshot => emptySnapshot({ collectedAt: 1_700_000_000_000, durationMs: 1_500, ...over });
 const view = (snapshot: Snapshot | undefined): View => ({ snapshot, stats: newStats(), build });
 
 describe("renderCatalog", () => {

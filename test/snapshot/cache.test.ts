@@ -2,19 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { SnapshotCache } from "../../src/snapshot/cache.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
 import { FakeTime } from "../fake-time.ts";
+import { emptySnapshot } from "./fixture.ts";
 
-const snap = (n: number): Snapshot => ({
-  collectedAt: n,
-  durationMs: 1,
-  up: true,
-  entitlements: [],
-  servers: [],
-  serverFeatures: [],
-  pools: [],
-  unattributed: [],
-  invalidItems: [],
-  failures: [],
-});
+const snap = (n: number): Snapshot => emptySnapshot({ collectedAt: n });
 
 /** A refresh whose completion the test controls. */
 function controlledRefresh() {

@@ -2,6 +2,7 @@ import type { RawLease } from "../../src/cls/client.ts";
 import { ORG_KEY } from "../../src/cls/endpoints.ts";
 import { emptyOrg, type OrgData } from "../../src/cls/org.ts";
 import type { BuildMeta } from "../../src/snapshot/build.ts";
+import type { Snapshot } from "../../src/snapshot/types.ts";
 
 /** A refresh with a row of every family and a number in every field, a failure and an unreadable item. */
 export const EVERY_FIELD_META: BuildMeta = {
@@ -49,3 +50,18 @@ export function everyFamilyOrg(): OrgData {
   data.leases.set("4101/i2", []);
   return data;
 }
+
+/** A snapshot with no rows, up, collected at 1 ms past the epoch unless `over` says otherwise. */
+export const emptySnapshot = (over: Partial<Snapshot> = {}): Snapshot => ({
+  collectedAt: 1,
+  durationMs: 1,
+  up: true,
+  entitlements: [],
+  servers: [],
+  serverFeatures: [],
+  pools: [],
+  unattributed: [],
+  invalidItems: [],
+  failures: [],
+  ...over,
+});

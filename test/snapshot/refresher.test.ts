@@ -10,6 +10,7 @@ import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { createRefresher, type ExporterStats, newStats } from "../../src/snapshot/refresher.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
 import { clientFor, KEY } from "../cls/harness.ts";
+import { emptySnapshot } from "./fixture.ts";
 
 let sim: Simulator | undefined;
 afterEach(() => sim?.stop());
@@ -129,18 +130,7 @@ const emptyOrg: ClsClient = { list: async () => [] };
 
 /** The refresher and a weak reference to the restored snapshot it was given, made out of the test's frame. */
 function refresherWithRestored() {
-  const initial: Snapshot = {
-    collectedAt: 1,
-    durationMs: 1,
-    up: false,
-    entitlements: [],
-    servers: [],
-    serverFeatures: [],
-    pools: [],
-    unattributed: [],
-    invalidItems: [],
-    failures: [],
-  };
+  const initial: Snapshot = emptySnapshot({ up: false });
   const refresh = createRefresher({
     client: emptyOrg,
     invalid: new Map(),
