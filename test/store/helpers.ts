@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ServerFeatureRow, Snapshot } from "../../src/snapshot/types.ts";
+import { emptySnapshot } from "../snapshot/fixture.ts";
 
 /** A fresh folder per test file; removed by the returned function. */
 export function tempDir(prefix = "cls-store-"): { dir: string; cleanup: () => void } {
@@ -30,16 +31,5 @@ export function snapshotAt(seconds: number, values: Record<string, number | unde
     const [server, feature] = k.split("/") as [string, string];
     return { labels: featureLabels(server, feature), total, active };
   });
-  return {
-    collectedAt: seconds * 1000,
-    durationMs: 120,
-    up: true,
-    entitlements: [],
-    servers: [],
-    serverFeatures,
-    pools: [],
-    unattributed: [],
-    invalidItems: [],
-    failures: [],
-  };
+  return emptySnapshot({ collectedAt: seconds * 1000, durationMs: 120, serverFeatures });
 }
