@@ -14,8 +14,11 @@ export class ConfigError extends Error {
   }
 }
 
-/** Why a CLS call failed. */
-export type ClsErrorKind = "http" | "network" | "timeout" | "decode";
+/**
+ * Why a CLS call failed. `too_large`: the answer went past a configured bound (bytes read or
+ * inflated, items, pages); retrying would fetch the same answer, so it is never retried.
+ */
+export type ClsErrorKind = "http" | "network" | "timeout" | "decode" | "too_large";
 
 /**
  * The `reason` label of nvidia_cls_refresh_errors_total: a closed list, every value exported from 0
@@ -23,8 +26,7 @@ export type ClsErrorKind = "http" | "network" | "timeout" | "decode";
  * action keep their number; other statuses count under their class (a redirect, never followed,
  * and any status outside 4xx/5xx count as `decode`: not the answer the API gives). The exact
  * status stays in the refresh log line and in nvidia_cls_api_requests_total{code}.
- * `too_large` is reserved for answers beyond an endpoint's limits: no call produces it yet; it is
- * listed so dashboards and alerts can already name it.
+ * `too_large` is an answer beyond a configured bound (src/cls: bytes, inflated bytes, items, pages).
  */
 export const REFRESH_ERROR_REASONS = ["401", "403", "404", "429", "4xx", "5xx", "network", "timeout", "decode", "too_large"] as const;
 export type RefreshErrorReason = (typeof REFRESH_ERROR_REASONS)[number];

@@ -45,8 +45,7 @@ const HINTS: Record<Exclude<CauseKind, "404">, string | undefined> = {
   network: "CLS cannot be reached: check NVIDIA_API_BASE_URL, DNS and the network",
   timeout: "CLS did not answer in time: see SCRAPE_TIMEOUT",
   decode: "CLS sent something that is not the expected JSON",
-  // Reserved: no call fails this way yet.
-  too_large: undefined,
+  too_large: "CLS sent more than the configured bounds allow (CLS_MAX_* settings); not retried",
   invalid_items: "CLS sent items this exporter cannot fully read (an API change?): see nvidia_cls_invalid_items",
 };
 
