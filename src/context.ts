@@ -51,6 +51,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       apiKey: config.apiKey,
       userAgent: `nvidia-license-server-exporter/${deps.build.version}`,
       requestTimeoutMs: requestTimeoutFor(config.scrapeTimeoutMs),
+      limits: config.clsLimits,
     },
     {
       fetch: deps.fetch,
@@ -60,7 +61,12 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       onAttempt: (endpoint, outcome) => countRequest(stats, endpoint, outcome),
     },
   );
-  const client = createClient(http, { orgName: config.orgName, serviceInstanceId: config.serviceInstanceId, invalid });
+  const client = createClient(http, {
+    orgName: config.orgName,
+    serviceInstanceId: config.serviceInstanceId,
+    invalid,
+    limits: config.clsLimits,
+  });
   const history = deps.history;
   // A snapshot loaded from disk is old news: served with up 0 until a refresh succeeds.
   // No closure below holds it: once a refresh replaces it, it can be collected.

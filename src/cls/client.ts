@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Endpoint } from "./endpoints/row.ts";
 import { type ArgsOf, ENDPOINT_NAMES, ENDPOINTS, type EndpointName, type RawOf } from "./endpoints.ts";
 import type { Budget, HttpGet } from "./http.ts";
+import type { ClsLimits } from "./limits.ts";
 import { readPages } from "./pages.ts";
 import { type EnvelopeSchema, envelopeSchema, type ItemParser, type ItemSchema, tolerantFields } from "./schemas.ts";
 
@@ -20,6 +21,8 @@ export interface ClientOptions {
   /** NVIDIA_SERVICE_INSTANCE_ID: sent on calls that have no per-server instance id. */
   serviceInstanceId: string | undefined;
   invalid: InvalidCounts;
+  /** What one list may hold; DEFAULT_CLS_LIMITS when not given. */
+  limits?: ClsLimits;
 }
 
 /** A row with its generic parameters widened, so one function can walk any of them. */

@@ -1,6 +1,7 @@
 import type { Sleep } from "../clock.ts";
 import { ClsError } from "../errors.ts";
 import type { EndpointName } from "./endpoints.ts";
+import type { ClsLimits } from "./limits.ts";
 
 /**
  * JSON GETs with a per-request timeout, an overall deadline (the caller's signal) and retries with
@@ -21,6 +22,8 @@ export interface HttpOptions {
   retryAfterMaxMs: number;
   /** A Retry-After also holds back every later request, for up to this long. */
   pauseMaxMs: number;
+  /** What one answer may hold; DEFAULT_CLS_LIMITS when not given. */
+  limits?: ClsLimits;
 }
 
 export interface HttpDeps {

@@ -1,4 +1,5 @@
 /** How the environment, the command line and the files they name become one Config, or one ConfigError. */
+import type { ClsLimits } from "../cls/limits.ts";
 import { ConfigError } from "../errors.ts";
 import type { Level, LogFormat } from "../log.ts";
 import { type Flags, readFlags } from "./flags.ts";
@@ -27,6 +28,8 @@ export interface Config {
   scrapeTimeoutMs: number;
   cacheTtlMs: number;
   parallelism: number;
+  /** CLS_MAX_*: what one CLS answer may hold. */
+  clsLimits: ClsLimits;
   /** SQLite file, or ":memory:". */
   dbPath: string;
   historyRawRetentionMs: number;
@@ -102,6 +105,13 @@ function assemble(d: Settings, r: Resolved): Config {
     scrapeTimeoutMs: d.SCRAPE_TIMEOUT,
     cacheTtlMs: d.CACHE_TTL,
     parallelism: d.PARALLELISM,
+    clsLimits: {
+      maxResponseBytes: d.CLS_MAX_RESPONSE_BYTES,
+      maxInflatedBytes: d.CLS_MAX_INFLATED_BYTES,
+      maxItems: d.CLS_MAX_ITEMS,
+      maxPages: d.CLS_MAX_PAGES,
+      maxStringLength: d.CLS_MAX_STRING_LENGTH,
+    },
     dbPath: d.DB_PATH,
     historyRawRetentionMs: d.HISTORY_RAW_RETENTION,
     historyRetentionMs: d.HISTORY_RETENTION,

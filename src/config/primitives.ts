@@ -31,6 +31,19 @@ export const integer = (min: number, max: number, what = "a whole number") =>
     return n;
   });
 
+const BYTE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** A size: a whole number of bytes, or with a unit (kB, MB, GB, KiB, MiB, GiB; case-insensitive). */
+export const byteSize = (min: number, max: number) =>
+  z.string().transform((text, ctx) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+    const unit = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
+    const n = m && unit !== undefined ? Math.round(Number(m[1]) * unit) : Number.NaN;
+    if (!(n >= min && n <= max))
+      ctx.addIssue({ code: "custom", message: `must be a size from ${min} bytes to ${max / 2 ** 20} MiB (e.g. 64MiB), got "${text}"` });
+    return n;
+  });
+
 export const nonEmpty = z.string().trim().min(1, { error: "must not be empty", abort: true });
 
 /** One of `values`, trimmed and case-insensitive; `expected` says which in the error. */

@@ -4,7 +4,7 @@ import { FORMATS, LEVELS } from "../log.ts";
 import { baseUrl, orgName } from "./cls.ts";
 import { retention } from "./history.ts";
 import { listenAddress, metricsPath } from "./listen.ts";
-import { bool, duration, integer, nonEmpty, oneOf } from "./primitives.ts";
+import { bool, byteSize, duration, integer, nonEmpty, oneOf } from "./primitives.ts";
 
 export const settingsSchema = z.object({
   NVIDIA_API_KEY: nonEmpty.optional(),
@@ -22,6 +22,11 @@ export const settingsSchema = z.object({
   SCRAPE_TIMEOUT: duration(100),
   CACHE_TTL: duration(1_000),
   PARALLELISM: integer(1, 64),
+  CLS_MAX_RESPONSE_BYTES: byteSize(1_024, 4 * 2 ** 30),
+  CLS_MAX_INFLATED_BYTES: byteSize(1_024, 4 * 2 ** 30),
+  CLS_MAX_ITEMS: integer(1, 100_000_000),
+  CLS_MAX_PAGES: integer(1, 1_000_000),
+  CLS_MAX_STRING_LENGTH: integer(16, 1_048_576),
   DB_PATH: nonEmpty,
   HISTORY_RAW_RETENTION: retention,
   HISTORY_RETENTION: retention,

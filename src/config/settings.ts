@@ -84,6 +84,36 @@ export const SETTINGS = [
   { env: "CACHE_TTL", flag: "cache-ttl", default: "60s", doc: "How long a snapshot stays fresh; the background refresh runs this often." },
   { env: "PARALLELISM", flag: "parallelism", default: "8", doc: "Most CLS calls in flight at once (1–64)." },
   {
+    env: "CLS_MAX_RESPONSE_BYTES",
+    flag: "cls-max-response-bytes",
+    default: "64MiB",
+    doc: "Most bytes one CLS answer may have (after any `Content-Encoding` is undone). A larger answer fails that part of the refresh with reason `too_large`, without retries. Sizes take kB, MB, GB, KiB, MiB, GiB.",
+  },
+  {
+    env: "CLS_MAX_INFLATED_BYTES",
+    flag: "cls-max-inflated-bytes",
+    default: "64MiB",
+    doc: "Most bytes a compressed lease list (`compressedClients`) may inflate to; beyond it the part fails with reason `too_large`.",
+  },
+  {
+    env: "CLS_MAX_ITEMS",
+    flag: "cls-max-items",
+    default: "200000",
+    doc: "Most items one CLS list may hold, all its pages together; beyond it the part fails with reason `too_large`.",
+  },
+  {
+    env: "CLS_MAX_PAGES",
+    flag: "cls-max-pages",
+    default: "1000",
+    doc: "Most pages read for one CLS list; beyond it the part fails with reason `too_large`.",
+  },
+  {
+    env: "CLS_MAX_STRING_LENGTH",
+    flag: "cls-max-string-length",
+    default: "1024",
+    doc: "Most characters of one string CLS sends. A longer name or description is cut (ending in `…`) and its item counted in `nvidia_cls_invalid_items`; an item with a longer id is invalid.",
+  },
+  {
     env: "DB_PATH",
     flag: "db-path",
     default: DEFAULT_DB_PATH,

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { DEFAULT_CLS_LIMITS } from "../../src/cls/limits.ts";
 import {
   type ConfigSources,
   cliRequest,
@@ -45,6 +46,20 @@ describe("defaults", () => {
       parallelism: 8,
       warnings: [],
     });
+  });
+
+  test("the CLS limits' defaults are the ones a client built without a Config gets", () => {
+    expect(load(base).clsLimits).toEqual({ ...DEFAULT_CLS_LIMITS });
+  });
+
+  test("sizes take units; nonsense and out-of-range sizes are refused", () => {
+    expect(load({ ...base, CLS_MAX_RESPONSE_BYTES: "1.5kB", CLS_MAX_INFLATED_BYTES: "2 MiB" }).clsLimits).toMatchObject({
+      maxResponseBytes: 1_500,
+      maxInflatedBytes: 2 * 2 ** 20,
+    });
+    expect(problems({ ...base, CLS_MAX_RESPONSE_BYTES: "64 parsecs" })[0]).toStartWith("CLS_MAX_RESPONSE_BYTES: must be a size");
+    expect(problems({ ...base, CLS_MAX_INFLATED_BYTES: "12" })[0]).toStartWith("CLS_MAX_INFLATED_BYTES: must be a size");
+    expect(problems({ ...base, CLS_MAX_STRING_LENGTH: "8" })[0]).toStartWith("CLS_MAX_STRING_LENGTH: must be");
   });
 
   test("PORT is used when LISTEN_ADDRESS is unset, and ignored when it is set", () => {
