@@ -16,8 +16,9 @@ afterAll(tmp.cleanup);
 const parse = (qs: string, accept?: string) => parseHistoryQuery(new URLSearchParams(qs), accept, NOW);
 
 describe("parseHistoryQuery", () => {
-  test("defaults: the last 24 h of active leases as JSON, about 500 points at most", () => {
-    expect(parse("")).toEqual({ kind: "active_leases", filter: {}, from: NOW - 86_400, to: NOW, step: 300, format: "json" });
+  test("defaults: the last 24 h of active leases as JSON, about 500 points at most, a step the store may grow", () => {
+    expect(parse("")).toEqual({ kind: "active_leases", filter: {}, from: NOW - 86_400, to: NOW, step: 300, fitStep: true, format: "json" });
+    expect(parse("step=5m")).not.toHaveProperty("fitStep");
   });
 
   test.each([
