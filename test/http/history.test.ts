@@ -266,10 +266,10 @@ describe("GET /history on an org of 1,000 series", () => {
   test("over a real connection, a client that disconnects stops its query (Bun aborts the request's signal)", async () => {
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, development: false });
     try {
-      const before = { ...outcomes(), read: store.stats.seriesRead };
+      const before: Record<string, number> = { ...outcomes(), read: store.stats.seriesRead };
       const clients = Array.from({ length: 5 }, () => new AbortController());
       const sent = clients.map((c) => fetch(`http://127.0.0.1:${server.port}/history`, { signal: c.signal }).catch(() => undefined));
-      for (let i = 0; i < 500 && store.stats.seriesRead === before.read; i++) await Bun.sleep(5);
+      for (let i = 0; i < 500 && store.stats.seriesRead === before.read!; i++) await Bun.sleep(5);
       await Bun.sleep(50);
       for (const c of clients) c.abort();
       await Promise.all(sent);
@@ -278,7 +278,7 @@ describe("GET /history on an org of 1,000 series", () => {
       expect(ended()).toBe(5);
       expect((outcomes().cancelled ?? 0) - (before.cancelled ?? 0)).toBeGreaterThanOrEqual(1);
       // Five answers read 5,000 series; the cancelled ones stopped at their next series.
-      expect(store.stats.seriesRead - before.read).toBeLessThan(5_000);
+      expect(store.stats.seriesRead - before.read!).toBeLessThan(5_000);
     } finally {
       server.stop(true);
     }
