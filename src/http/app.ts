@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get(
     RESERVED_PATHS.history,
     timeout(historyTimeoutMs, historyTimedOut),
-    historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now }),
+    historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now, timeoutMs: historyTimeoutMs }),
   );
 
   app.get(RESERVED_PATHS.page, async (c) => {

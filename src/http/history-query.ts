@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "../duration.ts";
-import { HISTORY_KINDS, type HistoryFilter, type HistoryQuery } from "../store/index.ts";
+import { HISTORY_KINDS, type HistoryFilter, type HistoryQuery, roundStep } from "../store/index.ts";
 
 /** A parsed /history request: the store's query and the answer's format. */
 export type HistoryRequest = HistoryQuery & { format: "json" | "csv" };
@@ -10,12 +10,14 @@ export interface BadQuery {
   message: string;
 }
 
-/** About 500 points per series unless a step is given; Prometheus' own per-series ceiling otherwise. */
+/**
+ * About 500 points per series unless a step is given (grown by the store until the whole answer
+ * fits); Prometheus' own per-series ceiling otherwise.
+ */
 const TARGET_POINTS = 500;
 const MAX_POINTS_PER_SERIES = 11_000;
 const MAX_RANGE_S = 3660 * 86_400;
 const LAST_SECOND = 253_402_300_799; // 9999-12-31T23:59:59Z
-const NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400];
 const PARAMETERS = new Set(["from", "to", "step", "kind", "format", "virtual_group_id", "server_id", "feature_name"]);
 
 /** `now`, `-24h`, `now-7d`, unix seconds, or RFC 3339; unix seconds out, undefined when unreadable. */
@@ -78,10 +80,7 @@ function schema(nowS: number) {
 }
 
 /** A smallest "round" step that gives at most TARGET_POINTS buckets over `rangeS`. */
-function defaultStep(rangeS: number): number {
-  const wanted = rangeS / TARGET_POINTS;
-  return NICE_STEPS.find((s) => s >= wanted) ?? Math.ceil(wanted / 86_400) * 86_400;
-}
+const defaultStep = (rangeS: number) => roundStep(rangeS / TARGET_POINTS);
 
 /** Validates /history's query string; every problem names its parameter. */
 export function parseHistoryQuery(params: URLSearchParams, accept: string | undefined, nowS: number): HistoryRequest | BadQuery {
@@ -111,5 +110,6 @@ export function parseHistoryQuery(params: URLSearchParams, accept: string | unde
   const format = q.format ?? (accept && /\btext\/csv\b/i.test(accept) ? "csv" : "json");
   const filter: HistoryFilter = {};
   for (const name of ["virtual_group_id", "server_id", "feature_name"] as const) if (q[name] !== undefined) filter[name] = q[name];
-  return { kind: q.kind, filter, from, to, step: stepS, format };
+  // Without a step the store may grow the default one so that a large org's answer still fits.
+  return { kind: q.kind, filter, from, to, step: stepS, ...(q.step === undefined ? { fitStep: true } : {}), format };
 }

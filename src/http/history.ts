@@ -1,6 +1,7 @@
 import { stringify } from "csv-stringify/sync";
 import type { Context } from "hono";
-import { type HistoryStore, KIND_LABELS, type SeriesResult } from "../store/index.ts";
+import { realTimers, type Timers } from "../clock.ts";
+import { type Answer, type HistoryStore, KIND_LABELS, QueryCancelled, type SeriesResult } from "../store/index.ts";
 import { type HistoryRequest, parseHistoryQuery } from "./history-query.ts";
 import { ProblemException } from "./problems.ts";
 
@@ -8,7 +9,13 @@ export interface HistoryDeps {
   orgName: string;
   history: HistoryStore | undefined;
   now: () => number;
+  /** The bound of one answer (HISTORY_TIMEOUT_MS): past it the query is stopped, as when its client goes away. */
+  timeoutMs: number;
+  timers?: Timers;
 }
+
+/** Names the step an answer used, in every format (JSON also has `step_seconds`). */
+export const STEP_HEADER = "history-step-seconds";
 
 /** The JSON body of GET /history (README "History"). */
 export interface HistoryResponse {
@@ -37,16 +44,44 @@ export function historyHandler(deps: HistoryDeps) {
     const req = parseHistoryQuery(new URL(c.req.url).searchParams, c.req.header("accept"), Math.floor(deps.now() / 1000));
     if ("parameter" in req) throw new ProblemException({ kind: "bad_query", ...req });
     if (!deps.history) throw new ProblemException({ kind: "unavailable", reason: "error", detail: "history is not enabled" });
-    // Throws TooManyPoints (a 400 on step) or a StoreError (503): app.ts's error handler maps both.
-    const result = await deps.history.query(req);
+    // Throws TooManyPoints (a 400 on step), HistoryBusy or a StoreError (503s): app.ts's error handler maps them.
+    const result = await answerOf(deps, deps.history, req, c.req.raw.signal);
     // Streamed a series at a time, so a large answer is never one long block of serialisation.
     const chunks = req.format === "csv" ? csvChunks(req, result.series) : jsonChunks(deps.orgName, req, result.step, result.series);
     const headers: Record<string, string> =
       req.format === "csv"
         ? { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="history-${req.kind}.csv"` }
         : { "content-type": "application/json" };
+    headers[STEP_HEADER] = String(result.step);
     return new Response(streamOf(chunks), { headers });
   };
+}
+
+/**
+ * The store's answer, its work stopped as soon as the client goes away (Bun aborts the request's
+ * signal when the connection closes) or the answer's time is up: a query nobody waits for costs no
+ * more than the slice it is in.
+ */
+async function answerOf(deps: HistoryDeps, history: HistoryStore, req: HistoryRequest, client: AbortSignal): Promise<Answer> {
+  const timers = deps.timers ?? realTimers;
+  const stop = new AbortController();
+  let timedOut = false;
+  const gone = () => stop.abort(client.reason);
+  const timer = timers.setTimeout(() => {
+    timedOut = true;
+    stop.abort(new Error("history answer timed out"));
+  }, deps.timeoutMs);
+  if (client.aborted) gone();
+  else client.addEventListener("abort", gone, { once: true });
+  try {
+    return await history.query(req, stop.signal);
+  } catch (err) {
+    if (!(err instanceof QueryCancelled)) throw err;
+    throw new ProblemException(timedOut ? { kind: "timed_out", retryAfterS: 30 } : { kind: "client_gone" });
+  } finally {
+    timers.clearTimeout(timer);
+    client.removeEventListener("abort", gone);
+  }
 }
 
 function streamOf(chunks: Iterator<string>): ReadableStream<Uint8Array> {

@@ -1,7 +1,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { StoreError } from "../errors.ts";
-import { TooManyPoints } from "../store/index.ts";
+import { HistoryBusy, TooManyPoints } from "../store/index.ts";
 
 /**
  * Every answer that is not a success, decided here and nowhere else: the guard, the router, the
@@ -20,10 +20,17 @@ export type Problem =
   | { kind: "uri_too_long" }
   /** The history store cannot answer: why, and when to ask again. */
   | { kind: "unavailable"; reason: string; detail: string }
+  /** Too many /history queries already wait: when to ask again. */
+  | { kind: "history_busy"; retryAfterS: number }
+  /** The client went away before its answer was ready: nobody reads this. */
+  | { kind: "client_gone" }
   /** An answer took longer than its bound. */
   | { kind: "timed_out"; retryAfterS: number }
   /** A bug: nothing about it is told to the client. */
   | { kind: "internal" };
+
+/** A lane's waiting queries are each bounded by the 30 s /history timeout; most are done in a few seconds. */
+const HISTORY_BUSY_RETRY_S = 5;
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 
@@ -50,6 +57,13 @@ export function problemResponse(p: Problem): Response {
         { error: "history is unavailable", reason: p.reason, detail: p.detail },
         { status: 503, headers: { "retry-after": "60" } },
       );
+    case "history_busy":
+      return Response.json(
+        { error: "history is busy", reason: "busy", detail: "too many history queries are waiting: ask again later" },
+        { status: 503, headers: { "retry-after": String(p.retryAfterS) } },
+      );
+    case "client_gone":
+      return new Response(null, { status: 499 });
     case "timed_out":
       return new Response("timed out\n", { status: 503, headers: { ...TEXT, "retry-after": String(p.retryAfterS) } });
     case "internal":
@@ -69,6 +83,7 @@ export class ProblemException extends HTTPException {
 export function problemOf(err: unknown): Problem {
   if (err instanceof ProblemException) return err.problem;
   if (err instanceof TooManyPoints) return { kind: "bad_query", parameter: "step", message: err.message };
+  if (err instanceof HistoryBusy) return { kind: "history_busy", retryAfterS: HISTORY_BUSY_RETRY_S };
   if (err instanceof StoreError) return { kind: "unavailable", reason: err.reason, detail: err.message };
   return { kind: "internal" };
 }

@@ -4,7 +4,7 @@ import { OTLP_FAILURE_REASONS, type OtlpStats } from "../otlp/stats.ts";
 import { FAMILY_LABELS } from "../snapshot/labels.ts";
 import { type ExporterStats, statKey } from "../snapshot/refresher.ts";
 import type { Labels, Snapshot } from "../snapshot/types.ts";
-import type { HistoryStats } from "../store/index.ts";
+import { type HistoryStats, QUERY_OUTCOMES } from "../store/index.ts";
 
 /**
  * THE metric catalogue: every exported family, once. Prometheus and OTLP both render from it, and
@@ -251,6 +251,15 @@ const HISTORY_CATALOG: readonly MetricDef[] = [
     // Every reason from 0, so the counter does not first appear on its first increment.
     rows: (v) =>
       v.history ? STORE_REASONS.map((reason) => ({ labels: { reason }, value: v.history!.stats.writeErrors.get(reason) ?? 0 })) : [],
+  },
+  {
+    name: "nvidia_cls_history_queries_total",
+    type: "counter",
+    unit: "{query}",
+    labels: ["outcome"],
+    help: "/history queries by outcome: answered, cancelled (client gone or timed out), busy (503: too many waiting), too_large (400), failed.",
+    rows: (v) =>
+      v.history ? QUERY_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: v.history!.stats.queries?.get(outcome) ?? 0 })) : [],
   },
   {
     name: "nvidia_cls_history_last_write_timestamp_seconds",

@@ -1,37 +1,72 @@
 import { StoreError } from "../errors.ts";
-import { type Answer, type HistoryQuery, MAX_POINTS, type SeriesResult, TooManyPoints } from "./query.ts";
+import type { Labels } from "../snapshot/types.ts";
+import { type Answer, type HistoryQuery, MAX_POINTS, QueryCancelled, roundStep, type SeriesResult, TooManyPoints } from "./query.ts";
 import type { HistoryReader } from "./reader.ts";
 import { HOUR } from "./rollup.ts";
 
+/** A query's slice of the event loop: after this long it yields, and another query or a scrape runs. */
 const YIELD_AFTER_MS = 10;
 
+/** What a query will read, decided before any row is: its series, its step and what that costs. */
+export interface Plan {
+  matched: { id: number; labels: Labels }[];
+  step: number;
+  /** Series × buckets: the answer's size at most, and what the query costs to read. */
+  points: number;
+}
+
 /**
- * Reads one /history answer, refusing before any row is read one that would exceed MAX_POINTS, and
- * yielding to the event loop every few milliseconds so a large answer never holds up scrapes.
- * `stillOpen` is asked after each pause: the database may have been closed meanwhile.
+ * The step an answer of `series` series uses: the query's, raised to whole hours where the range
+ * reaches rolled-up data, and (with `fitStep`) grown to the next round step until the answer fits
+ * MAX_POINTS. Throws TooManyPoints when it cannot fit.
  */
-export async function readAnswer(
-  reader: HistoryReader,
-  rolledUntil: number | undefined,
-  q: HistoryQuery,
-  stillOpen: () => boolean,
-): Promise<Answer> {
+export function stepFor(q: HistoryQuery, series: number, rolledUntil: number | undefined): { step: number; points: number } {
   // Rolled-up hours cannot be split: a range reaching into them is read in whole hours.
-  const step = rolledUntil !== undefined && q.from < rolledUntil && q.step % HOUR !== 0 ? Math.ceil(q.step / HOUR) * HOUR : q.step;
+  const hours = (s: number) => (rolledUntil !== undefined && q.from < rolledUntil && s % HOUR !== 0 ? Math.ceil(s / HOUR) * HOUR : s);
+  const pointsOf = (s: number) => series * (Math.ceil((q.to - q.from) / s) + 1);
+  let step = hours(q.step);
+  // ceil(range / s) + 1 buckets fit in `most` + 1 once s >= range / most.
+  const most = Math.floor(MAX_POINTS / Math.max(series, 1)) - 1;
+  if (q.fitStep && pointsOf(step) > MAX_POINTS && most >= 1) step = hours(roundStep(Math.max(q.step, (q.to - q.from) / most)));
+  const points = pointsOf(step);
+  if (points > MAX_POINTS) throw new TooManyPoints(series, points / Math.max(series, 1));
+  return { step, points };
+}
+
+/** Matches the query's series and sizes its answer; refuses (TooManyPoints) one that would exceed MAX_POINTS. */
+export function planAnswer(reader: HistoryReader, rolledUntil: number | undefined, q: HistoryQuery): Plan {
   const matched = reader.series(q);
-  const buckets = Math.ceil((q.to - q.from) / step) + 1;
-  if (matched.length * buckets > MAX_POINTS) throw new TooManyPoints(matched.length, buckets);
+  return { matched, ...stepFor(q, matched.length, rolledUntil) };
+}
+
+export interface ReadControl {
+  /** Asked after each pause: the database may have been closed meanwhile. */
+  stillOpen: () => boolean;
+  /** Checked before each series: once aborted, nothing more is read. */
+  signal?: AbortSignal;
+  /** Told after each series read (the store counts the work done). */
+  onSeries?: () => void;
+}
+
+/**
+ * Reads a planned answer a series at a time, yielding to the event loop every few milliseconds so
+ * a large answer never holds up scrapes or other queries, and stopping (QueryCancelled) as soon as
+ * its signal aborts.
+ */
+export async function readAnswer(reader: HistoryReader, plan: Plan, q: HistoryQuery, ctl: ReadControl): Promise<Answer> {
   const series: SeriesResult[] = [];
   const until = reader.observedUntil();
   let slice = performance.now();
-  for (const s of matched) {
+  for (const s of plan.matched) {
     if (performance.now() - slice > YIELD_AFTER_MS) {
       await new Promise((resolve) => setImmediate(resolve));
-      if (!stillOpen()) throw new StoreError("error", "history database was closed");
+      if (!ctl.stillOpen()) throw new StoreError("error", "history database was closed");
       slice = performance.now();
     }
-    const r = reader.read(s, { ...q, step }, until);
+    if (ctl.signal?.aborted) throw new QueryCancelled(ctl.signal.reason);
+    const r = reader.read(s, { ...q, step: plan.step }, until);
+    ctl.onSeries?.();
     if (r) series.push(r);
   }
-  return { step, series };
+  return { step: plan.step, series };
 }

@@ -1,13 +1,12 @@
 import { statSync } from "node:fs";
-import pLimit from "p-limit";
 import { realTimers, type Timers } from "../clock.ts";
 import { StoreError, type StoreReason } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Snapshot } from "../snapshot/types.ts";
-import { readAnswer } from "./answer.ts";
 import { readStoredSnapshot } from "./codec.ts";
 import { closeNow, type Db, type Opened, openDatabase, openReadOnly } from "./db.ts";
-import { type Answer, type HistoryQuery, TooManyPoints } from "./query.ts";
+import { HistoryQueries, type QueryStats } from "./queries.ts";
+import type { Answer, HistoryQuery } from "./query.ts";
 import { HistoryReader } from "./reader.ts";
 import { Retention } from "./rollup.ts";
 import { HistoryWriter } from "./writer.ts";
@@ -24,8 +23,8 @@ export interface StoreOptions {
   timers?: Timers;
 }
 
-/** What the self-metrics show about the history database. */
-export interface HistoryStats {
+/** What the self-metrics show about the history database and its queries (a store always has the latter). */
+export interface HistoryStats extends Partial<QueryStats> {
   writeErrors: Map<StoreReason, number>;
   /** ms since epoch of the last successful write. */
   lastWriteAt: number | undefined;
@@ -77,7 +76,13 @@ interface Parts extends Opened {
  * newer schema) is not retried. Reads (query) reject with a StoreError saying why, or TooManyPoints.
  */
 export class HistoryStore {
-  readonly stats: HistoryStats = { writeErrors: new Map(), lastWriteAt: undefined, databaseBytes: undefined };
+  readonly stats: HistoryStats & QueryStats = {
+    writeErrors: new Map(),
+    lastWriteAt: undefined,
+    databaseBytes: undefined,
+    queries: new Map(),
+    seriesRead: 0,
+  };
   private parts: Parts | undefined;
   private failure: StoreError | undefined;
   private pending: Snapshot | undefined;
@@ -87,7 +92,10 @@ export class HistoryStore {
   /** The file as it was when refused for good (see fileState). */
   private refused: string | undefined;
   private readonly timers: Timers;
-  private readonly oneQuery = pLimit(1);
+  private readonly queries = new HistoryQueries(this.stats, () => {
+    const parts = this.readable();
+    return { reader: parts.reader, rolledUntil: parts.retention.rolledUntil(), stillOpen: () => this.parts === parts };
+  });
 
   constructor(private readonly opts: StoreOptions) {
     this.timers = opts.timers ?? realTimers;
@@ -202,21 +210,12 @@ export class HistoryStore {
   }
 
   /**
-   * Reads one /history answer. Runs one at a time and yields to the event loop every few
-   * milliseconds, so a large query never holds up scrapes. Throws StoreError, or TooManyPoints
-   * before reading anything when the answer would exceed MAX_POINTS.
+   * Reads one /history answer (see HistoryQueries): TooManyPoints before anything is read,
+   * HistoryBusy when its lane is full, QueryCancelled once `signal` aborts, StoreError when the
+   * database cannot answer.
    */
-  query(q: HistoryQuery): Promise<Answer> {
-    return this.oneQuery(() => this.runQuery(q));
-  }
-
-  private async runQuery(q: HistoryQuery): Promise<Answer> {
-    const parts = this.readable();
-    try {
-      return await readAnswer(parts.reader, parts.retention.rolledUntil(), q, () => this.parts === parts);
-    } catch (err) {
-      throw err instanceof TooManyPoints ? err : StoreError.from(err, "history database: reading history");
-    }
+  query(q: HistoryQuery, signal?: AbortSignal): Promise<Answer> {
+    return this.queries.run(q, signal);
   }
 
   private readable(): Parts {

@@ -7,7 +7,7 @@ import type { HistoryResponse } from "../../src/http/history.ts";
 import { parseHistoryQuery } from "../../src/http/history-query.ts";
 import { silentLogger } from "../../src/log.ts";
 import { HistoryStore } from "../../src/store/store.ts";
-import { ORG, snapshotAt, tempDir } from "../store/helpers.ts";
+import { ORG, recordBusyOrg, snapshotAt, tempDir } from "../store/helpers.ts";
 
 const NOW = 1_800_000_000;
 const tmp = tempDir("cls-history-http-");
@@ -16,8 +16,9 @@ afterAll(tmp.cleanup);
 const parse = (qs: string, accept?: string) => parseHistoryQuery(new URLSearchParams(qs), accept, NOW);
 
 describe("parseHistoryQuery", () => {
-  test("defaults: the last 24 h of active leases as JSON, about 500 points at most", () => {
-    expect(parse("")).toEqual({ kind: "active_leases", filter: {}, from: NOW - 86_400, to: NOW, step: 300, format: "json" });
+  test("defaults: the last 24 h of active leases as JSON, about 500 points at most, a step the store may grow", () => {
+    expect(parse("")).toEqual({ kind: "active_leases", filter: {}, from: NOW - 86_400, to: NOW, step: 300, fitStep: true, format: "json" });
+    expect(parse("step=5m")).not.toHaveProperty("fitStep");
   });
 
   test.each([
@@ -195,5 +196,91 @@ describe("GET /history", () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: "history is unavailable", reason: "corrupt" });
     broken.close();
+  });
+});
+
+describe("GET /history on an org of 1,000 series", () => {
+  let store: HistoryStore;
+  let app: ReturnType<typeof createExporter>["app"];
+  const outcomes = () => Object.fromEntries(store.stats.queries) as Record<string, number>;
+
+  beforeAll(() => {
+    const config = loadConfig({
+      env: { NVIDIA_API_KEY: "k", NVIDIA_ORG_NAME: ORG, NVIDIA_API_BASE_URL: "http://127.0.0.1:9" },
+      argv: [],
+      readFile: () => "",
+    });
+    store = new HistoryStore({
+      path: join(tmp.dir, "busy.db"),
+      orgName: ORG,
+      maxGapS: 130,
+      rawRetentionS: 8 * 86_400,
+      retentionS: 400 * 86_400,
+      now: () => NOW * 1000,
+      log: silentLogger,
+    });
+    recordBusyOrg(store, 1_000, 60, NOW);
+    app = createExporter(config, {
+      fetch: () => Promise.reject(new Error("offline")),
+      now: () => NOW * 1000,
+      log: silentLogger,
+      build: { version: "t", revision: "t", bunVersion: "t" },
+      history: store,
+    }).app;
+  });
+  afterAll(() => store.close());
+
+  test("the default query answers 200 with the step grown to fit, named in JSON and in the header of each format", async () => {
+    const res = await app.request("/history");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("history-step-seconds")).toBe("600");
+    const body = (await res.json()) as HistoryResponse;
+    expect(body.step_seconds).toBe(600);
+    expect(body.series).toHaveLength(1_000);
+    const csv = await app.request("/history?format=csv");
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("history-step-seconds")).toBe("600");
+  });
+
+  test("an explicit step that cannot fit stays a 400 on step", async () => {
+    const res = await app.request("/history?step=5m");
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ parameter: "step" });
+  });
+
+  test("a full lane answers 503 with Retry-After; queries whose client left end as 499 without reading", async () => {
+    const clients = Array.from({ length: 9 }, () => new AbortController());
+    const waiting = clients.map((c) => app.request(new Request("http://x/history", { signal: c.signal })));
+    await new Promise((r) => setImmediate(r));
+    const refused = await app.request("/history");
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("5");
+    expect(await refused.json()).toMatchObject({ error: "history is busy", reason: "busy" });
+    const cancelled = outcomes().cancelled ?? 0;
+    for (const c of clients) c.abort();
+    const statuses = (await Promise.all(waiting)).map((r) => r.status);
+    expect(statuses.filter((s) => s === 499).length).toBeGreaterThanOrEqual(8);
+    expect((outcomes().cancelled ?? 0) - cancelled).toBe(statuses.filter((s) => s === 499).length);
+  });
+
+  test("over a real connection, a client that disconnects stops its query (Bun aborts the request's signal)", async () => {
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, development: false });
+    try {
+      const before: Record<string, number> = { ...outcomes(), read: store.stats.seriesRead };
+      const clients = Array.from({ length: 5 }, () => new AbortController());
+      const sent = clients.map((c) => fetch(`http://127.0.0.1:${server.port}/history`, { signal: c.signal }).catch(() => undefined));
+      for (let i = 0; i < 500 && store.stats.seriesRead === before.read!; i++) await Bun.sleep(5);
+      await Bun.sleep(50);
+      for (const c of clients) c.abort();
+      await Promise.all(sent);
+      const ended = () => (outcomes().cancelled ?? 0) - (before.cancelled ?? 0) + (outcomes().answered ?? 0) - (before.answered ?? 0);
+      for (let i = 0; i < 500 && ended() < 5; i++) await Bun.sleep(10);
+      expect(ended()).toBe(5);
+      expect((outcomes().cancelled ?? 0) - (before.cancelled ?? 0)).toBeGreaterThanOrEqual(1);
+      // Five answers read 5,000 series; the cancelled ones stopped at their next series.
+      expect(store.stats.seriesRead - before.read!).toBeLessThan(5_000);
+    } finally {
+      server.stop(true);
+    }
   });
 });

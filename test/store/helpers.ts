@@ -33,3 +33,15 @@ export function snapshotAt(seconds: number, values: Record<string, number | unde
   });
   return emptySnapshot({ collectedAt: seconds * 1000, durationMs: 120, serverFeatures });
 }
+
+/**
+ * Records `minutes` refreshes a minute apart, ending at `endS`, of `series` server features whose
+ * values all change at every refresh: one row per series and minute, so reading it is real work.
+ */
+export function recordBusyOrg(store: { record: (s: Snapshot) => void }, series: number, minutes: number, endS: number): void {
+  for (let m = minutes - 1; m >= 0; m--) {
+    const values: Record<string, number> = {};
+    for (let i = 0; i < series; i++) values[`s${i}/vpc`] = (i + m) % 7;
+    store.record(snapshotAt(endS - m * 60, values));
+  }
+}

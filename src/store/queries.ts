@@ -1,0 +1,129 @@
+import { StoreError } from "../errors.ts";
+import { planAnswer, readAnswer } from "./answer.ts";
+import { type Answer, HistoryBusy, type HistoryQuery, QueryCancelled, TooManyPoints } from "./query.ts";
+import type { HistoryReader } from "./reader.ts";
+
+/** How a /history query ended: answered, stopped (client gone or out of time), refused (lane full, answer too large) or failed. */
+export const QUERY_OUTCOMES = ["answered", "cancelled", "busy", "too_large", "failed"] as const;
+export type QueryOutcome = (typeof QUERY_OUTCOMES)[number];
+
+/** What the self-metrics and tests see of the queries. */
+export interface QueryStats {
+  /** Queries by how they ended. */
+  queries: Map<QueryOutcome, number>;
+  /** Series read by queries, whatever became of them: the work queries cost. */
+  seriesRead: number;
+}
+
+/**
+ * An answer of at most this many points (series × buckets) takes the light lane; larger ones the
+ * heavy lane. One query of each runs at a time, their slices interleaved, so a small query never
+ * waits behind a large one.
+ */
+export const LIGHT_POINTS = 20_000;
+/** Queries that may wait in each lane behind the running one; one more is refused (503 with Retry-After). */
+export const QUERIES_WAITING_PER_LANE = 8;
+
+const outcomeOf = (err: unknown): QueryOutcome =>
+  err instanceof QueryCancelled ? "cancelled" : err instanceof HistoryBusy ? "busy" : err instanceof TooManyPoints ? "too_large" : "failed";
+
+/** The open database as a query needs it; throws StoreError when there is none. */
+export type ReaderAccess = () => { reader: HistoryReader; rolledUntil: number | undefined; stillOpen: () => boolean };
+
+/**
+ * Runs /history queries: each is matched and sized at once (TooManyPoints before any row is read),
+ * then waits in the light or heavy lane (HistoryBusy when that lane is full) and reads a series at a
+ * time. An abort of its signal takes it out of its lane or stops it before its next series
+ * (QueryCancelled); every query is counted by outcome.
+ */
+export class HistoryQueries {
+  private readonly light = new QueryLane("light", QUERIES_WAITING_PER_LANE);
+  private readonly heavy = new QueryLane("heavy", QUERIES_WAITING_PER_LANE);
+
+  constructor(
+    private readonly stats: QueryStats,
+    private readonly access: ReaderAccess,
+  ) {}
+
+  async run(q: HistoryQuery, signal?: AbortSignal): Promise<Answer> {
+    try {
+      const answer = await this.read(q, signal);
+      this.count("answered");
+      return answer;
+    } catch (err) {
+      this.count(outcomeOf(err));
+      throw err;
+    }
+  }
+
+  private async read(q: HistoryQuery, signal: AbortSignal | undefined): Promise<Answer> {
+    if (signal?.aborted) throw new QueryCancelled(signal.reason);
+    const { reader, rolledUntil, stillOpen } = this.access();
+    try {
+      const plan = planAnswer(reader, rolledUntil, q);
+      const lane = plan.points <= LIGHT_POINTS ? this.light : this.heavy;
+      const onSeries = () => this.stats.seriesRead++;
+      return await lane.run(() => readAnswer(reader, plan, q, { stillOpen, signal, onSeries }), signal);
+    } catch (err) {
+      if (err instanceof TooManyPoints || err instanceof QueryCancelled || err instanceof HistoryBusy) throw err;
+      throw StoreError.from(err, "history database: reading history");
+    }
+  }
+
+  private count(outcome: QueryOutcome): void {
+    this.stats.queries.set(outcome, (this.stats.queries.get(outcome) ?? 0) + 1);
+  }
+}
+
+/**
+ * One lane of /history queries: one runs at a time and at most `maxWaiting` wait their turn, in
+ * order; one more is refused (HistoryBusy) rather than queued. A query whose signal aborts while it
+ * waits leaves the line at once (QueryCancelled) and never runs.
+ */
+export class QueryLane {
+  private running = false;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly maxWaiting: number,
+  ) {}
+
+  /** Queries waiting for their turn (the running one not included). */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.running) await this.turn(signal);
+    else this.running = true;
+    try {
+      return await work();
+    } finally {
+      this.handOn();
+    }
+  }
+
+  /** Resolves when the lane is handed to this query; `running` stays true across the hand-over. */
+  private turn(signal: AbortSignal | undefined): Promise<void> {
+    if (this.waiting.length >= this.maxWaiting) return Promise.reject(new HistoryBusy(this.name));
+    return new Promise((resolve, reject) => {
+      const go = () => {
+        signal?.removeEventListener("abort", leave);
+        resolve();
+      };
+      const leave = () => {
+        this.waiting.splice(this.waiting.indexOf(go), 1);
+        reject(new QueryCancelled(signal?.reason));
+      };
+      signal?.addEventListener("abort", leave, { once: true });
+      this.waiting.push(go);
+    });
+  }
+
+  private handOn(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running = false;
+  }
+}
