@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
-import { authSchemes, type Config, cliRequest, loadConfig, usage } from "./config/index.ts";
+import { clsFetch } from "./cls/transport.ts";
+import { authSchemes, type Config, cliRequest, describeProxy, loadConfig, usage } from "./config/index.ts";
 import { createExporter, type Exporter } from "./context.ts";
 import { ConfigError } from "./errors.ts";
 import { listen } from "./http/serve.ts";
@@ -55,7 +56,7 @@ export function start(entry: Entry): Running {
     log,
   });
   const exporter = createExporter(config, {
-    fetch: (input, init) => fetch(input, init),
+    fetch: clsFetch(config.clsTransport, fetch),
     now: Date.now,
     log,
     build: { version: pkg.version, revision: entry.revision, bunVersion: Bun.version },
@@ -91,6 +92,8 @@ export function start(entry: Entry): Running {
     metrics_path: config.metricsPath,
     org: config.orgName,
     cls: config.baseUrl,
+    cls_proxy: describeProxy(config.clsTransport.proxy),
+    cls_ca: config.clsTransport.ca === undefined ? "system" : "NVIDIA_API_CA_FILE",
     history: config.dbPath === ":memory:" ? "in memory, lost on exit" : config.dbPath,
     auth: authSchemes(config).join("+") || "none",
   });

@@ -9,6 +9,7 @@ import { type Env, firstSet, type Named } from "./primitives.ts";
 import { type Settings, settingsSchema } from "./schema.ts";
 import { resolveSecret } from "./secrets.ts";
 import { SETTINGS } from "./settings.ts";
+import { type ClsTransport, checkTlsVerification, clsTransport } from "./transport.ts";
 import { warningsFor } from "./warnings.ts";
 import { loadWebConfig, type WebConfig } from "./web-config.ts";
 
@@ -16,6 +17,8 @@ export interface Config {
   apiKey: string;
   orgName: string;
   baseUrl: string;
+  /** How CLS calls are made: trusted CAs and proxy (from the standard variables). */
+  clsTransport: ClsTransport;
   serviceInstanceId: string | undefined;
   listen: ListenAddress;
   metricsPath: string;
@@ -88,7 +91,7 @@ function otlpInput(d: Settings, hostname: string | undefined, named: Named): Otl
   };
 }
 
-type Resolved = Pick<Config, "apiKey" | "web" | "bearerToken" | "otlp" | "warnings">;
+type Resolved = Pick<Config, "apiKey" | "web" | "bearerToken" | "otlp" | "warnings" | "clsTransport">;
 
 function assemble(d: Settings, r: Resolved): Config {
   return {
@@ -124,10 +127,13 @@ export function loadConfig(sources: ConfigSources): Config {
   const bearerToken = resolveSecret("AUTH_BEARER_TOKEN", input, named, sources.readFile, problems) || undefined;
   const web = d?.WEB_CONFIG_FILE ? loadWebConfig(d.WEB_CONFIG_FILE, sources.readFile, problems, named("WEB_CONFIG_FILE")) : undefined;
   if (d) checkRetentions(d.HISTORY_RAW_RETENTION, d.HISTORY_RETENTION, input, named, problems);
+  checkTlsVerification(sources.env, problems);
+  const transport = d && clsTransport(d.NVIDIA_API_BASE_URL, d.NVIDIA_API_CA_FILE, sources.env, sources.readFile, named, problems);
   // Standard OTEL_EXPORTER_* variables may be meant for other software in the same environment:
   // they are read (and can stop start-up) only when push is enabled.
   const otlp = d?.OTEL_ENABLED ? otlpConfig(otlpInput(d, sources.hostname, named), sources.env, sources.readFile, problems) : undefined;
-  if (problems.length > 0 || !d) throw new ConfigError(problems);
+  if (problems.length > 0 || !d || !transport) throw new ConfigError(problems);
   const served = { listen: d.LISTEN_ADDRESS, web, bearerToken };
-  return assemble(d, { apiKey, web, bearerToken, otlp, warnings: warningsFor(d.NVIDIA_API_BASE_URL, flags, otlp, served) });
+  const warnings = warningsFor(d.NVIDIA_API_BASE_URL, flags, otlp, served);
+  return assemble(d, { apiKey, web, bearerToken, otlp, warnings, clsTransport: transport });
 }
