@@ -26,6 +26,8 @@ export interface Config {
   web: WebConfig | undefined;
   /** AUTH_BEARER_TOKEN(_FILE); never logged. */
   bearerToken: string | undefined;
+  /** The files the secrets and the web configuration came from: re-read when they change (secrets) or on SIGHUP. */
+  files: { apiKey: string | undefined; bearerToken: string | undefined; webConfig: string | undefined };
   log: { level: Level; format: LogFormat };
   scrapeTimeoutMs: number;
   cacheTtlMs: number;
@@ -108,6 +110,7 @@ function assemble(d: Settings, r: Resolved): Config {
     dbPath: d.DB_PATH,
     historyRawRetentionMs: d.HISTORY_RAW_RETENTION,
     historyRetentionMs: d.HISTORY_RETENTION,
+    files: { apiKey: d.NVIDIA_API_KEY_FILE, bearerToken: d.AUTH_BEARER_TOKEN_FILE, webConfig: d.WEB_CONFIG_FILE },
   };
 }
 

@@ -69,3 +69,31 @@ export function startHttpsFront(target: string): { url: string; stop: () => Prom
   });
   return { url: `https://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
 }
+
+export interface KeyFront {
+  url: string;
+  /** The key the front accepts from now on (as CLS would after the key was rotated there). */
+  accept: (key: string) => void;
+  /** Every key that came with a call answered 200. */
+  accepted: Set<string>;
+  stop: () => Promise<void>;
+}
+
+/** Checks x-api-key against a key the test can change, then calls `target` with its own key. */
+export function startKeyFront(target: string, targetKey: string, first: string): KeyFront {
+  let key = first;
+  const accepted = new Set<string>();
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req) => {
+      if (req.headers.get("x-api-key") !== key) return Response.json({ message: "invalid x-api-key" }, { status: 401 });
+      accepted.add(key);
+      const u = new URL(req.url);
+      const headers = new Headers(req.headers);
+      headers.set("x-api-key", targetKey);
+      return fetch(`${target}${u.pathname}${u.search}`, { headers, proxy: false });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, accept: (k) => (key = k), accepted, stop: () => server.stop(true) };
+}
