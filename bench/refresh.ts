@@ -111,7 +111,7 @@ export function scheduleTicks(exp: Expected, p: number): number {
 async function measure(sim: Sim) {
   const attempts: number[] = [];
   const http = createHttp(
-    { ...DEFAULT_HTTP_OPTIONS, baseUrl: sim.url, apiKey: API_KEY, userAgent: "bench", requestTimeoutMs: 10_000 },
+    { ...DEFAULT_HTTP_OPTIONS, baseUrl: sim.url, apiKey: () => API_KEY, userAgent: "bench", requestTimeoutMs: 10_000 },
     {
       fetch: (input, init) => fetch(input, init),
       sleep: abortableSleep,

@@ -2,10 +2,11 @@ import type { Timers } from "./clock.ts";
 import { abortableSleep } from "./clock.ts";
 import { createClient, type InvalidCounts } from "./cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
-import { authSchemes, type Config } from "./config/index.ts";
+import type { Config } from "./config/index.ts";
+import type { SecretFs } from "./config/secrets.ts";
 import { type Health, healthOf } from "./health.ts";
 import { createApp } from "./http/app.ts";
-import { createAuthenticator } from "./http/auth.ts";
+import { createLiveCredentials } from "./live-credentials.ts";
 import type { Logger } from "./log.ts";
 import type { OtlpPusher } from "./otlp/push.ts";
 import { newOtlpStats } from "./otlp/stats.ts";
@@ -31,6 +32,8 @@ export interface ContextDeps {
   history?: HistoryStore;
   /** The last stored snapshot, read by the composition root: served (with up 0) until a refresh succeeds. */
   restored?: Snapshot;
+  /** Reads the secret files again when they change, and the web configuration on reload(); absent: read once, at start. */
+  secretFs?: SecretFs;
 }
 
 /** A single CLS call may use half the refresh budget, so one retry always fits; never more than 10 s. */
@@ -44,11 +47,12 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
   const stats = newStats();
   const invalid: InvalidCounts = new Map();
   const shutdown = new AbortController();
+  const credentials = createLiveCredentials(config, { fs: deps.secretFs, now: deps.now, log: deps.log });
   const http = createHttp(
     {
       ...DEFAULT_HTTP_OPTIONS,
       baseUrl: config.baseUrl,
-      apiKey: config.apiKey,
+      apiKey: credentials.apiKey,
       userAgent: `nvidia-license-server-exporter/${deps.build.version}`,
       requestTimeoutMs: requestTimeoutFor(config.scrapeTimeoutMs),
       limits: config.clsLimits,
@@ -82,6 +86,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     log: deps.log,
     signal: shutdown.signal,
     initial: restored,
+    causeNotes: () => ({ keyRereadAt: credentials.keyRereadAt() }),
   });
   const cache = new SnapshotCache({
     ttlMs: config.cacheTtlMs,
@@ -116,6 +121,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       lastSuccessAt: stats.lastSuccessAt,
       history: history && { failure: history.unavailable(), lastWriteAt: history.stats.lastWriteAt },
       otlp: otlpStats,
+      causeNotes: { keyRereadAt: credentials.keyRereadAt() },
     });
   };
   /** What scrapes and pushes read: a stale cache starts (or joins) the one refresh. */
@@ -144,8 +150,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     history,
     now: deps.now,
     log: deps.log,
-    auth: createAuthenticator({ users: config.web?.users ?? new Map(), bearerToken: config.bearerToken }),
-    challenge: authSchemes(config).includes("basic") ? "Basic" : "Bearer",
+    gate: credentials.gate,
     headers: config.web?.headers,
   });
   let pusher: Promise<OtlpPusher | undefined> | undefined;
@@ -183,6 +188,8 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     cache,
     stats,
     health,
+    /** SIGHUP: what can change without rebinding the port (secret files, basic-auth users). */
+    reload: credentials.reload,
     start: () => {
       cache.start();
       history?.startMaintenance();

@@ -1,6 +1,6 @@
 import type { StoreError } from "./errors.ts";
 import type { OtlpStats } from "./otlp/stats.ts";
-import { causesOf } from "./snapshot/causes.ts";
+import { type CauseNotes, causesOf } from "./snapshot/causes.ts";
 import type { Snapshot } from "./snapshot/types.ts";
 import { storeHint } from "./store/index.ts";
 
@@ -52,6 +52,8 @@ export interface HealthInputs {
   lastSuccessAt: number | undefined;
   history?: { failure: StoreError | undefined; lastWriteAt: number | undefined };
   otlp?: OtlpStats;
+  /** What changes the hints (a re-read key file). */
+  causeNotes?: CauseNotes;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
@@ -66,7 +68,7 @@ export function healthOf(i: HealthInputs): Health {
       state: s === undefined ? "waiting" : i.restored ? "restored" : s.up ? "up" : "failing",
       collected_at: iso(s?.collectedAt),
       last_success_at: iso(i.lastSuccessAt),
-      failures: causes(s),
+      failures: causes(s, i.causeNotes),
       invalid_items: Object.fromEntries(s?.invalidItems ?? []),
     },
     history: i.history
@@ -92,9 +94,9 @@ export function healthOf(i: HealthInputs): Health {
 }
 
 /** The failures' causes as the refresh's log line ranks them (unreadable items are listed apart). */
-function causes(s: Snapshot | undefined): Health["cls"]["failures"] {
+function causes(s: Snapshot | undefined, notes: CauseNotes | undefined): Health["cls"]["failures"] {
   if (!s) return [];
-  return [...causesOf(s).values()]
+  return [...causesOf(s, notes).values()]
     .filter((c) => c.kind !== "invalid_items")
     .map((c) => ({
       endpoint: c.endpoint,

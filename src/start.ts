@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
-import { authSchemes, type Config, cliRequest, loadConfig, usage } from "./config/index.ts";
+import { clsFetch } from "./cls/transport.ts";
+import { authSchemes, type Config, cliRequest, describeProxy, loadConfig, usage } from "./config/index.ts";
 import { createExporter, type Exporter } from "./context.ts";
 import { ConfigError } from "./errors.ts";
 import { listen } from "./http/serve.ts";
@@ -55,13 +56,14 @@ export function start(entry: Entry): Running {
     log,
   });
   const exporter = createExporter(config, {
-    fetch: (input, init) => fetch(input, init),
+    fetch: clsFetch(config.clsTransport, fetch),
     now: Date.now,
     log,
     build: { version: pkg.version, revision: entry.revision, bunVersion: Bun.version },
     history,
     restored: history.restore(),
     releaseMemory,
+    secretFs,
   });
   let served: ReturnType<typeof listen>;
   try {
@@ -91,13 +93,25 @@ export function start(entry: Entry): Running {
     metrics_path: config.metricsPath,
     org: config.orgName,
     cls: config.baseUrl,
+    cls_proxy: describeProxy(config.clsTransport.proxy),
+    cls_ca: config.clsTransport.ca === undefined ? "system" : "NVIDIA_API_CA_FILE",
     history: config.dbPath === ":memory:" ? "in memory, lost on exit" : config.dbPath,
     auth: authSchemes(config).join("+") || "none",
   });
   if (entry.banner) process.stdout.write(entry.banner(url, config));
   exitOnSignals(running, log, entry.after);
+  reloadOnSignals(exporter, log);
   return running;
 }
+
+/** Secret files at run time: the stamp follows symlinks, so a swapped Kubernetes secret mount counts as a change. */
+const secretFs = {
+  read: (path: string) => readFileSync(path, "utf8"),
+  stamp: (path: string) => {
+    const s = statSync(path, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`;
+  },
+};
 
 /** The configuration, or the process ends: --help and --version print and exit 0, a bad setting exits 2. */
 function configure(entry: Entry): Config {
@@ -151,4 +165,19 @@ function exitOnSignals(running: Running, log: Logger, after: (() => Promise<void
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+/**
+ * SIGHUP re-reads what can change without rebinding the port (secret files, basic-auth users);
+ * SIGUSR1 and SIGUSR2, which would otherwise end the process at once, are logged and ignored.
+ */
+function reloadOnSignals(exporter: Exporter, log: Logger): void {
+  process.on("SIGHUP", () => {
+    try {
+      exporter.reload();
+    } catch (err) {
+      log.error("reload failed; the previous credentials are kept", { error: (err as Error).message });
+    }
+  });
+  for (const signal of ["SIGUSR1", "SIGUSR2"] as const) process.on(signal, () => log.info("signal ignored", { signal }));
 }

@@ -10,8 +10,8 @@ import type { ClsLimits } from "./limits.ts";
  */
 export interface HttpOptions {
   baseUrl: string;
-  /** Sent as x-api-key; also scrubbed from any error text. */
-  apiKey: string;
+  /** Sent as x-api-key; also scrubbed from any error text. Read per call: a rotated key file takes effect without a restart. */
+  apiKey: () => string;
   userAgent: string;
   requestTimeoutMs: number;
   /** Attempts per request, the first included. */
@@ -62,7 +62,7 @@ export const DEFAULT_HTTP_OPTIONS = {
 export type HttpGet = (req: GetRequest) => Promise<unknown>;
 
 export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
-  const scrub = (text: string) => (opts.apiKey ? text.replaceAll(opts.apiKey, "[redacted]") : text);
+  const scrub = (text: string, key = opts.apiKey()) => (key ? text.replaceAll(key, "[redacted]") : text);
 
   type Outcome = { body?: unknown; error?: ClsError; retryAfterMs?: number; final?: boolean };
   /** Until when CLS asked (429 + Retry-After) to be left alone: no request starts before it. */
@@ -106,7 +106,7 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
   }
 
   function headersFor(req: GetRequest): Record<string, string> {
-    return { accept: "application/json", "user-agent": opts.userAgent, "x-api-key": opts.apiKey, ...req.headers };
+    return { accept: "application/json", "user-agent": opts.userAgent, "x-api-key": opts.apiKey(), ...req.headers };
   }
 
   function backoff(attemptNo: number, retryAfterMs: number | undefined): number {

@@ -4,6 +4,8 @@ export { cliRequest } from "./flags.ts";
 export { authSchemes, listenFromEnv, localBaseUrl, localHost, RESERVED_PATHS } from "./listen.ts";
 export { type Config, type ConfigSources, loadConfig } from "./load.ts";
 export type { OtlpConfig } from "./otlp.ts";
+export { describeProxy, type ProxyChoice } from "./proxy.ts";
 export { OTEL_STANDARD, SETTINGS } from "./settings.ts";
+export type { ClsTransport } from "./transport.ts";
 export { usage } from "./usage.ts";
 export { loadWebConfig } from "./web-config.ts";

@@ -10,6 +10,7 @@ import { type Env, firstSet, type Named } from "./primitives.ts";
 import { type Settings, settingsSchema } from "./schema.ts";
 import { resolveSecret } from "./secrets.ts";
 import { SETTINGS } from "./settings.ts";
+import { type ClsTransport, checkTlsVerification, clsTransport } from "./transport.ts";
 import { warningsFor } from "./warnings.ts";
 import { loadWebConfig, type WebConfig } from "./web-config.ts";
 
@@ -17,6 +18,8 @@ export interface Config {
   apiKey: string;
   orgName: string;
   baseUrl: string;
+  /** How CLS calls are made: trusted CAs and proxy (from the standard variables). */
+  clsTransport: ClsTransport;
   serviceInstanceId: string | undefined;
   listen: ListenAddress;
   metricsPath: string;
@@ -24,6 +27,8 @@ export interface Config {
   web: WebConfig | undefined;
   /** AUTH_BEARER_TOKEN(_FILE); never logged. */
   bearerToken: string | undefined;
+  /** The files the secrets and the web configuration came from: re-read when they change (secrets) or on SIGHUP. */
+  files: { apiKey: string | undefined; bearerToken: string | undefined; webConfig: string | undefined };
   log: { level: Level; format: LogFormat };
   scrapeTimeoutMs: number;
   cacheTtlMs: number;
@@ -91,7 +96,7 @@ function otlpInput(d: Settings, hostname: string | undefined, named: Named): Otl
   };
 }
 
-type Resolved = Pick<Config, "apiKey" | "web" | "bearerToken" | "otlp" | "warnings">;
+type Resolved = Pick<Config, "apiKey" | "web" | "bearerToken" | "otlp" | "warnings" | "clsTransport">;
 
 function assemble(d: Settings, r: Resolved): Config {
   return {
@@ -115,6 +120,7 @@ function assemble(d: Settings, r: Resolved): Config {
     dbPath: d.DB_PATH,
     historyRawRetentionMs: d.HISTORY_RAW_RETENTION,
     historyRetentionMs: d.HISTORY_RETENTION,
+    files: { apiKey: d.NVIDIA_API_KEY_FILE, bearerToken: d.AUTH_BEARER_TOKEN_FILE, webConfig: d.WEB_CONFIG_FILE },
   };
 }
 
@@ -134,10 +140,13 @@ export function loadConfig(sources: ConfigSources): Config {
   const bearerToken = resolveSecret("AUTH_BEARER_TOKEN", input, named, sources.readFile, problems) || undefined;
   const web = d?.WEB_CONFIG_FILE ? loadWebConfig(d.WEB_CONFIG_FILE, sources.readFile, problems, named("WEB_CONFIG_FILE")) : undefined;
   if (d) checkRetentions(d.HISTORY_RAW_RETENTION, d.HISTORY_RETENTION, input, named, problems);
+  checkTlsVerification(sources.env, problems);
+  const transport = d && clsTransport(d.NVIDIA_API_BASE_URL, d.NVIDIA_API_CA_FILE, sources.env, sources.readFile, named, problems);
   // Standard OTEL_EXPORTER_* variables may be meant for other software in the same environment:
   // they are read (and can stop start-up) only when push is enabled.
   const otlp = d?.OTEL_ENABLED ? otlpConfig(otlpInput(d, sources.hostname, named), sources.env, sources.readFile, problems) : undefined;
-  if (problems.length > 0 || !d) throw new ConfigError(problems);
+  if (problems.length > 0 || !d || !transport) throw new ConfigError(problems);
   const served = { listen: d.LISTEN_ADDRESS, web, bearerToken };
-  return assemble(d, { apiKey, web, bearerToken, otlp, warnings: warningsFor(d.NVIDIA_API_BASE_URL, flags, otlp, served) });
+  const warnings = warningsFor(d.NVIDIA_API_BASE_URL, flags, otlp, served);
+  return assemble(d, { apiKey, web, bearerToken, otlp, warnings, clsTransport: transport });
 }

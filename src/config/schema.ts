@@ -11,6 +11,7 @@ export const settingsSchema = z.object({
   NVIDIA_API_KEY_FILE: nonEmpty.optional(),
   NVIDIA_ORG_NAME: orgName,
   NVIDIA_API_BASE_URL: baseUrl,
+  NVIDIA_API_CA_FILE: nonEmpty.optional(),
   NVIDIA_SERVICE_INSTANCE_ID: nonEmpty.optional(),
   LISTEN_ADDRESS: listenAddress,
   METRICS_PATH: metricsPath,

@@ -43,7 +43,12 @@ export const SETTINGS = [
     env: "NVIDIA_API_BASE_URL",
     flag: "nvidia-api-base-url",
     default: "https://api.licensing.nvidia.com",
-    doc: "CLS API base URL (http or https).",
+    doc: "CLS API base URL (http or https); a query string or user info is refused (a token there would go to CLS in every URL). Calls go through `HTTPS_PROXY` (`HTTP_PROXY` for http) unless `NO_PROXY` lists the host: see [[Proxies and private CAs]].",
+  },
+  {
+    env: "NVIDIA_API_CA_FILE",
+    flag: "nvidia-api-ca-file",
+    doc: "PEM file of the CA(s) that CLS's certificate (or a TLS-inspecting proxy's) is checked against, instead of the system's roots; read at start. For a private CA: `NODE_TLS_REJECT_UNAUTHORIZED=0` is refused.",
   },
   {
     env: "NVIDIA_SERVICE_INSTANCE_ID",

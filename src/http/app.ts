@@ -7,8 +7,7 @@ import type { View } from "../render/catalog.ts";
 import { renderPage } from "../render/page.ts";
 import type { Body, Format, PrometheusRenderer } from "../render/prometheus.ts";
 import type { HistoryStore } from "../store/index.ts";
-import type { Authenticator } from "./auth.ts";
-import { guard } from "./guard.ts";
+import { type Gate, guard } from "./guard.ts";
 import { historyHandler } from "./history.ts";
 import { ProblemException, problemOf, problemResponse } from "./problems.ts";
 
@@ -28,10 +27,8 @@ export interface AppDeps {
   history?: HistoryStore;
   now: () => number;
   log: Logger;
-  /** Credentials checked for everything but /healthz; undefined: open. */
-  auth?: Authenticator;
-  /** The scheme a 401 asks for: "Basic" when users are configured, else "Bearer". */
-  challenge?: string;
+  /** The credentials checked for everything but /healthz, and the scheme a 401 asks for; absent: open. */
+  gate?: () => Gate;
   /** Added to every response (web config `http_server_config.headers`). */
   headers?: Record<string, string>;
   /** Default HISTORY_TIMEOUT_MS. */
@@ -68,6 +65,8 @@ function acceptsGzip(acceptEncoding: string | null | undefined): boolean {
   });
 }
 
+const OPEN: Gate = { auth: undefined, challenge: "Basic" };
+
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
@@ -98,7 +97,8 @@ export function createApp(deps: AppDeps): Hono {
   // carries them sees the causes of failures (they name hosts, endpoints and upstream errors).
   app.get(RESERVED_PATHS.health, async (c) => {
     const h = deps.health();
-    const detail = !deps.auth || (await deps.auth(c.req.header("authorization") ?? null)) === true;
+    const auth = deps.gate?.().auth;
+    const detail = !auth || (await auth(c.req.header("authorization") ?? null)) === true;
     return c.json(detail ? h : { status: h.status, cls_up: h.cls_up, data_age_seconds: h.data_age_seconds });
   });
 
@@ -128,9 +128,8 @@ export function createApp(deps: AppDeps): Hono {
   // Authentication, the URL bound and configured headers sit in front of the router (app.request
   // in tests goes through them too).
   const route = app.fetch;
-  app.fetch = guard(
-    { auth: deps.auth, challenge: deps.challenge ?? "Basic", open: new Set([RESERVED_PATHS.health]), headers: deps.headers ?? {} },
-    (req) => route(req),
+  app.fetch = guard({ gate: deps.gate ?? (() => OPEN), open: new Set([RESERVED_PATHS.health]), headers: deps.headers ?? {} }, (req) =>
+    route(req),
   ) as typeof app.fetch;
   return app;
 }

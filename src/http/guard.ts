@@ -8,10 +8,15 @@ import { type Problem, problemResponse } from "./problems.ts";
  * front of the router, not Hono middleware, so an authorised scrape of a built body stays
  * synchronous (see the /metrics handler in app.ts).
  */
-export interface GuardOptions {
+/** What a request is checked against; read per request, so credentials reloaded meanwhile apply to the next one. */
+export interface Gate {
   auth: Authenticator | undefined;
   /** "Basic" or "Bearer": the scheme a 401 asks for. */
   challenge: string;
+}
+
+export interface GuardOptions {
+  gate: () => Gate;
   /** Paths served without credentials (health checks). */
   open: ReadonlySet<string>;
   /** Added to every response (web config `http_server_config.headers`). */
@@ -36,7 +41,7 @@ export function guard(opts: GuardOptions, next: Handler): Handler {
   };
   const refuse = (problem: Problem) => decorate(problemResponse(problem));
   // No detail: the same answer for a missing header, a wrong password and an unknown user.
-  const unauthorized = () => refuse({ kind: "unauthorized", challenge: opts.challenge });
+  const unauthorized = (challenge: string) => refuse({ kind: "unauthorized", challenge });
   return (incoming) => {
     let req = incoming;
     const url = req.url;
@@ -49,10 +54,11 @@ export function guard(opts: GuardOptions, next: Handler): Handler {
       req = new Request(`http://localhost${url}`, req);
     }
     // The router's own path function: what is exempt here is exactly what the router serves as such.
-    if (!opts.auth || opts.open.has(getPath(req))) return pass(req);
-    const ok = opts.auth(req.headers.get("authorization"));
+    const { auth, challenge } = opts.gate();
+    if (!auth || opts.open.has(getPath(req))) return pass(req);
+    const ok = auth(req.headers.get("authorization"));
     if (ok === true) return pass(req);
-    if (ok === false) return unauthorized();
-    return ok.then((yes) => (yes ? pass(req) : unauthorized()));
+    if (ok === false) return unauthorized(challenge);
+    return ok.then((yes) => (yes ? pass(req) : unauthorized(challenge)));
   };
 }

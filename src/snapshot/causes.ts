@@ -49,15 +49,26 @@ const HINTS: Record<Exclude<CauseKind, "404">, string | undefined> = {
   invalid_items: "CLS sent items this exporter cannot fully read (an API change?): see nvidia_cls_invalid_items",
 };
 
-export const hintFor = (endpoint: EndpointName, kind: CauseKind): string | undefined =>
-  kind === "404" ? NOT_FOUND_HINTS[endpoint] : HINTS[kind];
+/** What the exporter knows that changes a hint: when a changed NVIDIA_API_KEY_FILE was last re-read. */
+export interface CauseNotes {
+  keyRereadAt?: number | undefined;
+}
+
+/** After a rotation a 401 is about the new key: the hint says it was used, so the file's content is what to check. */
+const rotatedKeyHint = (at: number) =>
+  `CLS rejected the API key re-read from NVIDIA_API_KEY_FILE at ${new Date(at).toISOString()} (the file changed): check the key in the file`;
+
+export const hintFor = (endpoint: EndpointName, kind: CauseKind, notes: CauseNotes = {}): string | undefined => {
+  if (kind === "401" && notes.keyRereadAt !== undefined) return rotatedKeyHint(notes.keyRereadAt);
+  return kind === "404" ? NOT_FOUND_HINTS[endpoint] : HINTS[kind];
+};
 
 /**
  * Causes, not parts: 60 servers failing alike are one cause; unreadable items are one too. Keyed by
  * `endpoint detail`; in order, the most upstream first (a group list that hung makes the calls
  * below it fail too), then the one that failed the most parts; unreadable items come last.
  */
-export function causesOf(s: Snapshot): Map<string, Cause> {
+export function causesOf(s: Snapshot, notes: CauseNotes = {}): Map<string, Cause> {
   const causes = new Map<string, Cause>();
   for (const f of s.failures) {
     const detail = detailOf(f);
@@ -66,7 +77,7 @@ export function causesOf(s: Snapshot): Map<string, Cause> {
       endpoint: f.endpoint,
       kind: f.reason,
       status: f.status,
-      hint: hintFor(f.endpoint, f.reason),
+      hint: hintFor(f.endpoint, f.reason, notes),
       detail,
       message: f.message,
       parts: 0,

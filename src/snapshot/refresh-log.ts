@@ -1,6 +1,6 @@
 import type { Logger } from "../log.ts";
 import { OutageLog } from "../outage.ts";
-import { causesOf } from "./causes.ts";
+import { type CauseNotes, causesOf } from "./causes.ts";
 import type { Snapshot } from "./types.ts";
 
 /**
@@ -10,12 +10,16 @@ import type { Snapshot } from "./types.ts";
  * Success is logged at info when it says something new (the first one, a recovery, another number
  * of servers or features), else at debug: a healthy exporter is quiet at the default level.
  */
-export function outcomeLogger(log: Logger, now: () => number): (s: Snapshot, fresh: number, durationMs: number, calls: number) => void {
+export function outcomeLogger(
+  log: Logger,
+  now: () => number,
+  notes: () => CauseNotes = () => ({}),
+): (s: Snapshot, fresh: number, durationMs: number, calls: number) => void {
   const outage = new OutageLog(now);
   let lastShape: string | undefined;
   return (s, fresh, durationMs, calls) => {
     const fields = { duration_ms: Math.round(durationMs), calls, servers: s.servers.length, features: s.serverFeatures.length };
-    const causes = causesOf(s);
+    const causes = causesOf(s, notes());
     if (causes.size === 0) {
       const ended = outage.recover();
       const shape = `${fields.servers}/${fields.features}`;

@@ -3,6 +3,7 @@ import type { EndpointName } from "../cls/endpoints.ts";
 import { fetchOrg, type OrgData } from "../cls/org.ts";
 import type { Logger } from "../log.ts";
 import { buildSnapshot } from "./build.ts";
+import type { CauseNotes } from "./causes.ts";
 import { outcomeLogger } from "./refresh-log.ts";
 import type { Snapshot } from "./types.ts";
 
@@ -53,6 +54,8 @@ export interface RefresherDeps {
   signal?: AbortSignal;
   /** A snapshot restored from disk (with up = 0): served while CLS cannot be reached at all. */
   initial?: Snapshot;
+  /** What changes the hints of the outcome line (a re-read key file). */
+  causeNotes?: () => CauseNotes;
 }
 
 /**
@@ -65,7 +68,7 @@ export function createRefresher({ initial, ...deps }: RefresherDeps): () => Prom
   // Kept out of `deps`, which the refresh closure holds for the life of the exporter: a snapshot
   // restored from disk is needed only until the first refresh replaces it.
   let last: Snapshot | undefined = initial;
-  const logOutcome = outcomeLogger(deps.log, deps.now);
+  const logOutcome = outcomeLogger(deps.log, deps.now, deps.causeNotes);
   return async () => {
     const started = deps.now();
     const callsBefore = totalRequests(deps.stats);

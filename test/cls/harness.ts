@@ -14,7 +14,7 @@ export function clientFor(sim: Simulator, opts: Partial<HttpOptions> & { service
     {
       ...DEFAULT_HTTP_OPTIONS,
       baseUrl: sim.url,
-      apiKey: KEY,
+      apiKey: () => KEY,
       userAgent: "exporter-test/1",
       requestTimeoutMs: 2_000,
       backoffBaseMs: 5,

@@ -16,7 +16,7 @@ function recordingHttp(baseUrl: string, opts: { requestTimeoutMs?: number; rando
   const base = Date.now();
   let slept = 0;
   const get = createHttp(
-    { ...DEFAULT_HTTP_OPTIONS, baseUrl, apiKey: KEY, userAgent: "t", requestTimeoutMs: opts.requestTimeoutMs ?? 2_000 },
+    { ...DEFAULT_HTTP_OPTIONS, baseUrl, apiKey: () => KEY, userAgent: "t", requestTimeoutMs: opts.requestTimeoutMs ?? 2_000 },
     {
       fetch: (u, i) => fetch(u, i),
       sleep: async (ms, s) => {
@@ -111,7 +111,7 @@ describe("retries", () => {
   test("a wrong key is a 401 from the simulator and is not retried", async () => {
     start();
     const h = createHttp(
-      { ...DEFAULT_HTTP_OPTIONS, baseUrl: sim.url, apiKey: "wrong", userAgent: "t", requestTimeoutMs: 1_000 },
+      { ...DEFAULT_HTTP_OPTIONS, baseUrl: sim.url, apiKey: () => "wrong", userAgent: "t", requestTimeoutMs: 1_000 },
       { fetch: (u, i) => fetch(u, i), sleep: async () => {}, random: Math.random, now: Date.now },
     );
     expect(
