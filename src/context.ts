@@ -138,7 +138,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     history,
     now: deps.now,
     log: deps.log,
-    auth: createAuthenticator({ users: config.web?.users ?? new Map(), bearerToken: config.bearerToken }),
+    auth: createAuthenticator({ users: config.web?.users ?? new Map(), bearerToken: config.bearerToken, log: deps.log }),
     challenge: authSchemes(config).includes("basic") ? "Basic" : "Bearer",
     headers: config.web?.headers,
   });
