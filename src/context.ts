@@ -6,7 +6,7 @@ import { authSchemes, type Config } from "./config/index.ts";
 import { type Health, healthOf } from "./health.ts";
 import { createApp } from "./http/app.ts";
 import { createAuthenticator } from "./http/auth.ts";
-import type { Logger } from "./log.ts";
+import type { Logger, LogStats } from "./log.ts";
 import type { OtlpPusher } from "./otlp/push.ts";
 import { newOtlpStats } from "./otlp/stats.ts";
 import { type BuildInfo, CATALOG, LIVE_CATALOG, type View } from "./render/catalog.ts";
@@ -31,6 +31,8 @@ export interface ContextDeps {
   history?: HistoryStore;
   /** The last stored snapshot, read by the composition root: served (with up 0) until a refresh succeeds. */
   restored?: Snapshot;
+  /** The logger's dropped-line count, kept by the composition root's log writer; 0 when not given. */
+  logStats?: LogStats;
 }
 
 /** A single CLS call may use half the refresh budget, so one retry always fits; never more than 10 s. */
@@ -41,6 +43,7 @@ const requestTimeoutFor = (scrapeTimeoutMs: number) => Math.min(10_000, Math.max
  * runs until start(): no timer, no call, no read; tests pass fakes for fetch, clock and timers.
  */
 export function createExporter(config: Config, { restored: stored, ...deps }: ContextDeps) {
+  const logging = deps.logStats ?? { dropped: 0 };
   const stats = newStats();
   const invalid: InvalidCounts = new Map();
   const shutdown = new AbortController();
@@ -100,6 +103,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     build: deps.build,
     history: history && { stats: history.stats, available: !history.unavailable() },
     otlp: otlpStats,
+    logging,
   });
   const health = (): Health => {
     const snapshot = cache.current();
