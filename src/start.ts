@@ -4,6 +4,7 @@ import pkg from "../package.json" with { type: "json" };
 import { authSchemes, type Config, cliRequest, loadConfig, usage } from "./config/index.ts";
 import { createExporter, type Exporter } from "./context.ts";
 import { ConfigError } from "./errors.ts";
+import { logFdLimit } from "./fd-limit.ts";
 import { listen } from "./http/serve.ts";
 import { createLogger, type Logger, type LogStats, streamWriter } from "./log.ts";
 import { releaseMemory } from "./memory.ts";
@@ -43,6 +44,7 @@ export function start(entry: Entry): Running {
   const config = configure(entry);
   const { log, logStats } = openLog(config);
   for (const warning of config.warnings) log.warn(warning);
+  logFdLimit(log, config.parallelism, () => readFileSync("/proc/self/limits", "utf8"));
   // Opened (and the last snapshot read) before the port is bound, so the first scrape already has
   // data. A database that cannot be used is logged and counted; /metrics is served without it.
   const history = new HistoryStore({
