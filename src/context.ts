@@ -7,7 +7,7 @@ import type { SecretFs } from "./config/secrets.ts";
 import { type Health, healthOf } from "./health.ts";
 import { createApp } from "./http/app.ts";
 import { createLiveCredentials } from "./live-credentials.ts";
-import type { Logger } from "./log.ts";
+import type { Logger, LogStats } from "./log.ts";
 import type { OtlpPusher } from "./otlp/push.ts";
 import { newOtlpStats } from "./otlp/stats.ts";
 import { type BuildInfo, CATALOG, LIVE_CATALOG, type View } from "./render/catalog.ts";
@@ -34,6 +34,8 @@ export interface ContextDeps {
   restored?: Snapshot;
   /** Reads the secret files again when they change, and the web configuration on reload(); absent: read once, at start. */
   secretFs?: SecretFs;
+  /** The logger's dropped-line count, kept by the composition root's log writer; 0 when not given. */
+  logStats?: LogStats;
 }
 
 /** A single CLS call may use half the refresh budget, so one retry always fits; never more than 10 s. */
@@ -44,6 +46,7 @@ const requestTimeoutFor = (scrapeTimeoutMs: number) => Math.min(10_000, Math.max
  * runs until start(): no timer, no call, no read; tests pass fakes for fetch, clock and timers.
  */
 export function createExporter(config: Config, { restored: stored, ...deps }: ContextDeps) {
+  const logging = deps.logStats ?? { dropped: 0 };
   const stats = newStats();
   const invalid: InvalidCounts = new Map();
   const shutdown = new AbortController();
@@ -111,6 +114,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     build: deps.build,
     history: history && { stats: history.stats, available: !history.unavailable() },
     otlp: otlpStats,
+    logging,
   });
   const health = (): Health => {
     const snapshot = cache.current();

@@ -24,9 +24,9 @@ export interface LiveCredentials {
 
 type Users = Map<string, string>;
 
-function buildGate(users: Users, bearerToken: string | undefined): Gate {
+function buildGate(users: Users, bearerToken: string | undefined, log: Logger): Gate {
   const basic = authSchemes({ web: { users, headers: {} }, bearerToken }).includes("basic");
-  return { auth: createAuthenticator({ users, bearerToken }), challenge: basic ? "Basic" : "Bearer" };
+  return { auth: createAuthenticator({ users, bearerToken, log }), challenge: basic ? "Basic" : "Bearer" };
 }
 
 /** What cannot change without a restart: the TLS section and the response headers. */
@@ -42,13 +42,13 @@ export function createLiveCredentials(config: Config, deps: { fs?: SecretFs; now
   let users: Users = config.web?.users ?? new Map();
   let web = config.web;
   let token = config.bearerToken;
-  let gate = buildGate(users, token);
+  let gate = buildGate(users, token, deps.log);
 
   const current = (): Gate => {
     const now = bearer?.get() ?? token;
     if (now !== token) {
       token = now;
-      gate = buildGate(users, token);
+      gate = buildGate(users, token, deps.log);
     }
     return gate;
   };
@@ -65,7 +65,7 @@ export function createLiveCredentials(config: Config, deps: { fs?: SecretFs; now
       deps.log.warn("WEB_CONFIG_FILE: TLS and header changes take effect at the next start (the port is not rebound)");
     web = next;
     users = next.users;
-    gate = buildGate(users, token);
+    gate = buildGate(users, token, deps.log);
     return `${users.size} basic-auth user(s)`;
   };
 

@@ -48,5 +48,32 @@ export function createLogger(opts: { write: (line: string) => void; now?: () => 
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
+/** Log lines that could not be written since the start (nvidia_cls_log_lines_dropped_total). */
+export interface LogStats {
+  dropped: number;
+}
+
+/**
+ * A write function over a stream (stderr) that never throws and never ends the process: a line
+ * the stream cannot take — a closed pipe (EPIPE), a full disk under a redirected file (ENOSPC) —
+ * is dropped and `onDrop` told. Stream errors arrive asynchronously, through the write's callback
+ * and an 'error' event that, without a listener, is an uncaught exception (exit 1); this adds one.
+ */
+export function streamWriter(stream: NodeJS.WritableStream, onDrop: () => void): (line: string) => void {
+  stream.on("error", () => {
+    // Counted by the write's callback; the listener only keeps the event from ending the process.
+  });
+  const done = (err?: Error | null) => {
+    if (err) onDrop();
+  };
+  return (line) => {
+    try {
+      stream.write(line, done);
+    } catch {
+      onDrop();
+    }
+  };
+}
+
 /** For tests and tools that want silence. */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -5,8 +5,9 @@ import { clsFetch } from "./cls/transport.ts";
 import { authSchemes, type Config, cliRequest, describeProxy, loadConfig, usage } from "./config/index.ts";
 import { createExporter, type Exporter } from "./context.ts";
 import { ConfigError } from "./errors.ts";
+import { logFdLimit } from "./fd-limit.ts";
 import { listen } from "./http/serve.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger, type Logger, type LogStats, streamWriter } from "./log.ts";
 import { releaseMemory } from "./memory.ts";
 import { HistoryStore, maxGapSeconds } from "./store/index.ts";
 
@@ -42,8 +43,9 @@ export interface Running {
 /** Loads the configuration, opens the store, serves, and stops on SIGTERM/SIGINT. Exits on bad configuration (2) or an unusable port (1). */
 export function start(entry: Entry): Running {
   const config = configure(entry);
-  const log = createLogger({ write: (line) => process.stderr.write(line), level: config.log.level, format: config.log.format });
+  const { log, logStats } = openLog(config);
   for (const warning of config.warnings) log.warn(warning);
+  logFdLimit(log, config.parallelism, () => readFileSync("/proc/self/limits", "utf8"));
   // Opened (and the last snapshot read) before the port is bound, so the first scrape already has
   // data. A database that cannot be used is logged and counted; /metrics is served without it.
   const history = new HistoryStore({
@@ -64,6 +66,7 @@ export function start(entry: Entry): Running {
     restored: history.restore(),
     releaseMemory,
     secretFs,
+    logStats,
   });
   let served: ReturnType<typeof listen>;
   try {
@@ -98,7 +101,7 @@ export function start(entry: Entry): Running {
     history: config.dbPath === ":memory:" ? "in memory, lost on exit" : config.dbPath,
     auth: authSchemes(config).join("+") || "none",
   });
-  if (entry.banner) process.stdout.write(entry.banner(url, config));
+  if (entry.banner) streamWriter(process.stdout, () => {})(entry.banner(url, config));
   exitOnSignals(running, log, entry.after);
   reloadOnSignals(exporter, log);
   return running;
@@ -112,6 +115,13 @@ const secretFs = {
     return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`;
   },
 };
+
+/** The logger on stderr. A line stderr cannot take (closed pipe, full disk) is dropped and counted, never fatal. */
+function openLog(config: Config): { log: Logger; logStats: LogStats } {
+  const logStats: LogStats = { dropped: 0 };
+  const write = streamWriter(process.stderr, () => logStats.dropped++);
+  return { log: createLogger({ write, level: config.log.level, format: config.log.format }), logStats };
+}
 
 /** The configuration, or the process ends: --help and --version print and exit 0, a bad setting exits 2. */
 function configure(entry: Entry): Config {

@@ -1,5 +1,5 @@
 import { getPath } from "hono/utils/url";
-import type { Authenticator } from "./auth.ts";
+import { type Authenticator, BUSY_RETRY_AFTER_S, type Verdict } from "./auth.ts";
 import { type Problem, problemResponse } from "./problems.ts";
 
 /**
@@ -56,9 +56,9 @@ export function guard(opts: GuardOptions, next: Handler): Handler {
     // The router's own path function: what is exempt here is exactly what the router serves as such.
     const { auth, challenge } = opts.gate();
     if (!auth || opts.open.has(getPath(req))) return pass(req);
-    const ok = auth(req.headers.get("authorization"));
-    if (ok === true) return pass(req);
-    if (ok === false) return unauthorized(challenge);
-    return ok.then((yes) => (yes ? pass(req) : unauthorized(challenge)));
+    const answer = (v: Verdict) =>
+      v === true ? pass(req) : v === false ? unauthorized(challenge) : refuse({ kind: "auth_busy", retryAfterS: BUSY_RETRY_AFTER_S });
+    const verdict = auth(req.headers.get("authorization"));
+    return typeof verdict === "object" ? verdict.then(answer) : answer(verdict);
   };
 }

@@ -15,6 +15,8 @@ export type Problem =
   | { kind: "bad_target" }
   /** Credentials missing or wrong: the same answer for each, with the scheme to use. */
   | { kind: "unauthorized"; challenge: string }
+  /** Credentials not checked because too many checks were under way: not a verdict on them, so no 401. */
+  | { kind: "auth_busy"; retryAfterS: number }
   | { kind: "not_found" }
   | { kind: "method_not_allowed" }
   | { kind: "uri_too_long" }
@@ -45,6 +47,11 @@ export function problemResponse(p: Problem): Response {
       return new Response("Unauthorized\n", {
         status: 401,
         headers: { ...TEXT, "www-authenticate": `${p.challenge} realm="nvidia-license-server-exporter"` },
+      });
+    case "auth_busy":
+      return new Response("too many credential checks at once; retry\n", {
+        status: 503,
+        headers: { ...TEXT, "retry-after": String(p.retryAfterS) },
       });
     case "not_found":
       return new Response("not found\n", { status: 404, headers: TEXT });

@@ -1,5 +1,6 @@
 import { ENDPOINT_NAMES } from "../cls/endpoints.ts";
 import { REFRESH_ERROR_REASONS, STORE_REASONS } from "../errors.ts";
+import type { LogStats } from "../log.ts";
 import { OTLP_FAILURE_REASONS, type OtlpStats } from "../otlp/stats.ts";
 import { FAMILY_LABELS } from "../snapshot/labels.ts";
 import { type ExporterStats, statKey } from "../snapshot/refresher.ts";
@@ -30,6 +31,8 @@ export interface View {
   history?: { stats: HistoryStats; available: boolean };
   /** Absent when OTLP push is disabled. */
   otlp?: OtlpStats;
+  /** The log writer's counts; absent (read as none dropped) in views built without one. */
+  logging?: LogStats;
 }
 
 export interface MetricDef {
@@ -307,5 +310,17 @@ const OTLP_CATALOG: readonly MetricDef[] = [
   },
 ];
 
+/** The process's own health: it changes at any time, so it is live too. */
+const PROCESS_CATALOG: readonly MetricDef[] = [
+  {
+    name: "nvidia_cls_log_lines_dropped_total",
+    type: "counter",
+    unit: "{line}",
+    labels: [],
+    help: "Log lines that could not be written (stderr closed, disk full) and were dropped; the exporter keeps serving.",
+    rows: (v) => [{ labels: {}, value: v.logging?.dropped ?? 0 }],
+  },
+];
+
 /** Families that change between snapshots: rendered in /metrics' live section, at most once a second. */
-export const LIVE_CATALOG: readonly MetricDef[] = [...HISTORY_CATALOG, ...OTLP_CATALOG];
+export const LIVE_CATALOG: readonly MetricDef[] = [...HISTORY_CATALOG, ...OTLP_CATALOG, ...PROCESS_CATALOG];

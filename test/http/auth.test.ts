@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/index.ts";
 import { createExporter, type Exporter } from "../../src/context.ts";
-import { createAuthenticator } from "../../src/http/auth.ts";
+import { createAuthenticator, FAILED_LIFETIME_MS, FAILED_REMEMBERED } from "../../src/http/auth.ts";
 import { MAX_URL_LENGTH } from "../../src/http/guard.ts";
 import { silentLogger } from "../../src/log.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
@@ -165,11 +165,11 @@ describe("the authenticator", () => {
     expect(await auth(basic("prometheus", PASSWORD))).toBe(true);
     expect(auth(basic("prometheus", PASSWORD))).toBe(true);
     expect(runs).toBe(1);
-    // A wrong password is checked each time (not remembered), an unknown user against a dummy hash.
+    // A wrong password is checked once, then answered from memory; an unknown user against a dummy hash.
     expect(await auth(basic("prometheus", "x"))).toBe(false);
     expect(await auth(basic("prometheus", "x"))).toBe(false);
     expect(await auth(basic("nobody", "x"))).toBe(false);
-    expect(runs).toBe(4);
+    expect(runs).toBe(3);
   });
 
   test("at most two bcrypt runs at once", async () => {
@@ -184,6 +184,104 @@ describe("the authenticator", () => {
     const auth = createAuthenticator({ users: new Map([["prometheus", HASH]]), verify })!;
     await Promise.all(Array.from({ length: 10 }, (_, i) => auth(basic("prometheus", `guess-${i}`))));
     expect(most).toBe(2);
+  });
+
+  /** A verify that answers only when released, so a test decides what is in flight. */
+  function heldVerify() {
+    const held: (() => void)[] = [];
+    let runs = 0;
+    const verify = (password: string, hash: string) => {
+      runs++;
+      return new Promise<boolean>((resolve) => held.push(() => resolve(Bun.password.verifySync(password, hash))));
+    };
+    /** Releases every check, those started by earlier releases too, until none is left. */
+    const releaseAll = async () => {
+      for (let idle = 0; idle < 5; idle++) {
+        await Bun.sleep(0);
+        while (held.length > 0) {
+          held.shift()!();
+          idle = 0;
+          await Bun.sleep(0);
+        }
+      }
+    };
+    return { verify, releaseAll, runs: () => runs };
+  }
+
+  test("50 distinct wrong passwords in flight: the right one, sent next, is verified (a 401 never stands for a full queue)", async () => {
+    const h = heldVerify();
+    const auth = createAuthenticator({ users: new Map([["prometheus", HASH]]), verify: h.verify })!;
+    const wrong = Array.from({ length: 50 }, (_, i) => auth(basic("prometheus", `guess-${i}`)));
+    const right = auth(basic("prometheus", PASSWORD));
+    await h.releaseAll();
+    expect(await right).toBe(true);
+    const answers = await Promise.all(wrong);
+    // Each guess is refused: checked and wrong (false), or not checked because others were (busy).
+    expect(answers.every((a) => a === false || a === "busy")).toBe(true);
+    expect(answers.filter((a) => a === false).length).toBeGreaterThan(0);
+    // The right password waited behind at most two running and two waiting checks of other credentials.
+    expect(h.runs()).toBeLessThanOrEqual(5);
+  });
+
+  test("50 copies of one wrong password in flight share one bcrypt run; repeats are answered from memory", async () => {
+    const h = heldVerify();
+    const auth = createAuthenticator({ users: new Map([["prometheus", HASH]]), verify: h.verify })!;
+    const wrong = Array.from({ length: 50 }, () => auth(basic("prometheus", "wrong")));
+    const right = auth(basic("prometheus", PASSWORD));
+    await h.releaseAll();
+    expect(await right).toBe(true);
+    expect(await Promise.all(wrong)).toEqual(Array(50).fill(false));
+    expect(h.runs()).toBe(2);
+    for (let i = 0; i < 20; i++) expect(auth(basic("prometheus", "wrong"))).toBe(false);
+    expect(h.runs()).toBe(2);
+  });
+
+  /** A verify that answers at once, counting its runs (a stand-in for bcrypt where only counts matter). */
+  function countingVerify() {
+    let runs = 0;
+    const verify = async (password: string) => {
+      runs++;
+      return password === PASSWORD;
+    };
+    return { verify, runs: () => runs };
+  }
+
+  test("failed credentials are forgotten after their lifetime; an unknown user's repeat costs no bcrypt run either", async () => {
+    let t = 0;
+    const c = countingVerify();
+    const auth = createAuthenticator({ users: new Map([["prometheus", HASH]]), verify: c.verify, now: () => t })!;
+    expect(await Promise.all([auth(basic("prometheus", "wrong")), auth(basic("nobody", "x"))])).toEqual([false, false]);
+    expect([auth(basic("prometheus", "wrong")), auth(basic("nobody", "x"))]).toEqual([false, false]);
+    expect(c.runs()).toBe(2);
+    t += FAILED_LIFETIME_MS + 1;
+    expect(await auth(basic("prometheus", "wrong"))).toBe(false);
+    expect(c.runs()).toBe(3);
+  });
+
+  test("the memory of failures is bounded: the oldest is forgotten first", async () => {
+    const c = countingVerify();
+    const auth = createAuthenticator({ users: new Map([["prometheus", HASH]]), verify: c.verify })!;
+    for (let i = 0; i <= FAILED_REMEMBERED; i++) expect(await auth(basic("prometheus", `g${i}`))).toBe(false);
+    expect(c.runs()).toBe(FAILED_REMEMBERED + 1);
+    expect(auth(basic("prometheus", `g${FAILED_REMEMBERED}`))).toBe(false);
+    expect(await auth(basic("prometheus", "g0"))).toBe(false);
+    expect(c.runs()).toBe(FAILED_REMEMBERED + 2);
+  });
+
+  test("a refusal for load is an HTTP 503 with Retry-After, not a 401", async () => {
+    const h = heldVerify();
+    const { guard } = await import("../../src/http/guard.ts");
+    const auth = createAuthenticator({ users: new Map([["prometheus", HASH]]), verify: h.verify })!;
+    const handler = guard({ gate: () => ({ auth, challenge: "Basic" }), open: new Set(), headers: {} }, () => new Response("ok"));
+    const sent = Array.from({ length: 10 }, (_, i) =>
+      handler(new Request("http://x/metrics", { headers: { authorization: basic("prometheus", `g${i}`) } })),
+    );
+    await h.releaseAll();
+    const res = await Promise.all(sent);
+    expect(res.map((r) => r.status).sort()).toEqual([401, 401, 401, 401, 503, 503, 503, 503, 503, 503]);
+    const busy = res.find((r) => r.status === 503)!;
+    expect(busy.headers.get("retry-after")).toBe("1");
+    expect(busy.headers.get("www-authenticate")).toBeNull();
   });
 
   test("nothing configured: no authenticator", () => {

@@ -119,6 +119,54 @@ describe("TLS, basic auth and a bearer token (WEB_CONFIG_FILE, AUTH_BEARER_TOKEN
   }, 60_000);
 });
 
+describe("a flood of wrong passwords (bcrypt cost 10) cannot lock out the right one", () => {
+  type Answer = { status: number; retryAfter: string | null };
+  let fresh: Exporter;
+  const get = (authorization: string): Promise<Answer> =>
+    fetch(`${fresh.url}/metrics`, { headers: { authorization } }).then(async (r) => {
+      await r.arrayBuffer();
+      return { status: r.status, retryAfter: r.headers.get("retry-after") };
+    });
+
+  beforeAll(async () => {
+    // Two users, so each case meets a password not yet remembered, as just after a restart.
+    const hash = Bun.password.hashSync(PASSWORD, { algorithm: "bcrypt", cost: 10 });
+    writeFileSync(join(dir, "two-users.yml"), `basic_auth_users:\n  first: ${hash}\n  second: ${hash}\n`);
+    const env = { NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: "lic-example", NVIDIA_API_BASE_URL: sim.url };
+    fresh = await harness.startExporter({ ...env, WEB_CONFIG_FILE: join(dir, "two-users.yml") });
+  }, 60_000);
+
+  test("one wrong password kept in flight 50 times: one bcrypt run, 401s from memory, the right password gets 200", async () => {
+    let flooding = true;
+    const flood = Array.from({ length: 50 }, async () => {
+      const seen = new Set<number>();
+      while (flooding) seen.add((await get(basic("first", "the-same-guess"))).status);
+      return [...seen];
+    });
+    await Bun.sleep(300);
+    expect((await get(basic("first", PASSWORD))).status).toBe(200);
+    flooding = false;
+    expect(new Set((await Promise.all(flood)).flat())).toEqual(new Set([401]));
+  }, 30_000);
+
+  test("50 distinct guesses in flight, then the right password: 200; the guesses get 401, or 503 with Retry-After", async () => {
+    let answered = 0;
+    const distinct = Array.from({ length: 50 }, (_, i) =>
+      get(basic("second", `guess-${i}`)).then((a) => {
+        answered++;
+        return a;
+      }),
+    );
+    // All 50 have arrived once all but the four held (two checked, two waiting) were refused for load.
+    await waitFor("the guesses to arrive", () => (answered >= 46 ? true : undefined), { intervalMs: 5 });
+    expect((await get(basic("second", PASSWORD))).status).toBe(200);
+    const answers = await Promise.all(distinct);
+    for (const a of answers) expect(a.status === 401 || (a.status === 503 && a.retryAfter === "1")).toBe(true);
+    expect(answers.filter((a) => a.status === 503).length).toBeGreaterThanOrEqual(46);
+    expect(fresh.proc.output()).toMatch(/msg="too many credential checks at once; refused with 503 until bcrypt catches up" refused=1 /);
+  }, 30_000);
+});
+
 describe("mutual TLS (client_auth_type RequireAndVerifyClientCert)", () => {
   test("the container health check, which has no client certificate, checks that the port accepts connections", () => {
     const r = Bun.spawnSync([process.execPath, "run", "src/healthcheck.ts"], {
