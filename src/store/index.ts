@@ -3,5 +3,6 @@
  * (HistoryStore.query with the query contract). Nothing outside src/store imports its other files.
  */
 export { HISTORY_KINDS, type HistoryKind, KIND_LABELS } from "./observe.ts";
+export { OwnerConflict, type OwnerIdentity } from "./owner.ts";
 export { type Answer, type HistoryFilter, type HistoryQuery, type SeriesResult, TooManyPoints } from "./query.ts";
 export { type HistoryStats, HistoryStore, maxGapSeconds, type StoreOptions, storeHint } from "./store.ts";
