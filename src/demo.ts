@@ -33,6 +33,8 @@ start({
   argv: process.argv.slice(2),
   revision: "demo",
   listenHint: "set another address, e.g. npm run demo -- -listen-address 127.0.0.1:9900",
+  historyHint:
+    "another demo runs: stop it, or give this one its own database and address, e.g. npm run demo -- -db-path ./data/demo-2.db -listen-address 127.0.0.1:9900",
   banner: (url, config) => `
 NVIDIA CLS exporter demo (simulated org "${sim.orgName}", leases change every ${CHURN_MS / 1000} s)
   status page   ${url}/

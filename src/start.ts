@@ -9,7 +9,7 @@ import { logFdLimit } from "./fd-limit.ts";
 import { listen } from "./http/serve.ts";
 import { createLogger, type Logger, type LogStats, streamWriter } from "./log.ts";
 import { releaseMemory } from "./memory.ts";
-import { HistoryStore, maxGapSeconds } from "./store/index.ts";
+import { HistoryStore, maxGapSeconds, OwnerConflict } from "./store/index.ts";
 
 /**
  * The composition root: the one start-up path of the exporter and the demo. Only here are the
@@ -25,6 +25,8 @@ export interface Entry {
   revision: string;
   /** Added to the error when the port cannot be bound. */
   listenHint?: string;
+  /** Added to the error when another exporter writes this org's history in DB_PATH. */
+  historyHint?: string;
   /** Printed on stdout once listening (the demo's addresses). */
   banner?: (url: string, config: Config) => string;
   /** Runs after the exporter stopped on a signal, before the process exits (the demo stops its simulator). */
@@ -40,23 +42,13 @@ export interface Running {
   abandon: () => void;
 }
 
-/** Loads the configuration, opens the store, serves, and stops on SIGTERM/SIGINT. Exits on bad configuration (2) or an unusable port (1). */
+/** Loads the configuration, opens the store, serves, and stops on SIGTERM/SIGINT. Exits on bad configuration (2), an unusable port or another exporter on the same history (1). */
 export function start(entry: Entry): Running {
   const config = configure(entry);
   const { log, logStats } = openLog(config);
   for (const warning of config.warnings) log.warn(warning);
   logFdLimit(log, config.parallelism, () => readFileSync("/proc/self/limits", "utf8"));
-  // Opened (and the last snapshot read) before the port is bound, so the first scrape already has
-  // data. A database that cannot be used is logged and counted; /metrics is served without it.
-  const history = new HistoryStore({
-    path: config.dbPath,
-    orgName: config.orgName,
-    maxGapS: maxGapSeconds(config.cacheTtlMs, config.scrapeTimeoutMs),
-    rawRetentionS: config.historyRawRetentionMs / 1000,
-    retentionS: config.historyRetentionMs / 1000,
-    now: Date.now,
-    log,
-  });
+  const history = openHistory(config, log, entry.historyHint);
   const exporter = createExporter(config, {
     fetch: clsFetch(config.clsTransport, fetch),
     now: Date.now,
@@ -121,6 +113,31 @@ function openLog(config: Config): { log: Logger; logStats: LogStats } {
   const logStats: LogStats = { dropped: 0 };
   const write = streamWriter(process.stderr, () => logStats.dropped++);
   return { log: createLogger({ write, level: config.log.level, format: config.log.format }), logStats };
+}
+
+/**
+ * Opened (and the last snapshot read) before the port is bound, so the first scrape already has
+ * data. A database that cannot be used is logged and counted; /metrics is served without it. Another
+ * exporter writing this org's history in this file ends the start (exit 1) before anything is
+ * written or bound: two writers corrupt history.
+ */
+function openHistory(config: Config, log: Logger, hint: string | undefined): HistoryStore {
+  try {
+    return new HistoryStore({
+      path: config.dbPath,
+      orgName: config.orgName,
+      maxGapS: maxGapSeconds(config.cacheTtlMs, config.scrapeTimeoutMs),
+      rawRetentionS: config.historyRawRetentionMs / 1000,
+      retentionS: config.historyRetentionMs / 1000,
+      now: Date.now,
+      log,
+      owner: { pid: process.pid, host: hostname(), since: Date.now() },
+    });
+  } catch (err) {
+    if (!(err instanceof OwnerConflict)) throw err;
+    log.error(err.message + (hint ? `; ${hint}` : ""));
+    process.exit(1);
+  }
 }
 
 /** The configuration, or the process ends: --help and --version print and exit 0, a bad setting exits 2. */

@@ -10,7 +10,10 @@ export interface Listening {
   url: string;
 }
 
-/** Binds the configured address (TLS per the web config); throws an error naming the setting to change. */
+/**
+ * Binds the configured address (TLS per the web config) for this process alone; throws an error
+ * naming the setting to change, and saying so when another process has the address.
+ */
 export function listen(config: Config, fetch: (req: Request) => Response | Promise<Response>, log: Logger): Listening {
   const tls = config.web?.tls;
   let server: Server<undefined>;
@@ -21,6 +24,9 @@ export function listen(config: Config, fetch: (req: Request) => Response | Promi
       fetch,
       // Never Bun's development error page (it shows stack traces), whatever NODE_ENV says.
       development: false,
+      // Bun binds with SO_REUSEPORT unless told not to: a second exporter on the same address would
+      // start without error and scrapes would alternate between the two processes.
+      reusePort: false,
       error: (err) => {
         log.error("request failed", { error: err.message });
         return problemResponse({ kind: "internal" });
@@ -44,7 +50,9 @@ export function listen(config: Config, fetch: (req: Request) => Response | Promi
   } catch (err) {
     const where = `${config.listen.hostname ?? ""}:${config.listen.port}`;
     const what = tls ? "LISTEN_ADDRESS, or the certificate and key of WEB_CONFIG_FILE" : "LISTEN_ADDRESS";
-    throw new Error(`cannot listen on ${where} (${what}): ${(err as Error).message}`);
+    const inUse = (err as NodeJS.ErrnoException).code === "EADDRINUSE";
+    const why = inUse ? "address in use by another process" : (err as Error).message;
+    throw new Error(`cannot listen on ${where} (${what}): ${why}`);
   }
   return { server, url: localBaseUrl(config.listen.hostname, server.port ?? config.listen.port, tls ? "https" : "http") };
 }

@@ -6,6 +6,7 @@ import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { StoreError } from "../errors.ts";
+import { OwnerConflict, type OwnerLock } from "./owner.ts";
 import * as schema from "./schema.ts";
 
 /** Written into the SQLite header of every database this exporter creates ("NCLS"). */
@@ -20,14 +21,18 @@ export type Db = BunSQLiteDatabase<typeof schema>;
 export interface Opened {
   sqlite: Database;
   db: Db;
+  /** Held while the database is open, when the opener asked for one (see owner.ts). */
+  lock?: OwnerLock;
 }
 
 /**
  * Opens (creating when absent) and migrates the history database. Throws a StoreError, leaving the
  * file untouched, when it is not ours (another application's database, any other file) or was
- * written by a newer version of the exporter.
+ * written by a newer version of the exporter. With `claim`, takes the owner lock before the first
+ * write and after the checks, so a file that is refused gets no lock file beside it either; what
+ * `claim` throws (OwnerConflict) is thrown as it is.
  */
-export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS): Opened {
+export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS, claim?: () => OwnerLock): Opened {
   if (!existsSync(migrationsFolder)) throw new StoreError("error", `history database: migrations folder ${migrationsFolder} is missing`);
   if (path !== ":memory:") {
     try {
@@ -36,21 +41,11 @@ export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS
       throw StoreError.from(err, `history database: cannot create the folder of ${path}`);
     }
   }
-  // A -wal (or hot -journal) file left by a crash holds commits: a read-write connection recovers it
-  // into the file. Refuse a file that is not ours (or is newer) before that, read-only.
-  if (path !== ":memory:" && (existsSync(`${path}-wal`) || existsSync(`${path}-journal`))) {
-    let reader: Database | undefined;
-    try {
-      reader = new Database(path, { readonly: true });
-      checkOwnership(reader, path, migrationsFolder, false);
-    } catch (err) {
-      throw StoreError.from(err, `history database ${path}`);
-    } finally {
-      if (reader) closeNow(reader);
-    }
-  }
+  checkBeforeWriting(path, migrationsFolder, claim !== undefined);
+  let lock: OwnerLock | undefined;
   let sqlite: Database | undefined;
   try {
+    lock = claim?.();
     sqlite = new Database(path, { create: true });
     // A lock held by a reader (e.g. the sqlite3 shell) is waited on briefly, never for long: writes run on the event loop.
     sqlite.run("PRAGMA busy_timeout = 200");
@@ -62,14 +57,39 @@ export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS
     const db = drizzle({ client: sqlite, schema });
     migrate(db, { migrationsFolder, migrationsTable: MIGRATIONS_TABLE });
     checkTables(sqlite, path);
-    return { sqlite, db };
+    return { sqlite, db, ...(lock ? { lock } : {}) };
   } catch (err) {
     if (sqlite) closeNow(sqlite);
+    lock?.release();
+    if (err instanceof OwnerConflict) throw err;
     const e = StoreError.from(err, `history database ${path}`);
     // SQLite says only "unable to open database file" when it cannot create the file, or the -wal
-    // and -shm files a WAL database needs, on a read-only disk: name the cause.
+    // and -shm files a WAL database needs (or the lock file), on a read-only disk: name the cause.
     const denied = e.reason === "cannot_open" ? unwritable(path) : undefined;
     throw denied ? new StoreError("readonly", `${e.message} (${denied})`) : e;
+  }
+}
+
+/**
+ * Refuses a file that is not ours (or is newer) before anything is written, read-only. A -wal (or
+ * hot -journal) file left by a crash holds commits: a read-write connection would recover it into
+ * the file, so it is read through. Without one, the file alone is read without locking
+ * (immutable), which also works on a read-only disk; done only before taking the owner lock.
+ */
+function checkBeforeWriting(path: string, migrationsFolder: string, beforeLock: boolean): void {
+  if (path === ":memory:" || !existsSync(path)) return;
+  const hot = existsSync(`${path}-wal`) || existsSync(`${path}-journal`);
+  if (!hot && !beforeLock) return;
+  let reader: Database | undefined;
+  try {
+    reader = hot
+      ? new Database(path, { readonly: true })
+      : new Database(`${pathToFileURL(path).href}?immutable=1`, sqliteFlags.SQLITE_OPEN_READONLY | sqliteFlags.SQLITE_OPEN_URI);
+    checkOwnership(reader, path, migrationsFolder, false);
+  } catch (err) {
+    throw StoreError.from(err, `history database ${path}`);
+  } finally {
+    if (reader) closeNow(reader);
   }
 }
 

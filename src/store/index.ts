@@ -3,6 +3,7 @@
  * (HistoryStore.query with the query contract). Nothing outside src/store imports its other files.
  */
 export { HISTORY_KINDS, type HistoryKind, KIND_LABELS } from "./observe.ts";
+export { OwnerConflict, type OwnerIdentity } from "./owner.ts";
 export { QUERY_OUTCOMES, type QueryOutcome } from "./queries.ts";
 export {
   type Answer,

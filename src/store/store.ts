@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { readStoredSnapshot } from "./codec.ts";
 import { closeNow, type Db, type Opened, openDatabase, openReadOnly } from "./db.ts";
+import { claimOwner, OwnerConflict, type OwnerIdentity } from "./owner.ts";
 import { HistoryQueries, type QueryStats } from "./queries.ts";
 import type { Answer, HistoryQuery } from "./query.ts";
 import { HistoryReader } from "./reader.ts";
@@ -21,6 +22,12 @@ export interface StoreOptions {
   now: () => number;
   log: Logger;
   timers?: Timers;
+  /**
+   * When set, this store is the only writer of its org in its file for as long as it is open (see
+   * owner.ts): the constructor throws OwnerConflict when another process holds the org's lock.
+   * Not for ":memory:", which no other process can open.
+   */
+  owner?: OwnerIdentity;
 }
 
 /** What the self-metrics show about the history database and its queries (a store always has the latter). */
@@ -99,7 +106,7 @@ export class HistoryStore {
 
   constructor(private readonly opts: StoreOptions) {
     this.timers = opts.timers ?? realTimers;
-    this.open();
+    this.open(true);
   }
 
   /** Why /history cannot answer, or undefined when it can. */
@@ -107,10 +114,11 @@ export class HistoryStore {
     return this.failure;
   }
 
-  private open(): void {
+  /** At start-up, another owner ends the start (thrown); later it is one more reason not to write. */
+  private open(startup = false): void {
     let opened: Opened | undefined;
     try {
-      opened = openDatabase(this.opts.path, this.opts.migrationsFolder);
+      opened = openDatabase(this.opts.path, this.opts.migrationsFolder, this.claim());
       const { db } = opened;
       this.parts = {
         ...opened,
@@ -126,12 +134,19 @@ export class HistoryStore {
       };
       this.measure();
     } catch (err) {
+      if (startup && err instanceof OwnerConflict) throw err;
       // Opened but unusable (e.g. a table dropped by hand): close it, or every retry leaks a descriptor.
       if (opened) closeNow(opened.sqlite);
+      opened?.lock?.release();
       this.parts = undefined;
-      this.fail(StoreError.from(err, "history database"), false);
+      this.fail(err instanceof OwnerConflict ? new StoreError("busy", err.message) : StoreError.from(err, "history database"), false);
       this.refused = this.failure?.permanent ? fileState(this.opts.path) : undefined;
     }
+  }
+
+  private claim() {
+    const { path, orgName, owner } = this.opts;
+    return owner && path !== ":memory:" ? () => claimOwner(path, orgName, owner) : undefined;
   }
 
   /** The last persisted snapshot of this org, served after a restart until CLS answers. */
@@ -254,6 +269,8 @@ export class HistoryStore {
     } catch (err) {
       this.opts.log.warn("closing the history database failed", { error: (err as Error).message });
     }
+    // After the file is closed: the next owner finds everything written.
+    this.parts?.lock?.release();
     this.parts = undefined;
   }
 
