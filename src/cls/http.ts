@@ -172,9 +172,9 @@ function tooLarge(endpoint: EndpointName, read: { reason: "content-length" | "st
 }
 
 /**
- * JSON.parse on the event loop: at the default CLS_MAX_RESPONSE_BYTES it blocks for tens of ms. A Worker
+ * JSON.parse on the event loop: at the default CLS_MAX_RESPONSE_BYTES it blocks ~100 ms. A Worker
  * would not help: handing the parsed value back costs the main thread most of what the parse does
- * (BENCHMARKS.md, "Bombs and oversize answers").
+ * (BENCHMARKS.md (h)).
  */
 function parseBody(endpoint: EndpointName, bytes: Uint8Array, onDecodeError: () => void): { body?: unknown; error?: ClsError } {
   try {
