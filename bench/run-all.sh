@@ -21,6 +21,7 @@ options() {
       throughput) echo "--rounds 1 --duration 1" ;;
       otlp) echo "--pushes 3 --rounds 1 --duration 1 --memory-seconds 10" ;;
       history) echo "--days 2 --requests 5 --restarts 1 --worst-days 2" ;;
+      bombs) echo "--refreshes 1" ;;
       soak) echo "--minutes 1 --fault-every 10 --sample-every 10 --collector-up 20 --collector-down 10" ;;
     esac
     return
@@ -33,7 +34,7 @@ options() {
 
 echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%M:%SZ), nproc $(nproc), Bun $(bun --version), $(uname -sr)"
 echo
-for script in calls refresh memory throughput otlp history; do
+for script in calls refresh memory throughput otlp history bombs; do
   echo "run-all: bench/$script.ts $(options $script)" >&2
   # Unquoted on purpose: the options are words without spaces.
   bun run "bench/$script.ts" $(options $script)

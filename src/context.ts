@@ -2,6 +2,7 @@ import type { Timers } from "./clock.ts";
 import { abortableSleep } from "./clock.ts";
 import { createClient, type InvalidCounts } from "./cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
+import { redactingClient } from "./cls/redact.ts";
 import type { Config } from "./config/index.ts";
 import type { SecretFs } from "./config/secrets.ts";
 import { type Health, healthOf } from "./health.ts";
@@ -68,12 +69,11 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       onAttempt: (endpoint, outcome) => countRequest(stats, endpoint, outcome),
     },
   );
-  const client = createClient(http, {
-    orgName: config.orgName,
-    serviceInstanceId: config.serviceInstanceId,
-    invalid,
-    limits: config.clsLimits,
-  });
+  // Every failure message is redacted on its way out of the client: it reaches logs, /healthz and the database.
+  const client = redactingClient(
+    createClient(http, { orgName: config.orgName, serviceInstanceId: config.serviceInstanceId, invalid, limits: config.clsLimits }),
+    credentials.apiKey,
+  );
   const history = deps.history;
   // A snapshot loaded from disk is old news: served with up 0 until a refresh succeeds.
   // No closure below holds it: once a refresh replaces it, it can be collected.

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { Endpoint } from "./endpoints/row.ts";
 import { type ArgsOf, ENDPOINT_NAMES, ENDPOINTS, type EndpointName, type RawOf } from "./endpoints.ts";
 import type { Budget, HttpGet } from "./http.ts";
-import type { ClsLimits } from "./limits.ts";
+import { type ClsLimits, DEFAULT_CLS_LIMITS } from "./limits.ts";
 import { readPages } from "./pages.ts";
 import { type EnvelopeSchema, envelopeSchema, type ItemParser, type ItemSchema, tolerantFields } from "./schemas.ts";
 
@@ -79,6 +79,7 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
         envelope: row.envelope,
         schema: envelopes.get(endpoint)!,
         paged: row.paged,
+        limits: opts.limits ?? DEFAULT_CLS_LIMITS,
       });
       const parse = parserFor(endpoint);
       return parse(row.schema, items).flatMap((item) => row.flatten(item, parse));

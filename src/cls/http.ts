@@ -1,7 +1,9 @@
 import type { Sleep } from "../clock.ts";
 import { ClsError } from "../errors.ts";
+import { readBounded, readHead } from "./body.ts";
 import type { EndpointName } from "./endpoints.ts";
-import type { ClsLimits } from "./limits.ts";
+import { type ClsLimits, DEFAULT_CLS_LIMITS } from "./limits.ts";
+import { redact } from "./redact.ts";
 
 /**
  * JSON GETs with a per-request timeout, an overall deadline (the caller's signal) and retries with
@@ -62,7 +64,7 @@ export const DEFAULT_HTTP_OPTIONS = {
 export type HttpGet = (req: GetRequest) => Promise<unknown>;
 
 export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
-  const scrub = (text: string, key = opts.apiKey()) => (key ? text.replaceAll(key, "[redacted]") : text);
+  const limits = opts.limits ?? DEFAULT_CLS_LIMITS;
 
   type Outcome = { body?: unknown; error?: ClsError; retryAfterMs?: number; final?: boolean };
   /** Until when CLS asked (429 + Retry-After) to be left alone: no request starts before it. */
@@ -73,40 +75,39 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
     const timeout = AbortSignal.timeout(opts.requestTimeoutMs);
     const signal = AbortSignal.any([req.budget.signal, timeout]);
     let outcome = "network";
+    // One key for the attempt: the one sent is the one redacted, even if the file rotates meanwhile.
+    const key = opts.apiKey();
     try {
       // Redirects are not followed: fetch would carry x-api-key to wherever they point.
-      const res = await deps.fetch(url, { method: "GET", headers: headersFor(req), signal, redirect: "manual" });
+      const res = await deps.fetch(url, { method: "GET", headers: headersFor(req, key), signal, redirect: "manual" });
       outcome = String(res.status);
       if (!res.ok) {
-        // Scrubbed whole before it is cut: a key echoed across the cut would otherwise leave its first part.
-        const excerpt = scrub(await res.text().catch(() => ""))
-          .replace(/\s+/g, " ")
-          .slice(0, 200);
-        const error = new ClsError("http", req.endpoint, `HTTP ${res.status}${excerpt ? `: ${excerpt}` : ""}`, res.status);
+        const error = new ClsError("http", req.endpoint, `HTTP ${res.status}${await excerptOf(res, key)}`, res.status);
         const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), deps.now());
         if (res.status === 429 && retryAfterMs !== undefined)
           pausedUntil = Math.max(pausedUntil, deps.now() + Math.min(retryAfterMs, opts.pauseMaxMs));
         return { error, retryAfterMs };
       }
-      const text = await res.text();
-      try {
-        return { body: JSON.parse(text) };
-      } catch {
-        outcome = "decode";
-        return { error: new ClsError("decode", req.endpoint, `response is not JSON (${text.length} bytes)`) };
+      const read = await readBounded(res, limits.maxResponseBytes);
+      if (!read.ok) {
+        outcome = "too_large";
+        return { error: tooLarge(req.endpoint, read, limits.maxResponseBytes) };
       }
+      return parseBody(req.endpoint, read.bytes, () => {
+        outcome = "decode";
+      });
     } catch (err) {
       outcome = signal.aborted ? "timeout" : "network";
       if (req.budget.signal.aborted) return { error: deadlineError(req.endpoint), final: true };
       if (timeout.aborted) return { error: new ClsError("timeout", req.endpoint, `no answer within ${opts.requestTimeoutMs}ms`) };
-      return { error: new ClsError("network", req.endpoint, scrub(describeNetworkError(err))) };
+      return { error: new ClsError("network", req.endpoint, redact(describeNetworkError(err), key)) };
     } finally {
       deps.onAttempt?.(req.endpoint, outcome, deps.now() - started);
     }
   }
 
-  function headersFor(req: GetRequest): Record<string, string> {
-    return { accept: "application/json", "user-agent": opts.userAgent, "x-api-key": opts.apiKey(), ...req.headers };
+  function headersFor(req: GetRequest, key: string): Record<string, string> {
+    return { accept: "application/json", "user-agent": opts.userAgent, "x-api-key": key, ...req.headers };
   }
 
   function backoff(attemptNo: number, retryAfterMs: number | undefined): number {
@@ -152,6 +153,38 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
       }
     }
   };
+}
+
+/**
+ * At most ERROR_BODY_BYTES of an error body (the rest is never read), the key redacted in every
+ * encoding before the excerpt is cut, so no part of it survives the cut.
+ */
+async function excerptOf(res: Response, apiKey: string): Promise<string> {
+  const head = await readHead(res);
+  const excerpt = redact(head.text, apiKey, { truncated: head.truncated }).replace(/\s+/g, " ").trim().slice(0, EXCERPT_CHARS);
+  return excerpt ? `: ${excerpt}` : "";
+}
+
+/** Characters of an error body kept in the message (and so in logs, /healthz and the stored snapshot). */
+const EXCERPT_CHARS = 200;
+
+function tooLarge(endpoint: EndpointName, read: { reason: "content-length" | "stream"; bytes: number }, max: number): ClsError {
+  const seen = read.reason === "content-length" ? `Content-Length ${read.bytes}` : `more than ${max} bytes read`;
+  return new ClsError("too_large", endpoint, `answer larger than CLS_MAX_RESPONSE_BYTES (${max} bytes): ${seen}; not read further`);
+}
+
+/**
+ * JSON.parse on the event loop: at the default CLS_MAX_RESPONSE_BYTES it blocks ~100 ms. A Worker
+ * would not help: handing the parsed value back costs the main thread most of what the parse does
+ * (BENCHMARKS.md (h)).
+ */
+function parseBody(endpoint: EndpointName, bytes: Uint8Array, onDecodeError: () => void): { body?: unknown; error?: ClsError } {
+  try {
+    return { body: JSON.parse(new TextDecoder().decode(bytes)) };
+  } catch {
+    onDecodeError();
+    return { error: new ClsError("decode", endpoint, `response is not JSON (${bytes.byteLength} bytes)`) };
+  }
 }
 
 function isRetryable(e: ClsError): boolean {

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { ClsError } from "../errors.ts";
+import { decodeCompressed } from "./compressed.ts";
 import type { EndpointName } from "./endpoints.ts";
 import type { Budget, HttpGet } from "./http.ts";
+import type { ClsLimits } from "./limits.ts";
 import type { Envelope, EnvelopeSchema, PaginationInfo } from "./schemas.ts";
 
 const PAGE_SIZE = 100;
@@ -19,6 +21,7 @@ export interface PageWalk {
   schema: EnvelopeSchema;
   /** Documented as paged: send page-number/page-size from the first call. */
   paged: boolean;
+  limits: ClsLimits;
 }
 
 /**
@@ -39,7 +42,7 @@ export async function readPages(get: HttpGet, walk: PageWalk): Promise<unknown[]
     const parsed = walk.schema.safeParse(body);
     if (!parsed.success)
       throw new ClsError("decode", endpoint, `unexpected response shape: ${z.prettifyError(parsed.error).split("\n")[0]}`);
-    const items = itemsOf(endpoint, walk.envelope, parsed.data);
+    const items = await itemsOf(endpoint, walk.envelope, parsed.data, walk.limits);
     // The first item of each id wins: overlapping pages or a repeated item must not count twice.
     const fresh = items.filter((item) => {
       const id = idOf(item);
@@ -62,21 +65,10 @@ export async function readPages(get: HttpGet, walk: PageWalk): Promise<unknown[]
 }
 
 /** The compressed copy, when present and non-empty, replaces the list; only a list that may be compressed may be absent. */
-function itemsOf(endpoint: EndpointName, e: Envelope, body: Record<string, unknown>): unknown[] {
+async function itemsOf(endpoint: EndpointName, e: Envelope, body: Record<string, unknown>, limits: ClsLimits): Promise<unknown[]> {
   const packed = e.compressed === undefined ? undefined : body[e.compressed];
-  if (typeof packed === "string" && packed.length > 0) return decodeCompressed(endpoint, e, packed);
+  if (typeof packed === "string" && packed.length > 0) return decodeCompressed(endpoint, e, packed, limits.maxInflatedBytes);
   return (body[e.list] as unknown[] | undefined) ?? [];
-}
-
-function decodeCompressed(endpoint: EndpointName, e: Envelope, b64: string): unknown[] {
-  try {
-    const json = new TextDecoder().decode(Bun.gunzipSync(Buffer.from(b64, "base64")));
-    const list = (JSON.parse(json) as Record<string, unknown> | null)?.[e.list];
-    if (!Array.isArray(list)) throw new Error(`no ${e.list} array inside`);
-    return list;
-  } catch (err) {
-    throw new ClsError("decode", endpoint, `corrupt ${e.compressed} (${(err as Error).message})`);
-  }
 }
 
 function idOf(item: unknown): string | undefined {

@@ -5,6 +5,7 @@
 import type { Sleep } from "../clock.ts";
 import { applyBodyFaults, type FaultRule, type FaultSet, isShortCircuit } from "./faults.ts";
 import type { SimModel } from "./model.ts";
+import { isOversize, oversizeReply } from "./oversize.ts";
 import { errorBody, matchRoute, type RouteMatch, serveCls } from "./routes.ts";
 import type { RequestLog, RequestLogEntry } from "./stats.ts";
 
@@ -62,6 +63,10 @@ async function answer(deps: ClsDeps, call: Call): Promise<Response | null> {
   call.entry.faulted = rule !== null;
   if (rule?.latencyMs && !(await wait(deps, call, rule.latencyMs))) return null;
   if (rule?.hang) return wait(deps, call, Infinity).then(() => null);
+  if (rule && isOversize(rule)) {
+    const real = serveCls(deps.model, { match, query: call.url.searchParams, instanceId, compressedLeases: false });
+    return oversizeReply(rule, real.status, real.body);
+  }
   if (rule && isShortCircuit(rule)) {
     return reply(rule.status ?? 500, { status: rule.status, message: "injected fault" }, rule.retryAfter);
   }

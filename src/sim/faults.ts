@@ -27,6 +27,16 @@ export const faultRuleSchema = z.strictObject({
   rawBody: z.string().optional(),
   rawContentType: z.string().optional(),
   times: z.number().int().min(1).optional(),
+  // Oversize answers (src/sim/oversize.ts), sizes in bytes so tests use small ones and benchmarks GBs; made as read.
+  // (No lying Content-Length: Bun.serve always sends the true length; test/cls/body.test.ts fakes one.)
+  /** A 200 sent with Content-Encoding: gzip that inflates to this many bytes. */
+  gzipBomb: z.number().int().min(1).optional(),
+  /** A 200 whose compressedClients inflates to this many bytes of valid JSON (an empty list, padded). */
+  compressedBomb: z.number().int().min(1).optional(),
+  /** The real answer padded with whitespace to this many bytes (still valid JSON). */
+  hugeBody: z.number().int().min(1).optional(),
+  /** An HTML error page (status, else 500) of this many bytes. */
+  hugeErrorBody: z.number().int().min(1).optional(),
 });
 export const faultRulesSchema = z.array(faultRuleSchema);
 

@@ -32,7 +32,7 @@ export function clientFor(sim: Simulator, opts: Partial<HttpOptions> & { service
       },
     },
   );
-  const client = createClient(http, { orgName: sim.orgName, serviceInstanceId: opts.serviceInstanceId, invalid });
+  const client = createClient(http, { orgName: sim.orgName, serviceInstanceId: opts.serviceInstanceId, invalid, limits: opts.limits });
   return { client, attempts, invalid };
 }
 

@@ -45,6 +45,9 @@ export interface FaultRow {
   outcome: string;
 }
 
+/** CLS_MAX_RESPONSE_BYTES and CLS_MAX_INFLATED_BYTES of the suite's exporter: far above any answer of its org. */
+export const TEST_BYTE_LIMIT = "256KiB";
+const TOO_LARGE_HINT = "CLS sent more than the configured bounds allow (CLS_MAX_* settings); not retried";
 const ALL_STALE = { leases: "stale", pools: "stale", entitlements: "stale" } as const;
 const HTML = "<html><body><h1>502 Bad Gateway</h1></body></html>";
 
@@ -387,6 +390,59 @@ export const FAULT_ROWS: FaultRow[] = [
     maxCalls: 7 + 2 * 4,
     outcome: "Group 4102's leases keep their last good values; group 4101 is fresh.",
   },
+  // Oversize answers: the suite runs with CLS_MAX_RESPONSE_BYTES and CLS_MAX_INFLATED_BYTES of TEST_BYTE_LIMIT.
+  {
+    id: "gzip-bomb",
+    fault: "Content-Encoding: gzip bomb",
+    injected: `leases answers 200 with a gzip body inflating to 64 MiB (past CLS_MAX_RESPONSE_BYTES ${TEST_BYTE_LIMIT})`,
+    rules: [{ endpoint: "leases", gzipBomb: 64 * 2 ** 20 }],
+    up: 0,
+    families: { leases: "stale" },
+    metric: { endpoint: "leases", reason: "too_large" },
+    log: { msg: "refresh incomplete", endpoint: "leases", reason: "too_large", hint: TOO_LARGE_HINT },
+    maxCalls: 9,
+    outcome: "Inflated and read only up to the bound, then the connection is dropped; not retried; leases keep their last good values.",
+  },
+  {
+    id: "compressed-bomb",
+    fault: "compressedClients bomb",
+    injected: `leases answers with a compressedClients inflating to 16 MiB (past CLS_MAX_INFLATED_BYTES ${TEST_BYTE_LIMIT})`,
+    rules: [{ endpoint: "leases", compressedBomb: 16 * 2 ** 20 }],
+    up: 0,
+    families: { leases: "stale" },
+    metric: { endpoint: "leases", reason: "too_large" },
+    log: { msg: "refresh incomplete", endpoint: "leases", reason: "too_large", hint: TOO_LARGE_HINT },
+    maxCalls: 9,
+    outcome: "Inflated off the event loop and only up to the bound; not retried; leases keep their last good values.",
+  },
+  {
+    id: "huge-body",
+    fault: "An answer past CLS_MAX_RESPONSE_BYTES",
+    injected: "license_pools answers its real list padded to 64 MiB",
+    rules: [{ endpoint: "license_pools", hugeBody: 64 * 2 ** 20 }],
+    up: 0,
+    families: { pools: "stale" },
+    metric: { endpoint: "license_pools", reason: "too_large" },
+    log: { msg: "refresh incomplete", endpoint: "license_pools", reason: "too_large", hint: TOO_LARGE_HINT },
+    maxCalls: 9,
+    outcome: "Read only up to the bound; not retried; pools keep their last good values.",
+  },
+  {
+    id: "huge-error-body",
+    fault: "500 with a 1 GiB HTML body",
+    injected: "license_servers answers 500 with an HTML page of 1 GiB",
+    rules: [{ endpoint: "license_servers", hugeErrorBody: 2 ** 30 }],
+    up: 0,
+    metric: { endpoint: "license_servers", reason: "5xx" },
+    log: {
+      msg: "refresh incomplete",
+      endpoint: "license_servers",
+      reason: "500",
+      hint: "CLS had a server error; retried within the refresh",
+    },
+    maxCalls: 7 + 2 * 4,
+    outcome: "As 500: only the first 4 KiB of each attempt's body are read (200 characters kept in the message).",
+  },
 ];
 
 const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -418,7 +474,7 @@ export function renderFaultTable(): string {
     "their own). *stale* means the value before the fault (the last good one), *fresh* the simulator's",
     "new truth after its lease counts moved. The org has 2 virtual groups, 3 license servers, 3 pools",
     "and 3 service instances: a healthy refresh makes 9 CLS calls. SCRAPE_TIMEOUT is 2s (one call may",
-    "take 1 s), CACHE_TTL 1s.",
+    `take 1 s), CACHE_TTL 1s, CLS_MAX_RESPONSE_BYTES and CLS_MAX_INFLATED_BYTES ${TEST_BYTE_LIMIT}.`,
     "",
     "| fault | injected as | `nvidia_cls_up` | series served | counted in | outcome line (`msg`, `endpoint`, `reason`) | CLS calls per refresh | what happens |",
     "|---|---|---|---|---|---|---|---|",

@@ -12,7 +12,16 @@ import { join } from "node:path";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { generateOrg } from "../../src/sim/generate.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
-import { FAULT_ROWS, type Family, type FaultRow, type Freshness, LARGE_ORG_TEXT, renderFaultTable, UNRESOLVED_HINT } from "./fault-rows.ts";
+import {
+  FAULT_ROWS,
+  type Family,
+  type FaultRow,
+  type Freshness,
+  LARGE_ORG_TEXT,
+  renderFaultTable,
+  TEST_BYTE_LIMIT,
+  UNRESOLVED_HINT,
+} from "./fault-rows.ts";
 import { type Exporter, Harness, waitFor } from "./harness.ts";
 import { type Sample, sampleValue, scrape } from "./history-helpers.ts";
 import { requireMountNamespaces } from "./mounts.ts";
@@ -174,6 +183,8 @@ beforeAll(async () => {
       LOG_FORMAT: "json",
       LOG_LEVEL: "debug",
       DB_PATH: dbPath,
+      CLS_MAX_RESPONSE_BYTES: TEST_BYTE_LIMIT,
+      CLS_MAX_INFLATED_BYTES: TEST_BYTE_LIMIT,
     },
     { waitUp: true },
   );

@@ -41,6 +41,19 @@ function expectClean(where: string, text: string, secrets: Record<string, string
   }
 }
 
+/** Neither the key in any encoding, nor its first 12 characters (what a cut through it would leave). */
+function expectNoPart(where: string, text: string, key: string): void {
+  const json = JSON.stringify(key).slice(1, -1);
+  const base64 = [0, 1, 2].map((pad) =>
+    Buffer.from(`${"u".repeat(pad)}${key}`)
+      .toString("base64")
+      .slice(4, -4),
+  );
+  const forms = { raw: key, json, url: encodeURIComponent(key), prefix: key.slice(0, 12), jsonPrefix: json.slice(0, 12) };
+  for (const [name, form] of Object.entries({ ...forms, ...Object.fromEntries(base64.map((b, i) => [`base64 at offset ${i}`, b])) }))
+    expect(text.includes(form), `${name} form of the key found in ${where}`).toBe(false);
+}
+
 describe("the API key and other secrets never leak", () => {
   test("through start, refreshes, faults echoing the key, OTLP push, /history and SIGTERM", async () => {
     const dir = harness.tempDir("cls-secrets-");
@@ -129,6 +142,62 @@ describe("the API key and other secrets never leak", () => {
     expectClean("the exporter's output and logs", output);
     for (const file of [db, `${db}-wal`, `${db}-shm`].filter(existsSync))
       expectClean(`the database (${file})`, readFileSync(file).toString("latin1"));
+  }, 120_000);
+
+  test("a key with quotes and backslashes, echoed raw, JSON-escaped, URL-encoded, base64 and across the cuts", async () => {
+    // Printable ASCII, so a valid key, and every character that JSON or a URL would escape.
+    const key = `nvapi-"${crypto.randomUUID()}\\q/`;
+    const echoSim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: key });
+    try {
+      const dir = harness.tempDir("cls-secrets-echo-");
+      const db = join(dir, "history.db");
+      writeFileSync(join(dir, "key"), key);
+      const e = await harness.startExporter(
+        {
+          NVIDIA_API_KEY_FILE: join(dir, "key"),
+          NVIDIA_ORG_NAME: "lic-example",
+          NVIDIA_API_BASE_URL: echoSim.url,
+          CACHE_TTL: "1s",
+          SCRAPE_TIMEOUT: "2s",
+          LOG_LEVEL: "debug",
+          DB_PATH: db,
+        },
+        { waitUp: true },
+      );
+      const html = (status: number, text: string) => ({ status, rawBody: text });
+      const rounds: Parameters<Simulator["setFaults"]>[0][] = [
+        // At offset 190: an excerpt cut to 200 characters before redaction kept its first 10.
+        [{ endpoint: "virtual_groups", ...html(401, `${"a".repeat(190)}${key} rejected`) }],
+        [{ endpoint: "virtual_groups", status: 401, body: { message: `invalid x-api-key ${key}` } }],
+        [{ endpoint: "license_servers", ...html(500, `retry with key=${encodeURIComponent(key)}`) }],
+        [{ endpoint: "license_servers", ...html(403, `Authorization: Basic ${btoa(`user:${key}`)}`) }],
+        [{ endpoint: "leases", ...html(502, `${"b".repeat(4_096 - 12)}${key}${"c".repeat(10_000)}`) }],
+        [{ endpoint: "license_pools", ...html(500, `${"d".repeat(4_096 - 20)}${JSON.stringify(key)}`) }],
+      ];
+      for (const rules of rounds) {
+        echoSim.setFaults(rules);
+        const seen = echoSim.stats().total;
+        await waitFor("the exporter to call CLS under the fault", () => (echoSim.stats().total > seen + 1 ? true : undefined), {
+          timeoutMs: 15_000,
+        });
+        await Bun.sleep(1_200);
+      }
+      // Served while the last failure is the current one, then again after recovery.
+      const served = [await (await fetch(`${e.url}/healthz`)).text(), await (await fetch(`${e.url}/metrics`)).text()];
+      echoSim.clearFaults();
+      await e.proc.waitForLine(/recovered_after_failed_refreshes/, { timeoutMs: 20_000 });
+      for (const path of ["/metrics", "/healthz", "/", "/history?from=-1h", "/history?from=-1h&format=csv"])
+        served.push(await (await fetch(`${e.url}${path}`)).text());
+      expect(await e.proc.stop()).toBe(0);
+      const output = e.proc.output();
+      expect(output).toContain("[redacted]");
+      expectNoPart("responses", served.join("\n"), key);
+      expectNoPart("the exporter's output and logs", output, key);
+      for (const file of [db, `${db}-wal`, `${db}-shm`].filter(existsSync))
+        expectNoPart(`the database (${file})`, readFileSync(file).toString("latin1"), key);
+    } finally {
+      await echoSim.stop();
+    }
   }, 120_000);
 
   test("a key given as a flag works, is warned about, and is not logged", async () => {

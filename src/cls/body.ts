@@ -1,0 +1,85 @@
+/**
+ * Reading a CLS answer's body without trusting its size. The body is read as a stream and counted;
+ * past the bound the stream is cancelled and nothing more is read or kept. Bun 1.4.5's fetch undoes a
+ * `Content-Encoding: gzip` lazily, one chunk (≤ 256 KiB) per read of the stream, so the count is of
+ * inflated bytes and a gzip bomb is never inflated past the bound (measured: bench/bombs.ts). Only
+ * `Response.text()`/`arrayBuffer()` inflate the whole body at once: they are never used here.
+ */
+
+/** Bytes of a non-2xx body kept for the error message: enough for any JSON error or the head of an HTML page. */
+export const ERROR_BODY_BYTES = 4_096;
+
+export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: "content-length" | "stream"; bytes: number };
+
+/** The whole body when it has at most `max` bytes; else how far it got (the rest unread, the stream cancelled). */
+export async function readBounded(res: Response, max: number): Promise<BodyRead> {
+  // Content-Length counts the bytes on the wire (compressed or not): past the bound, nothing is read.
+  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (declared > max) {
+    await cancel(res);
+    return { ok: false, reason: "content-length", bytes: declared };
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = res.body?.getReader();
+  if (!reader) return { ok: true, bytes: new Uint8Array(0) };
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > max) {
+        chunks.length = 0;
+        await reader.cancel().catch(() => {});
+        return { ok: false, reason: "stream", bytes: total };
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return { ok: true, bytes: concat(chunks, total) };
+}
+
+/** The first `max` bytes of the body as text (the rest cancelled, never read); `truncated` when there was more. */
+export async function readHead(res: Response, max = ERROR_BODY_BYTES): Promise<{ text: string; truncated: boolean }> {
+  const reader = res.body?.getReader();
+  if (!reader) return { text: "", truncated: false };
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let truncated = false;
+  try {
+    while (total < max) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const room = max - total;
+      if (value.byteLength > room) truncated = true;
+      const kept = value.byteLength > room ? value.subarray(0, room) : value;
+      chunks.push(kept);
+      total += kept.byteLength;
+    }
+    if (total >= max && !truncated) truncated = !(await reader.read()).done;
+    await reader.cancel().catch(() => {});
+  } catch {
+    // A body that breaks off mid-way: what arrived is still the best excerpt.
+  } finally {
+    reader.releaseLock();
+  }
+  // Not fatal: a multi-byte character cut by the bound becomes U+FFFD.
+  return { text: new TextDecoder().decode(concat(chunks, total)), truncated };
+}
+
+async function cancel(res: Response): Promise<void> {
+  await res.body?.cancel().catch(() => {});
+}
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
