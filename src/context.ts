@@ -1,6 +1,6 @@
 import type { Timers } from "./clock.ts";
 import { abortableSleep } from "./clock.ts";
-import { createClient, type InvalidCounts } from "./cls/client.ts";
+import { createClient, type InvalidCounts, type InvalidReasons } from "./cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
 import { authSchemes, type Config } from "./config/index.ts";
 import { type Health, healthOf } from "./health.ts";
@@ -43,6 +43,7 @@ const requestTimeoutFor = (scrapeTimeoutMs: number) => Math.min(10_000, Math.max
 export function createExporter(config: Config, { restored: stored, ...deps }: ContextDeps) {
   const stats = newStats();
   const invalid: InvalidCounts = new Map();
+  const invalidReasons: InvalidReasons = new Map();
   const shutdown = new AbortController();
   const http = createHttp(
     {
@@ -65,6 +66,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     orgName: config.orgName,
     serviceInstanceId: config.serviceInstanceId,
     invalid,
+    invalidReasons,
     limits: config.clsLimits,
   });
   const history = deps.history;
@@ -75,6 +77,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
   const refresh = createRefresher({
     client,
     invalid,
+    invalidReasons,
     stats,
     parallelism: config.parallelism,
     timeoutMs: config.scrapeTimeoutMs,
