@@ -1,6 +1,6 @@
 import type { Timers } from "./clock.ts";
 import { abortableSleep } from "./clock.ts";
-import { createClient, type InvalidCounts } from "./cls/client.ts";
+import { createClient, type InvalidCounts, type InvalidReasons } from "./cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
 import { redactingClient } from "./cls/redact.ts";
 import type { Config } from "./config/index.ts";
@@ -50,6 +50,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
   const logging = deps.logStats ?? { dropped: 0 };
   const stats = newStats();
   const invalid: InvalidCounts = new Map();
+  const invalidReasons: InvalidReasons = new Map();
   const shutdown = new AbortController();
   const credentials = createLiveCredentials(config, { fs: deps.secretFs, now: deps.now, log: deps.log });
   const http = createHttp(
@@ -71,7 +72,13 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
   );
   // Every failure message is redacted on its way out of the client: it reaches logs, /healthz and the database.
   const client = redactingClient(
-    createClient(http, { orgName: config.orgName, serviceInstanceId: config.serviceInstanceId, invalid, limits: config.clsLimits }),
+    createClient(http, {
+      orgName: config.orgName,
+      serviceInstanceId: config.serviceInstanceId,
+      invalid,
+      invalidReasons,
+      limits: config.clsLimits,
+    }),
     credentials.apiKey,
   );
   const history = deps.history;
@@ -82,6 +89,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
   const refresh = createRefresher({
     client,
     invalid,
+    invalidReasons,
     stats,
     parallelism: config.parallelism,
     timeoutMs: config.scrapeTimeoutMs,

@@ -4,12 +4,16 @@ import { type ArgsOf, ENDPOINT_NAMES, ENDPOINTS, type EndpointName, type RawOf }
 import type { Budget, HttpGet } from "./http.ts";
 import { type ClsLimits, DEFAULT_CLS_LIMITS } from "./limits.ts";
 import { readPages } from "./pages.ts";
-import { type EnvelopeSchema, envelopeSchema, type ItemParser, type ItemSchema, tolerantFields } from "./schemas.ts";
+import { type EnvelopeSchema, envelopeSchema, type InvalidKind, type ItemParser, type ItemSchema, tolerantFields } from "./schemas.ts";
 
 export type { RawLease, RawServer } from "./endpoints.ts";
 
 /** Items dropped because they could not be understood, by endpoint; they become a metric. */
 export type InvalidCounts = Map<EndpointName, number>;
+/** Why a counted item was: `no_id` for an item dropped without a readable id, else the kinds its fields heard. */
+export type InvalidReason = InvalidKind | "no_id";
+/** The same items by endpoint and reason (an item with two faults counts under both); the refresh log names them. */
+export type InvalidReasons = Map<EndpointName, Map<InvalidReason, number>>;
 
 export interface ClsClient {
   /** Every item of one endpoint (all pages read), validated and flattened as its row says. */
@@ -21,6 +25,8 @@ export interface ClientOptions {
   /** NVIDIA_SERVICE_INSTANCE_ID: sent on calls that have no per-server instance id. */
   serviceInstanceId: string | undefined;
   invalid: InvalidCounts;
+  /** When given, filled alongside `invalid`. */
+  invalidReasons?: InvalidReasons;
   /** What one list may hold; DEFAULT_CLS_LIMITS when not given. */
   limits?: ClsLimits;
 }
@@ -35,10 +41,8 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
    * The parser resets it before each item and reads it after: an item with any is counted as invalid,
    * while kept. Parsing is synchronous, so one tally per client serves every item in turn.
    */
-  const tally = { count: 0 };
-  const fields = tolerantFields(() => {
-    tally.count++;
-  });
+  const tally = { kinds: new Set<InvalidKind>() };
+  const fields = tolerantFields((why) => tally.kinds.add(why), (opts.limits ?? DEFAULT_CLS_LIMITS).maxStringLength);
   /** Each item schema built once per client, around its tally. */
   const built = new Map<ItemSchema, z.ZodType>();
   function schemaOf(itemSchema: ItemSchema): z.ZodType {
@@ -50,17 +54,26 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
   }
   const envelopes = new Map<EndpointName, EnvelopeSchema>(ENDPOINT_NAMES.map((n) => [n, envelopeSchema(ENDPOINTS[n].envelope)]));
 
+  function count(endpoint: EndpointName, reasons: Iterable<InvalidReason>): void {
+    opts.invalid.set(endpoint, (opts.invalid.get(endpoint) ?? 0) + 1);
+    if (!opts.invalidReasons) return;
+    const byReason = opts.invalidReasons.get(endpoint) ?? new Map<InvalidReason, number>();
+    for (const reason of reasons) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    opts.invalidReasons.set(endpoint, byReason);
+  }
+
   function parserFor(endpoint: EndpointName): ItemParser {
     return <T>(itemSchema: ItemSchema<T>, items: readonly unknown[] | undefined) => {
       const schema = schemaOf(itemSchema);
       const out: T[] = [];
       for (const item of items ?? []) {
-        tally.count = 0;
+        tally.kinds.clear();
         const r = schema.safeParse(item);
         // T is by definition what itemSchema's schema outputs.
         if (r.success) out.push(r.data as T);
-        // Skipped (no id to join it by), or kept with its unreadable fields absent: counted either way.
-        if (!r.success || tally.count > 0) opts.invalid.set(endpoint, (opts.invalid.get(endpoint) ?? 0) + 1);
+        // Skipped (no id to join it by, or one too long), or kept with its unreadable fields absent or cut: counted either way.
+        if (!r.success && !tally.kinds.has("too_long")) count(endpoint, [...tally.kinds, "no_id"]);
+        else if (tally.kinds.size > 0) count(endpoint, tally.kinds);
       }
       return out;
     };

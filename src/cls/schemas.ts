@@ -5,6 +5,7 @@ import { z } from "zod";
  * schema. Only the fields the exporter reads: unknown keys are stripped; an optional field of the
  * wrong type becomes undefined instead of failing the response, because CLS's shapes are only partly
  * documented. Ids are required: an item without one cannot be joined and is counted as invalid.
+ * Every string is bounded by CLS_MAX_STRING_LENGTH and every quantity by MAX_QUANTITY (see tolerantFields).
  */
 
 /** How a list sits in its answer: the array's key, and the key of a gzip+base64 copy that replaces it when non-empty. */
@@ -13,39 +14,95 @@ export interface Envelope {
   compressed?: string;
 }
 
-const id = z.union([z.string().min(1), z.number().transform(String)]);
+/** Why a field (or its item) could not be read as CLS sent it; the refresh log names them per endpoint. */
+export type InvalidKind = "wrong_type" | "too_long" | "out_of_range";
+
+/**
+ * The largest quantity (seats, leases) believed: no org holds a billion seats of one feature, so a
+ * larger value is corruption, not data. It also keeps sums exact: CLS_MAX_ITEMS (200,000 by default)
+ * items of at most 1e9 each add up far below 2^53.
+ */
+export const MAX_QUANTITY = 1e9;
+
+/** What a truncated string ends with, so a reader sees it was cut. */
+export const TRUNCATION_MARKER = "…";
+
+/** `s` cut to at most `max` characters, the last being the marker; a surrogate pair is never split. */
+export function truncate(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let end = Math.max(0, max - TRUNCATION_MARKER.length);
+  const last = s.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return s.slice(0, end) + TRUNCATION_MARKER;
+}
+
+const NUMERIC = /^-?\d+(\.\d+)?$/;
+const numeric = (input: unknown) => typeof input === "number" || (typeof input === "string" && NUMERIC.test(input));
 
 /**
  * The field types item schemas are built from; `onUnreadable` hears of every present value they
- * drop. A client builds one set around its own tally of the item being parsed.
+ * drop or cut, with why. A client builds one set around its own tally of the item being parsed,
+ * with its ClsLimits' maxStringLength.
  */
-export function tolerantFields(onUnreadable: () => void) {
+export function tolerantFields(onUnreadable: (why: InvalidKind) => void, maxStringLength: number) {
   /**
    * catch() runs for a value that is present and wrong (absent optional fields pass before it), and
    * for JSON null, which zod's optional() refuses: null is CLS saying "none", so it is not counted.
    */
   const absent = (ctx: { input: unknown }) => {
-    if (ctx.input !== null) onUnreadable();
+    if (ctx.input !== null) onUnreadable("wrong_type");
     return undefined;
   };
+  /** Over the limit counts as too long: its item is dropped, since a cut id could equal another one. */
+  const fits = (s: string) => {
+    if (s.length <= maxStringLength) return true;
+    onUnreadable("too_long");
+    return false;
+  };
+  /** Required: an item without a readable id cannot be joined and is dropped. */
+  const id = z.union([z.string().min(1).refine(fits), z.number().transform(String)]);
+  /**
+   * An optional id of another item (or an id shown as a label): absent or of the wrong type reads as
+   * absent, like `text`; too long drops the item, like `id`.
+   */
+  const ref = z
+    .unknown()
+    .transform((input, ctx): string | undefined => {
+      if (typeof input === "number") return String(input);
+      if (typeof input !== "string") {
+        if (input !== undefined && input !== null) onUnreadable("wrong_type");
+        return undefined;
+      }
+      if (fits(input)) return input;
+      ctx.addIssue({ code: "custom", message: `longer than ${maxStringLength} characters` });
+      return z.NEVER;
+    })
+    .optional();
+  /** Names and descriptions: cut to the limit with a marker (the item is kept and counted). */
   const text = z
     .union([z.string(), z.number().transform(String)])
+    .transform((s) => {
+      if (s.length <= maxStringLength) return s;
+      onUnreadable("too_long");
+      return truncate(s, maxStringLength);
+    })
     .optional()
     .catch(absent);
-  /** Quantities arrive as numbers; numeric strings are accepted, anything else is "not reported". */
+  /**
+   * Quantities arrive as numbers; numeric strings are accepted. Anything else, and a number out of
+   * [0, MAX_QUANTITY] (negative, non-finite, absurd), is "not reported": read as absent and counted.
+   */
   const quantity = z
-    .union([
-      z.number(),
-      z
-        .string()
-        .regex(/^-?\d+(\.\d+)?$/)
-        .transform(Number),
-    ])
+    .union([z.number(), z.string().regex(NUMERIC).transform(Number)])
+    .refine((n) => n >= 0 && n <= MAX_QUANTITY)
     .optional()
-    .catch(absent);
+    .catch((ctx) => {
+      if (ctx.input !== null) onUnreadable(numeric(ctx.input) ? "out_of_range" : "wrong_type");
+      return undefined;
+    });
   /** A nested list, parsed item by item later so one bad item does not sink its siblings. */
   const list = z.array(z.unknown()).optional().catch(absent);
-  return { id, absent, text, quantity, list };
+  return { id, ref, absent, text, quantity, list };
 }
 export type Fields = ReturnType<typeof tolerantFields>;
 
@@ -56,7 +113,8 @@ export type Infer<S extends ItemSchema> = z.output<ReturnType<S>>;
 /** Parses a list item by item: valid items are returned, the others counted as invalid for the endpoint. */
 export type ItemParser = <T>(schema: ItemSchema<T>, items: readonly unknown[] | undefined) => T[];
 
-const quiet = tolerantFields(() => {});
+/** The envelope reads no strings, so no string limit applies to it. */
+const quiet = tolerantFields(() => {}, Number.POSITIVE_INFINITY);
 
 /** It only steers the page walk: a member of the wrong type means "no totals", not an unreadable item. */
 const paginationInfo = z

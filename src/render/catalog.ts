@@ -172,7 +172,7 @@ export const CATALOG: readonly MetricDef[] = [
     type: "gauge",
     unit: "{item}",
     labels: ["endpoint"],
-    help: "Items in the last refresh's CLS responses that could not be fully understood: skipped when they lack an id, else kept with the unreadable fields absent.",
+    help: "Items in the last refresh's CLS responses that were not fully understood: dropped without a usable id, else kept with bad fields absent, long names cut.",
     rows: (v) => [...(v.snapshot?.invalidItems ?? [])].map(([endpoint, value]) => ({ labels: { endpoint }, value })),
   },
   {

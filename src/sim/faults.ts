@@ -22,7 +22,12 @@ export const faultRuleSchema = z.strictObject({
   body: z.unknown().optional(),
   corruptCompressed: z.boolean().optional(),
   /** Schema drift applied to the real answer's list (the first array in the body; compressed leases too). */
-  drift: z.enum(["missing-ids", "wrong-types", "extra-fields", "empty", "duplicates"]).optional(),
+  drift: z.enum(["missing-ids", "wrong-types", "extra-fields", "empty", "duplicates", "long-strings", "absurd-numbers"]).optional(),
+  /**
+   * For long-strings, the characters of each string; for absurd-numbers, the digits of each number
+   * (sent as a numeric string: JSON has no number that large). Ids are left alone. Default 10,000 / 400.
+   */
+  driftSize: z.number().int().min(1).max(100_000_000).optional(),
   /** Sent as is instead of JSON (e.g. a proxy's HTML error page), with rawContentType. */
   rawBody: z.string().optional(),
   rawContentType: z.string().optional(),
@@ -118,7 +123,7 @@ export function applyBodyFaults(rule: FaultRule | null, status: number, body: un
   if (!rule) return { status, text: JSON.stringify(body) };
   if (rule.rawBody !== undefined)
     return { status: rule.status ?? status, text: rule.rawBody, contentType: rule.rawContentType ?? "text/html" };
-  let out = rule.drift ? drift(body, rule.drift) : body;
+  let out = rule.drift ? drift(body, rule.drift, rule.driftSize) : body;
   let code = rule.status ?? status;
   if (rule.body !== undefined) {
     out = rule.body;
@@ -144,11 +149,11 @@ type Drift = NonNullable<FaultRule["drift"]>;
 type Obj = Record<string, unknown>;
 
 /** The drift applied to the body's list; gzip-compressed leases are unpacked, drifted and packed again. */
-function drift(body: unknown, kind: Drift): unknown {
+function drift(body: unknown, kind: Drift, size: number | undefined): unknown {
   const b = { ...(body as Obj) };
   if (typeof b.compressedClients === "string") {
     const inner = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(Buffer.from(b.compressedClients, "base64")))) as unknown;
-    b.compressedClients = Buffer.from(Bun.gzipSync(new TextEncoder().encode(JSON.stringify(drift(inner, kind))))).toString("base64");
+    b.compressedClients = Buffer.from(Bun.gzipSync(new TextEncoder().encode(JSON.stringify(drift(inner, kind, size))))).toString("base64");
     return b;
   }
   const key = Object.keys(b).find((k) => Array.isArray(b[k]));
@@ -166,6 +171,12 @@ function drift(body: unknown, kind: Drift): unknown {
       delete first.id;
       const leases = first.leases;
       if (Array.isArray(leases) && leases.length > 0) delete (leases[0] as Obj).leaseId;
+    } else if (kind === "long-strings") {
+      list[0] = lengthened(first, size ?? 10_000) as Obj;
+    } else if (kind === "absurd-numbers") {
+      // Alternately a numeric string of `size` digits (Infinity once read) and a negative number.
+      let n = 0;
+      list[0] = mapLeaves(first, (v) => (typeof v === "number" ? (n++ % 2 === 0 ? "9".repeat(size ?? 400) : -v - 1) : v)) as Obj;
     } else {
       // wrong-types: every number in the first item becomes a string that is no number.
       list[0] = numbersToText(first) as Obj;
@@ -174,6 +185,20 @@ function drift(body: unknown, kind: Drift): unknown {
   }
   return b;
 }
+
+/** Keys that hold ids, left alone by the drifts that would otherwise make an item unjoinable. */
+const isIdKey = (k: string) => k === "id" || k.endsWith("Id") || k.endsWith("_id");
+
+/** Every leaf value outside id keys through `f`. */
+function mapLeaves(v: unknown, f: (leaf: unknown) => unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => mapLeaves(x, f));
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isIdKey(k) ? x : mapLeaves(x, f)]));
+  return f(v);
+}
+
+/** Every string outside id keys repeated to exactly `size` characters (a name of `size` characters). */
+const lengthened = (v: unknown, size: number) =>
+  mapLeaves(v, (leaf) => (typeof leaf === "string" && leaf.length > 0 ? leaf.repeat(Math.ceil(size / leaf.length)).slice(0, size) : leaf));
 
 function numbersToText(v: unknown): unknown {
   if (typeof v === "number") return "n/a";

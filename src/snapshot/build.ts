@@ -8,6 +8,7 @@ export interface BuildMeta {
   durationMs: number;
   failures: readonly PartFailure[];
   invalidItems: ReadonlyArray<readonly [string, number]>;
+  invalidReasons?: ReadonlyArray<readonly [string, string, number]>;
 }
 
 /** Label values are never empty: CLS leaves fields out, and an empty label means "no label". */
@@ -77,6 +78,7 @@ export function buildSnapshot(data: OrgData, meta: BuildMeta): Snapshot {
     pools: pools.list(),
     unattributed: unattributed.list(),
     invalidItems: meta.invalidItems,
+    ...(meta.invalidReasons && meta.invalidReasons.length > 0 ? { invalidReasons: meta.invalidReasons } : {}),
     failures: meta.failures,
   };
 }

@@ -63,6 +63,14 @@ export const hintFor = (endpoint: EndpointName, kind: CauseKind, notes: CauseNot
   return kind === "404" ? NOT_FOUND_HINTS[endpoint] : HINTS[kind];
 };
 
+/** What each reason an item was invalid for did to it (src/cls/schemas.ts); never CLS's own text, which may be anything. */
+const REASON_TEXT: Readonly<Record<string, string>> = {
+  wrong_type: "with a field of the wrong type (read as absent)",
+  too_long: "with a string over CLS_MAX_STRING_LENGTH (a name cut, an item with such an id dropped)",
+  out_of_range: "with a quantity negative, non-finite or above 1e9 (read as absent)",
+  no_id: "without a readable id (dropped)",
+};
+
 /**
  * Causes, not parts: 60 servers failing alike are one cause; unreadable items are one too. Keyed by
  * `endpoint detail`; in order, the most upstream first (a group list that hung makes the calls
@@ -88,7 +96,8 @@ export function causesOf(s: Snapshot, notes: CauseNotes = {}): Map<string, Cause
     causes.set(key, c);
   }
   for (const [endpoint, count] of s.invalidItems) {
-    const message = `${count} item(s) not fully understood`;
+    const why = (s.invalidReasons ?? []).filter(([e]) => e === endpoint).map(([, reason, n]) => `${n} ${REASON_TEXT[reason] ?? reason}`);
+    const message = `${count} item(s) not fully understood${why.length > 0 ? `: ${why.join(", ")}` : ""}`;
     const hint = HINTS.invalid_items;
     causes.set(`${endpoint} invalid_items`, {
       endpoint,

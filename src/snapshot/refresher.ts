@@ -1,4 +1,4 @@
-import type { ClsClient, InvalidCounts } from "../cls/client.ts";
+import type { ClsClient, InvalidCounts, InvalidReasons } from "../cls/client.ts";
 import type { EndpointName } from "../cls/endpoints.ts";
 import { fetchOrg, type OrgData } from "../cls/org.ts";
 import type { Logger } from "../log.ts";
@@ -45,6 +45,8 @@ export interface RefresherDeps {
   client: ClsClient;
   /** The same map the client records undecodable items in. */
   invalid: InvalidCounts;
+  /** The same map the client records why items were invalid in, when it does. */
+  invalidReasons?: InvalidReasons;
   stats: ExporterStats;
   parallelism: number;
   timeoutMs: number;
@@ -57,6 +59,12 @@ export interface RefresherDeps {
   /** What changes the hints of the outcome line (a re-read key file). */
   causeNotes?: () => CauseNotes;
 }
+
+/** The reasons as the snapshot keeps them: [endpoint, reason, items]. */
+const reasonRows = (reasons: InvalidReasons | undefined): [string, string, number][] =>
+  [...(reasons ?? [])].flatMap(([endpoint, byReason]) =>
+    [...byReason].map(([reason, n]): [string, string, number] => [endpoint, reason, n]),
+  );
 
 /**
  * One refresh: fetch what can be fetched, keep the previous value of every failed part, build a
@@ -73,6 +81,7 @@ export function createRefresher({ initial, ...deps }: RefresherDeps): () => Prom
     const started = deps.now();
     const callsBefore = totalRequests(deps.stats);
     deps.invalid.clear();
+    deps.invalidReasons?.clear();
     const result = await fetchOrg(deps.client, data, {
       parallelism: deps.parallelism,
       timeoutMs: deps.timeoutMs,
@@ -91,11 +100,12 @@ export function createRefresher({ initial, ...deps }: RefresherDeps): () => Prom
       durationMs: finished - started,
       failures: result.failures,
       invalidItems: [...deps.invalid],
+      invalidReasons: reasonRows(deps.invalidReasons),
     };
     // Nothing fetched: the last data as it was, but this refresh's failures (and no stale item counts).
     last =
       result.succeeded === 0 && last
-        ? { ...last, up: false, failures: result.failures, invalidItems: meta.invalidItems }
+        ? { ...last, up: false, failures: result.failures, invalidItems: meta.invalidItems, invalidReasons: meta.invalidReasons }
         : buildSnapshot(result.data, meta);
     logOutcome(last, result.succeeded, meta.durationMs, stats.lastCalls);
     return last;

@@ -82,6 +82,11 @@ export const snapshotSchema = z.object({
   unattributed: z.array(unattributedRow),
   /** Items CLS sent that could not be understood, by endpoint. */
   invalidItems: z.array(z.tuple([z.string(), z.number()]).readonly()).readonly(),
+  /** Why those items were invalid: [endpoint, reason, items] (an item with two faults counts under both). */
+  invalidReasons: z
+    .array(z.tuple([z.string(), z.string(), z.number()]).readonly())
+    .readonly()
+    .optional(),
   /** Failures of the refresh that produced this snapshot. */
   failures: z.array(failure).readonly(),
 });

@@ -6,7 +6,7 @@
  *
  * The org is the simulator's lic-example: 2 virtual groups (4101, 4102), 3 license servers, 3 pools,
  * 3 service instances: 9 CLS calls per healthy refresh. The exporter runs with SCRAPE_TIMEOUT 2s
- * (so one call may take 1 s) and CACHE_TTL 1s.
+ * (so one call may take 1 s), CACHE_TTL 1s and CLS_MAX_STRING_LENGTH 64.
  */
 import type { FaultRuleInput } from "../../src/sim/faults.ts";
 
@@ -36,7 +36,7 @@ export interface FaultRow {
    */
   metric?: { endpoint: string; reason: string };
   /** The refresh outcome line. */
-  log: { msg: string; endpoint?: string; reason?: string; hint?: string };
+  log: { msg: string; endpoint?: string; reason?: string; hint?: string /** A part of its `error`. */; error?: string };
   /** Most CLS calls one refresh may make under this fault (a healthy one makes 9). */
   maxCalls: number;
   /** A call stays open through the refresh: the scrape must be answered while it is. */
@@ -371,6 +371,44 @@ export const FAULT_ROWS: FaultRow[] = [
     outcome: "Counted once (first of each id); all fresh and equal to the truth.",
   },
   {
+    id: "long-strings",
+    fault: "Strings past CLS_MAX_STRING_LENGTH",
+    injected: "every string but the ids of the first virtual group (its name, its entitlements' feature names, …) is 1,000 characters",
+    rules: [{ endpoint: "virtual_groups", drift: "long-strings", driftSize: 1_000 }],
+    up: 1,
+    families: { entitlements: "skip" },
+    metric: { endpoint: "virtual_groups", reason: "invalid_items" },
+    log: {
+      msg: "refresh succeeded with unreadable items",
+      endpoint: "virtual_groups",
+      reason: "invalid_items",
+      hint: "CLS sent items this exporter cannot fully read (an API change?): see nvidia_cls_invalid_items",
+      error: "with a string over CLS_MAX_STRING_LENGTH",
+    },
+    maxCalls: 9,
+    outcome:
+      "Names and descriptive values are cut to CLS_MAX_STRING_LENGTH characters ending with `…` (no label, history row or log line is longer) and the item counted in `nvidia_cls_invalid_items`; an id that long drops its item instead (a cut id could equal another). The rest is fresh.",
+  },
+  {
+    id: "absurd-numbers",
+    fault: "Absurd quantities",
+    injected: "the numbers of the first client of each leases answer are alternately a 400-digit numeric string and negative",
+    rules: [{ endpoint: "leases", drift: "absurd-numbers", driftSize: 400 }],
+    up: 1,
+    families: { leases: "skip" },
+    metric: { endpoint: "leases", reason: "invalid_items" },
+    log: {
+      msg: "refresh succeeded with unreadable items",
+      endpoint: "leases",
+      reason: "invalid_items",
+      hint: "CLS sent items this exporter cannot fully read (an API change?): see nvidia_cls_invalid_items",
+      error: "with a quantity negative, non-finite or above 1e9",
+    },
+    maxCalls: 9,
+    outcome:
+      "A quantity that is negative, not finite or above 1e9 is read as absent (a series it feeds is not reported; a lease whose count is unreadable counts as 1) and its item counted in `nvidia_cls_invalid_items`; the rest is fresh.",
+  },
+  {
     id: "one-vg",
     fault: "One virtual group failing",
     injected: "license_servers and leases of group 4102 answer 500",
@@ -474,7 +512,7 @@ export function renderFaultTable(): string {
     "their own). *stale* means the value before the fault (the last good one), *fresh* the simulator's",
     "new truth after its lease counts moved. The org has 2 virtual groups, 3 license servers, 3 pools",
     "and 3 service instances: a healthy refresh makes 9 CLS calls. SCRAPE_TIMEOUT is 2s (one call may",
-    `take 1 s), CACHE_TTL 1s, CLS_MAX_RESPONSE_BYTES and CLS_MAX_INFLATED_BYTES ${TEST_BYTE_LIMIT}.`,
+    `take 1 s), CACHE_TTL 1s, CLS_MAX_RESPONSE_BYTES and CLS_MAX_INFLATED_BYTES ${TEST_BYTE_LIMIT}, CLS_MAX_STRING_LENGTH 64 (no label value served is longer in any row).`,
     "",
     "| fault | injected as | `nvidia_cls_up` | series served | counted in | outcome line (`msg`, `endpoint`, `reason`) | CLS calls per refresh | what happens |",
     "|---|---|---|---|---|---|---|---|",

@@ -28,6 +28,8 @@ import { requireMountNamespaces } from "./mounts.ts";
 
 const API_KEY = "fault-matrix-key";
 const ROOT = join(import.meta.dir, "..", "..");
+/** CLS_MAX_STRING_LENGTH for the suite: small, so the long-strings row stays small. */
+const MAX_STRING_LENGTH = 64;
 const harness = new Harness();
 let sim: Simulator;
 let proxy: Forwarder;
@@ -180,6 +182,7 @@ beforeAll(async () => {
       NVIDIA_API_BASE_URL: `http://127.0.0.1:${proxy.port}`,
       SCRAPE_TIMEOUT: "2s",
       CACHE_TTL: "1s",
+      CLS_MAX_STRING_LENGTH: String(MAX_STRING_LENGTH),
       LOG_FORMAT: "json",
       LOG_LEVEL: "debug",
       DB_PATH: dbPath,
@@ -251,7 +254,10 @@ describe("fault matrix: one exporter through every row", () => {
         msg: row.log.msg,
         ...(row.log.endpoint ? { endpoint: row.log.endpoint, reason: row.log.reason } : {}),
         ...(row.log.hint ? { hint: row.log.hint } : {}),
+        ...(row.log.error ? { error: expect.stringContaining(row.log.error) } : {}),
       });
+      // Whatever CLS sent, no label value is longer than the configured bound.
+      expect(after.flatMap((s) => Object.values(s.labels)).filter((v) => v.length > MAX_STRING_LENGTH)).toEqual([]);
       const since = outcomes(exporter).filter((o) => Date.parse(o.time) >= faultAt);
       if (row.up === 1 && !row.metric) expect(since.every((o) => o.msg === "refresh succeeded")).toBe(true);
       // Rate-limited: the same failure was written at warn once, its repeats at debug.

@@ -186,6 +186,20 @@ describe("faults", () => {
     expect(fine.clients.length).toBe(3);
   });
 
+  test("long-strings and absurd-numbers drift the first item's values, not its ids, at the rule's size", async () => {
+    sim.setFaults([{ endpoint: "virtual_groups", drift: "long-strings", driftSize: 50 }]);
+    const long = await getJson(sim, orgPath(sim, "?detailedView=true"));
+    const [first, second] = long.virtualGroups;
+    expect(first.name).toHaveLength(50);
+    expect(String(first.id)).toHaveLength(4);
+    expect(second.name.length).toBeLessThan(50);
+    sim.setFaults([{ endpoint: "license_pools", drift: "absurd-numbers", driftSize: 30 }]);
+    const absurd = await getJson(sim, orgPath(sim, "/4101/license-servers/0c435aa3-16bf-537f-b81a-6b259c7749a0/license-pools"));
+    const numbers = JSON.stringify(absurd.licensePools[0]).match(/"9{30}"|-\d+/g) ?? [];
+    expect(numbers.some((n) => n.startsWith('"9'))).toBe(true);
+    expect(numbers.some((n) => n.startsWith("-"))).toBe(true);
+  });
+
   test("setFaults rejects invalid rules", () => {
     expect(() => sim.setFaults([{ endpoint: "leasez" as "leases" }])).toThrow();
     expect(() => sim.setFaults([{ endpoint: "leases", times: 0 }])).toThrow();

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { orgOf } from "../../bench/builder/org.ts";
 import type { RawLease, RawServer } from "../../src/cls/client.ts";
 import { ORG_KEY } from "../../src/cls/endpoints.ts";
 import { emptyOrg, type OrgData } from "../../src/cls/org.ts";
@@ -217,5 +218,54 @@ describe("up", () => {
   test("an org whose group list never arrived is empty, not a crash", () => {
     const s = buildSnapshot(emptyOrg(), meta);
     expect([s.servers, s.serverFeatures, s.entitlements, s.pools]).toEqual([[], [], [], []]);
+  });
+});
+
+describe("work grows with the org, not with its square", () => {
+  /** Counts the passes over its entries and the lookups, which is how a builder reads the lease parts. */
+  class CountingMap<K, V> extends Map<K, V> {
+    passes = 0;
+    lookups = 0;
+    override [Symbol.iterator]() {
+      this.passes++;
+      return super[Symbol.iterator]();
+    }
+    override entries() {
+      this.passes++;
+      return super.entries();
+    }
+    override values() {
+      this.passes++;
+      return super.values();
+    }
+    override keys() {
+      this.passes++;
+      return super.keys();
+    }
+    override forEach(f: (value: V, key: K, map: Map<K, V>) => void) {
+      this.passes++;
+      super.forEach(f);
+    }
+    override get(key: K) {
+      this.lookups++;
+      return super.get(key);
+    }
+    override has(key: K) {
+      this.lookups++;
+      return super.has(key);
+    }
+  }
+
+  test("the lease parts are walked once per build, and looked up a bounded number of times per server", () => {
+    for (const groups of [10, 200]) {
+      const data = orgOf(groups);
+      const leases = new CountingMap(data.leases);
+      data.leases = leases;
+      const s = buildSnapshot(data, meta);
+      expect(s.serverFeatures).toHaveLength(groups * 2);
+      expect(leases.passes).toBeLessThanOrEqual(1);
+      // One "are this server's leases known" per server (one per group here), none per lease.
+      expect(leases.lookups).toBeLessThanOrEqual(groups);
+    }
   });
 });

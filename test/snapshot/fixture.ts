@@ -10,6 +10,7 @@ export const EVERY_FIELD_META: BuildMeta = {
   durationMs: 812,
   failures: [{ endpoint: "license_pools", reason: "5xx", status: 503, message: "CLS answered 503", stale: true }],
   invalidItems: [["leases", 1]],
+  invalidReasons: [["leases", "too_long", 1]],
 };
 
 const lease = (leaseId: string, featureName: string, licenseAllotmentFeatureId: string | undefined): RawLease => ({

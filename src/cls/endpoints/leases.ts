@@ -7,9 +7,9 @@ import { type Part, partKey, row } from "./row.ts";
 const leaseClient = (f: Fields) =>
   z.object({
     leases: f.list,
-    additionalProperties: z.object({ license_server_id: f.text, license_server_name: f.text }).optional().catch(f.absent),
+    additionalProperties: z.object({ license_server_id: f.ref, license_server_name: f.text }).optional().catch(f.absent),
   });
-const lease = (f: Fields) => z.object({ leaseId: f.id, featureName: f.text, leaseCount: f.quantity, licenseAllotmentFeatureId: f.text });
+const lease = (f: Fields) => z.object({ leaseId: f.id, featureName: f.text, leaseCount: f.quantity, licenseAllotmentFeatureId: f.ref });
 
 export interface RawLease extends Infer<typeof lease> {
   serverId: string | undefined;

@@ -10,7 +10,7 @@ const licenseServer = (f: Fields) =>
     status: f.text,
     deployedOn: f.text,
     leasingMode: f.text,
-    serviceInstanceId: f.text,
+    serviceInstanceId: f.ref,
     licenseServerFeatures: f.list,
   });
 const serverFeature = (f: Fields) =>

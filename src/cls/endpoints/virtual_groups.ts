@@ -3,8 +3,8 @@ import type { Fields, Infer, ItemParser } from "../schemas.ts";
 import { row } from "./row.ts";
 
 const virtualGroup = (f: Fields) => z.object({ id: f.id, name: f.text, entitlements: f.list });
-const entitlement = (f: Fields) => z.object({ id: f.text, emsEntitlementId: f.text, entitlementProductKeys: f.list });
-const productKey = (f: Fields) => z.object({ emsProductKeyId: f.text, entitlementFeatures: f.list });
+const entitlement = (f: Fields) => z.object({ id: f.ref, emsEntitlementId: f.ref, entitlementProductKeys: f.list });
+const productKey = (f: Fields) => z.object({ emsProductKeyId: f.ref, entitlementFeatures: f.list });
 const entitlementFeature = (f: Fields) =>
   z.object({
     featureName: f.text,
