@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { Endpoint } from "./endpoints/row.ts";
 import { type ArgsOf, ENDPOINT_NAMES, ENDPOINTS, type EndpointName, type RawOf } from "./endpoints.ts";
 import type { Budget, HttpGet } from "./http.ts";
-import type { ClsLimits } from "./limits.ts";
+import { type ClsLimits, DEFAULT_CLS_LIMITS } from "./limits.ts";
 import { readPages } from "./pages.ts";
 import { type EnvelopeSchema, envelopeSchema, type ItemParser, type ItemSchema, tolerantFields } from "./schemas.ts";
 
@@ -48,6 +48,7 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
     built.set(itemSchema, schema);
     return schema;
   }
+  const limits = opts.limits ?? DEFAULT_CLS_LIMITS;
   const envelopes = new Map<EndpointName, EnvelopeSchema>(ENDPOINT_NAMES.map((n) => [n, envelopeSchema(ENDPOINTS[n].envelope)]));
 
   function parserFor(endpoint: EndpointName): ItemParser {
@@ -79,9 +80,14 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
         envelope: row.envelope,
         schema: envelopes.get(endpoint)!,
         paged: row.paged,
+        limits,
+        countItems: row.limits?.countItems,
       });
       const parse = parserFor(endpoint);
-      return parse(row.schema, items).flatMap((item) => row.flatten(item, parse));
+      const rows: RawOf<N>[] = [];
+      // Appended one by one: the flattened list is the longest of all (a client's leases).
+      for (const item of parse(row.schema, items)) for (const flat of row.flatten(item, parse)) rows.push(flat);
+      return rows;
     },
   };
 }
