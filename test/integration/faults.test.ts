@@ -174,6 +174,9 @@ beforeAll(async () => {
       LOG_FORMAT: "json",
       LOG_LEVEL: "debug",
       DB_PATH: dbPath,
+      // Small list bounds, so the rows that pass them stay small (fault-rows.ts).
+      CLS_MAX_ITEMS: "200",
+      CLS_MAX_PAGES: "4",
     },
     { waitUp: true },
   );
