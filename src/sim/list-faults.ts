@@ -29,14 +29,18 @@ export function serveListFault(rule: FaultRule, serve: (query: URLSearchParams) 
   const all = rule.items === undefined ? template : copies(template, 0, rule.items);
   const pageNumber = Number(query.get("page-number") ?? 1);
   const size = rule.pageSize ?? Number(query.get("page-size") ?? (rule.items === undefined ? template.length : all.length));
-  const page = pageOf(rule, all, pageNumber, Math.max(1, size));
+  const page = pageOf(rule, all, { pageNumber, size: Math.max(1, size), paged: body.paginationInfo !== undefined });
   body[key] = page.items;
   if (page.info) body.paginationInfo = page.info;
   else delete body.paginationInfo;
   return { status: 200, body };
 }
 
-function pageOf(rule: FaultRule, all: Obj[], pageNumber: number, size: number): { items: Obj[]; info?: Partial<PaginationInfo> } {
+function pageOf(
+  rule: FaultRule,
+  all: Obj[],
+  { pageNumber, size, paged }: { pageNumber: number; size: number; paged: boolean },
+): { items: Obj[]; info?: Partial<PaginationInfo> } {
   // Says one more page follows, whatever this one holds.
   const more = { pageNumber, pageSize: size, totalPages: pageNumber + 1 };
   if (rule.repeatPage !== undefined) {
@@ -45,8 +49,8 @@ function pageOf(rule: FaultRule, all: Obj[], pageNumber: number, size: number): 
   }
   if (rule.endlessPages) return { items: copies(all, (pageNumber - 1) * size, size), info: more };
   const items = all.slice((pageNumber - 1) * size, pageNumber * size);
-  // A list that fits one page (an endpoint that does not page) comes without paginationInfo, as CLS sends it.
-  if (rule.pageSize === undefined && all.length <= size && pageNumber === 1) return { items };
+  // An endpoint that does not page sends a list that fits one page without paginationInfo, as CLS does.
+  if (!paged && rule.pageSize === undefined && all.length <= size && pageNumber === 1) return { items };
   return { items, info: { pageNumber, pageSize: size, totalPages: Math.ceil(all.length / size), totalElements: all.length } };
 }
 
