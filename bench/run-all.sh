@@ -17,6 +17,7 @@ options() {
   if [ "${BENCH_QUICK:-0}" = 1 ]; then
     case $1 in
       refresh) echo "--runs 1" ;;
+      cls-lists) echo "--runs 1" ;;
       memory) echo "--runs 1 --idle-seconds 1 --steady-seconds 3" ;;
       throughput) echo "--rounds 1 --duration 1" ;;
       otlp) echo "--pushes 3 --rounds 1 --duration 1 --memory-seconds 10" ;;
@@ -33,7 +34,7 @@ options() {
 
 echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%M:%SZ), nproc $(nproc), Bun $(bun --version), $(uname -sr)"
 echo
-for script in calls refresh memory throughput otlp history; do
+for script in calls refresh cls-lists memory throughput otlp history; do
   echo "run-all: bench/$script.ts $(options $script)" >&2
   # Unquoted on purpose: the options are words without spaces.
   bun run "bench/$script.ts" $(options $script)
