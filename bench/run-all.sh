@@ -18,6 +18,7 @@ options() {
     case $1 in
       refresh) echo "--runs 1" ;;
       builder) echo "--groups 1000,10000 --runs 1" ;;
+      cls-lists) echo "--runs 1" ;;
       memory) echo "--runs 1 --idle-seconds 1 --steady-seconds 3" ;;
       throughput) echo "--rounds 1 --duration 1" ;;
       otlp) echo "--pushes 3 --rounds 1 --duration 1 --memory-seconds 10" ;;
@@ -35,7 +36,7 @@ options() {
 
 echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%M:%SZ), nproc $(nproc), Bun $(bun --version), $(uname -sr)"
 echo
-for script in calls refresh builder memory throughput otlp history bombs; do
+for script in calls refresh builder cls-lists memory throughput otlp history bombs; do
   echo "run-all: bench/$script.ts $(options $script)" >&2
   # Unquoted on purpose: the options are words without spaces.
   bun run "bench/$script.ts" $(options $script)

@@ -42,7 +42,8 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
    * while kept. Parsing is synchronous, so one tally per client serves every item in turn.
    */
   const tally = { kinds: new Set<InvalidKind>() };
-  const fields = tolerantFields((why) => tally.kinds.add(why), (opts.limits ?? DEFAULT_CLS_LIMITS).maxStringLength);
+  const limits = opts.limits ?? DEFAULT_CLS_LIMITS;
+  const fields = tolerantFields((why) => tally.kinds.add(why), limits.maxStringLength);
   /** Each item schema built once per client, around its tally. */
   const built = new Map<ItemSchema, z.ZodType>();
   function schemaOf(itemSchema: ItemSchema): z.ZodType {
@@ -92,10 +93,14 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
         envelope: row.envelope,
         schema: envelopes.get(endpoint)!,
         paged: row.paged,
-        limits: opts.limits ?? DEFAULT_CLS_LIMITS,
+        limits,
+        countItems: row.limits?.countItems,
       });
       const parse = parserFor(endpoint);
-      return parse(row.schema, items).flatMap((item) => row.flatten(item, parse));
+      const rows: RawOf<N>[] = [];
+      // Appended one by one: the flattened list is the longest of all (a client's leases).
+      for (const item of parse(row.schema, items)) for (const flat of row.flatten(item, parse)) rows.push(flat);
+      return rows;
     },
   };
 }

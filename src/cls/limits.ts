@@ -8,9 +8,12 @@ export interface ClsLimits {
   maxResponseBytes: number;
   /** Bytes of a compressed list (compressedClients) once inflated. */
   maxInflatedBytes: number;
-  /** Items of one list, all pages of one call together. */
+  /**
+   * Items of one list, all pages of one call together, weighed by the row (a lease list counts its
+   * leases too). 200,000: twice the longest list of the largest org modelled, 100,000 virtual groups.
+   */
   maxItems: number;
-  /** Pages of one call. */
+  /** Pages of one call. 2,000: maxItems at the page size of 100 the exporter asks for, so a list within maxItems never hits it first. */
   maxPages: number;
   /** Characters of one string field. */
   maxStringLength: number;
@@ -21,6 +24,6 @@ export const DEFAULT_CLS_LIMITS: Readonly<ClsLimits> = Object.freeze({
   maxResponseBytes: 16 * 2 ** 20,
   maxInflatedBytes: 16 * 2 ** 20,
   maxItems: 200_000,
-  maxPages: 1_000,
+  maxPages: 2_000,
   maxStringLength: 1_024,
 });

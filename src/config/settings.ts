@@ -104,13 +104,13 @@ export const SETTINGS = [
     env: "CLS_MAX_ITEMS",
     flag: "cls-max-items",
     default: "200000",
-    doc: "Most items one CLS list may hold, all its pages together; beyond it the part fails with reason `too_large`.",
+    doc: "Most items of one CLS list, all pages together (a lease list counts clients and leases); beyond it, or announced beyond it, the part fails with reason `too_large`. Default: twice the 100,000 groups of the largest org modelled.",
   },
   {
     env: "CLS_MAX_PAGES",
     flag: "cls-max-pages",
-    default: "1000",
-    doc: "Most pages read for one CLS list; beyond it the part fails with reason `too_large`.",
+    default: "2000",
+    doc: "Most pages read for one CLS list; a list that needs more, or announces more, fails that part with reason `too_large`. Default: `CLS_MAX_ITEMS` ÷ the page size of 100 asked for, so a list within `CLS_MAX_ITEMS` never hits it first.",
   },
   {
     env: "CLS_MAX_STRING_LENGTH",

@@ -4,6 +4,7 @@
  */
 import type { Sleep } from "../clock.ts";
 import { applyBodyFaults, type FaultRule, type FaultSet, isShortCircuit } from "./faults.ts";
+import { hasListFault, serveListFault } from "./list-faults.ts";
 import type { SimModel } from "./model.ts";
 import { isOversize, oversizeReply } from "./oversize.ts";
 import { errorBody, matchRoute, type RouteMatch, serveCls } from "./routes.ts";
@@ -70,7 +71,10 @@ async function answer(deps: ClsDeps, call: Call): Promise<Response | null> {
   if (rule && isShortCircuit(rule)) {
     return reply(rule.status ?? 500, { status: rule.status, message: "injected fault" }, rule.retryAfter);
   }
-  const result = serveCls(deps.model, { match, query: call.url.searchParams, instanceId, compressedLeases: deps.compressedLeases() });
+  const request = { match, query: call.url.searchParams, instanceId, compressedLeases: deps.compressedLeases() };
+  const result = hasListFault(rule)
+    ? serveListFault(rule, (query) => serveCls(deps.model, { ...request, query, compressedLeases: false }), request.query)
+    : serveCls(deps.model, request);
   return replyFaulted(rule, result.status, result.body);
 }
 

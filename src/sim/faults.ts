@@ -42,6 +42,15 @@ export const faultRuleSchema = z.strictObject({
   hugeBody: z.number().int().min(1).optional(),
   /** An HTML error page (status, else 500) of this many bytes. */
   hugeErrorBody: z.number().int().min(1).optional(),
+  // Page and item faults (src/sim/list-faults.ts); sizes are in the rule so tests stay small.
+  /** The list holds this many items: the real ones, then copies with unique ids (a lease client's leaseIds too). */
+  items: z.number().int().min(0).max(100_000_000).optional(),
+  /** Pages of this many items whatever page-size was asked (a server that ignores it). */
+  pageSize: z.number().int().min(1).optional(),
+  /** Every page says another follows (totalPages = page + 1) and brings new items. */
+  endlessPages: z.boolean().optional(),
+  /** Every page number answers the first page and says another follows; `no-ids` strips the items' ids. */
+  repeatPage: z.enum(["ids", "no-ids"]).optional(),
 });
 export const faultRulesSchema = z.array(faultRuleSchema);
 

@@ -6,7 +6,7 @@
  *
  * The org is the simulator's lic-example: 2 virtual groups (4101, 4102), 3 license servers, 3 pools,
  * 3 service instances: 9 CLS calls per healthy refresh. The exporter runs with SCRAPE_TIMEOUT 2s
- * (so one call may take 1 s), CACHE_TTL 1s and CLS_MAX_STRING_LENGTH 64.
+ * (so one call may take 1 s), CACHE_TTL 1s, CLS_MAX_STRING_LENGTH 64, CLS_MAX_ITEMS 200 and CLS_MAX_PAGES 4.
  */
 import type { FaultRuleInput } from "../../src/sim/faults.ts";
 
@@ -481,6 +481,56 @@ export const FAULT_ROWS: FaultRow[] = [
     maxCalls: 7 + 2 * 4,
     outcome: "As 500: only the first 4 KiB of each attempt's body are read (200 characters kept in the message).",
   },
+  {
+    id: "too-many-items",
+    fault: "More items than CLS_MAX_ITEMS",
+    injected: "each leases answer holds 500 clients (copies with unique lease ids)",
+    rules: [{ endpoint: "leases", items: 500 }],
+    up: 0,
+    families: { leases: "stale" },
+    metric: { endpoint: "leases", reason: "too_large" },
+    log: { msg: "refresh incomplete", endpoint: "leases", reason: "too_large", hint: TOO_LARGE_HINT },
+    maxCalls: 9,
+    outcome:
+      "Refused as the page arrives, before it is parsed (clients and their leases counted), not retried; leases keep their last good values.",
+  },
+  {
+    id: "endless-pages",
+    fault: "Pages that never end",
+    injected: "every license_servers page brings new servers and says another page follows",
+    rules: [{ endpoint: "license_servers", endlessPages: true }],
+    up: 0,
+    metric: { endpoint: "license_servers", reason: "too_large" },
+    log: { msg: "refresh incomplete", endpoint: "license_servers", reason: "too_large", hint: TOO_LARGE_HINT },
+    maxCalls: 1 + 2 * 4 + 3 + 3,
+    outcome:
+      "At most CLS_MAX_PAGES pages per list, then the part fails instead of serving a truncated list; the last good server list is used (pools and leases fresh).",
+  },
+  {
+    id: "repeated-page",
+    fault: "A page repeated forever, items without ids",
+    injected: "every leases page number answers the first page and says another page follows",
+    rules: [{ endpoint: "leases", repeatPage: "no-ids" }],
+    up: 0,
+    families: { leases: "stale" },
+    metric: { endpoint: "leases", reason: "decode" },
+    log: { msg: "refresh incomplete", endpoint: "leases", reason: "decode", hint: "CLS sent something that is not the expected JSON" },
+    maxCalls: 6 + 3 * 2,
+    outcome:
+      "The second page, equal to the first by content, stops the walk; as the totals announced more, the part fails rather than serve a short list; leases keep their last good values.",
+  },
+  {
+    id: "oversize-page",
+    fault: "A page longer than the page-size asked",
+    injected: "license_servers answers pages of 300 servers to `page-size=100`",
+    rules: [{ endpoint: "license_servers", items: 300, pageSize: 300 }],
+    up: 0,
+    metric: { endpoint: "license_servers", reason: "too_large" },
+    log: { msg: "refresh incomplete", endpoint: "license_servers", reason: "too_large", hint: TOO_LARGE_HINT },
+    maxCalls: 9,
+    outcome:
+      "Counted in full against CLS_MAX_ITEMS (a long page within it is kept whole); past it the part fails at the first page; the last good server list is used (pools and leases fresh).",
+  },
 ];
 
 const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -513,6 +563,7 @@ export function renderFaultTable(): string {
     "new truth after its lease counts moved. The org has 2 virtual groups, 3 license servers, 3 pools",
     "and 3 service instances: a healthy refresh makes 9 CLS calls. SCRAPE_TIMEOUT is 2s (one call may",
     `take 1 s), CACHE_TTL 1s, CLS_MAX_RESPONSE_BYTES and CLS_MAX_INFLATED_BYTES ${TEST_BYTE_LIMIT}, CLS_MAX_STRING_LENGTH 64 (no label value served is longer in any row).`,
+    "The bounds on lists are small so the rows stay small: CLS_MAX_ITEMS 200, CLS_MAX_PAGES 4.",
     "",
     "| fault | injected as | `nvidia_cls_up` | series served | counted in | outcome line (`msg`, `endpoint`, `reason`) | CLS calls per refresh | what happens |",
     "|---|---|---|---|---|---|---|---|",

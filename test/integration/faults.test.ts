@@ -188,6 +188,9 @@ beforeAll(async () => {
       DB_PATH: dbPath,
       CLS_MAX_RESPONSE_BYTES: TEST_BYTE_LIMIT,
       CLS_MAX_INFLATED_BYTES: TEST_BYTE_LIMIT,
+      // Small list bounds, so the rows that pass them stay small (fault-rows.ts).
+      CLS_MAX_ITEMS: "200",
+      CLS_MAX_PAGES: "4",
     },
     { waitUp: true },
   );

@@ -205,3 +205,53 @@ describe("faults", () => {
     expect(() => sim.setFaults([{ endpoint: "leases", times: 0 }])).toThrow();
   });
 });
+
+describe("page and item faults", () => {
+  const leasesOf = (query: Record<string, string> = {}) =>
+    getJson(sim, orgPath(sim, "/4102/leases/all"), { headers: { "x-nv-service-instance-id": VFX }, query });
+
+  test("items: the list holds that many, the copies with unique ids and leaseIds; one page without paginationInfo", async () => {
+    sim.setFaults([{ endpoint: "leases", items: 7 }]);
+    const body = await leasesOf();
+    expect(body.clients).toHaveLength(7);
+    expect(body.paginationInfo).toBeUndefined();
+    const leaseIds = body.clients.flatMap((c: { leases: { leaseId: string }[] }) => c.leases.map((l) => l.leaseId));
+    expect(new Set(leaseIds).size).toBe(leaseIds.length);
+  });
+
+  test("items on a paged list: pages of the size asked, with totals", async () => {
+    sim.setFaults([{ endpoint: "virtual_groups", items: 5 }]);
+    const body = await getJson(sim, orgPath(sim), { query: { "page-number": "2", "page-size": "2" } });
+    expect(body.virtualGroups.map((g: { id: string }) => g.id)).toEqual(["4101~2", "4102~3"]);
+    expect(body.paginationInfo).toEqual({ pageNumber: 2, pageSize: 2, totalPages: 3, totalElements: 5 });
+  });
+
+  test("pageSize: pages of that size whatever page-size was asked", async () => {
+    sim.setFaults([{ endpoint: "license_servers", items: 9, pageSize: 4 }]);
+    const body = await getJson(sim, orgPath(sim, "/4101/license-servers"), { query: { "page-number": "1", "page-size": "2" } });
+    expect(body.licenseServers).toHaveLength(4);
+    expect(body.paginationInfo).toMatchObject({ pageSize: 4, totalPages: 3, totalElements: 9 });
+  });
+
+  test("endlessPages: every page brings new items and says another follows", async () => {
+    sim.setFaults([{ endpoint: "leases", endlessPages: true }]);
+    const one = await leasesOf();
+    const fifty = await leasesOf({ "page-number": "50", "page-size": String(one.clients.length) });
+    expect(fifty.paginationInfo).toMatchObject({ pageNumber: 50, totalPages: 51 });
+    expect(fifty.clients).toHaveLength(one.clients.length);
+    expect(JSON.stringify(fifty.clients)).not.toBe(JSON.stringify(one.clients));
+  });
+
+  test("repeatPage: every page number answers the first page, with or without ids", async () => {
+    sim.setFaults([{ endpoint: "virtual_groups", repeatPage: "ids" }]);
+    const first = await getJson(sim, orgPath(sim), { query: { "page-number": "1", "page-size": "100" } });
+    const ninth = await getJson(sim, orgPath(sim), { query: { "page-number": "9", "page-size": "100" } });
+    expect(ninth.virtualGroups).toEqual(first.virtualGroups);
+    expect(ninth.paginationInfo).toMatchObject({ pageNumber: 9, totalPages: 10 });
+    sim.setFaults([{ endpoint: "virtual_groups", repeatPage: "no-ids" }]);
+    const bare = await getJson(sim, orgPath(sim), { query: { "page-number": "3", "page-size": "100" } });
+    expect(bare.virtualGroups.map((g: { id?: string; name: string }) => [g.id, g.name])).toEqual(
+      first.virtualGroups.map((g: { name: string }) => [undefined, g.name]),
+    );
+  });
+});

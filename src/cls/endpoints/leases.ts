@@ -16,6 +16,12 @@ export interface RawLease extends Infer<typeof lease> {
   serverName: string | undefined;
 }
 
+/** The length of an element's nested list, read before parsing (0 when it is not one). */
+const nestedLength = (raw: unknown, key: string): number => {
+  const list = (raw as Record<string, unknown> | null)?.[key];
+  return Array.isArray(list) ? list.length : 0;
+};
+
 /** The service instances a group's servers answer for; "" stands for servers that name none. */
 const instancesOf = (servers: readonly RawServer[]): string[] => [...new Set(servers.map((s) => s.serviceInstanceId ?? ""))];
 
@@ -26,6 +32,8 @@ export const leases = row({
   envelope: { list: "clients", compressed: "compressedClients" },
   instanceId: (a) => a.instanceId,
   schema: leaseClient,
+  // The leases are the big list (a client holds any number), so they count too, not just the clients.
+  limits: { countItems: (client) => 1 + nestedLength(client, "leases") },
   flatten: (client, parse): RawLease[] =>
     parse(lease, client.leases).map((l) => ({
       ...l,

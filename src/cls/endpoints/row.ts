@@ -1,9 +1,14 @@
 import type { Envelope, ItemParser, ItemSchema } from "../schemas.ts";
 
-/** Bounds on what one answer of the endpoint may hold. No row sets them yet; exceeding one will be the `too_large` refresh error. */
+/**
+ * How a row's answers count against the CLS_MAX_* bounds. The bounds themselves are the settings,
+ * the same for every row (one number per bound, set and documented once, src/cls/limits.ts); a row
+ * only says what one element of its list weighs, read from the raw element before it is parsed, so
+ * a list past CLS_MAX_ITEMS is refused before the work of parsing it.
+ */
 export interface EndpointLimits {
-  maxItems?: number;
-  maxBytes?: number;
+  /** The items one raw list element counts for, itself included (a row without it: 1 each). */
+  countItems: (raw: unknown) => number;
 }
 
 /** One call of an endpoint: the key its part is kept under in OrgData, and what addresses it. */
@@ -40,6 +45,7 @@ export interface Endpoint<Args, T, Raw, P extends string = never, PArgs = never,
   schema: ItemSchema<T>;
   /** One list element → the rows the rest of the exporter reads, nested lists parsed with `parse`. */
   flatten: (item: T, parse: ItemParser) => Raw[];
+  /** How its list counts against CLS_MAX_ITEMS; without it each element counts once. */
   limits?: EndpointLimits;
   /**
    * Where its calls come from. A row without one is org-level: one call, keyed ORG_KEY, with no
