@@ -13,6 +13,35 @@ const NOW = 1_800_000_000;
 const tmp = tempDir("cls-history-http-");
 afterAll(tmp.cleanup);
 
+/** A store on a file of the temporary folder, at NOW. */
+const openStore = (file: string) =>
+  new HistoryStore({
+    path: join(tmp.dir, file),
+    orgName: ORG,
+    maxGapS: 130,
+    rawRetentionS: 8 * 86_400,
+    retentionS: 400 * 86_400,
+    now: () => NOW * 1000,
+    log: silentLogger,
+  });
+
+/** An exporter (CLS offline) whose /history reads `history`. */
+const appOn = (history: HistoryStore) =>
+  createExporter(
+    loadConfig({
+      env: { NVIDIA_API_KEY: "k", NVIDIA_ORG_NAME: ORG, NVIDIA_API_BASE_URL: "http://127.0.0.1:9" },
+      argv: [],
+      readFile: () => "",
+    }),
+    {
+      fetch: () => Promise.reject(new Error("offline")),
+      now: () => NOW * 1000,
+      log: silentLogger,
+      build: { version: "t", revision: "t", bunVersion: "t" },
+      history,
+    },
+  ).app;
+
 const parse = (qs: string, accept?: string) => parseHistoryQuery(new URLSearchParams(qs), accept, NOW);
 
 describe("parseHistoryQuery", () => {
@@ -73,28 +102,9 @@ describe("GET /history", () => {
   let app: ReturnType<typeof createExporter>["app"];
 
   beforeAll(() => {
-    const config = loadConfig({
-      env: { NVIDIA_API_KEY: "k", NVIDIA_ORG_NAME: ORG, NVIDIA_API_BASE_URL: "http://127.0.0.1:9" },
-      argv: [],
-      readFile: () => "",
-    });
-    store = new HistoryStore({
-      path: join(tmp.dir, "h.db"),
-      orgName: ORG,
-      maxGapS: 130,
-      rawRetentionS: 8 * 86_400,
-      retentionS: 400 * 86_400,
-      now: () => NOW * 1000,
-      log: silentLogger,
-    });
+    store = openStore("h.db");
     for (let i = 0; i < 60; i++) store.record(snapshotAt(NOW - 3600 + i * 60, { "s1/vpc": i < 30 ? 2 : 5, "s2/vpc": 1, "s2/vws": 0 }));
-    app = createExporter(config, {
-      fetch: () => Promise.reject(new Error("offline")),
-      now: () => NOW * 1000,
-      log: silentLogger,
-      build: { version: "t", revision: "t", bunVersion: "t" },
-      history: store,
-    }).app;
+    app = appOn(store);
   });
   afterAll(() => store.close());
 
@@ -171,28 +181,8 @@ describe("GET /history", () => {
   test("503 with the reason when the store cannot answer", async () => {
     const bad = join(tmp.dir, "bad.db");
     writeFileSync(bad, "garbage ".repeat(1000));
-    const broken = new HistoryStore({
-      path: bad,
-      orgName: ORG,
-      maxGapS: 130,
-      rawRetentionS: 86_400,
-      retentionS: 86_400,
-      now: () => NOW * 1000,
-      log: silentLogger,
-    });
-    const config = loadConfig({
-      env: { NVIDIA_API_KEY: "k", NVIDIA_ORG_NAME: ORG, NVIDIA_API_BASE_URL: "http://127.0.0.1:9" },
-      argv: [],
-      readFile: () => "",
-    });
-    const ex = createExporter(config, {
-      fetch: () => Promise.reject(new Error("offline")),
-      now: () => NOW * 1000,
-      log: silentLogger,
-      build: { version: "t", revision: "t", bunVersion: "t" },
-      history: broken,
-    });
-    const res = await ex.app.request("/history");
+    const broken = openStore("bad.db");
+    const res = await appOn(broken).request("/history");
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: "history is unavailable", reason: "corrupt" });
     broken.close();
@@ -205,28 +195,9 @@ describe("GET /history on an org of 1,000 series", () => {
   const outcomes = () => Object.fromEntries(store.stats.queries) as Record<string, number>;
 
   beforeAll(() => {
-    const config = loadConfig({
-      env: { NVIDIA_API_KEY: "k", NVIDIA_ORG_NAME: ORG, NVIDIA_API_BASE_URL: "http://127.0.0.1:9" },
-      argv: [],
-      readFile: () => "",
-    });
-    store = new HistoryStore({
-      path: join(tmp.dir, "busy.db"),
-      orgName: ORG,
-      maxGapS: 130,
-      rawRetentionS: 8 * 86_400,
-      retentionS: 400 * 86_400,
-      now: () => NOW * 1000,
-      log: silentLogger,
-    });
+    store = openStore("busy.db");
     recordBusyOrg(store, 1_000, 60, NOW);
-    app = createExporter(config, {
-      fetch: () => Promise.reject(new Error("offline")),
-      now: () => NOW * 1000,
-      log: silentLogger,
-      build: { version: "t", revision: "t", bunVersion: "t" },
-      history: store,
-    }).app;
+    app = appOn(store);
   });
   afterAll(() => store.close());
 
