@@ -1,5 +1,6 @@
 import type { Timers } from "./clock.ts";
 import { abortableSleep } from "./clock.ts";
+import { byteBudgetFor, createByteBudget } from "./cls/budget.ts";
 import { createClient, type InvalidCounts, type InvalidReasons } from "./cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
 import { redactingClient } from "./cls/redact.ts";
@@ -53,6 +54,8 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
   const invalidReasons: InvalidReasons = new Map();
   const shutdown = new AbortController();
   const credentials = createLiveCredentials(config, { fs: deps.secretFs, now: deps.now, log: deps.log });
+  // One budget for every CLS read in flight: PARALLELISM oversize answers hold one bound between them, not one each.
+  const bytes = createByteBudget(byteBudgetFor(config.clsLimits));
   const http = createHttp(
     {
       ...DEFAULT_HTTP_OPTIONS,
@@ -61,6 +64,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       userAgent: `nvidia-license-server-exporter/${deps.build.version}`,
       requestTimeoutMs: requestTimeoutFor(config.scrapeTimeoutMs),
       limits: config.clsLimits,
+      bytes,
     },
     {
       fetch: deps.fetch,
@@ -78,6 +82,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       invalid,
       invalidReasons,
       limits: config.clsLimits,
+      bytes,
     }),
     credentials.apiKey,
   );

@@ -6,13 +6,19 @@
  * `Response.text()`/`arrayBuffer()` inflate the whole body at once: they are never used here.
  */
 
+import { type ByteClaim, OverBudget } from "./budget.ts";
+
 /** Bytes of a non-2xx body kept for the error message: enough for any JSON error or the head of an HTML page. */
 export const ERROR_BODY_BYTES = 4_096;
 
-export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: "content-length" | "stream"; bytes: number };
+export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: "content-length" | "stream" | "budget"; bytes: number };
 
-/** The whole body when it has at most `max` bytes; else how far it got (the rest unread, the stream cancelled). */
-export async function readBounded(res: Response, max: number): Promise<BodyRead> {
+/**
+ * The whole body when it has at most `max` bytes; else how far it got (the rest unread, the stream
+ * cancelled). With a claim, each chunk is taken from the shared byte budget before the next is read
+ * (a take that waits is backpressure); `budget` when the budget refused it. The caller releases the claim.
+ */
+export async function readBounded(res: Response, max: number, claim?: ByteClaim, signal?: AbortSignal): Promise<BodyRead> {
   // Content-Length counts the bytes on the wire (compressed or not): past the bound, nothing is read.
   const declared = Number(res.headers.get("content-length") ?? Number.NaN);
   if (declared > max) {
@@ -28,13 +34,19 @@ export async function readBounded(res: Response, max: number): Promise<BodyRead>
       const { value, done } = await reader.read();
       if (done) break;
       total += value.byteLength;
-      if (total > max) {
+      const refused = total > max ? "stream" : await taken(claim, value.byteLength, signal);
+      if (refused) {
+        // Dropped before the cancel is awaited, so a collection meanwhile can free them.
         chunks.length = 0;
         await reader.cancel().catch(() => {});
-        return { ok: false, reason: "stream", bytes: total };
+        return { ok: false, reason: refused, bytes: total };
       }
       chunks.push(value);
     }
+  } catch (err) {
+    chunks.length = 0;
+    await reader.cancel().catch(() => {});
+    throw err;
   } finally {
     reader.releaseLock();
   }
@@ -67,6 +79,17 @@ export async function readHead(res: Response, max = ERROR_BODY_BYTES): Promise<{
   }
   // Not fatal: a multi-byte character cut by the bound becomes U+FFFD.
   return { text: new TextDecoder().decode(concat(chunks, total)), truncated };
+}
+
+/** undefined once `n` bytes are taken (or with no claim); "budget" when the budget refused them. Rethrows an abort. */
+async function taken(claim: ByteClaim | undefined, n: number, signal: AbortSignal | undefined): Promise<"budget" | undefined> {
+  try {
+    await claim?.take(n, signal);
+    return undefined;
+  } catch (err) {
+    if (err instanceof OverBudget) return "budget";
+    throw err;
+  }
 }
 
 async function cancel(res: Response): Promise<void> {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ClsError } from "../errors.ts";
+import type { ByteBudget } from "./budget.ts";
 import { decodeCompressed } from "./compressed.ts";
 import type { EndpointName } from "./endpoints.ts";
 import type { Budget, HttpGet } from "./http.ts";
@@ -22,6 +23,8 @@ export interface PageWalk {
   /** Documented as paged: send page-number/page-size from the first call. */
   paged: boolean;
   limits: ClsLimits;
+  /** The byte budget shared with the reads in flight, for compressedClients inflates. */
+  bytes?: ByteBudget;
 }
 
 /**
@@ -42,7 +45,7 @@ export async function readPages(get: HttpGet, walk: PageWalk): Promise<unknown[]
     const parsed = walk.schema.safeParse(body);
     if (!parsed.success)
       throw new ClsError("decode", endpoint, `unexpected response shape: ${z.prettifyError(parsed.error).split("\n")[0]}`);
-    const items = await itemsOf(endpoint, walk.envelope, parsed.data, walk.limits);
+    const items = await itemsOf(endpoint, walk.envelope, parsed.data, walk);
     // The first item of each id wins: overlapping pages or a repeated item must not count twice.
     const fresh = items.filter((item) => {
       const id = idOf(item);
@@ -65,9 +68,12 @@ export async function readPages(get: HttpGet, walk: PageWalk): Promise<unknown[]
 }
 
 /** The compressed copy, when present and non-empty, replaces the list; only a list that may be compressed may be absent. */
-async function itemsOf(endpoint: EndpointName, e: Envelope, body: Record<string, unknown>, limits: ClsLimits): Promise<unknown[]> {
+async function itemsOf(endpoint: EndpointName, e: Envelope, body: Record<string, unknown>, walk: PageWalk): Promise<unknown[]> {
   const packed = e.compressed === undefined ? undefined : body[e.compressed];
-  if (typeof packed === "string" && packed.length > 0) return decodeCompressed(endpoint, e, packed, limits.maxInflatedBytes);
+  if (typeof packed === "string" && packed.length > 0) {
+    const bounds = { maxInflatedBytes: walk.limits.maxInflatedBytes, bytes: walk.bytes, signal: walk.budget.signal };
+    return decodeCompressed(endpoint, e, packed, bounds);
+  }
   return (body[e.list] as unknown[] | undefined) ?? [];
 }
 
