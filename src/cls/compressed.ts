@@ -1,7 +1,7 @@
-import { createGunzip } from "node:zlib";
 import { ClsError } from "../errors.ts";
 import { type ByteBudget, OverBudget } from "./budget.ts";
 import type { EndpointName } from "./endpoints.ts";
+import { gunzipChunks } from "./gunzip.ts";
 import type { Envelope } from "./schemas.ts";
 
 /** How a compressed list is inflated: its bound, and the byte budget shared with the reads in flight. */
@@ -12,15 +12,12 @@ export interface InflateBounds {
   signal?: AbortSignal;
 }
 
-/** Output chunk of the inflate: what is taken from the budget at a time. */
-const CHUNK_BYTES = 64 * 1_024;
-
 /**
  * A list CLS sends gzip-compressed and base64-encoded (compressedClients), inflated with a bound on
- * its output: a few MB of base64 can inflate to GBs. node:zlib's gunzip stream runs on the thread pool
- * (the event loop stays free: bench/bombs.ts); each output chunk is counted against the bound and
- * taken from the shared byte budget before the next is made, and everything is given back once the
- * list is parsed or refused.
+ * its output: a few MB of base64 can inflate to GBs. node:zlib's gunzip runs on the thread pool (the
+ * event loop stays free: bench/bombs.ts), fed piece by piece (src/cls/gunzip.ts); each output chunk is
+ * counted against the bound and taken from the shared byte budget before the next is made, and
+ * everything is given back once the list is parsed or refused.
  */
 export async function decodeCompressed(endpoint: EndpointName, e: Envelope, b64: string, bounds: InflateBounds): Promise<unknown[]> {
   const claim = bounds.bytes?.open();
@@ -33,6 +30,10 @@ export async function decodeCompressed(endpoint: EndpointName, e: Envelope, b64:
     } catch (err) {
       throw new ClsError("decode", endpoint, `corrupt ${e.compressed} (${(err as Error).message})`);
     }
+  } catch (err) {
+    claim?.release();
+    if (err instanceof ClsError && err.kind === "too_large") bounds.bytes?.refused();
+    throw err;
   } finally {
     claim?.release();
   }
@@ -40,14 +41,16 @@ export async function decodeCompressed(endpoint: EndpointName, e: Envelope, b64:
 
 type Take = (n: number, signal?: AbortSignal) => Promise<void>;
 
+async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield b;
+}
+
 async function inflate(endpoint: EndpointName, e: Envelope, gz: Buffer, bounds: InflateBounds, take: Take | undefined): Promise<string> {
   const max = bounds.maxInflatedBytes;
-  const stream = createGunzip({ chunkSize: CHUNK_BYTES });
-  stream.end(gz);
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   let total = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of gunzipChunks(once(gz))) {
       total += chunk.byteLength;
       if (total > max) throw tooLarge(endpoint, `${e.compressed} inflates to more than ${max} bytes (CLS_MAX_INFLATED_BYTES)`, gz);
       await take?.(chunk.byteLength, bounds.signal);
@@ -61,8 +64,6 @@ async function inflate(endpoint: EndpointName, e: Envelope, gz: Buffer, bounds: 
     }
     if (bounds.signal?.aborted) throw err;
     throw new ClsError("decode", endpoint, `corrupt ${e.compressed} (${(err as Error).message})`);
-  } finally {
-    stream.destroy();
   }
   return new TextDecoder().decode(Buffer.concat(parts, total));
 }

@@ -1,8 +1,9 @@
 import type { Sleep } from "../clock.ts";
 import { ClsError } from "../errors.ts";
-import { readBounded, readHead } from "./body.ts";
+import { BadEncoding, readBounded, readHead } from "./body.ts";
 import { type ByteBudget, byteBudgetFor, createByteBudget } from "./budget.ts";
 import type { EndpointName } from "./endpoints.ts";
+import { ACCEPTED_ENCODING } from "./gunzip.ts";
 import { type ClsLimits, DEFAULT_CLS_LIMITS } from "./limits.ts";
 import { redact } from "./redact.ts";
 
@@ -85,7 +86,9 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
     const claim = bytes.open();
     try {
       // Redirects are not followed: fetch would carry x-api-key to wherever they point.
-      const res = await deps.fetch(url, { method: "GET", headers: headersFor(req, key), signal, redirect: "manual" });
+      // Not decompressed by fetch, which would inflate a gzip answer ahead of the read (src/cls/gunzip.ts).
+      const init = { method: "GET", headers: headersFor(req, key), signal, redirect: "manual", decompress: false } as const;
+      const res = await deps.fetch(url, init);
       outcome = String(res.status);
       if (!res.ok) {
         const error = new ClsError("http", req.endpoint, `HTTP ${res.status}${await excerptOf(res, key)}`, res.status);
@@ -97,12 +100,18 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
       const read = await readBounded(res, limits.maxResponseBytes, claim, signal);
       if (!read.ok) {
         outcome = "too_large";
+        claim.release();
+        bytes.refused();
         return { error: tooLarge(req.endpoint, read, limits.maxResponseBytes, bytes.capacity) };
       }
       return parseBody(req.endpoint, read.bytes, () => {
         outcome = "decode";
       });
     } catch (err) {
+      if (err instanceof BadEncoding) {
+        outcome = "decode";
+        return { error: new ClsError("decode", req.endpoint, `gzip body does not inflate (${redact(err.message, key)})`) };
+      }
       outcome = signal.aborted ? "timeout" : "network";
       if (req.budget.signal.aborted) return { error: deadlineError(req.endpoint), final: true };
       if (timeout.aborted) return { error: new ClsError("timeout", req.endpoint, `no answer within ${opts.requestTimeoutMs}ms`) };
@@ -114,7 +123,13 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
   }
 
   function headersFor(req: GetRequest, key: string): Record<string, string> {
-    return { accept: "application/json", "user-agent": opts.userAgent, "x-api-key": key, ...req.headers };
+    return {
+      accept: "application/json",
+      "accept-encoding": ACCEPTED_ENCODING,
+      "user-agent": opts.userAgent,
+      "x-api-key": key,
+      ...req.headers,
+    };
   }
 
   function backoff(attemptNo: number, retryAfterMs: number | undefined): number {
