@@ -30,6 +30,8 @@ export interface ContextDeps {
   timers?: Timers;
   /** Called when the exporter is idle after a scrape (the composition root passes releaseMemory). */
   releaseMemory?: () => void;
+  /** Called after a CLS answer was refused as too large (the composition root passes a full collection). */
+  collectGarbage?: () => void;
   /** Opened by the composition root; absent in tests that do not need it. */
   history?: HistoryStore;
   /** The last stored snapshot, read by the composition root: served (with up 0) until a refresh succeeds. */
@@ -55,7 +57,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
   const shutdown = new AbortController();
   const credentials = createLiveCredentials(config, { fs: deps.secretFs, now: deps.now, log: deps.log });
   // One budget for every CLS read in flight: PARALLELISM oversize answers hold one bound between them, not one each.
-  const bytes = createByteBudget(byteBudgetFor(config.clsLimits));
+  const bytes = createByteBudget(byteBudgetFor(config.clsLimits), deps.collectGarbage);
   const http = createHttp(
     {
       ...DEFAULT_HTTP_OPTIONS,

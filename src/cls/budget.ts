@@ -15,6 +15,8 @@ export interface ByteBudget {
   used(): number;
   /** A claim for one read; its bytes are given back by release(). */
   open(): ByteClaim;
+  /** Called once a read was refused as too large and released: collects its garbage (see createByteBudget). */
+  refused(): void;
 }
 
 export interface ByteClaim {
@@ -58,7 +60,13 @@ interface Claim {
   waiter: Waiter | undefined;
 }
 
-export function createByteBudget(capacity: number): ByteBudget {
+/**
+ * `collect` runs after each refusal. JavaScriptCore frees the refused chunks only when allocation
+ * pressure asks, so 16 reads refused per refresh left up to ~100 MiB of garbage resident: a full
+ * collection after each (Bun.gc(true), a few ms, only when CLS sent too much) brought the 1 GiB body
+ * row from +157 to +38 MiB above idle; an eden collection (Bun.gc(false)) did not help (BENCHMARKS.md (h)).
+ */
+export function createByteBudget(capacity: number, collect?: () => void): ByteBudget {
   const state = { used: 0 };
   const holders = new Set<Claim>();
   const queue: Waiter[] = [];
@@ -130,5 +138,5 @@ export function createByteBudget(capacity: number): ByteBudget {
     };
   }
 
-  return { capacity, used: () => state.used, open };
+  return { capacity, used: () => state.used, open, refused: () => collect?.() };
 }
