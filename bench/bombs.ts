@@ -1,15 +1,19 @@
 /**
- * Refusing oversize answers: the exporter (its own process, default CLS_MAX_* bounds) against the
- * simulator serving GB-scale bombs, each for several refreshes. Reports the exporter's peak RSS
- * (VmHWM, reset before each bomb) above its idle RSS, and /healthz latency while it refuses. Then, in
+ * Refusing oversize answers: the exporter (its own process, default CLS_MAX_* bounds, PARALLELISM 8)
+ * against the simulator serving GB-scale bombs, each for several refreshes. The org has 8 servers with
+ * one service instance each, so a refresh makes 8 license_pools and 8 leases calls, 8 at a time: each
+ * bomb is served on both endpoints (the compressedClients one on leases, the only list sent
+ * compressed), so 8 bombs are read at once and the byte budget they share is what bounds the peak.
+ * Reports the exporter's peak RSS (VmHWM, reset before each bomb) above its idle RSS, and /healthz
+ * latency while it refuses. Then, in
  * this process, what a body at the bound costs the event loop: JSON.parse, the bounded inflate
  * (synchronous vs node:zlib's asynchronous one) and a parse in a Worker handed back.
  *   bun run bench/bombs.ts [--refreshes 3]
  */
 import { writeFileSync } from "node:fs";
-import { gunzip, gunzipSync } from "node:zlib";
+import { createGunzip, gunzip, gunzipSync } from "node:zlib";
 import { DEFAULT_CLS_LIMITS } from "../src/cls/limits.ts";
-import { loadScenario } from "../src/sim/fixtures.ts";
+import { generateOrg } from "../src/sim/index.ts";
 import { compressedBomb } from "../src/sim/oversize.ts";
 import { type Simulator, startSimulator } from "../src/sim/server.ts";
 import { type ExporterProcess, startExporter } from "./lib/exporter.ts";
@@ -31,22 +35,34 @@ const resetPeak = (pid: number) => writeFileSync(`/proc/${pid}/clear_refs`, "5")
 
 interface Bomb {
   name: string;
-  endpoint: "leases" | "license_pools" | "license_servers";
+  endpoints: ("leases" | "license_pools")[];
   rule: Record<string, unknown>;
 }
+
+/** 2 groups × 4 servers, one service instance each: 1 + 1 + 8 + 8 calls per refresh. */
+const BOMB_ORG = {
+  orgName: "bomb-org",
+  virtualGroups: 2,
+  serversPerGroup: 4,
+  featuresPerServer: 2,
+  leasesPerFeature: 2,
+  instancesPerGroup: 4,
+  seed: 1,
+};
+const PARALLELISM = 8;
 
 async function bombs(): Promise<Bomb[]> {
   process.stderr.write("bombs: making a compressedClients bomb of 2 GiB inflated…\n");
   const b64 = await compressedBomb(2 * GiB);
   return [
-    { name: "4 GiB gzip bomb (Content-Encoding: gzip)", endpoint: "leases", rule: { gzipBomb: 4 * GiB } },
+    { name: "4 GiB gzip bomb (Content-Encoding: gzip)", endpoints: ["license_pools", "leases"], rule: { gzipBomb: 4 * GiB } },
     {
       name: `compressedClients bomb, ${mib(b64.length)} base64 inflating to 2 GiB`,
-      endpoint: "leases",
+      endpoints: ["leases"],
       rule: { body: { compressedClients: b64 } },
     },
-    { name: "1 GiB JSON body", endpoint: "license_pools", rule: { hugeBody: GiB } },
-    { name: "1.5 GiB HTML body with 500", endpoint: "license_servers", rule: { hugeErrorBody: 1.5 * GiB, status: 500 } },
+    { name: "1 GiB JSON body", endpoints: ["license_pools", "leases"], rule: { hugeBody: GiB } },
+    { name: "1.5 GiB HTML body with 500", endpoints: ["license_pools", "leases"], rule: { hugeErrorBody: 1.5 * GiB, status: 500 } },
   ];
 }
 
@@ -70,12 +86,13 @@ async function refuse(sim: Simulator, e: ExporterProcess, bomb: Bomb): Promise<s
   await Bun.sleep(2_000);
   const idle = await rssOf(e.pid);
   resetPeak(e.pid);
-  const calls = () => sim.stats().byEndpoint[bomb.endpoint] ?? 0;
+  const calls = () => bomb.endpoints.reduce((n, endpoint) => n + (sim.stats().byEndpoint[endpoint] ?? 0), 0);
   const before = calls();
-  sim.setFaults([{ endpoint: bomb.endpoint, ...bomb.rule } as never]);
+  const perRefresh = bomb.endpoints.length * BOMB_ORG.virtualGroups * BOMB_ORG.serversPerGroup;
+  sim.setFaults(bomb.endpoints.map((endpoint) => ({ endpoint, ...bomb.rule }) as never));
   const started = Date.now();
   const enough = (async () => {
-    while (calls() < before + REFRESHES && Date.now() - started < 60_000) await Bun.sleep(50);
+    while (calls() < before + REFRESHES * perRefresh && Date.now() - started < 120_000) await Bun.sleep(50);
     await Bun.sleep(500);
   })();
   const latencies = await probe(e.url, enough);
@@ -102,6 +119,14 @@ async function loopCost(work: () => Promise<unknown> | unknown): Promise<{ total
   await Bun.sleep(50);
   clearInterval(timer);
   return { total, gap: Math.max(gap, performance.now() - last) };
+}
+
+async function gunzipStream(gz: Uint8Array): Promise<number> {
+  const stream = createGunzip({ chunkSize: 64 * 1_024 });
+  stream.end(gz);
+  let n = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) n += chunk.byteLength;
+  return n;
 }
 
 async function eventLoopRows(): Promise<string[]> {
@@ -131,10 +156,8 @@ async function eventLoopRows(): Promise<string[]> {
     [`JSON.parse of ${mib(bytes.length)} (lease-like, at CLS_MAX_RESPONSE_BYTES)`, () => JSON.parse(new TextDecoder().decode(bytes))],
     ["the same parsed in a Worker, handed back", viaWorker],
     [`gunzipSync of ${mib(gz.length)} → ${mib(bytes.length)}`, () => gunzipSync(gz, { maxOutputLength: cap })],
-    [
-      "node:zlib async gunzip, same (what src/cls/compressed.ts uses)",
-      () => new Promise((r, j) => gunzip(gz, { maxOutputLength: cap }, (err, b) => (err ? j(err) : r(b)))),
-    ],
+    ["node:zlib async gunzip, same", () => new Promise((r, j) => gunzip(gz, { maxOutputLength: cap }, (err, b) => (err ? j(err) : r(b))))],
+    ["node:zlib gunzip stream, 64 KiB chunks, same (what src/cls/compressed.ts uses)", () => gunzipStream(gz)],
   ];
   const out: string[] = [];
   for (const [name, work] of rows) {
@@ -146,8 +169,12 @@ async function eventLoopRows(): Promise<string[]> {
   return out;
 }
 
-const sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: API_KEY });
-const exporter = await startExporter(sim.url, "lic-example", { CACHE_TTL: "1s", SCRAPE_TIMEOUT: "20s" });
+const sim = startSimulator({ scenario: generateOrg(BOMB_ORG), apiKey: API_KEY });
+const exporter = await startExporter(sim.url, BOMB_ORG.orgName, {
+  CACHE_TTL: "1s",
+  SCRAPE_TIMEOUT: "20s",
+  PARALLELISM: String(PARALLELISM),
+});
 try {
   const rows: string[] = [];
   for (const bomb of await bombs()) {
@@ -157,7 +184,7 @@ try {
   const limits = `CLS_MAX_RESPONSE_BYTES ${mib(DEFAULT_CLS_LIMITS.maxResponseBytes)}, CLS_MAX_INFLATED_BYTES ${mib(DEFAULT_CLS_LIMITS.maxInflatedBytes)}`;
   console.log("## Refusing oversize answers (bench/bombs.ts)\n");
   console.log(
-    `Exporter with the default bounds (${limits}), CACHE_TTL 1s, each bomb served for ${REFRESHES}+ calls; peak = VmHWM reset before each bomb; /healthz probed every 20 ms meanwhile.\n`,
+    `Exporter with the default bounds (${limits}), PARALLELISM ${PARALLELISM}, CACHE_TTL 1s; each bomb served on every call of its endpoints (8 at a time) for ${REFRESHES}+ refreshes; peak = VmHWM reset before each bomb; /healthz probed every 20 ms meanwhile.\n`,
   );
   console.log("| bomb | idle RSS | peak RSS | peak − idle | RSS after | /healthz median | /healthz max |");
   console.log("|---|---|---|---|---|---|---|");

@@ -1,5 +1,6 @@
 import type { Timers } from "./clock.ts";
 import { abortableSleep } from "./clock.ts";
+import { byteBudgetFor, createByteBudget } from "./cls/budget.ts";
 import { createClient, type InvalidCounts, type InvalidReasons } from "./cls/client.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
 import { redactingClient } from "./cls/redact.ts";
@@ -29,6 +30,8 @@ export interface ContextDeps {
   timers?: Timers;
   /** Called when the exporter is idle after a scrape (the composition root passes releaseMemory). */
   releaseMemory?: () => void;
+  /** Called after a CLS answer was refused as too large (the composition root passes a full collection). */
+  collectGarbage?: () => void;
   /** Opened by the composition root; absent in tests that do not need it. */
   history?: HistoryStore;
   /** The last stored snapshot, read by the composition root: served (with up 0) until a refresh succeeds. */
@@ -53,6 +56,8 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
   const invalidReasons: InvalidReasons = new Map();
   const shutdown = new AbortController();
   const credentials = createLiveCredentials(config, { fs: deps.secretFs, now: deps.now, log: deps.log });
+  // One budget for every CLS read in flight: PARALLELISM oversize answers hold one bound between them, not one each.
+  const bytes = createByteBudget(byteBudgetFor(config.clsLimits), deps.collectGarbage);
   const http = createHttp(
     {
       ...DEFAULT_HTTP_OPTIONS,
@@ -61,6 +66,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       userAgent: `nvidia-license-server-exporter/${deps.build.version}`,
       requestTimeoutMs: requestTimeoutFor(config.scrapeTimeoutMs),
       limits: config.clsLimits,
+      bytes,
     },
     {
       fetch: deps.fetch,
@@ -78,6 +84,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       invalid,
       invalidReasons,
       limits: config.clsLimits,
+      bytes,
     }),
     credentials.apiKey,
   );

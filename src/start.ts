@@ -57,6 +57,7 @@ export function start(entry: Entry): Running {
     history,
     restored: history.restore(),
     releaseMemory,
+    collectGarbage: () => Bun.gc(true),
     secretFs,
     logStats,
   });

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { ByteBudget } from "./budget.ts";
 import type { Endpoint } from "./endpoints/row.ts";
 import { type ArgsOf, ENDPOINT_NAMES, ENDPOINTS, type EndpointName, type RawOf } from "./endpoints.ts";
 import type { Budget, HttpGet } from "./http.ts";
@@ -29,6 +30,8 @@ export interface ClientOptions {
   invalidReasons?: InvalidReasons;
   /** What one list may hold; DEFAULT_CLS_LIMITS when not given. */
   limits?: ClsLimits;
+  /** The byte budget the HTTP layer's reads share; compressedClients inflates take from it too. */
+  bytes?: ByteBudget;
 }
 
 /** A row with its generic parameters widened, so one function can walk any of them. */
@@ -95,6 +98,7 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
         paged: row.paged,
         limits,
         countItems: row.limits?.countItems,
+        bytes: opts.bytes,
       });
       const parse = parserFor(endpoint);
       const rows: RawOf<N>[] = [];

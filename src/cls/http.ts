@@ -1,7 +1,9 @@
 import type { Sleep } from "../clock.ts";
 import { ClsError } from "../errors.ts";
-import { readBounded, readHead } from "./body.ts";
+import { BadEncoding, readBounded, readHead } from "./body.ts";
+import { type ByteBudget, byteBudgetFor, createByteBudget } from "./budget.ts";
 import type { EndpointName } from "./endpoints.ts";
+import { ACCEPTED_ENCODING } from "./gunzip.ts";
 import { type ClsLimits, DEFAULT_CLS_LIMITS } from "./limits.ts";
 import { redact } from "./redact.ts";
 
@@ -26,6 +28,8 @@ export interface HttpOptions {
   pauseMaxMs: number;
   /** What one answer may hold; DEFAULT_CLS_LIMITS when not given. */
   limits?: ClsLimits;
+  /** Shared by every read in flight (and compressedClients inflates); one of byteBudgetFor(limits) when not given. */
+  bytes?: ByteBudget;
 }
 
 export interface HttpDeps {
@@ -65,6 +69,7 @@ export type HttpGet = (req: GetRequest) => Promise<unknown>;
 
 export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
   const limits = opts.limits ?? DEFAULT_CLS_LIMITS;
+  const bytes = opts.bytes ?? createByteBudget(byteBudgetFor(limits));
 
   type Outcome = { body?: unknown; error?: ClsError; retryAfterMs?: number; final?: boolean };
   /** Until when CLS asked (429 + Retry-After) to be left alone: no request starts before it. */
@@ -77,9 +82,13 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
     let outcome = "network";
     // One key for the attempt: the one sent is the one redacted, even if the file rotates meanwhile.
     const key = opts.apiKey();
+    // Given back once the body is parsed or refused, whatever happens.
+    const claim = bytes.open();
     try {
       // Redirects are not followed: fetch would carry x-api-key to wherever they point.
-      const res = await deps.fetch(url, { method: "GET", headers: headersFor(req, key), signal, redirect: "manual" });
+      // Not decompressed by fetch, which would inflate a gzip answer ahead of the read (src/cls/gunzip.ts).
+      const init = { method: "GET", headers: headersFor(req, key), signal, redirect: "manual", decompress: false } as const;
+      const res = await deps.fetch(url, init);
       outcome = String(res.status);
       if (!res.ok) {
         const error = new ClsError("http", req.endpoint, `HTTP ${res.status}${await excerptOf(res, key)}`, res.status);
@@ -88,26 +97,39 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
           pausedUntil = Math.max(pausedUntil, deps.now() + Math.min(retryAfterMs, opts.pauseMaxMs));
         return { error, retryAfterMs };
       }
-      const read = await readBounded(res, limits.maxResponseBytes);
+      const read = await readBounded(res, limits.maxResponseBytes, claim, signal);
       if (!read.ok) {
         outcome = "too_large";
-        return { error: tooLarge(req.endpoint, read, limits.maxResponseBytes) };
+        claim.release();
+        bytes.refused();
+        return { error: tooLarge(req.endpoint, read, limits.maxResponseBytes, bytes.capacity) };
       }
       return parseBody(req.endpoint, read.bytes, () => {
         outcome = "decode";
       });
     } catch (err) {
+      if (err instanceof BadEncoding) {
+        outcome = "decode";
+        return { error: new ClsError("decode", req.endpoint, `gzip body does not inflate (${redact(err.message, key)})`) };
+      }
       outcome = signal.aborted ? "timeout" : "network";
       if (req.budget.signal.aborted) return { error: deadlineError(req.endpoint), final: true };
       if (timeout.aborted) return { error: new ClsError("timeout", req.endpoint, `no answer within ${opts.requestTimeoutMs}ms`) };
       return { error: new ClsError("network", req.endpoint, redact(describeNetworkError(err), key)) };
     } finally {
+      claim.release();
       deps.onAttempt?.(req.endpoint, outcome, deps.now() - started);
     }
   }
 
   function headersFor(req: GetRequest, key: string): Record<string, string> {
-    return { accept: "application/json", "user-agent": opts.userAgent, "x-api-key": key, ...req.headers };
+    return {
+      accept: "application/json",
+      "accept-encoding": ACCEPTED_ENCODING,
+      "user-agent": opts.userAgent,
+      "x-api-key": key,
+      ...req.headers,
+    };
   }
 
   function backoff(attemptNo: number, retryAfterMs: number | undefined): number {
@@ -168,7 +190,19 @@ async function excerptOf(res: Response, apiKey: string): Promise<string> {
 /** Characters of an error body kept in the message (and so in logs, /healthz and the stored snapshot). */
 const EXCERPT_CHARS = 200;
 
-function tooLarge(endpoint: EndpointName, read: { reason: "content-length" | "stream"; bytes: number }, max: number): ClsError {
+function tooLarge(
+  endpoint: EndpointName,
+  read: { reason: "content-length" | "stream" | "budget"; bytes: number },
+  max: number,
+  capacity: number,
+): ClsError {
+  if (read.reason === "budget") {
+    return new ClsError(
+      "too_large",
+      endpoint,
+      `answers read at the same time held more than ${capacity} bytes together (the shared read budget, the larger of CLS_MAX_RESPONSE_BYTES and CLS_MAX_INFLATED_BYTES); this one, the largest, was refused after ${read.bytes} bytes`,
+    );
+  }
   const seen = read.reason === "content-length" ? `Content-Length ${read.bytes}` : `more than ${max} bytes read`;
   return new ClsError("too_large", endpoint, `answer larger than CLS_MAX_RESPONSE_BYTES (${max} bytes): ${seen}; not read further`);
 }

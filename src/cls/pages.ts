@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ClsError } from "../errors.ts";
+import type { ByteBudget } from "./budget.ts";
 import { decodeCompressed } from "./compressed.ts";
 import type { EndpointName } from "./endpoints.ts";
 import type { Budget, HttpGet } from "./http.ts";
@@ -20,11 +21,12 @@ export interface PageWalk {
   schema: EnvelopeSchema;
   /** Documented as paged: send page-number/page-size from the first call. */
   paged: boolean;
-  /** CLS_MAX_ITEMS and CLS_MAX_PAGES. */
   /** CLS_MAX_ITEMS and CLS_MAX_PAGES bound the walk; CLS_MAX_INFLATED_BYTES a compressed list. */
   limits: ClsLimits;
   /** The row's weight of one raw element (its `limits`); 1 each without it. */
   countItems?: ((raw: unknown) => number) | undefined;
+  /** The byte budget shared with the reads in flight, for compressedClients inflates. */
+  bytes?: ByteBudget;
 }
 
 /**
@@ -82,7 +84,7 @@ async function readPage(get: HttpGet, walk: PageWalk, page: number, pageSize: nu
   const body = await get({ endpoint, path, query: Object.keys(query).length ? query : undefined, headers, budget });
   const parsed = walk.schema.safeParse(body);
   if (!parsed.success) throw new ClsError("decode", endpoint, `unexpected response shape: ${z.prettifyError(parsed.error).split("\n")[0]}`);
-  return { items: await itemsOf(endpoint, walk.envelope, parsed.data, walk.limits), info: parsed.data.paginationInfo as PaginationInfo };
+  return { items: await itemsOf(endpoint, walk.envelope, parsed.data, walk), info: parsed.data.paginationInfo as PaginationInfo };
 }
 
 /** The first item of each id wins: overlapping pages or a repeated item must not count twice. Items without an id all pass. */
@@ -113,9 +115,12 @@ function repeated(endpoint: EndpointName, page: number): ClsError {
 }
 
 /** The compressed copy, when present and non-empty, replaces the list; only a list that may be compressed may be absent. */
-async function itemsOf(endpoint: EndpointName, e: Envelope, body: Record<string, unknown>, limits: ClsLimits): Promise<unknown[]> {
+async function itemsOf(endpoint: EndpointName, e: Envelope, body: Record<string, unknown>, walk: PageWalk): Promise<unknown[]> {
   const packed = e.compressed === undefined ? undefined : body[e.compressed];
-  if (typeof packed === "string" && packed.length > 0) return decodeCompressed(endpoint, e, packed, limits.maxInflatedBytes);
+  if (typeof packed === "string" && packed.length > 0) {
+    const bounds = { maxInflatedBytes: walk.limits.maxInflatedBytes, bytes: walk.bytes, signal: walk.budget.signal };
+    return decodeCompressed(endpoint, e, packed, bounds);
+  }
   return (body[e.list] as unknown[] | undefined) ?? [];
 }
 

@@ -1,0 +1,50 @@
+import { createGunzip } from "node:zlib";
+
+/**
+ * A gzip body inflated by the exporter, not by fetch. Bun 1.4.5's fetch inflates a
+ * `Content-Encoding: gzip` answer ahead of the reader, by whole socket reads: 8 gzip bombs read at
+ * once drove the process ~270 MiB above idle even with only 4 MiB of their output held (and a full
+ * collection after each), against ~22 MiB reading the same bodies raw (bench/bombs.ts, BENCHMARKS.md
+ * (h)). So CLS calls are fetched with `decompress: false` and inflated here, the compressed input fed
+ * PIECE_BYTES at a time and the next piece only after the reader took the output of the last: gzip
+ * inflates at most ~1,032:1, so one stream never holds more than ~1 MiB of output its reader has not
+ * asked for.
+ */
+const PIECE_BYTES = 1_024;
+
+/** The Content-Encodings the exporter inflates (and so asks for); identity is always accepted. */
+export const ACCEPTED_ENCODING = "gzip";
+
+export const isGzip = (encoding: string | null): boolean => /^\s*(x-)?gzip\s*$/i.test(encoding ?? "");
+
+/** The inflated chunks of a gzip byte stream, as the reader pulls them; a corrupt stream throws. */
+export async function* gunzipChunks(raw: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const gunzip = createGunzip();
+  const out: Uint8Array[] = [];
+  const failed: { err?: Error } = {};
+  gunzip.on("data", (b: Uint8Array) => out.push(b));
+  gunzip.on("error", (err) => {
+    failed.err = err;
+  });
+  const fed = (piece: Uint8Array | undefined) =>
+    new Promise<void>((resolve) => {
+      if (piece) gunzip.write(piece, () => resolve());
+      else gunzip.end(() => resolve());
+      gunzip.once("error", () => resolve());
+    });
+  try {
+    for await (const chunk of raw) {
+      for (let at = 0; at < chunk.byteLength; at += PIECE_BYTES) {
+        await fed(chunk.subarray(at, at + PIECE_BYTES));
+        if (failed.err) throw failed.err;
+        while (out.length > 0) yield out.shift()!;
+      }
+    }
+    await fed(undefined);
+    if (failed.err) throw failed.err;
+    while (out.length > 0) yield out.shift()!;
+  } finally {
+    out.length = 0;
+    gunzip.destroy();
+  }
+}
