@@ -75,5 +75,21 @@ export function streamWriter(stream: NodeJS.WritableStream, onDrop: () => void):
   };
 }
 
+/**
+ * For a bound that refuses work (a full queue): each refusal is counted, and a warning with the
+ * count since the last one is written at most once every `everyMs`, so a flood costs a line a minute.
+ */
+export function refusalReporter(log: Logger | undefined, now: () => number, msg: string, fields: Fields, everyMs = 60_000): () => void {
+  let refused = 0;
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  return () => {
+    refused++;
+    if (!log || now() - loggedAt < everyMs) return;
+    log.warn(msg, { ...fields, refused });
+    loggedAt = now();
+    refused = 0;
+  };
+}
+
 /** For tests and tools that want silence. */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -130,6 +130,7 @@ function openHistory(config: Config, log: Logger, hint: string | undefined): His
       maxGapS: maxGapSeconds(config.cacheTtlMs, config.scrapeTimeoutMs),
       rawRetentionS: config.historyRawRetentionMs / 1000,
       retentionS: config.historyRetentionMs / 1000,
+      maxWaiting: config.historyMaxWaiting,
       now: Date.now,
       log,
       owner: { pid: process.pid, host: hostname(), since: Date.now() },

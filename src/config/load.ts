@@ -39,6 +39,8 @@ export interface Config {
   dbPath: string;
   historyRawRetentionMs: number;
   historyRetentionMs: number;
+  /** HISTORY_MAX_WAITING: /history queries that may wait per lane. */
+  historyMaxWaiting: number;
   /** Present when OTEL_ENABLED is true. */
   otlp: OtlpConfig | undefined;
   /** Settings that deserve a warning at start-up (e.g. the key given as a flag). */
@@ -120,6 +122,7 @@ function assemble(d: Settings, r: Resolved): Config {
     dbPath: d.DB_PATH,
     historyRawRetentionMs: d.HISTORY_RAW_RETENTION,
     historyRetentionMs: d.HISTORY_RETENTION,
+    historyMaxWaiting: d.HISTORY_MAX_WAITING,
     files: { apiKey: d.NVIDIA_API_KEY_FILE, bearerToken: d.AUTH_BEARER_TOKEN_FILE, webConfig: d.WEB_CONFIG_FILE },
   };
 }

@@ -31,6 +31,7 @@ export const settingsSchema = z.object({
   DB_PATH: nonEmpty,
   HISTORY_RAW_RETENTION: retention,
   HISTORY_RETENTION: retention,
+  HISTORY_MAX_WAITING: integer(1, 1_000),
   OTEL_ENABLED: bool,
   OTEL_ENDPOINT: nonEmpty,
   OTEL_SERVICE_NAME: nonEmpty.optional(),

@@ -137,6 +137,12 @@ export const SETTINGS = [
     doc: "How long hourly history is kept; at least `HISTORY_RAW_RETENTION`, at most 3650d.",
   },
   {
+    env: "HISTORY_MAX_WAITING",
+    flag: "history-max-waiting",
+    default: "8",
+    doc: '`/history` queries that may wait behind the one running, in each of its two lanes (small answers and large ones); one more is answered `503` with `Retry-After`, counted in `nvidia_cls_history_queries_total{outcome="busy"}` and logged (at most once a minute).',
+  },
+  {
     env: "OTEL_ENABLED",
     flag: "otel-enabled",
     default: "false",

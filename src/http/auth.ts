@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Logger } from "../log.ts";
+import { type Logger, refusalReporter } from "../log.ts";
 import { createCheckQueue, type Verdict } from "./check-queue.ts";
 import { RecentSet } from "./recent-set.ts";
 
@@ -51,7 +51,6 @@ export const CHECKS_RUNNING = 2;
 export const CHECKS_WAITING = 2;
 /** The Retry-After of a refusal for load: a check lasts well under a second. */
 export const BUSY_RETRY_AFTER_S = 1;
-const BUSY_LOG_EVERY_MS = 60_000;
 
 /** The cost of a bcrypt hash ($2y$10$… → 10). */
 const costOf = (hash: string) => Number(hash.slice(4, 6)) || 10;
@@ -77,7 +76,14 @@ function basicChecker(opts: AuthOptions, keyed: (text: string) => string): (enco
   const verified = new RecentSet(VERIFIED_REMEMBERED, Number.POSITIVE_INFINITY, now);
   const failed = new RecentSet(FAILED_REMEMBERED, FAILED_LIFETIME_MS, now);
   const inFlight = new Map<string, Promise<Verdict>>();
-  const queue = createCheckQueue({ running: CHECKS_RUNNING, waiting: CHECKS_WAITING, onBusy: busyReporter(opts.log, now) });
+  const queue = createCheckQueue({
+    running: CHECKS_RUNNING,
+    waiting: CHECKS_WAITING,
+    onBusy: refusalReporter(opts.log, now, "too many credential checks at once; refused with 503 until bcrypt catches up", {
+      running: CHECKS_RUNNING,
+      waiting: CHECKS_WAITING,
+    }),
+  });
   // Unknown users are checked against a hash of a random password at the highest configured cost,
   // so that they take as long as known ones; made off the event loop, once.
   const cost = Math.max(...[...opts.users.values()].map(costOf));
@@ -108,18 +114,3 @@ function basicChecker(opts: AuthOptions, keyed: (text: string) => string): (enco
 }
 
 /** Refusals for load are logged with their count, at most once a minute, so a flood does not flood the log. */
-function busyReporter(log: Logger | undefined, now: () => number): () => void {
-  let refused = 0;
-  let loggedAt = Number.NEGATIVE_INFINITY;
-  return () => {
-    refused++;
-    if (!log || now() - loggedAt < BUSY_LOG_EVERY_MS) return;
-    log.warn("too many credential checks at once; refused with 503 until bcrypt catches up", {
-      refused,
-      running: CHECKS_RUNNING,
-      waiting: CHECKS_WAITING,
-    });
-    loggedAt = now();
-    refused = 0;
-  };
-}

@@ -21,7 +21,7 @@ export interface QueryStats {
  * waits behind a large one.
  */
 export const LIGHT_POINTS = 20_000;
-/** Queries that may wait in each lane behind the running one; one more is refused (503 with Retry-After). */
+/** HISTORY_MAX_WAITING's default: queries that may wait in each lane behind the running one; one more is refused (503 with Retry-After). */
 export const QUERIES_WAITING_PER_LANE = 8;
 
 const outcomeOf = (err: unknown): QueryOutcome =>
@@ -37,13 +37,20 @@ export type ReaderAccess = () => { reader: HistoryReader; rolledUntil: number | 
  * (QueryCancelled); every query is counted by outcome.
  */
 export class HistoryQueries {
-  private readonly light = new QueryLane("light", QUERIES_WAITING_PER_LANE);
-  private readonly heavy = new QueryLane("heavy", QUERIES_WAITING_PER_LANE);
+  private readonly light: QueryLane;
+  private readonly heavy: QueryLane;
 
   constructor(
     private readonly stats: QueryStats,
     private readonly access: ReaderAccess,
-  ) {}
+    opts: { maxWaiting?: number; onBusy?: () => void } = {},
+  ) {
+    this.light = new QueryLane("light", opts.maxWaiting ?? QUERIES_WAITING_PER_LANE);
+    this.heavy = new QueryLane("heavy", opts.maxWaiting ?? QUERIES_WAITING_PER_LANE);
+    this.onBusy = opts.onBusy;
+  }
+
+  private readonly onBusy: (() => void) | undefined;
 
   async run(q: HistoryQuery, signal?: AbortSignal): Promise<Answer> {
     try {
@@ -71,6 +78,7 @@ export class HistoryQueries {
   }
 
   private count(outcome: QueryOutcome): void {
+    if (outcome === "busy") this.onBusy?.();
     this.stats.queries.set(outcome, (this.stats.queries.get(outcome) ?? 0) + 1);
   }
 }

@@ -1,12 +1,12 @@
 import { statSync } from "node:fs";
 import { realTimers, type Timers } from "../clock.ts";
 import { StoreError, type StoreReason } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { type Logger, refusalReporter } from "../log.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { readStoredSnapshot } from "./codec.ts";
 import { closeNow, type Db, type Opened, openDatabase, openReadOnly } from "./db.ts";
 import { claimOwner, OwnerConflict, type OwnerIdentity } from "./owner.ts";
-import { HistoryQueries, type QueryStats } from "./queries.ts";
+import { HistoryQueries, QUERIES_WAITING_PER_LANE, type QueryStats } from "./queries.ts";
 import type { Answer, HistoryQuery } from "./query.ts";
 import { HistoryReader } from "./reader.ts";
 import { Retention } from "./rollup.ts";
@@ -28,6 +28,8 @@ export interface StoreOptions {
    * Not for ":memory:", which no other process can open.
    */
   owner?: OwnerIdentity;
+  /** HISTORY_MAX_WAITING: /history queries that may wait per lane; QUERIES_WAITING_PER_LANE when not given. */
+  maxWaiting?: number;
 }
 
 /** What the self-metrics show about the history database and its queries (a store always has the latter). */
@@ -99,13 +101,19 @@ export class HistoryStore {
   /** The file as it was when refused for good (see fileState). */
   private refused: string | undefined;
   private readonly timers: Timers;
-  private readonly queries = new HistoryQueries(this.stats, () => {
-    const parts = this.readable();
-    return { reader: parts.reader, rolledUntil: parts.retention.rolledUntil(), stillOpen: () => this.parts === parts };
-  });
+  private readonly queries: HistoryQueries;
 
   constructor(private readonly opts: StoreOptions) {
     this.timers = opts.timers ?? realTimers;
+    const access = () => {
+      const parts = this.readable();
+      return { reader: parts.reader, rolledUntil: parts.retention.rolledUntil(), stillOpen: () => this.parts === parts };
+    };
+    const maxWaiting = opts.maxWaiting ?? QUERIES_WAITING_PER_LANE;
+    const onBusy = refusalReporter(opts.log, opts.now, "too many /history queries waiting; refused with 503 (HISTORY_MAX_WAITING)", {
+      max_waiting: maxWaiting,
+    });
+    this.queries = new HistoryQueries(this.stats, access, { maxWaiting, onBusy });
     this.open(true);
   }
 

@@ -117,6 +117,28 @@ describe("HistoryStore queries on an org of 1,000 series", () => {
     expect(heavyDone).toEqual([...running.keys()]);
   });
 
+  test("HISTORY_MAX_WAITING bounds each lane; refusals are logged at most once a minute, with their count", async () => {
+    const lines: { msg: string; fields?: Record<string, unknown> }[] = [];
+    const log = { ...silentLogger, warn: (msg: string, fields?: Record<string, unknown>) => lines.push({ msg, fields }) };
+    const small2 = new HistoryStore({
+      path: join(tmp.dir, "busy.db"),
+      orgName: ORG,
+      maxGapS: 130,
+      rawRetentionS: 8 * DAY,
+      retentionS: 400 * DAY,
+      now: () => NOW * 1000,
+      log,
+      maxWaiting: 2,
+    });
+    const sent = Array.from({ length: 6 }, () => small2.query(heavy()).catch((e: unknown) => e));
+    const outcomes = await Promise.all(sent);
+    small2.close();
+    expect(outcomes.filter((e) => e instanceof HistoryBusy)).toHaveLength(3);
+    const busy = lines.filter((l) => l.msg.includes("HISTORY_MAX_WAITING"));
+    expect(busy).toHaveLength(1);
+    expect(busy[0]!.fields).toMatchObject({ max_waiting: 2, refused: 1 });
+  });
+
   test("an aborted signal reads nothing; an explicit step too small for the org is TooManyPoints", async () => {
     const read = store.stats.seriesRead;
     expect(store.query(heavy(), AbortSignal.abort())).rejects.toBeInstanceOf(QueryCancelled);
