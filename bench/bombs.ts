@@ -8,7 +8,8 @@
  * latency while it refuses. Then, in
  * this process, what a body at the bound costs the event loop: JSON.parse, the bounded inflate
  * (synchronous vs node:zlib's asynchronous one) and a parse in a Worker handed back.
- *   bun run bench/bombs.ts [--refreshes 3]
+ *   bun run bench/bombs.ts [--refreshes 3] [--only compressed] [--no-loop]
+ * (--only keeps the bombs whose name contains the word; --no-loop skips the event-loop rows.)
  */
 import { writeFileSync } from "node:fs";
 import { createGunzip, gunzip, gunzipSync } from "node:zlib";
@@ -27,6 +28,9 @@ const arg = (name: string, fallback: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const REFRESHES = arg("refreshes", 3);
+const onlyAt = process.argv.indexOf("--only");
+const ONLY = onlyAt > 0 ? process.argv[onlyAt + 1]!.toLowerCase() : "";
+const LOOP_ROWS = !process.argv.includes("--no-loop");
 const GiB = 2 ** 30;
 
 const peakOf = async (pid: number) => Number(/^VmHWM:\s+(\d+)/m.exec(await Bun.file(`/proc/${pid}/status`).text())![1]) * 1024;
@@ -177,7 +181,7 @@ const exporter = await startExporter(sim.url, BOMB_ORG.orgName, {
 });
 try {
   const rows: string[] = [];
-  for (const bomb of await bombs()) {
+  for (const bomb of (await bombs()).filter((b) => b.name.toLowerCase().includes(ONLY))) {
     process.stderr.write(`bombs: ${bomb.name}\n`);
     rows.push(await refuse(sim, exporter, bomb));
   }
@@ -189,10 +193,12 @@ try {
   console.log("| bomb | idle RSS | peak RSS | peak − idle | RSS after | /healthz median | /healthz max |");
   console.log("|---|---|---|---|---|---|---|");
   for (const r of rows) console.log(r);
-  console.log("\nEvent-loop cost of a body at the bound, in this process (medians of 5):\n");
-  console.log("| work | total | longest event-loop gap |");
-  console.log("|---|---|---|");
-  for (const r of await eventLoopRows()) console.log(r);
+  if (LOOP_ROWS) {
+    console.log("\nEvent-loop cost of a body at the bound, in this process (medians of 5):\n");
+    console.log("| work | total | longest event-loop gap |");
+    console.log("|---|---|---|");
+    for (const r of await eventLoopRows()) console.log(r);
+  }
 } finally {
   exporter.child.kill();
   await sim.stop();

@@ -1,5 +1,5 @@
 import { ClsError } from "../errors.ts";
-import { type ByteBudget, OverBudget } from "./budget.ts";
+import { type ByteBudget, type ByteClaim, OverBudget } from "./budget.ts";
 import type { EndpointName } from "./endpoints.ts";
 import { gunzipChunks } from "./gunzip.ts";
 import type { Envelope } from "./schemas.ts";
@@ -10,19 +10,30 @@ export interface InflateBounds {
   bytes?: ByteBudget;
   /** The refresh's signal: a wait for the budget ends with it. */
   signal?: AbortSignal;
+  /**
+   * The claim that already holds the answer this list came in (src/cls/pages.ts readPage): the
+   * inflate takes from it too, so the answer and its inflated list count together, and it is given
+   * back here once the list is refused (the caller gives it back otherwise). A claim of its own when absent.
+   */
+  claim?: ByteClaim;
 }
+
+/** Base64 characters decoded per piece fed to the inflater (a multiple of 4: each piece decodes alone). */
+const B64_PIECE_CHARS = 64 * 1_024;
 
 /**
  * A list CLS sends gzip-compressed and base64-encoded (compressedClients), inflated with a bound on
  * its output: a few MB of base64 can inflate to GBs. node:zlib's gunzip runs on the thread pool (the
  * event loop stays free: bench/bombs.ts), fed piece by piece (src/cls/gunzip.ts); each output chunk is
  * counted against the bound and taken from the shared byte budget before the next is made, and
- * everything is given back once the list is parsed or refused.
+ * everything is given back once the list is parsed or refused. The base64 is decoded piece by piece
+ * as the inflater asks (base64Pieces), never into one whole copy.
  */
 export async function decodeCompressed(endpoint: EndpointName, e: Envelope, b64: string, bounds: InflateBounds): Promise<unknown[]> {
-  const claim = bounds.bytes?.open();
+  const own = bounds.claim === undefined;
+  const claim = bounds.claim ?? bounds.bytes?.open();
   try {
-    const json = await inflate(endpoint, e, Buffer.from(b64, "base64"), bounds, claim?.take);
+    const json = await inflate(endpoint, e, b64, bounds, claim?.take);
     try {
       const list = (JSON.parse(json) as Record<string, unknown> | null)?.[e.list];
       if (!Array.isArray(list)) throw new Error(`no ${e.list} array inside`);
@@ -35,24 +46,29 @@ export async function decodeCompressed(endpoint: EndpointName, e: Envelope, b64:
     if (err instanceof ClsError && err.kind === "too_large") bounds.bytes?.refused();
     throw err;
   } finally {
-    claim?.release();
+    if (own) claim?.release();
   }
 }
 
 type Take = (n: number, signal?: AbortSignal) => Promise<void>;
 
-async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield b;
+/**
+ * The bytes of a base64 string, B64_PIECE_CHARS characters at a time. Characters outside the
+ * alphabet (line breaks of wrapped base64) would shift the pieces, so such a string is cleaned first.
+ */
+export async function* base64Pieces(b64: string): AsyncGenerator<Uint8Array> {
+  const clean = /[^A-Za-z0-9+/_=-]/.test(b64) ? b64.replace(/[^A-Za-z0-9+/_-]/g, "") : b64;
+  for (let at = 0; at < clean.length; at += B64_PIECE_CHARS) yield Buffer.from(clean.slice(at, at + B64_PIECE_CHARS), "base64");
 }
 
-async function inflate(endpoint: EndpointName, e: Envelope, gz: Buffer, bounds: InflateBounds, take: Take | undefined): Promise<string> {
+async function inflate(endpoint: EndpointName, e: Envelope, b64: string, bounds: InflateBounds, take: Take | undefined): Promise<string> {
   const max = bounds.maxInflatedBytes;
   const parts: Uint8Array[] = [];
   let total = 0;
   try {
-    for await (const chunk of gunzipChunks(once(gz))) {
+    for await (const chunk of gunzipChunks(base64Pieces(b64))) {
       total += chunk.byteLength;
-      if (total > max) throw tooLarge(endpoint, `${e.compressed} inflates to more than ${max} bytes (CLS_MAX_INFLATED_BYTES)`, gz);
+      if (total > max) throw tooLarge(endpoint, `${e.compressed} inflates to more than ${max} bytes (CLS_MAX_INFLATED_BYTES)`, b64);
       await take?.(chunk.byteLength, bounds.signal);
       parts.push(chunk);
     }
@@ -60,7 +76,7 @@ async function inflate(endpoint: EndpointName, e: Envelope, gz: Buffer, bounds: 
     parts.length = 0;
     if (err instanceof ClsError) throw err;
     if (err instanceof OverBudget) {
-      throw tooLarge(endpoint, `${e.compressed} refused after ${total} bytes inflated: ${err.message} (the shared read budget)`, gz);
+      throw tooLarge(endpoint, `${e.compressed} refused after ${total} bytes inflated: ${err.message} (the shared read budget)`, b64);
     }
     if (bounds.signal?.aborted) throw err;
     throw new ClsError("decode", endpoint, `corrupt ${e.compressed} (${(err as Error).message})`);
@@ -68,6 +84,6 @@ async function inflate(endpoint: EndpointName, e: Envelope, gz: Buffer, bounds: 
   return new TextDecoder().decode(Buffer.concat(parts, total));
 }
 
-function tooLarge(endpoint: EndpointName, what: string, gz: Buffer): ClsError {
-  return new ClsError("too_large", endpoint, `${what}; ${gz.byteLength} bytes compressed`);
+function tooLarge(endpoint: EndpointName, what: string, b64: string): ClsError {
+  return new ClsError("too_large", endpoint, `${what}; ${b64.length} base64 characters compressed`);
 }

@@ -1,7 +1,7 @@
 import type { Sleep } from "../clock.ts";
 import { ClsError } from "../errors.ts";
 import { BadEncoding, readBounded, readHead } from "./body.ts";
-import { type ByteBudget, byteBudgetFor, createByteBudget } from "./budget.ts";
+import { type ByteBudget, type ByteClaim, byteBudgetFor, createByteBudget } from "./budget.ts";
 import type { EndpointName } from "./endpoints.ts";
 import { ACCEPTED_ENCODING } from "./gunzip.ts";
 import { type ClsLimits, DEFAULT_CLS_LIMITS } from "./limits.ts";
@@ -55,6 +55,12 @@ export interface GetRequest {
   query?: Record<string, string>;
   headers?: Record<string, string>;
   budget: Budget;
+  /**
+   * The caller's claim on the shared byte budget, for an answer whose parse leaves much alive (a
+   * compressed list still to inflate): the body is taken from it and, once parsed, stays held until
+   * the caller releases it. A failed attempt gives it back. A claim of the call's own when absent.
+   */
+  claim?: ByteClaim;
 }
 
 export const DEFAULT_HTTP_OPTIONS = {
@@ -82,8 +88,9 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
     let outcome = "network";
     // One key for the attempt: the one sent is the one redacted, even if the file rotates meanwhile.
     const key = opts.apiKey();
-    // Given back once the body is parsed or refused, whatever happens.
-    const claim = bytes.open();
+    // Given back once the body is parsed or refused, whatever happens; the caller's once it is done with the answer.
+    const claim = req.claim ?? bytes.open();
+    let kept = false;
     try {
       // Redirects are not followed: fetch would carry x-api-key to wherever they point.
       // Not decompressed by fetch, which would inflate a gzip answer ahead of the read (src/cls/gunzip.ts).
@@ -104,9 +111,11 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
         bytes.refused();
         return { error: tooLarge(req.endpoint, read, limits.maxResponseBytes, bytes.capacity) };
       }
-      return parseBody(req.endpoint, read.bytes, () => {
+      const parsed = parseBody(req.endpoint, read.bytes, () => {
         outcome = "decode";
       });
+      kept = req.claim !== undefined && parsed.error === undefined;
+      return parsed;
     } catch (err) {
       if (err instanceof BadEncoding) {
         outcome = "decode";
@@ -117,7 +126,7 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
       if (timeout.aborted) return { error: new ClsError("timeout", req.endpoint, `no answer within ${opts.requestTimeoutMs}ms`) };
       return { error: new ClsError("network", req.endpoint, redact(describeNetworkError(err), key)) };
     } finally {
-      claim.release();
+      if (!kept) claim.release();
       deps.onAttempt?.(req.endpoint, outcome, deps.now() - started);
     }
   }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ClsError } from "../errors.ts";
-import type { ByteBudget } from "./budget.ts";
+import type { ByteBudget, ByteClaim } from "./budget.ts";
 import { decodeCompressed } from "./compressed.ts";
 import type { EndpointName } from "./endpoints.ts";
 import type { Budget, HttpGet } from "./http.ts";
@@ -77,14 +77,26 @@ export async function readPages(get: HttpGet, walk: PageWalk): Promise<unknown[]
   return all;
 }
 
+/**
+ * One page and its items. When the list may come compressed, the answer's bytes stay held on the
+ * shared budget (one claim, passed to get() and to the inflate) until its list is inflated or
+ * refused: the parsed body and its base64 string live that long, and counting them keeps a burst of
+ * compressed bombs from holding more than the budget between them.
+ */
 async function readPage(get: HttpGet, walk: PageWalk, page: number, pageSize: number) {
   const query: Record<string, string> = { ...walk.query };
   if (walk.paged || page > 1) Object.assign(query, { "page-number": String(page), "page-size": String(pageSize) });
   const { endpoint, path, headers, budget } = walk;
-  const body = await get({ endpoint, path, query: Object.keys(query).length ? query : undefined, headers, budget });
-  const parsed = walk.schema.safeParse(body);
-  if (!parsed.success) throw new ClsError("decode", endpoint, `unexpected response shape: ${z.prettifyError(parsed.error).split("\n")[0]}`);
-  return { items: await itemsOf(endpoint, walk.envelope, parsed.data, walk), info: parsed.data.paginationInfo as PaginationInfo };
+  const claim = walk.envelope.compressed === undefined ? undefined : walk.bytes?.open();
+  try {
+    const body = await get({ endpoint, path, query: Object.keys(query).length ? query : undefined, headers, budget, claim });
+    const parsed = walk.schema.safeParse(body);
+    if (!parsed.success)
+      throw new ClsError("decode", endpoint, `unexpected response shape: ${z.prettifyError(parsed.error).split("\n")[0]}`);
+    return { items: await itemsOf(endpoint, walk.envelope, parsed.data, walk, claim), info: parsed.data.paginationInfo as PaginationInfo };
+  } finally {
+    claim?.release();
+  }
 }
 
 /** The first item of each id wins: overlapping pages or a repeated item must not count twice. Items without an id all pass. */
@@ -115,10 +127,16 @@ function repeated(endpoint: EndpointName, page: number): ClsError {
 }
 
 /** The compressed copy, when present and non-empty, replaces the list; only a list that may be compressed may be absent. */
-async function itemsOf(endpoint: EndpointName, e: Envelope, body: Record<string, unknown>, walk: PageWalk): Promise<unknown[]> {
+async function itemsOf(
+  endpoint: EndpointName,
+  e: Envelope,
+  body: Record<string, unknown>,
+  walk: PageWalk,
+  claim: ByteClaim | undefined,
+): Promise<unknown[]> {
   const packed = e.compressed === undefined ? undefined : body[e.compressed];
   if (typeof packed === "string" && packed.length > 0) {
-    const bounds = { maxInflatedBytes: walk.limits.maxInflatedBytes, bytes: walk.bytes, signal: walk.budget.signal };
+    const bounds = { maxInflatedBytes: walk.limits.maxInflatedBytes, bytes: walk.bytes, signal: walk.budget.signal, claim };
     return decodeCompressed(endpoint, e, packed, bounds);
   }
   return (body[e.list] as unknown[] | undefined) ?? [];

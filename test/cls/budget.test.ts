@@ -6,9 +6,11 @@
 import { describe, expect, test } from "bun:test";
 import { readBounded } from "../../src/cls/body.ts";
 import { byteBudgetFor, createByteBudget, OverBudget } from "../../src/cls/budget.ts";
-import { decodeCompressed } from "../../src/cls/compressed.ts";
+import { base64Pieces, decodeCompressed } from "../../src/cls/compressed.ts";
 import { ENDPOINTS } from "../../src/cls/endpoints.ts";
+import { createHttp, DEFAULT_HTTP_OPTIONS } from "../../src/cls/http.ts";
 import { ClsError } from "../../src/errors.ts";
+import { budget, KEY } from "./harness.ts";
 
 /** Whether `p` has settled after the pending microtasks ran. */
 async function settled(p: Promise<unknown>): Promise<boolean> {
@@ -177,5 +179,71 @@ describe("compressedClients inflate against the budget", () => {
     expect(err.message).toMatch(/shared read budget/);
     await readerWaits;
     expect(bytes.used()).toBe(110_000);
+  });
+});
+
+describe("an answer's claim held until its compressed list is inflated", () => {
+  const envelope = ENDPOINTS.leases.envelope;
+  const packed = (n: number) =>
+    Buffer.from(Bun.gzipSync(new TextEncoder().encode(`{"clients":[${' "x",'.repeat(n)}"y"]}`))).toString("base64");
+  const answer = (compressedClients: string) => JSON.stringify({ compressedClients });
+  const httpWith = (bytes: ReturnType<typeof createByteBudget>, body: string) =>
+    createHttp(
+      { ...DEFAULT_HTTP_OPTIONS, baseUrl: "http://127.0.0.1:1", apiKey: () => KEY, userAgent: "t", requestTimeoutMs: 1_000, bytes },
+      { fetch: async () => new Response(body), sleep: Bun.sleep, random: () => 0, now: Date.now },
+    );
+
+  test("get() with the caller's claim keeps the body held after the parse, until the caller releases", async () => {
+    const bytes = createByteBudget(1_000_000);
+    const body = answer(packed(10));
+    const claim = bytes.open();
+    await httpWith(bytes, body)({ endpoint: "leases", path: "/x", budget: budget(), claim });
+    expect([claim.held(), bytes.used()]).toEqual([body.length, body.length]);
+    claim.release();
+    expect(bytes.used()).toBe(0);
+    // Without a claim of the caller's, nothing stays held.
+    await httpWith(bytes, body)({ endpoint: "leases", path: "/x", budget: budget() });
+    expect(bytes.used()).toBe(0);
+  });
+
+  test("the inflate takes from that claim: answer and inflated list together are refused past the budget", async () => {
+    const list = packed(20_000);
+    const inflated = Bun.gunzipSync(Buffer.from(list, "base64")).byteLength;
+    const bytes = createByteBudget(inflated + 1_000);
+    // Alone it fits; on top of an answer of 2,000 bytes it does not.
+    expect(await decodeCompressed("leases", envelope, list, { maxInflatedBytes: inflated, bytes })).toHaveLength(20_001);
+    const claim = bytes.open();
+    await claim.take(2_000);
+    const err = await decodeCompressed("leases", envelope, list, { maxInflatedBytes: inflated, bytes, claim }).catch((e) => e);
+    expect(err).toBeInstanceOf(ClsError);
+    expect((err as ClsError).kind).toBe("too_large");
+    expect([claim.held(), bytes.used()]).toEqual([0, 0]);
+  });
+
+  test("a list that inflates is parsed and the claim is left to its owner", async () => {
+    const bytes = createByteBudget(1_000_000);
+    const claim = bytes.open();
+    await claim.take(500);
+    expect(await decodeCompressed("leases", envelope, packed(100), { maxInflatedBytes: 1_000_000, bytes, claim })).toHaveLength(101);
+    expect(claim.held()).toBeGreaterThan(500);
+    claim.release();
+    expect(bytes.used()).toBe(0);
+  });
+});
+
+describe("base64Pieces", () => {
+  const bytesOf = async (b64: string) => Buffer.concat(await Array.fromAsync(base64Pieces(b64)));
+
+  test("decodes piece by piece to what a whole decode gives, padding included", async () => {
+    for (const n of [0, 1, 2, 3, 49_151, 49_152, 200_001]) {
+      const raw = Buffer.from(Array.from({ length: n }, (_, i) => (i * 7919) % 256));
+      expect((await bytesOf(raw.toString("base64"))).equals(raw)).toBe(true);
+    }
+  });
+
+  test("base64 wrapped in lines decodes the same", async () => {
+    const raw = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 31) % 256));
+    const wrapped = raw.toString("base64").replace(/(.{76})/g, "$1\r\n");
+    expect((await bytesOf(wrapped)).equals(raw)).toBe(true);
   });
 });

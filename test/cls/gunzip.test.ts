@@ -21,3 +21,22 @@ describe("gzip bodies", () => {
     expect(await readBounded(res, 1_000).catch((e) => e)).toBeInstanceOf(BadEncoding);
   });
 });
+
+describe("gzip inflated piece by piece", () => {
+  test("a long body leaves no listener behind per piece (no MaxListenersExceededWarning)", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      // Incompressible: ~64 KiB compressed, 64 pieces of 1 KiB through one stream.
+      const raw = crypto.getRandomValues(new Uint8Array(65_536));
+      const res = new Response(Bun.gzipSync(raw), { headers: { "content-encoding": "gzip" } });
+      const read = await readBounded(res, 100_000);
+      expect(read.ok && Buffer.from(read.bytes).equals(Buffer.from(raw))).toBe(true);
+      await Bun.sleep(10);
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings).not.toContain("MaxListenersExceededWarning");
+  });
+});
