@@ -8,8 +8,9 @@
  * latency while it refuses. Then, in
  * this process, what a body at the bound costs the event loop: JSON.parse, the bounded inflate
  * (synchronous vs node:zlib's asynchronous one) and a parse in a Worker handed back.
- *   bun run bench/bombs.ts [--refreshes 3] [--only compressed] [--no-loop]
- * (--only keeps the bombs whose name contains the word; --no-loop skips the event-loop rows.)
+ *   bun run bench/bombs.ts [--refreshes 3] [--in-flight 8] [--only compressed] [--no-loop]
+ * (--in-flight: the org's servers, each its own service instance, so that many bombs are read at
+ * once; --only keeps the bombs whose name contains the word; --no-loop skips the event-loop rows.)
  */
 import { writeFileSync } from "node:fs";
 import { createGunzip, gunzip, gunzipSync } from "node:zlib";
@@ -43,14 +44,15 @@ interface Bomb {
   rule: Record<string, unknown>;
 }
 
-/** 2 groups × 4 servers, one service instance each: 1 + 1 + 8 + 8 calls per refresh. */
+/** Bombs read at once: with the default 8, 2 groups × 4 servers, one service instance each (1 + 1 + 8 + 8 calls per refresh). */
+const IN_FLIGHT = arg("in-flight", 8);
 const BOMB_ORG = {
   orgName: "bomb-org",
-  virtualGroups: 2,
-  serversPerGroup: 4,
+  virtualGroups: IN_FLIGHT % 2 === 0 ? 2 : 1,
+  serversPerGroup: IN_FLIGHT % 2 === 0 ? IN_FLIGHT / 2 : IN_FLIGHT,
   featuresPerServer: 2,
   leasesPerFeature: 2,
-  instancesPerGroup: 4,
+  instancesPerGroup: IN_FLIGHT % 2 === 0 ? IN_FLIGHT / 2 : IN_FLIGHT,
   seed: 1,
 };
 const PARALLELISM = 8;

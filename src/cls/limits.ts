@@ -21,8 +21,8 @@ export interface ClsLimits {
 
 /** The settings' defaults (test/unit/config.test.ts holds them equal): what a client built without a Config gets. */
 export const DEFAULT_CLS_LIMITS: Readonly<ClsLimits> = Object.freeze({
-  maxResponseBytes: 16 * 2 ** 20,
-  maxInflatedBytes: 16 * 2 ** 20,
+  maxResponseBytes: 8 * 2 ** 20,
+  maxInflatedBytes: 8 * 2 ** 20,
   maxItems: 200_000,
   maxPages: 2_000,
   maxStringLength: 1_024,

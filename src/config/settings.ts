@@ -91,14 +91,14 @@ export const SETTINGS = [
   {
     env: "CLS_MAX_RESPONSE_BYTES",
     flag: "cls-max-response-bytes",
-    default: "16MiB",
-    doc: "Most bytes one CLS answer may have (after any `Content-Encoding` is undone; a `Content-Length` above it is refused unread). A larger answer fails that part of the refresh with reason `too_large`, without retries. Of an error answer only the first 4 KiB are read. The default is 170× the largest answer of the largest org the benchmarks model (95 kB) and parses in ~100 ms (BENCHMARKS.md (h)). Sizes take kB, MB, GB, KiB, MiB, GiB.",
+    default: "8MiB",
+    doc: "Most bytes one CLS answer may have (after any `Content-Encoding` is undone; a `Content-Length` above it is refused unread). A larger answer fails that part of the refresh with reason `too_large`, without retries. Of an error answer only the first 4 KiB are read. The default is 88× the largest answer of the largest org the benchmarks model (95 kB) and parses in ~50 ms (BENCHMARKS.md (h)). The reads in flight share a budget of the larger of this and `CLS_MAX_INFLATED_BYTES`. Sizes take kB, MB, GB, KiB, MiB, GiB.",
   },
   {
     env: "CLS_MAX_INFLATED_BYTES",
     flag: "cls-max-inflated-bytes",
-    default: "16MiB",
-    doc: "Most bytes a compressed lease list (`compressedClients`) may inflate to; inflating stops there and the part fails with reason `too_large`. The default is ~590× the largest lease list the benchmarks model (28 kB).",
+    default: "8MiB",
+    doc: "Most bytes a compressed lease list (`compressedClients`) may inflate to; inflating stops there and the part fails with reason `too_large`. The default is ~295× the largest lease list the benchmarks model (28 kB).",
   },
   {
     env: "CLS_MAX_ITEMS",

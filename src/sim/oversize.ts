@@ -3,7 +3,7 @@
  * hugeErrorBody). Bodies are made as the client reads them, never held whole,
  * so a test or a benchmark can ask for GBs without the simulator holding them.
  */
-import { createGzip } from "node:zlib";
+import { createGzip, gzipSync } from "node:zlib";
 import type { FaultRule } from "./faults.ts";
 
 const CHUNK = 64 * 1_024;
@@ -21,16 +21,39 @@ export async function oversizeReply(rule: FaultRule, status: number, body: unkno
     const text = streamed("<html><body><pre>", rule.hugeErrorBody, "</pre></body></html>", "x");
     return new Response(text, { status: rule.status ?? 500, headers: { "content-type": "text/html" } });
   }
-  if (rule.gzipBomb !== undefined) {
-    const inflated = streamed('{"bomb":"', rule.gzipBomb, '"}', " ");
-    return new Response(inflated.pipeThrough(new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>), {
-      status: 200,
-      headers: { ...json, "content-encoding": "gzip" },
-    });
-  }
+  if (rule.gzipBomb !== undefined)
+    return new Response(gzipMembers(rule.gzipBomb), { status: 200, headers: { ...json, "content-encoding": "gzip" } });
   if (rule.compressedBomb !== undefined) return Response.json({ compressedClients: await compressedBomb(rule.compressedBomb) });
   // hugeBody: the only one left.
   return new Response(streamed("{", rule.hugeBody ?? 0, JSON.stringify(body).slice(1), " "), { status, headers: json });
+}
+
+/**
+ * A gzip body inflating to at least `total` bytes of `{"bomb":"   …   "}`, as concatenated gzip
+ * members (a valid gzip stream): the JSON head, one member of 1 MiB of spaces compressed once and
+ * sent again and again, the tail. The simulator compresses ~1 MiB once, not the whole bomb, so it
+ * stays cheap beside the exporter it is measured against (bench/bombs.ts probes /healthz from the
+ * simulator's process).
+ */
+function gzipMembers(total: number): ReadableStream<Uint8Array> {
+  const [head, tail] = [gzipSync('{"bomb":"'), gzipSync('"}')];
+  const block = gzipSync(Buffer.alloc(2 ** 20, 32), { level: 9 });
+  let left = Math.ceil(total / 2 ** 20);
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (!started) {
+        started = true;
+        c.enqueue(head);
+      } else if (left > 0) {
+        left--;
+        c.enqueue(block);
+      } else {
+        c.enqueue(tail);
+        c.close();
+      }
+    },
+  });
 }
 
 /**
