@@ -85,7 +85,7 @@ export function refusalReporter(log: Logger | undefined, now: () => number, msg:
   return () => {
     refused++;
     if (!log || now() - loggedAt < everyMs) return;
-    log.warn(msg, { ...fields, refused });
+    log.warn(msg, { refused, ...fields });
     loggedAt = now();
     refused = 0;
   };
