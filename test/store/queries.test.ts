@@ -4,7 +4,7 @@ import { silentLogger } from "../../src/log.ts";
 import { stepFor } from "../../src/store/answer.ts";
 import { LIGHT_POINTS, QUERIES_WAITING_PER_LANE, QueryLane } from "../../src/store/queries.ts";
 import { HistoryBusy, type HistoryQuery, MAX_POINTS, QueryCancelled, TooManyPoints } from "../../src/store/query.ts";
-import { HistoryStore } from "../../src/store/store.ts";
+import { HistoryStore, type StoreOptions } from "../../src/store/store.ts";
 import { ORG, recordBusyOrg, tempDir } from "./helpers.ts";
 
 const NOW = 1_800_000_000;
@@ -67,8 +67,9 @@ describe("HistoryStore queries on an org of 1,000 series", () => {
   const heavy = () => day({ fitStep: true });
   const small = () => day({ filter: { server_id: "s1" } });
 
-  beforeAll(() => {
-    store = new HistoryStore({
+  /** A store on the file of this org of 1,000 series. */
+  const openBusy = (more: Partial<StoreOptions> = {}) =>
+    new HistoryStore({
       path: join(tmp.dir, "busy.db"),
       orgName: ORG,
       maxGapS: 130,
@@ -76,7 +77,11 @@ describe("HistoryStore queries on an org of 1,000 series", () => {
       retentionS: 400 * DAY,
       now: () => NOW * 1000,
       log: silentLogger,
+      ...more,
     });
+
+  beforeAll(() => {
+    store = openBusy();
     recordBusyOrg(store, 1_000, 60, NOW);
   });
   afterAll(() => store.close());
@@ -120,16 +125,7 @@ describe("HistoryStore queries on an org of 1,000 series", () => {
   test("HISTORY_MAX_WAITING bounds each lane; refusals are logged at most once a minute, with their count", async () => {
     const lines: { msg: string; fields?: Record<string, unknown> }[] = [];
     const log = { ...silentLogger, warn: (msg: string, fields?: Record<string, unknown>) => lines.push({ msg, fields }) };
-    const small2 = new HistoryStore({
-      path: join(tmp.dir, "busy.db"),
-      orgName: ORG,
-      maxGapS: 130,
-      rawRetentionS: 8 * DAY,
-      retentionS: 400 * DAY,
-      now: () => NOW * 1000,
-      log,
-      maxWaiting: 2,
-    });
+    const small2 = openBusy({ log, maxWaiting: 2 });
     const sent = Array.from({ length: 6 }, () => small2.query(heavy()).catch((e: unknown) => e));
     const outcomes = await Promise.all(sent);
     small2.close();
