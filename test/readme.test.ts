@@ -13,6 +13,12 @@ test(".env.example names every setting", async () => {
   for (const s of [...SETTINGS, ...OTEL_STANDARD]) expect(example).toContain(s.env);
 });
 
+test(".env.example shows each setting's default as its default", async () => {
+  const example = await Bun.file(new URL("../.env.example", import.meta.url)).text();
+  const shown = new Map([...example.matchAll(/^# ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  for (const s of SETTINGS) if ("default" in s && shown.has(s.env)) expect(`${s.env}=${shown.get(s.env)}`).toBe(`${s.env}=${s.default}`);
+});
+
 test("the README's two quick-start commands are the package scripts", async () => {
   const pkg = await Bun.file(new URL("../package.json", import.meta.url)).json();
   expect(readme).toContain("npm run demo");
