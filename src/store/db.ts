@@ -1,11 +1,12 @@
-import { Database, constants as sqliteFlags } from "bun:sqlite";
+import { Database } from "bun:sqlite";
 import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { StoreError } from "../errors.ts";
+import { openImmutable } from "./immutable.ts";
 import { OwnerConflict, type OwnerLock } from "./owner.ts";
 import * as schema from "./schema.ts";
 
@@ -82,9 +83,7 @@ function checkBeforeWriting(path: string, migrationsFolder: string, beforeLock: 
   if (!hot && !beforeLock) return;
   let reader: Database | undefined;
   try {
-    reader = hot
-      ? new Database(path, { readonly: true })
-      : new Database(`${pathToFileURL(path).href}?immutable=1`, sqliteFlags.SQLITE_OPEN_READONLY | sqliteFlags.SQLITE_OPEN_URI);
+    reader = hot ? new Database(path, { readonly: true }) : openImmutable(path);
     checkOwnership(reader, path, migrationsFolder, false);
   } catch (err) {
     throw StoreError.from(err, `history database ${path}`);
@@ -113,7 +112,7 @@ function unwritable(path: string): string | undefined {
  */
 export function openReadOnly(path: string): Opened | undefined {
   if (path === ":memory:" || !existsSync(path)) return undefined;
-  const sqlite = new Database(`${pathToFileURL(path).href}?immutable=1`, sqliteFlags.SQLITE_OPEN_READONLY | sqliteFlags.SQLITE_OPEN_URI);
+  const sqlite = openImmutable(path);
   try {
     const appId = (sqlite.query("PRAGMA application_id").get() as { application_id: number }).application_id;
     if (appId === APPLICATION_ID) return { sqlite, db: drizzle({ client: sqlite, schema }) };

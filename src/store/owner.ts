@@ -1,8 +1,8 @@
-import { Database, constants as sqliteFlags } from "bun:sqlite";
+import { Database } from "bun:sqlite";
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { z } from "zod";
+import { openImmutable } from "./immutable.ts";
 
 /**
  * One writer per history database file and org. The lock is SQLite's own: a small database next to
@@ -97,7 +97,7 @@ export function claimOwner(path: string, orgName: string, me: OwnerIdentity): Ow
 function holderOf(lockPath: string): OwnerIdentity | undefined {
   let reader: Database | undefined;
   try {
-    reader = new Database(`${pathToFileURL(lockPath).href}?immutable=1`, sqliteFlags.SQLITE_OPEN_READONLY | sqliteFlags.SQLITE_OPEN_URI);
+    reader = openImmutable(lockPath);
     const parsed = Holder.safeParse(reader.query("SELECT pid, host, since FROM owner").get());
     return parsed.success ? parsed.data : undefined;
   } catch {
