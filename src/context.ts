@@ -2,6 +2,7 @@ import type { Timers } from "./clock.ts";
 import { abortableSleep } from "./clock.ts";
 import { byteBudgetFor, createByteBudget } from "./cls/budget.ts";
 import { createClient, type InvalidCounts, type InvalidReasons } from "./cls/client.ts";
+import { type FieldSink, unreadFieldLog } from "./cls/fields.ts";
 import { createHttp, DEFAULT_HTTP_OPTIONS, type HttpDeps } from "./cls/http.ts";
 import { redactingClient } from "./cls/redact.ts";
 import type { Config } from "./config/index.ts";
@@ -40,6 +41,10 @@ export interface ContextDeps {
   secretFs?: SecretFs;
   /** The logger's dropped-line count, kept by the composition root's log writer; 0 when not given. */
   logStats?: LogStats;
+  /** Hears the field names CLS sends; by default each one the exporter does not read is logged once (unreadFieldLog). */
+  fields?: FieldSink;
+  /** Hears every CLS attempt too (the --check diagnosis); the self-metrics count them either way. */
+  onAttempt?: HttpDeps["onAttempt"];
 }
 
 /** A single CLS call may use half the refresh budget, so one retry always fits; never more than 10 s. */
@@ -73,7 +78,10 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       now: deps.now,
       random: deps.random ?? Math.random,
       sleep: deps.sleep ?? abortableSleep,
-      onAttempt: (endpoint, outcome) => countRequest(stats, endpoint, outcome),
+      onAttempt: (endpoint, outcome, ms, retry) => {
+        countRequest(stats, endpoint, outcome);
+        deps.onAttempt?.(endpoint, outcome, ms, retry);
+      },
     },
   );
   // Every failure message is redacted on its way out of the client: it reaches logs, /healthz and the database.
@@ -85,6 +93,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       invalidReasons,
       limits: config.clsLimits,
       bytes,
+      fields: deps.fields ?? unreadFieldLog(deps.log),
     }),
     credentials.apiKey,
   );

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
 import { clsFetch } from "./cls/transport.ts";
-import { authSchemes, type Config, cliRequest, describeProxy, loadConfig, usage } from "./config/index.ts";
+import { authSchemes, type Config, cliRequest, describeProxy, loadConfig, splitCommand, usage } from "./config/index.ts";
 import { createExporter, type Exporter } from "./context.ts";
 import { ConfigError } from "./errors.ts";
 import { logFdLimit } from "./fd-limit.ts";
@@ -40,6 +40,24 @@ export interface Running {
   stop: () => Promise<void>;
   /** When stop() overran its time: closes the database (what was committed stays) without waiting. */
   abandon: () => void;
+}
+
+/** `bun run src/index.ts [flags]`: a command (--check, --capture) when one is asked for, else the exporter. */
+export async function main(entry: Entry): Promise<void> {
+  const problems: string[] = [];
+  const { command, rest } = splitCommand(entry.argv, problems);
+  if (problems.length > 0 && cliRequest(entry.argv) === undefined) {
+    process.stderr.write(
+      `${entry.name}: invalid command line:\n${problems.map((p) => `  - ${p}`).join("\n")}\nRun with --help for every setting.\n`,
+    );
+    process.exit(2);
+  }
+  if (!command) {
+    start({ ...entry, argv: rest });
+    return;
+  }
+  const { runCommand } = await import("./commands/run.ts");
+  process.exit(await runCommand(command, configure({ ...entry, argv: rest }), { revision: entry.revision }));
 }
 
 /** Loads the configuration, opens the store, serves, and stops on SIGTERM/SIGINT. Exits on bad configuration (2), an unusable port or another exporter on the same history (1). */
@@ -143,7 +161,7 @@ function openHistory(config: Config, log: Logger, hint: string | undefined): His
 }
 
 /** The configuration, or the process ends: --help and --version print and exit 0, a bad setting exits 2. */
-function configure(entry: Entry): Config {
+function configure(entry: Pick<Entry, "argv" | "env" | "name">): Config {
   const request = cliRequest(entry.argv);
   if (request === "help") {
     process.stdout.write(usage());

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { ByteBudget } from "./budget.ts";
 import type { Endpoint } from "./endpoints/row.ts";
 import { type ArgsOf, ENDPOINT_NAMES, ENDPOINTS, type EndpointName, type RawOf } from "./endpoints.ts";
+import { type FieldSink, FieldWatch } from "./fields.ts";
 import type { Budget, HttpGet } from "./http.ts";
 import { type ClsLimits, DEFAULT_CLS_LIMITS } from "./limits.ts";
 import { readPages } from "./pages.ts";
@@ -32,6 +33,8 @@ export interface ClientOptions {
   limits?: ClsLimits;
   /** The byte budget the HTTP layer's reads share; compressedClients inflates take from it too. */
   bytes?: ByteBudget;
+  /** Told of each distinct field name CLS sends (and each page's paging members); names only. */
+  fields?: FieldSink;
 }
 
 /** A row with its generic parameters widened, so one function can walk any of them. */
@@ -56,6 +59,7 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
     built.set(itemSchema, schema);
     return schema;
   }
+  const watch = new FieldWatch(opts.fields);
   const envelopes = new Map<EndpointName, EnvelopeSchema>(ENDPOINT_NAMES.map((n) => [n, envelopeSchema(ENDPOINTS[n].envelope)]));
 
   function count(endpoint: EndpointName, reasons: Iterable<InvalidReason>): void {
@@ -71,6 +75,7 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
       const schema = schemaOf(itemSchema);
       const out: T[] = [];
       for (const item of items ?? []) {
+        watch.observe(endpoint, itemSchema.kind, schema, item);
         tally.kinds.clear();
         const r = schema.safeParse(item);
         // T is by definition what itemSchema's schema outputs.
@@ -99,6 +104,7 @@ export function createClient(get: HttpGet, opts: ClientOptions): ClsClient {
         limits,
         countItems: row.limits?.countItems,
         bytes: opts.bytes,
+        watch,
       });
       const parse = parserFor(endpoint);
       const rows: RawOf<N>[] = [];

@@ -39,8 +39,8 @@ export interface HttpDeps {
   sleep: Sleep;
   random: () => number;
   now: () => number;
-  /** Called once per attempt: outcome is the HTTP status or the error kind. */
-  onAttempt?: (endpoint: EndpointName, outcome: string, durationMs: number) => void;
+  /** Called once per attempt: outcome is the HTTP status or the error kind; retry is 0 for a request's first attempt, then 1, 2, … */
+  onAttempt?: (endpoint: EndpointName, outcome: string, durationMs: number, retry: number) => void;
 }
 
 /** What one refresh may still spend: aborted at (or before) `deadline`, in the clock of HttpDeps.now. */
@@ -82,7 +82,7 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
   /** Until when CLS asked (429 + Retry-After) to be left alone: no request starts before it. */
   let pausedUntil = 0;
 
-  async function attempt(req: GetRequest, url: string): Promise<Outcome> {
+  async function attempt(req: GetRequest, url: string, retry: number): Promise<Outcome> {
     const started = deps.now();
     const timeout = AbortSignal.timeout(opts.requestTimeoutMs);
     const signal = AbortSignal.any([req.budget.signal, timeout]);
@@ -128,7 +128,7 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
       return { error: new ClsError("network", req.endpoint, redact(describeNetworkError(err), key)) };
     } finally {
       if (!kept) claim.release();
-      deps.onAttempt?.(req.endpoint, outcome, deps.now() - started);
+      deps.onAttempt?.(req.endpoint, outcome, deps.now() - started, retry);
     }
   }
 
@@ -172,7 +172,7 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
       // Past the refresh's deadline no call is made (nor counted): it could not be waited for.
       if (req.budget.signal.aborted) throw deadlineError(req.endpoint);
       await politely(req);
-      const { body, error, retryAfterMs, final } = await attempt(req, url);
+      const { body, error, retryAfterMs, final } = await attempt(req, url, n);
       if (!error) return body;
       if (final || n + 1 >= opts.maxAttempts || !isRetryable(error)) throw error;
       const wait = backoff(n, retryAfterMs);

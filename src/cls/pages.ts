@@ -3,6 +3,7 @@ import { ClsError } from "../errors.ts";
 import type { ByteBudget, ByteClaim } from "./budget.ts";
 import { decodeCompressed } from "./compressed.ts";
 import type { EndpointName } from "./endpoints.ts";
+import type { FieldWatch } from "./fields.ts";
 import type { Budget, HttpGet } from "./http.ts";
 import type { ClsLimits } from "./limits.ts";
 import { PageBounds } from "./page-bounds.ts";
@@ -27,6 +28,8 @@ export interface PageWalk {
   countItems?: ((raw: unknown) => number) | undefined;
   /** The byte budget shared with the reads in flight, for compressedClients inflates. */
   bytes?: ByteBudget;
+  /** Hears the answer's top-level names and each page's paginationInfo members. */
+  watch?: FieldWatch;
 }
 
 /**
@@ -90,6 +93,8 @@ async function readPage(get: HttpGet, walk: PageWalk, page: number, pageSize: nu
   const claim = walk.envelope.compressed === undefined ? undefined : walk.bytes?.open();
   try {
     const body = await get({ endpoint, path, query: Object.keys(query).length ? query : undefined, headers, budget, claim });
+    walk.watch?.observe(endpoint, walk.envelope.answer, walk.schema, body);
+    walk.watch?.page(endpoint, (body as { paginationInfo?: unknown } | null)?.paginationInfo);
     const parsed = walk.schema.safeParse(body);
     if (!parsed.success)
       throw new ClsError("decode", endpoint, `unexpected response shape: ${z.prettifyError(parsed.error).split("\n")[0]}`);

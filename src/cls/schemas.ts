@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ObjectKind } from "./fields.ts";
 
 /*
  * The shared pieces every row's schema is made of; each row in src/cls/endpoints/ owns its item
@@ -12,6 +13,8 @@ import { z } from "zod";
 export interface Envelope {
   list: string;
   compressed?: string;
+  /** The answer as a kind of object: the top-level names NVIDIA documents for it. */
+  answer: ObjectKind;
 }
 
 /** Why a field (or its item) could not be read as CLS sent it; the refresh log names them per endpoint. */
@@ -120,8 +123,13 @@ export function tolerantFields(onUnreadable: (why: InvalidKind) => void, maxStri
 }
 export type Fields = ReturnType<typeof tolerantFields>;
 
-/** The schema of one list element, built once per client from that client's fields. */
-export type ItemSchema<T = unknown> = (f: Fields) => z.ZodType<T>;
+/** The schema of one list element, built once per client from that client's fields, and the kind of object it reads. */
+export interface ItemSchema<T = unknown> {
+  (f: Fields): z.ZodType<T>;
+  kind: ObjectKind;
+}
+/** An item schema for objects of `kind`. */
+export const itemSchema = <T>(kind: ObjectKind, build: (f: Fields) => z.ZodType<T>): ItemSchema<T> => Object.assign(build, { kind });
 /** What an item schema outputs. */
 export type Infer<S extends ItemSchema> = z.output<ReturnType<S>>;
 /** Parses a list item by item: valid items are returned, the others counted as invalid for the endpoint. */

@@ -66,3 +66,53 @@ export function cliRequest(argv: readonly string[]): "help" | "version" | undefi
   if (names.some((n) => VERSION.has(n))) return "version";
   return undefined;
 }
+
+/** A one-shot command instead of a run (README "Checking your CLS org"): one refresh, a report, an exit code. */
+export type Command = { name: "check"; format: "text" | "json" } | { name: "capture"; dir: string; format: "text" | "json" };
+
+/**
+ * Takes the command flags out of the command line: `--check`, `--capture DIR` and `--format
+ * text|json` (with one or two dashes, `=` or a separate value). What is left is read as settings, so a
+ * command runs with the exporter's own configuration. A setting's value is never read as a command
+ * flag (`-nvidia-api-key --check` sets the key). Problems are pushed, like readFlags does.
+ */
+export function splitCommand(argv: readonly string[], problems: string[]): { command: Command | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let check = false;
+  let capture: string | undefined;
+  let format: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const m = /^--?(check|capture|format)(?:=([\s\S]*))?$/.exec(arg);
+    if (!m) {
+      rest.push(arg);
+      const setting = /^--?([A-Za-z][\w.-]*)$/.exec(arg);
+      if (setting && ENV_BY_FLAG.has(setting[1]!) && i + 1 < argv.length) rest.push(argv[++i]!);
+      continue;
+    }
+    const [, name, inline] = m;
+    if (name === "check") {
+      if (inline !== undefined) problems.push(`${arg.split("=")[0]}: takes no value`);
+      check = true;
+      continue;
+    }
+    const value = inline ?? (i + 1 < argv.length && !argv[i + 1]!.startsWith("-") ? argv[++i] : undefined);
+    if (value === undefined || value === "") problems.push(`--${name}: needs a value`);
+    else if (name === "capture") capture = value;
+    else format = value;
+  }
+  if (format !== undefined && format !== "text" && format !== "json") problems.push("--format: must be text or json");
+  if (check && capture !== undefined) problems.push("--check and --capture: choose one (--capture reports what --check does)");
+  if (format !== undefined && !check && capture === undefined) problems.push("--format: only with --check or --capture");
+  const fmt = format === "json" ? "json" : "text";
+  const command: Command | undefined = check
+    ? { name: "check", format: fmt }
+    : capture !== undefined
+      ? { name: "capture", dir: capture, format: fmt }
+      : undefined;
+  return { command, rest };
+}

@@ -1,6 +1,6 @@
 /** The configuration: every setting, how env and flags become a Config, and the help text. */
 export { renderDoc, settingDoc } from "./doc.ts";
-export { cliRequest } from "./flags.ts";
+export { type Command, cliRequest, splitCommand } from "./flags.ts";
 export { authSchemes, listenFromEnv, localBaseUrl, localHost, RESERVED_PATHS } from "./listen.ts";
 export { type Config, type ConfigSources, loadConfig } from "./load.ts";
 export type { OtlpConfig } from "./otlp.ts";

@@ -1,15 +1,23 @@
 import { z } from "zod";
-import type { Fields, Infer } from "../schemas.ts";
+import { objectKind } from "../fields.ts";
+import { type Infer, itemSchema } from "../schemas.ts";
 import type { GroupArgs, RawServer } from "./license_servers.ts";
 import { groupPath } from "./license_servers.ts";
 import { type Part, partKey, row } from "./row.ts";
 
-const leaseClient = (f: Fields) =>
-  z.object({
-    leases: f.list,
-    additionalProperties: z.object({ license_server_id: f.ref, license_server_name: f.text }).optional().catch(f.absent),
-  });
-const lease = (f: Fields) => z.object({ leaseId: f.id, featureName: f.text, leaseCount: f.quantity, licenseAllotmentFeatureId: f.ref });
+const leaseClient = itemSchema(
+  objectKind("client", ["leases", "additionalProperties"], {
+    additionalProperties: objectKind("additionalProperties", ["license_server_id", "license_server_name"]),
+  }),
+  (f) =>
+    z.object({
+      leases: f.list,
+      additionalProperties: z.object({ license_server_id: f.ref, license_server_name: f.text }).optional().catch(f.absent),
+    }),
+);
+const lease = itemSchema(objectKind("lease", ["leaseId", "featureName", "leaseCount", "licenseAllotmentFeatureId"]), (f) =>
+  z.object({ leaseId: f.id, featureName: f.text, leaseCount: f.quantity, licenseAllotmentFeatureId: f.ref }),
+);
 
 export interface RawLease extends Infer<typeof lease> {
   serverId: string | undefined;
@@ -29,7 +37,7 @@ const instancesOf = (servers: readonly RawServer[]): string[] => [...new Set(ser
 export const leases = row({
   path: (a: GroupArgs & { instanceId: string | undefined }) => `${groupPath(a)}/leases/all`,
   paged: false,
-  envelope: { list: "clients", compressed: "compressedClients" },
+  envelope: { list: "clients", compressed: "compressedClients", answer: objectKind("answer", ["clients", "compressedClients"]) },
   instanceId: (a) => a.instanceId,
   schema: leaseClient,
   // The leases are the big list (a client holds any number), so they count too, not just the clients.

@@ -1,11 +1,16 @@
 import { z } from "zod";
-import type { Fields, Infer } from "../schemas.ts";
+import { objectKind } from "../fields.ts";
+import { type Infer, itemSchema } from "../schemas.ts";
 import type { GroupArgs, RawServer } from "./license_servers.ts";
 import { groupPath } from "./license_servers.ts";
 import { type Part, partKey, row } from "./row.ts";
 
-const licensePool = (f: Fields) => z.object({ id: f.id, name: f.text, licensePoolFeatures: f.list });
-const poolFeature = (f: Fields) => z.object({ licenseServerFeatureId: f.id, totalAllotment: f.quantity, inUse: f.quantity });
+const licensePool = itemSchema(objectKind("licensePool", ["id", "name", "licensePoolFeatures"]), (f) =>
+  z.object({ id: f.id, name: f.text, licensePoolFeatures: f.list }),
+);
+const poolFeature = itemSchema(objectKind("licensePoolFeature", ["licenseServerFeatureId", "totalAllotment", "inUse"]), (f) =>
+  z.object({ licenseServerFeatureId: f.id, totalAllotment: f.quantity, inUse: f.quantity }),
+);
 
 export type PoolFeature = Infer<typeof poolFeature>;
 export interface RawPool extends Omit<Infer<typeof licensePool>, "licensePoolFeatures"> {
@@ -16,7 +21,7 @@ export interface RawPool extends Omit<Infer<typeof licensePool>, "licensePoolFea
 export const licensePools = row({
   path: (a: GroupArgs & { serverId: string }) => `${groupPath(a)}/license-servers/${encodeURIComponent(a.serverId)}/license-pools`,
   paged: false,
-  envelope: { list: "licensePools" },
+  envelope: { list: "licensePools", answer: objectKind("answer", ["licensePools"]) },
   schema: licensePool,
   flatten: ({ licensePoolFeatures, ...pool }, parse): RawPool[] => [{ ...pool, features: parse(poolFeature, licensePoolFeatures) }],
   from: {

@@ -1,20 +1,37 @@
 import { z } from "zod";
-import type { Fields, Infer } from "../schemas.ts";
+import { objectKind } from "../fields.ts";
+import { type Infer, itemSchema } from "../schemas.ts";
 import { type Part, partKey, row } from "./row.ts";
 import type { RawVirtualGroup } from "./virtual_groups.ts";
 
-const licenseServer = (f: Fields) =>
-  z.object({
-    id: f.id,
-    name: f.text,
-    status: f.text,
-    deployedOn: f.text,
-    leasingMode: f.text,
-    serviceInstanceId: f.ref,
-    licenseServerFeatures: f.list,
-  });
-const serverFeature = (f: Fields) =>
-  z.object({ id: f.id, featureName: f.text, productName: f.text, licenseType: f.text, totalQuantity: f.quantity });
+// Its fields are known from a client written against the live service more than from the reference (src/sim/README.md).
+const licenseServer = itemSchema(
+  objectKind("licenseServer", [
+    "id",
+    "name",
+    "status",
+    "deployedOn",
+    "leasingMode",
+    "serviceInstanceId",
+    "virtualGroupId",
+    "virtualGroupName",
+    "licenseServerFeatures",
+  ]),
+  (f) =>
+    z.object({
+      id: f.id,
+      name: f.text,
+      status: f.text,
+      deployedOn: f.text,
+      leasingMode: f.text,
+      serviceInstanceId: f.ref,
+      licenseServerFeatures: f.list,
+    }),
+);
+const serverFeature = itemSchema(
+  objectKind("licenseServerFeature", ["id", "featureName", "productName", "licenseType", "totalQuantity"]),
+  (f) => z.object({ id: f.id, featureName: f.text, productName: f.text, licenseType: f.text, totalQuantity: f.quantity }),
+);
 
 export type ServerFeature = Infer<typeof serverFeature>;
 export interface RawServer extends Omit<Infer<typeof licenseServer>, "licenseServerFeatures"> {
@@ -31,7 +48,7 @@ export const groupPath = (a: GroupArgs) => `/virtual-groups/${encodeURIComponent
 export const licenseServers = row({
   path: (a: GroupArgs) => `${groupPath(a)}/license-servers`,
   paged: true,
-  envelope: { list: "licenseServers" },
+  envelope: { list: "licenseServers", answer: objectKind("answer", ["licenseServers", "productFamily", "paginationInfo"]) },
   schema: licenseServer,
   flatten: ({ licenseServerFeatures, ...server }, parse): RawServer[] => [
     { ...server, features: parse(serverFeature, licenseServerFeatures) },

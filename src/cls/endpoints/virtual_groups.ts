@@ -1,21 +1,59 @@
 import { z } from "zod";
-import type { Fields, Infer, ItemParser } from "../schemas.ts";
+import { objectKind } from "../fields.ts";
+import { type Infer, type ItemParser, itemSchema } from "../schemas.ts";
 import { row } from "./row.ts";
 
-const virtualGroup = (f: Fields) => z.object({ id: f.id, name: f.text, entitlements: f.list });
-const entitlement = (f: Fields) => z.object({ id: f.ref, emsEntitlementId: f.ref, entitlementProductKeys: f.list });
-const productKey = (f: Fields) => z.object({ emsProductKeyId: f.ref, entitlementFeatures: f.list });
-const entitlementFeature = (f: Fields) =>
-  z.object({
-    featureName: f.text,
-    featureVersion: f.text,
-    productName: f.text,
-    licenseType: f.text,
-    endDate: f.text,
-    totalQuantity: f.quantity,
-    inUseQuantity: f.quantity,
-    unassignedQuantity: f.quantity,
-  });
+const virtualGroup = itemSchema(
+  objectKind("virtualGroup", ["id", "name", "orgName", "description", "createdDate", "users", "entitlements"]),
+  (f) => z.object({ id: f.id, name: f.text, entitlements: f.list }),
+);
+const entitlement = itemSchema(
+  objectKind("entitlement", ["id", "emsEntitlementId", "description", "type", "entitlementProductKeys"]),
+  (f) => z.object({ id: f.ref, emsEntitlementId: f.ref, entitlementProductKeys: f.list }),
+);
+const productKey = itemSchema(
+  objectKind("productKey", [
+    "emsProductKeyId",
+    "virtualGroupId",
+    "virtualGroupName",
+    "saleType",
+    "renewedEmsProductKeyId",
+    "isMovableAcrossVG",
+    "entitlementFeatures",
+  ]),
+  (f) => z.object({ emsProductKeyId: f.ref, entitlementFeatures: f.list }),
+);
+const entitlementFeature = itemSchema(
+  objectKind("entitlementFeature", [
+    "id",
+    "featureName",
+    "featureVersion",
+    "productName",
+    "productFamily",
+    "productVersion",
+    "licenseType",
+    "startDate",
+    "endDate",
+    "totalQuantity",
+    "inUseQuantity",
+    "unassignedQuantity",
+    "overagePercent",
+    "availableOverageQuantity",
+    "overageStartTime",
+    "overageDuration",
+  ]),
+  (f) =>
+    z.object({
+      featureName: f.text,
+      featureVersion: f.text,
+      productName: f.text,
+      licenseType: f.text,
+      endDate: f.text,
+      totalQuantity: f.quantity,
+      inUseQuantity: f.quantity,
+      unassignedQuantity: f.quantity,
+    }),
+);
 
 export type EntitlementFeature = Infer<typeof entitlementFeature>;
 export interface RawEntitlementFeature extends EntitlementFeature {
@@ -34,7 +72,7 @@ export const virtualGroups = row({
   paged: true,
   // Nested entitlements come only with detailedView (documented default: false).
   query: { detailedView: "true" },
-  envelope: { list: "virtualGroups" },
+  envelope: { list: "virtualGroups", answer: objectKind("answer", ["virtualGroups", "paginationInfo"]) },
   schema: virtualGroup,
   flatten: (vg, parse): RawVirtualGroup[] => [{ id: vg.id, name: vg.name, entitlements: flattenEntitlements(vg.entitlements, parse) }],
 });

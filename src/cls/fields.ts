@@ -1,0 +1,147 @@
+import type { Logger } from "../log.ts";
+import type { EndpointName } from "./endpoints.ts";
+
+/*
+ * Which field names CLS sends, seen against what the exporter reads and what NVIDIA's reference
+ * documents (src/sim/README.md): a changed API shows up as names before it shows up as wrong
+ * numbers. Names only: no value of a field is ever kept here.
+ */
+
+/** One kind of object CLS sends (an answer, a list element, a nested object) and the field names NVIDIA documents for it. */
+export interface ObjectKind {
+  /** How diagnostics name it ("entitlementFeature", "answer"). */
+  name: string;
+  /** Every name the reference documents for it, read by the exporter or not. */
+  documented: readonly string[];
+  /** Fields holding a plain object whose names are observed as their own kind (additionalProperties). */
+  objects?: Readonly<Record<string, ObjectKind>>;
+}
+
+/** How the exporter stands to a name CLS sent: its schema reads it; documented but not read; neither. */
+export type FieldUse = "read" | "documented" | "unknown";
+
+export interface FieldSink {
+  /** Each distinct (endpoint, kind, name) once per client, in the order CLS first sent them. */
+  field(endpoint: EndpointName, kind: string, name: string, use: FieldUse): void;
+  /** Each page read: the member names of its paginationInfo, undefined when it had none. */
+  page?(endpoint: EndpointName, pagingMembers: readonly string[] | undefined): void;
+}
+
+/** Distinct names remembered per endpoint and kind: a hostile answer with a million keys costs this many entries, no more. */
+export const MAX_NAMES_PER_KIND = 256;
+/** A name longer than this is shown cut (names are CLS strings; this keeps a log line or report readable). */
+export const MAX_NAME_LENGTH = 80;
+
+/** The paginationInfo members the page walk understands. */
+export const PAGING_MEMBERS: readonly string[] = ["pageNumber", "pageSize", "totalPages", "totalElements"];
+
+/** A kind's name, its documented names and, later, the names its schema reads. */
+export const objectKind = (name: string, documented: readonly string[], objects?: Record<string, ObjectKind>): ObjectKind => ({
+  name,
+  documented,
+  ...(objects ? { objects } : {}),
+});
+
+/** The shape of a zod object schema, looking through optional()/catch() wrappers; undefined for any other schema. */
+function shapeOf(schema: unknown): Record<string, unknown> | undefined {
+  let s = schema as { shape?: Record<string, unknown>; def?: { innerType?: unknown } } | undefined;
+  for (let depth = 0; s && depth < 8; depth++) {
+    if (s.shape) return s.shape;
+    s = s.def?.innerType as typeof s;
+  }
+  return undefined;
+}
+
+/**
+ * Watches the names of the objects one client parses and tells its sink of each new one. Per
+ * object it walks the keys without copying them (for…in), one Set lookup each and no allocation:
+ * cheap enough for every lease of every refresh.
+ */
+export class FieldWatch {
+  private readonly seen = new Map<EndpointName, Map<ObjectKind, Set<string>>>();
+
+  constructor(private readonly sink: FieldSink | undefined) {}
+
+  /** The names of one raw object of `kind`, parsed by `schema` (a zod object, possibly wrapped). */
+  observe(endpoint: EndpointName, kind: ObjectKind, schema: unknown, raw: unknown): void {
+    if (!this.sink || raw === null || typeof raw !== "object" || Array.isArray(raw)) return;
+    const seen = this.seenOf(endpoint, kind);
+    for (const name in raw) {
+      if (!seen.has(name) && seen.size < MAX_NAMES_PER_KIND) {
+        seen.add(name);
+        this.sink.field(endpoint, kind.name, shown(name), this.useOf(kind, schema, name));
+      }
+      const nested = kind.objects?.[name];
+      if (nested) this.observe(endpoint, nested, shapeOf(schema)?.[name], (raw as Record<string, unknown>)[name]);
+    }
+  }
+
+  /** One page's paginationInfo (names only). */
+  page(endpoint: EndpointName, info: unknown): void {
+    if (!this.sink?.page) return;
+    if (info === null || typeof info !== "object" || Array.isArray(info)) {
+      this.sink.page(endpoint, undefined);
+      return;
+    }
+    const members: string[] = [];
+    for (const name in info) if (members.length < MAX_NAMES_PER_KIND) members.push(shown(name));
+    this.sink.page(endpoint, members);
+  }
+
+  private readonly reads = new Map<ObjectKind, ReadonlySet<string>>();
+  private useOf(kind: ObjectKind, schema: unknown, name: string): FieldUse {
+    let read = this.reads.get(kind);
+    if (!read) {
+      read = new Set(Object.keys(shapeOf(schema) ?? {}));
+      this.reads.set(kind, read);
+    }
+    return read.has(name) ? "read" : kind.documented.includes(name) ? "documented" : "unknown";
+  }
+
+  private seenOf(endpoint: EndpointName, kind: ObjectKind): Set<string> {
+    let byKind = this.seen.get(endpoint);
+    if (!byKind) {
+      byKind = new Map();
+      this.seen.set(endpoint, byKind);
+    }
+    let set = byKind.get(kind);
+    if (!set) {
+      set = new Set();
+      byKind.set(kind, set);
+    }
+    return set;
+  }
+}
+
+function shown(name: string): string {
+  return name.length <= MAX_NAME_LENGTH ? name : `${name.slice(0, MAX_NAME_LENGTH - 1)}…`;
+}
+
+/** Distinct names a process logs (README "Logs"): enough for any API change, bounded against a hostile one. */
+export const MAX_LOGGED_NAMES = 50;
+
+/**
+ * The sink of normal runs: each name the exporter does not read is logged once per endpoint and
+ * name, at most MAX_LOGGED_NAMES a process. A name NVIDIA does not document is news (info: the API
+ * may have changed); a documented one the exporter leaves unread is expected (debug).
+ */
+export function unreadFieldLog(log: Logger, max = MAX_LOGGED_NAMES): FieldSink {
+  const logged = new Set<string>();
+  let full = false;
+  return {
+    field(endpoint, kind, name, use) {
+      if (use === "read" || full) return;
+      const key = `${endpoint}\n${name}`;
+      if (logged.has(key)) return;
+      if (logged.size >= max) {
+        full = true;
+        log.info("CLS sends more field names the exporter does not read than are logged; --check lists them all", { max });
+        return;
+      }
+      logged.add(key);
+      const fields = { endpoint, object: kind, field: name };
+      if (use === "unknown") log.info("CLS sent a field the exporter does not know (not in NVIDIA's reference); not read", fields);
+      else log.debug("CLS sent a documented field the exporter does not read", fields);
+    },
+  };
+}
