@@ -25,6 +25,11 @@ export interface FieldSink {
   field(endpoint: EndpointName, kind: string, name: string, use: FieldUse): void;
   /** Each page read: the member names of its paginationInfo, undefined when it had none. */
   page?(endpoint: EndpointName, pagingMembers: readonly string[] | undefined): void;
+  /**
+   * Each answer and each list element parsed, whatever its shape (nested objects of a kind's
+   * `objects` are not items). Only a sink that has it is told: the normal run's sink has none.
+   */
+  item?(endpoint: EndpointName, kind: string): void;
 }
 
 /** Distinct names remembered per endpoint and kind: a hostile answer with a million keys costs this many entries, no more. */
@@ -64,6 +69,12 @@ export class FieldWatch {
 
   /** The names of one raw object of `kind`, parsed by `schema` (a zod object, possibly wrapped). */
   observe(endpoint: EndpointName, kind: ObjectKind, schema: unknown, raw: unknown): void {
+    if (!this.sink) return;
+    this.sink.item?.(endpoint, kind.name);
+    this.names(endpoint, kind, schema, raw);
+  }
+
+  private names(endpoint: EndpointName, kind: ObjectKind, schema: unknown, raw: unknown): void {
     if (!this.sink || raw === null || typeof raw !== "object" || Array.isArray(raw)) return;
     const seen = this.seenOf(endpoint, kind);
     for (const name in raw) {
@@ -72,7 +83,7 @@ export class FieldWatch {
         this.sink.field(endpoint, kind.name, shown(name), this.useOf(kind, schema, name));
       }
       const nested = kind.objects?.[name];
-      if (nested) this.observe(endpoint, nested, shapeOf(schema)?.[name], (raw as Record<string, unknown>)[name]);
+      if (nested) this.names(endpoint, nested, shapeOf(schema)?.[name], (raw as Record<string, unknown>)[name]);
     }
   }
 

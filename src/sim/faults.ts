@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ENDPOINT_NAMES } from "../cls/endpoints.ts";
+import { withUnknownPagingMembers } from "./paging.ts";
 
 /** The exporter's endpoint names, plus the single-group route the simulator also serves. */
 export const SIM_ENDPOINTS = [...ENDPOINT_NAMES, "virtual_group"] as const;
@@ -51,6 +52,8 @@ export const faultRuleSchema = z.strictObject({
   endlessPages: z.boolean().optional(),
   /** Every page number answers the first page and says another follows; `no-ids` strips the items' ids. */
   repeatPage: z.enum(["ids", "no-ids"]).optional(),
+  /** `unknown-members`: paginationInfo, where the answer has one, with members the exporter does not know (src/sim/paging.ts). */
+  paging: z.enum(["unknown-members"]).optional(),
 });
 export const faultRulesSchema = z.array(faultRuleSchema);
 
@@ -133,6 +136,7 @@ export function applyBodyFaults(rule: FaultRule | null, status: number, body: un
   if (rule.rawBody !== undefined)
     return { status: rule.status ?? status, text: rule.rawBody, contentType: rule.rawContentType ?? "text/html" };
   let out = rule.drift ? drift(body, rule.drift, rule.driftSize) : body;
+  if (rule.paging === "unknown-members") out = withUnknownPagingMembers(out);
   let code = rule.status ?? status;
   if (rule.body !== undefined) {
     out = rule.body;

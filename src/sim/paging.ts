@@ -34,3 +34,17 @@ export function paginate<T>(all: readonly T[], query: URLSearchParams): Page<T> 
     info: { pageNumber, pageSize, totalPages: Math.ceil(all.length / pageSize), totalElements: all.length },
   };
 }
+
+/**
+ * The answer with its paginationInfo (when it has one) under other member names, as a changed API
+ * might send it: {page, size, total, last}. A client that does not know them must fall back on its
+ * other stop rules; --check lists them as not recognised.
+ */
+export function withUnknownPagingMembers(body: unknown): unknown {
+  const b = body as { paginationInfo?: Partial<PaginationInfo> } | null;
+  const info = b?.paginationInfo;
+  if (!info || typeof info !== "object") return body;
+  const { paginationInfo: _, ...rest } = b;
+  const last = (info.pageNumber ?? 1) >= (info.totalPages ?? 0);
+  return { ...rest, paginationInfo: { page: info.pageNumber, size: info.pageSize, total: info.totalElements, last } };
+}

@@ -40,6 +40,7 @@ export const leases = row({
   envelope: { list: "clients", compressed: "compressedClients", answer: objectKind("answer", ["clients", "compressedClients"]) },
   instanceId: (a) => a.instanceId,
   schema: leaseClient,
+  objects: [leaseClient.kind, lease.kind],
   // The leases are the big list (a client holds any number), so they count too, not just the clients.
   limits: { countItems: (client) => 1 + nestedLength(client, "leases") },
   flatten: (client, parse): RawLease[] =>

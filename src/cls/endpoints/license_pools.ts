@@ -23,6 +23,7 @@ export const licensePools = row({
   paged: false,
   envelope: { list: "licensePools", answer: objectKind("answer", ["licensePools"]) },
   schema: licensePool,
+  objects: [licensePool.kind, poolFeature.kind],
   flatten: ({ licensePoolFeatures, ...pool }, parse): RawPool[] => [{ ...pool, features: parse(poolFeature, licensePoolFeatures) }],
   from: {
     parent: "license_servers",

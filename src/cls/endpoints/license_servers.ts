@@ -50,6 +50,7 @@ export const licenseServers = row({
   paged: true,
   envelope: { list: "licenseServers", answer: objectKind("answer", ["licenseServers", "productFamily", "paginationInfo"]) },
   schema: licenseServer,
+  objects: [licenseServer.kind, serverFeature.kind],
   flatten: ({ licenseServerFeatures, ...server }, parse): RawServer[] => [
     { ...server, features: parse(serverFeature, licenseServerFeatures) },
   ],

@@ -1,3 +1,4 @@
+import type { ObjectKind } from "../fields.ts";
 import type { Envelope, ItemParser, ItemSchema } from "../schemas.ts";
 
 /**
@@ -43,6 +44,11 @@ export interface Endpoint<Args, T, Raw, P extends string = never, PArgs = never,
   instanceId?: (args: Args) => string | undefined;
   /** The schema of one element of the envelope's list. */
   schema: ItemSchema<T>;
+  /**
+   * Every kind of list element its answers hold, nested lists included (the answer's kind is the
+   * envelope's, nested objects are their kind's `objects`): what --check lists documented names of.
+   */
+  objects: readonly ObjectKind[];
   /** One list element → the rows the rest of the exporter reads, nested lists parsed with `parse`. */
   flatten: (item: T, parse: ItemParser) => Raw[];
   /** How its list counts against CLS_MAX_ITEMS; without it each element counts once. */

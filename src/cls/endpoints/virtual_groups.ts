@@ -74,6 +74,7 @@ export const virtualGroups = row({
   query: { detailedView: "true" },
   envelope: { list: "virtualGroups", answer: objectKind("answer", ["virtualGroups", "paginationInfo"]) },
   schema: virtualGroup,
+  objects: [virtualGroup.kind, entitlement.kind, productKey.kind, entitlementFeature.kind],
   flatten: (vg, parse): RawVirtualGroup[] => [{ id: vg.id, name: vg.name, entitlements: flattenEntitlements(vg.entitlements, parse) }],
 });
 
