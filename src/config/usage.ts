@@ -23,6 +23,13 @@ const INTRO = [
   "-h or --help prints this text; -v or --version prints the version.",
 ];
 
+/** The one-shot commands (src/commands/): taken off the command line before the settings are read. */
+const COMMANDS = [
+  "Commands (instead of serving): --check makes one refresh with this configuration and prints what CLS sent and what the exporter understood of it, endpoint by endpoint (names and counts only, never a key, id or value); it binds no port and opens no database, so it runs beside a running exporter. Exit 0 when every call answered and every item was understood, 1 when not, 2 on a bad configuration.",
+  "--capture DIR makes the same refresh and report, and writes every request and answer into DIR with identities scrubbed.",
+  "--format json prints the report of either as JSON for scripts (default: --format text).",
+];
+
 const OUTRO =
   'With OTEL_ENABLED=true the standard OpenTelemetry variables (OTEL_EXPORTER_OTLP_* and OTEL_RESOURCE_ATTRIBUTES) are read as well: see the README section "Configuration".';
 
@@ -34,6 +41,7 @@ export function usage(): string {
   const paragraphs = [
     "Usage: npm start -- [flags]   (or, with Bun on the PATH: bun run src/index.ts [flags])",
     ...INTRO.map((p) => wrap(p, "")),
+    COMMANDS.map((p) => wrap(p, "")).join("\n"),
     settings.join("\n"),
     wrap(OUTRO, ""),
   ];

@@ -214,6 +214,13 @@ describe("--check", () => {
     TIMEOUT,
   );
 
+  test("--help names the commands", async () => {
+    const p = Bun.spawn([process.execPath, "run", "src/index.ts", "--help"], { env: { PATH: process.env.PATH ?? "" }, stdout: "pipe" });
+    const help = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    for (const s of ["--check", "--capture DIR", "--format json"]) expect(help).toContain(s);
+  });
+
   test("no run printed the key or any identity the simulator served", () => {
     expect(outputs.length).toBeGreaterThan(8);
     const ids = identitiesOf(sim.model);
