@@ -78,9 +78,11 @@ export class FieldWatch {
     if (!this.sink || raw === null || typeof raw !== "object" || Array.isArray(raw)) return;
     const seen = this.seenOf(endpoint, kind);
     for (const name in raw) {
-      if (!seen.has(name) && seen.size < MAX_NAMES_PER_KIND) {
-        seen.add(name);
-        this.sink.field(endpoint, kind.name, shown(name), this.useOf(kind, schema, name));
+      // Kept as shown: names cut to the same text are one name to the sink.
+      const label = shown(name);
+      if (!seen.has(label) && seen.size < MAX_NAMES_PER_KIND) {
+        seen.add(label);
+        this.sink.field(endpoint, kind.name, label, this.useOf(kind, schema, name));
       }
       const nested = kind.objects?.[name];
       if (nested) this.names(endpoint, nested, shapeOf(schema)?.[name], (raw as Record<string, unknown>)[name]);
@@ -128,31 +130,38 @@ function shown(name: string): string {
   return name.length <= MAX_NAME_LENGTH ? name : `${name.slice(0, MAX_NAME_LENGTH - 1)}…`;
 }
 
-/** Distinct names a process logs (README "Logs"): enough for any API change, bounded against a hostile one. */
+/** Distinct unknown names a process logs (README "Logs"): enough for any API change, bounded against a hostile one. */
 export const MAX_LOGGED_NAMES = 50;
 
 /**
  * The sink of normal runs: each name the exporter does not read is logged once per endpoint and
- * name, at most MAX_LOGGED_NAMES a process. A name NVIDIA does not document is news (info: the API
- * may have changed); a documented one the exporter leaves unread is expected (debug).
+ * name. A name NVIDIA does not document is news (info: the API may have changed), at most
+ * MAX_LOGGED_NAMES a process; a documented one the exporter leaves unread is expected (debug) and
+ * bounded by the reference's own lists, so it does not take the place of an unknown one.
  */
 export function unreadFieldLog(log: Logger, max = MAX_LOGGED_NAMES): FieldSink {
   const logged = new Set<string>();
+  let unknown = 0;
   let full = false;
   return {
     field(endpoint, kind, name, use) {
-      if (use === "read" || full) return;
+      if (use === "read" || (full && use === "unknown")) return;
       const key = `${endpoint}\n${name}`;
       if (logged.has(key)) return;
-      if (logged.size >= max) {
-        full = true;
-        log.info("CLS sends more field names the exporter does not read than are logged; --check lists them all", { max });
+      const fields = { endpoint, object: kind, field: name };
+      if (use === "documented") {
+        logged.add(key);
+        log.debug("CLS sent a documented field the exporter does not read", fields);
         return;
       }
+      if (unknown >= max) {
+        full = true;
+        log.info("CLS sends more field names the exporter does not know than are logged; --check lists them all", { max });
+        return;
+      }
+      unknown++;
       logged.add(key);
-      const fields = { endpoint, object: kind, field: name };
-      if (use === "unknown") log.info("CLS sent a field the exporter does not know (not in NVIDIA's reference); not read", fields);
-      else log.debug("CLS sent a documented field the exporter does not read", fields);
+      log.info("CLS sent a field the exporter does not know (not in NVIDIA's reference); not read", fields);
     },
   };
 }

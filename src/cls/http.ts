@@ -47,6 +47,8 @@ export interface HttpDeps {
 export interface Budget {
   signal: AbortSignal;
   deadline: number;
+  /** Names the deadline in the error when it passes; the refresh's (SCRAPE_TIMEOUT) when absent. */
+  name?: string;
 }
 
 export interface GetRequest {
@@ -123,7 +125,7 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
         return { error: new ClsError("decode", req.endpoint, `gzip body does not inflate (${redact(err.message, key)})`) };
       }
       outcome = signal.aborted ? "timeout" : "network";
-      if (req.budget.signal.aborted) return { error: deadlineError(req.endpoint), final: true };
+      if (req.budget.signal.aborted) return { error: deadlineError(req), final: true };
       if (timeout.aborted) return { error: new ClsError("timeout", req.endpoint, `no answer within ${opts.requestTimeoutMs}ms`) };
       return { error: new ClsError("network", req.endpoint, redact(describeNetworkError(err), key)) };
     } finally {
@@ -162,7 +164,7 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
     try {
       await deps.sleep(wait, req.budget.signal);
     } catch {
-      throw deadlineError(req.endpoint);
+      throw deadlineError(req);
     }
   }
 
@@ -170,7 +172,7 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
     const url = `${opts.baseUrl}${req.path}${req.query ? `?${new URLSearchParams(req.query)}` : ""}`;
     for (let n = 0; ; n++) {
       // Past the refresh's deadline no call is made (nor counted): it could not be waited for.
-      if (req.budget.signal.aborted) throw deadlineError(req.endpoint);
+      if (req.budget.signal.aborted) throw deadlineError(req);
       await politely(req);
       const { body, error, retryAfterMs, final } = await attempt(req, url, n);
       if (!error) return body;
@@ -181,7 +183,7 @@ export function createHttp(opts: HttpOptions, deps: HttpDeps): HttpGet {
       try {
         await deps.sleep(wait, req.budget.signal);
       } catch {
-        throw deadlineError(req.endpoint, error);
+        throw deadlineError(req, error);
       }
     }
   };
@@ -192,9 +194,9 @@ function isRetryable(e: ClsError): boolean {
   return e.kind === "http" && (e.status === 429 || (e.status ?? 0) >= 500);
 }
 
-function deadlineError(endpoint: EndpointName, last?: ClsError): ClsError {
+function deadlineError(req: GetRequest, last?: ClsError): ClsError {
   const after = last ? ` while waiting to retry after: ${last.message}` : "";
-  return new ClsError("timeout", endpoint, `refresh deadline (SCRAPE_TIMEOUT) exceeded${after}`);
+  return new ClsError("timeout", req.endpoint, `${req.budget.name ?? "refresh deadline (SCRAPE_TIMEOUT)"} exceeded${after}`);
 }
 
 /** Retry-After as delay-seconds or an HTTP date; undefined when absent or unreadable. */

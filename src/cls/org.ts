@@ -1,4 +1,5 @@
 import pLimit from "p-limit";
+import { realTimers, type Timers } from "../clock.ts";
 import { ClsError, type RefreshErrorReason } from "../errors.ts";
 import type { ClsClient } from "./client.ts";
 import { type ArgsOf, type Call, callsOf, childrenOf, ENDPOINT_NAMES, type EndpointName, ORG_KEY, type RawOf } from "./endpoints.ts";
@@ -35,6 +36,8 @@ export interface FetchOptions {
   now: () => number;
   /** Aborts the refresh early (shutdown). */
   signal?: AbortSignal;
+  /** What the deadlines are scheduled with; the real timers when not given. */
+  timers?: Timers;
 }
 
 export const emptyOrg = (): OrgData => Object.fromEntries(ENDPOINT_NAMES.map((n) => [n, new Map()])) as OrgData;
@@ -46,23 +49,48 @@ export const emptyOrg = (): OrgData => Object.fromEntries(ENDPOINT_NAMES.map((n)
 const ORG_WIDE: ReadonlySet<RefreshErrorReason> = new Set(["401", "403", "404", "429", "network"]);
 
 /**
- * Walks the endpoint table: the org-level calls first, then, as each part arrives (fresh or its
- * previous value), the calls of the rows below it, at most `parallelism` at once in the order they
- * are queued, all within `timeoutMs`. Today's table makes `1 + V + S + I` calls (plus pages).
+ * The org-level calls' share of the refresh (`timeoutMs`): all their attempts, pages and waits
+ * together. A group list that hangs then leaves the other two thirds to fetch the rest from the last
+ * known groups, as after a 5xx; a slow CLS needs a longer SCRAPE_TIMEOUT, which this share follows.
+ */
+export const ORG_SHARE = 1 / 3;
+/** ORG_SHARE in words, for the error of a group list that outlasts it. */
+const ORG_DEADLINE = "org-level deadline (a third of SCRAPE_TIMEOUT)";
+
+/**
+ * Walks the endpoint table: the org-level calls first, within ORG_SHARE of `timeoutMs`, then, as
+ * each part arrives (fresh or its previous value), the calls of the rows below it, at most
+ * `parallelism` at once in the order they are queued, all within `timeoutMs`. Today's table makes
+ * `1 + V + S + I` calls (plus pages).
  */
 export async function fetchOrg(client: ClsClient, previous: OrgData | undefined, opts: FetchOptions): Promise<OrgFetch> {
   const prev = previous ?? emptyOrg();
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const budget = { signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout, deadline: opts.now() + opts.timeoutMs };
-  const walk = new Walk(client, prev, budget, pLimit(opts.parallelism));
-  const roots = childrenOf(undefined);
-  const fetched = await Promise.all(roots.map(async (endpoint) => ({ endpoint, rows: await walk.part(endpoint, ORG_CALL) })));
-  // A key CLS rejects, an org it does not know or a host out of reach fails every other call alike: none is made, and
-  // the previous data stands (the caller serves it as it was, with up 0).
-  if (walk.failures.some((f) => roots.includes(f.endpoint) && ORG_WIDE.has(f.reason)))
-    return { data: prev, failures: walk.failures, succeeded: walk.succeeded };
-  await Promise.all(fetched.map(({ endpoint, rows }) => rows && walk.below(endpoint, { ...ORG_CALL, rows })));
-  return { data: walk.data, failures: walk.failures, succeeded: walk.succeeded };
+  const timers = opts.timers ?? realTimers;
+  const refresh = deadline(timers, opts.now, opts.timeoutMs, opts.signal);
+  const org = deadline(timers, opts.now, Math.floor(opts.timeoutMs * ORG_SHARE), refresh.signal, ORG_DEADLINE);
+  try {
+    const walk = new Walk(client, prev, refresh, pLimit(opts.parallelism));
+    const roots = childrenOf(undefined);
+    const fetched = await Promise.all(roots.map(async (endpoint) => ({ endpoint, rows: await walk.part(endpoint, ORG_CALL, org) })));
+    org.clear();
+    // A key CLS rejects, an org it does not know or a host out of reach fails every other call alike: none is made, and
+    // the previous data stands (the caller serves it as it was, with up 0).
+    if (walk.failures.some((f) => roots.includes(f.endpoint) && ORG_WIDE.has(f.reason)))
+      return { data: prev, failures: walk.failures, succeeded: walk.succeeded };
+    await Promise.all(fetched.map(({ endpoint, rows }) => rows && walk.below(endpoint, { ...ORG_CALL, rows })));
+    return { data: walk.data, failures: walk.failures, succeeded: walk.succeeded };
+  } finally {
+    org.clear();
+    refresh.clear();
+  }
+}
+
+/** A budget of `ms` from now, aborted by `timers` or with `parent`; clear() drops its timer once it is no longer needed. */
+function deadline(timers: Timers, now: () => number, ms: number, parent?: AbortSignal, name?: string): Budget & { clear(): void } {
+  const own = new AbortController();
+  const handle = timers.setTimeout(() => own.abort(new DOMException(name ?? "refresh deadline", "TimeoutError")), ms);
+  const signal = parent ? AbortSignal.any([own.signal, parent]) : own.signal;
+  return { signal, deadline: now() + ms, ...(name ? { name } : {}), clear: () => timers.clearTimeout(handle) };
 }
 
 const ORG_CALL: Call<Record<string, never>> = { key: ORG_KEY, args: {} };
@@ -80,12 +108,12 @@ class Walk {
     private readonly limit: ReturnType<typeof pLimit>,
   ) {}
 
-  /** Fetches one part under the limit and keeps it; on failure records it and keeps the previous value. */
-  async part<N extends EndpointName>(endpoint: N, call: Call<ArgsOf<N>>): Promise<RawOf<N>[] | undefined> {
+  /** Fetches one part under the limit (within `budget`, the refresh's by default) and keeps it; on failure records it and keeps the previous value. */
+  async part<N extends EndpointName>(endpoint: N, call: Call<ArgsOf<N>>, budget = this.budget): Promise<RawOf<N>[] | undefined> {
     const fallback = this.prev[endpoint].get(call.key);
     let rows: RawOf<N>[] | undefined;
     try {
-      rows = await this.limit(() => this.client.list(endpoint, call.args, this.budget));
+      rows = await this.limit(() => this.client.list(endpoint, call.args, budget));
       this.succeeded++;
     } catch (err) {
       const e = err instanceof ClsError ? err : new ClsError("decode", endpoint, (err as Error).message);

@@ -231,13 +231,19 @@ export const FAULT_ROWS: FaultRow[] = [
     injected: "virtual_groups accepts the request and never answers",
     rules: [{ endpoint: "virtual_groups", hang: true }],
     up: 0,
-    families: ALL_STALE,
+    families: { entitlements: "stale" },
     metric: { endpoint: "virtual_groups", reason: "timeout" },
-    log: { msg: "refresh failed", endpoint: "virtual_groups", reason: "timeout", hint: "CLS did not answer in time: see SCRAPE_TIMEOUT" },
-    maxCalls: 2,
+    log: {
+      msg: "refresh incomplete",
+      endpoint: "virtual_groups",
+      reason: "timeout",
+      hint: "CLS did not answer in time: see SCRAPE_TIMEOUT",
+      error: "org-level deadline (a third of SCRAPE_TIMEOUT) exceeded",
+    },
+    maxCalls: 9,
     hangs: true,
     outcome:
-      "Abandoned after half of SCRAPE_TIMEOUT and retried once, which spends the refresh's whole budget: no other call is made and everything keeps its last good value.",
+      "The group list has a third of SCRAPE_TIMEOUT, all its attempts and pages together; abandoned then (not retried: its one call took the whole share), and the rest of the refresh runs on the last good group list, so servers, pools and leases are fresh; entitlements keep their last good values.",
   },
   {
     id: "truncated",
