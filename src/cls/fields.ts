@@ -30,6 +30,8 @@ export interface FieldSink {
    * `objects` are not items). Only a sink that has it is told: the normal run's sink has none.
    */
   item?(endpoint: EndpointName, kind: string): void;
+  /** Once per endpoint and kind, when an object of it brought a new name past MAX_NAMES_PER_KIND (not reported). */
+  overflow?(endpoint: EndpointName, kind: string): void;
 }
 
 /** Distinct names remembered per endpoint and kind: a hostile answer with a million keys costs this many entries, no more. */
@@ -64,6 +66,8 @@ function shapeOf(schema: unknown): Record<string, unknown> | undefined {
  */
 export class FieldWatch {
   private readonly seen = new Map<EndpointName, Map<ObjectKind, Set<string>>>();
+  /** The `seen` sets that reached MAX_NAMES_PER_KIND and were told to the sink as such. */
+  private readonly full = new Set<Set<string>>();
 
   constructor(private readonly sink: FieldSink | undefined) {}
 
@@ -80,9 +84,14 @@ export class FieldWatch {
     for (const name in raw) {
       // Kept as shown: names cut to the same text are one name to the sink.
       const label = shown(name);
-      if (!seen.has(label) && seen.size < MAX_NAMES_PER_KIND) {
-        seen.add(label);
-        this.sink.field(endpoint, kind.name, label, this.useOf(kind, schema, name));
+      if (!seen.has(label)) {
+        if (seen.size < MAX_NAMES_PER_KIND) {
+          seen.add(label);
+          this.sink.field(endpoint, kind.name, label, this.useOf(kind, schema, name));
+        } else if (!this.full.has(seen)) {
+          this.full.add(seen);
+          this.sink.overflow?.(endpoint, kind.name);
+        }
       }
       const nested = kind.objects?.[name];
       if (nested) this.names(endpoint, nested, shapeOf(schema)?.[name], (raw as Record<string, unknown>)[name]);
@@ -162,6 +171,13 @@ export function unreadFieldLog(log: Logger, max = MAX_LOGGED_NAMES): FieldSink {
       unknown++;
       logged.add(key);
       log.info("CLS sent a field the exporter does not know (not in NVIDIA's reference); not read", fields);
+    },
+    overflow(endpoint, kind) {
+      log.warn("CLS sent more distinct field names in one kind of object than are watched; the rest are not logged", {
+        endpoint,
+        object: kind,
+        max: MAX_NAMES_PER_KIND,
+      });
     },
   };
 }

@@ -32,6 +32,8 @@ export interface EndpointTally {
   items: Map<string, number>;
   /** Each distinct name seen by kind name, and how the exporter stands to it. */
   fields: Map<string, Map<string, FieldUse>>;
+  /** Kinds that brought more than MAX_NAMES_PER_KIND names: the rest are not in `fields`. */
+  namesPastBound: Set<string>;
 }
 
 const emptyTally = (): EndpointTally => ({
@@ -45,6 +47,7 @@ const emptyTally = (): EndpointTally => ({
   pagingMembersDropped: 0,
   items: new Map(),
   fields: new Map(),
+  namesPastBound: new Set(),
 });
 
 /** Hears one refresh (pass `sink` as refreshOnce's `fields` and `onAttempt` as its `onAttempt`), then is read per endpoint. */
@@ -81,6 +84,9 @@ export class DiagnosisCollector {
         if (t.pagingMembers.size < MAX_NAMES_PER_KIND) t.pagingMembers.add(m);
         else t.pagingMembersDropped++;
       }
+    },
+    overflow: (endpoint, kind) => {
+      this.of(endpoint).namesPastBound.add(kind);
     },
     item: (endpoint, kind) => {
       const t = this.of(endpoint);

@@ -33,6 +33,8 @@ export interface EndpointDiagnosis {
     recognised: string[];
     unrecognised: string[];
     pagesWithout: number;
+    /** Distinct member names past MAX_NAMES_PER_KIND, not listed. */
+    pastBound: number;
   };
   /** List elements seen, every kind (nested lists included), skipped ones too. */
   items: number;
@@ -49,6 +51,8 @@ export interface EndpointDiagnosis {
   neverSent: NamesByKind;
   /** Kinds of which no object was seen (an empty list, or a failed call). */
   kindsNotSeen: string[];
+  /** Kinds that sent more distinct names than MAX_NAMES_PER_KIND: the names past it are not listed. */
+  namesPastBound: string[];
   latencyMs: { median: number; max: number } | null;
 }
 
@@ -104,6 +108,7 @@ function endpointDiagnosis(endpoint: EndpointName, t: EndpointTally, s: Snapshot
       recognised: members.filter((m) => PAGING_MEMBERS.includes(m)),
       unrecognised: members.filter((m) => !PAGING_MEMBERS.includes(m)),
       pagesWithout: t.pagesWithoutPaging,
+      pastBound: t.pagingMembersDropped,
     },
     items: Object.values(itemsByKind).reduce((a, b) => a + b, 0),
     itemsByKind,
@@ -111,6 +116,7 @@ function endpointDiagnosis(endpoint: EndpointName, t: EndpointTally, s: Snapshot
     unreadable: Math.max(0, invalid - skipped),
     unreadableByReason: Object.fromEntries(reasons.filter(([, r]) => r !== "no_id").map(([, r, n]) => [r, n])),
     ...namesOf(kindsOf(endpoint), t),
+    namesPastBound: [...t.namesPastBound],
     latencyMs: latencyOf(t.durationsMs),
   };
 }

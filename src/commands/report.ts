@@ -1,3 +1,4 @@
+import { MAX_NAMES_PER_KIND } from "../cls/fields.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import type { DiagnosisCollector } from "./collector.ts";
 import { type Diagnosis, diagnose, type EndpointDiagnosis, type NamesByKind } from "./diagnosis.ts";
@@ -76,6 +77,9 @@ function detailLines(e: EndpointDiagnosis): string[] {
     ...namesLines("sent, not read (documented)", e.unread.documented),
     ...namesLines("documented, never sent", e.neverSent),
   );
+  if (e.namesPastBound.length > 0)
+    lines.push(`  more than ${MAX_NAMES_PER_KIND} names, the rest not listed: ${e.namesPastBound.map(printable).join(", ")}`);
+  if (p.pastBound > 0) lines.push(`  paging: ${p.pastBound} more member name(s) past ${MAX_NAMES_PER_KIND}, not listed`);
   if (e.kindsNotSeen.length > 0) lines.push(`  no object seen of: ${e.kindsNotSeen.map(printable).join(", ")}`);
   return lines;
 }

@@ -17,11 +17,13 @@ import type { Fields, Logger } from "../../src/log.ts";
 function recorder() {
   const fields: string[] = [];
   const pages: (readonly string[] | undefined)[] = [];
+  const overflows: string[] = [];
   const sink: FieldSink = {
     field: (endpoint, kind, name, use) => void fields.push(`${endpoint} ${kind} ${name} ${use}`),
     page: (_endpoint, members) => void pages.push(members),
+    overflow: (endpoint, kind) => void overflows.push(`${endpoint} ${kind}`),
   };
-  return { sink, fields, pages };
+  return { sink, fields, pages, overflows };
 }
 
 const extra = objectKind("extra", ["a", "b"]);
@@ -89,9 +91,12 @@ describe("FieldWatch", () => {
     watch.observe(LEASES, widget, widgetSchema, hostile("j"));
     expect(r.fields).toHaveLength(MAX_NAMES_PER_KIND);
     expect(r.fields.at(-1)).toBe(`leases widget k${MAX_NAMES_PER_KIND - 1} unknown`);
+    // Hitting the bound is told once, so the names past it are known to be missing.
+    expect(r.overflows).toEqual(["leases widget"]);
     // Another endpoint (or kind) has a bound of its own.
     watch.observe(POOLS, widget, widgetSchema, hostile("k"));
     expect(r.fields).toHaveLength(2 * MAX_NAMES_PER_KIND);
+    expect(r.overflows).toEqual(["leases widget", "license_pools widget"]);
   });
 
   test(`a name longer than ${MAX_NAME_LENGTH} characters is shown cut, once even when several share the shown part`, () => {
@@ -202,6 +207,12 @@ describe("unreadFieldLog", () => {
     field(sink, LEASES, "doc10", "documented");
     expect(out.filter((l) => l.level === "debug")).toHaveLength(11);
     expect(out.filter((l) => l.level === "info").map((l) => l.fields?.field ?? "cap")).toEqual(["new0", "new1", "new2", "cap"]);
+  });
+
+  test("a kind past MAX_NAMES_PER_KIND is a warning naming the endpoint, the kind and the bound", () => {
+    const { log, out } = lines();
+    unreadFieldLog(log).overflow!(LEASES, "lease");
+    expect(out.map((l) => [l.level, l.fields])).toEqual([["warn", { endpoint: "leases", object: "lease", max: MAX_NAMES_PER_KIND }]]);
   });
 
   test("the cap is a parameter", () => {

@@ -191,6 +191,7 @@ describe("--check", () => {
         recognised: [],
         unrecognised: ["page", "size", "total", "last"],
         pagesWithout: 0,
+        pastBound: 0,
       });
       expect(endpoint(d, "license_servers").paging.shape).toBe("recognised");
       sim.resetStats();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ENDPOINTS } from "../../src/cls/endpoints.ts";
-import { FieldWatch } from "../../src/cls/fields.ts";
+import { FieldWatch, MAX_NAMES_PER_KIND } from "../../src/cls/fields.ts";
 import { DiagnosisCollector } from "../../src/commands/collector.ts";
 import { type Diagnosis, diagnose, kindsOf } from "../../src/commands/diagnosis.ts";
 import { diagnosisReport, printable } from "../../src/commands/report.ts";
@@ -76,6 +76,17 @@ describe("the diagnosis", () => {
     expect(kindsOf("leases").map((k) => k.name)).toEqual(["answer", "client", "additionalProperties", "lease"]);
   });
 
+  test("a kind with more names than are watched says so, in the diagnosis and the text", () => {
+    const c = new DiagnosisCollector();
+    const row = ENDPOINTS.leases;
+    const hostile = Object.fromEntries(Array.from({ length: MAX_NAMES_PER_KIND + 1 }, (_, i) => [`n${i}`, i]));
+    new FieldWatch(c.sink).observe("leases", row.schema.kind, row.schema, hostile);
+    const e = leasesOf(diagnose(c, snapshot()));
+    expect(e.namesPastBound).toEqual(["client"]);
+    expect(e.unread.unknown.client).toHaveLength(MAX_NAMES_PER_KIND);
+    expect(diagnosisReport(c, snapshot(), "text")).toContain(`more than ${MAX_NAMES_PER_KIND} names, the rest not listed: client`);
+  });
+
   test("the paging shape: none without paginationInfo, members recognised or not", () => {
     const c = new DiagnosisCollector();
     c.sink.page!("virtual_groups", ["pageNumber", "totalPages"]);
@@ -89,6 +100,7 @@ describe("the diagnosis", () => {
       recognised: ["pageNumber", "totalPages"],
       unrecognised: ["last"],
       pagesWithout: 1,
+      pastBound: 0,
     });
     expect(d.endpoints.find((e) => e.endpoint === "license_pools")!.paging.shape).toBe("none");
   });
