@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { CAPTURE_FORMAT, manifestSchema } from "../../src/capture/manifest.ts";
 import { captureCommand } from "../../src/commands/capture.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { serveReplay } from "../../src/sim/replay-server.ts";
@@ -58,6 +59,26 @@ describe("--capture's bounds and the replay's answers", () => {
       await checked.stop();
     }
   });
+});
+
+test("the replay of a call whose network failed: the client's read of it fails again", async () => {
+  const dir = next();
+  const entry = { seq: 1, method: "GET", path: "/v1/org/o/virtual-groups", query: {}, requestHeaders: {}, startedMs: 0, durationMs: 1 };
+  const manifest = {
+    format: CAPTURE_FORMAT,
+    org: "o",
+    exporterVersion: "t",
+    capturedAt: "2026-01-01T00:00:00Z",
+    requests: [{ ...entry, outcome: "network", error: "ConnectionRefused" }],
+  };
+  await Bun.write(join(dir, "manifest.json"), JSON.stringify(manifestSchema.parse(manifest)));
+  const replay = await serveReplay(dir, {});
+  try {
+    const read = fetch(`${replay.url}/v1/org/o/virtual-groups`).then((r) => r.arrayBuffer());
+    await expect(read).rejects.toThrow();
+  } finally {
+    await replay.stop();
+  }
 });
 
 describe("--capture DIR's folder", () => {

@@ -8,6 +8,7 @@ import { createRecorder } from "../../src/capture/recorder.ts";
 import { keptBody } from "../../src/capture/scrub-body.ts";
 import { scrubJson } from "../../src/capture/scrub-json.ts";
 import { scrubPath } from "../../src/capture/scrub-request.ts";
+import { readUpTo } from "../../src/capture/tap.ts";
 import { DEFAULT_CLS_LIMITS } from "../../src/cls/limits.ts";
 
 const SECRET = "fixed-test-secret";
@@ -119,6 +120,36 @@ describe("scrubbing a JSON answer", () => {
     const b64 = (JSON.parse(c.text) as { compressedClients: string }).compressedClients;
     const back = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(Buffer.from(b64, "base64")))) as typeof inner;
     expect(back.clients[0]!.leases[0]).toEqual({ leaseId: p.string("lease-0001-abcdef"), featureName: "NVIDIA Virtual PC" });
+  });
+});
+
+describe("reading a body for the capture", () => {
+  const streamed = (parts: Uint8Array[], fail?: Error) =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        pull(c) {
+          const next = parts.shift();
+          if (next) c.enqueue(next);
+          else if (fail) c.error(fail);
+          else c.close();
+        },
+      }),
+      { status: 200, headers: { "content-type": "application/json" } },
+    );
+
+  test("past the bound without a Content-Length: no more than the bound is read ahead, and the client still gets every byte", async () => {
+    const parts = Array.from({ length: 8 }, (_, i) => new Uint8Array(1_000).fill(48 + i));
+    const whole = Buffer.concat(parts);
+    const tapped = await readUpTo(streamed([...parts]), 2_500);
+    expect(tapped.kind).toBe("over");
+    if (tapped.kind === "over") expect(tapped.bytes).toBe(3_000);
+    expect(Buffer.from(await tapped.response.arrayBuffer()).equals(whole)).toBe(true);
+  });
+
+  test("a body that breaks off: recorded as broken, and the client's read breaks too", async () => {
+    const tapped = await readUpTo(streamed([new Uint8Array(10)], new Error("reset")), 1_000);
+    expect(tapped.kind).toBe("broken");
+    await expect(tapped.response.arrayBuffer()).rejects.toThrow();
   });
 });
 
