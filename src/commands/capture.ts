@@ -2,18 +2,12 @@ import { type FolderWriter, openFolder, unusableFolder, type WriteFile } from ".
 import { CAPTURE_FORMAT, MANIFEST_FILE, type Manifest } from "../capture/manifest.ts";
 import { Pseudonyms, randomSecret } from "../capture/pseudonym.ts";
 import { createRecorder } from "../capture/recorder.ts";
-import type { HttpDeps } from "../cls/http.ts";
 import type { Config } from "../config/index.ts";
-import type { Logger } from "../log.ts";
-import type { BuildInfo } from "../render/catalog.ts";
 import type { Snapshot } from "../snapshot/types.ts";
-import { exitCodeOf, refreshOnce } from "./once.ts";
+import { exitCodeOf, type OnceDeps, refreshOnce } from "./once.ts";
 
-export interface CaptureDeps {
-  fetch: HttpDeps["fetch"];
-  now: () => number;
-  log: Logger;
-  build: BuildInfo;
+/** What refreshOnce takes (the diagnosis' field sink and attempt hook included), and the capture's own. */
+export interface CaptureDeps extends OnceDeps {
   /** The pseudonyms' secret: random (and never written) unless a test fixes it. */
   secret?: Uint8Array | string;
   /** How files are written (tests fill the disk with it). */
