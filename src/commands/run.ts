@@ -2,27 +2,45 @@ import pkg from "../../package.json" with { type: "json" };
 import { clsFetch } from "../cls/transport.ts";
 import type { Command, Config } from "../config/index.ts";
 import { createLogger, streamWriter } from "../log.ts";
+import { captureCommand } from "./capture.ts";
 import { DiagnosisCollector } from "./collector.ts";
 import { exitCodeOf, refreshOnce } from "./once.ts";
 import { diagnosisReport } from "./report.ts";
 
 /**
  * Runs a command after the configuration was read (a bad one exited 2 before): one refresh, the
- * diagnosis on stdout, the refresh's own log on stderr at LOG_LEVEL as in a run (its outcome line,
- * redacted; at debug, each request). Returns the exit code.
+ * diagnosis on stdout (and, for --capture, a line saying what was written), the refresh's own log on
+ * stderr at LOG_LEVEL as in a run (its outcome line, redacted; at debug, each request). Returns the
+ * exit code.
  */
 export async function runCommand(command: Command, config: Config, opts: { revision: string }): Promise<number> {
   const log = createLogger({ write: streamWriter(process.stderr, () => {}), level: config.log.level, format: config.log.format });
   const collector = new DiagnosisCollector();
-  const snapshot = await refreshOnce(config, {
+  const deps = {
     fetch: clsFetch(config.clsTransport, fetch),
     now: Date.now,
     log,
     build: { version: pkg.version, revision: opts.revision, bunVersion: Bun.version },
     fields: collector.sink,
     onAttempt: collector.onAttempt,
-  });
-  const out = diagnosisReport(collector, snapshot, command.format);
-  await new Promise<void>((resolve) => process.stdout.write(out, () => resolve()));
+  };
+  if (command.name === "capture") {
+    const result = await captureCommand(command.dir, config, deps);
+    if (!result.snapshot) {
+      await print(process.stderr, `${result.summary}\n`);
+      return result.code;
+    }
+    const report = diagnosisReport(collector, result.snapshot, command.format);
+    const out =
+      command.format === "json" ? `${JSON.stringify({ ...JSON.parse(report), capture: captureJson(result) })}\n` : `${report}\n${result.summary}\n`;
+    await print(process.stdout, out);
+    return result.code;
+  }
+  const snapshot = await refreshOnce(config, deps);
+  await print(process.stdout, diagnosisReport(collector, snapshot, command.format));
   return exitCodeOf(snapshot);
 }
+
+const captureJson = (r: Awaited<ReturnType<typeof captureCommand>>) => ({ ok: r.code === 0, summary: r.summary, ...r.written });
+
+const print = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => stream.write(text, () => resolve()));

@@ -5,18 +5,21 @@
  *   bun run src/sim/main.ts --scenario lic-example | --generate 20x10x5x10 [--seed N] [--port N]
  *     [--host H] [--api-key K] [--compressed] [--latency-ms N] [--churn-interval 5s] [--tricky]
  *     [--org NAME] [--pools N] [--instances N]
+ *   bun run src/sim/main.ts --replay DIR [--port N] [--host H] [--api-key K]
  */
 import { parseArgs } from "node:util";
 import { parseDuration } from "../duration.ts";
 import { loadScenario, type ScenarioName } from "./fixtures.ts";
 import { generateOrg } from "./generate.ts";
 import type { SimModel } from "./model.ts";
+import { serveReplay } from "./replay-server.ts";
 import { startSimulator } from "./server.ts";
 import { addTrickyData } from "./tricky.ts";
 
 const USAGE =
   "usage: bun run src/sim/main.ts (--scenario lic-example | --generate VxSxFxL) [--seed N] [--port N] [--host H]\n" +
-  "  [--api-key K] [--compressed] [--latency-ms N] [--churn-interval 5s] [--tricky] [--org NAME] [--pools N] [--instances N]";
+  "  [--api-key K] [--compressed] [--latency-ms N] [--churn-interval 5s] [--tricky] [--org NAME] [--pools N] [--instances N]\n" +
+  "   or: bun run src/sim/main.ts --replay DIR [--port N] [--host H] [--api-key K (default: any key)]";
 
 /** The exporter's own Go-style durations, so both CLIs read "1m30s" alike. */
 export function churnInterval(raw: string): number {
@@ -51,6 +54,7 @@ function parse(argv: string[]) {
       org: { type: "string" },
       pools: { type: "string" },
       instances: { type: "string" },
+      replay: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -88,6 +92,10 @@ function main(argv: string[]): void {
     console.error(USAGE);
     return;
   }
+  if (v.replay !== undefined) {
+    void replay(v);
+    return;
+  }
   const model = buildModel(v);
   const sim = startSimulator({
     scenario: model,
@@ -108,6 +116,30 @@ function main(argv: string[]): void {
   };
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
+}
+
+/** --replay DIR: the capture served as it was captured; the same stdout line, the org to point the exporter at on stderr. */
+async function replay(v: Values): Promise<void> {
+  const others = Object.keys(v).filter((k) => !["replay", "port", "host", "api-key"].includes(k));
+  if (others.length > 0) fail(`--replay takes only --port, --host and --api-key, not --${others.join(", --")}`);
+  const hostname = v.host ?? "127.0.0.1";
+  const replaying = await serveReplay(v.replay ?? "", { hostname, port: intOption(v.port, "port", 0), apiKey: v["api-key"] }).catch((e) =>
+    fail(`cannot replay ${v.replay}: ${(e as Error).message}`),
+  );
+  console.log(replaying.url);
+  console.error(
+    `sim: replaying ${v.replay}: ${replaying.answers} captured answers; point the exporter at ` +
+      `NVIDIA_API_BASE_URL=${replaying.url} NVIDIA_ORG_NAME=${replaying.org}` +
+      (v["api-key"] === undefined ? " (any API key)" : ""),
+  );
+  const shutdown = () => void replaying.stop().then(() => process.exit(0));
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+}
+
+function fail(message: string): never {
+  console.error(`sim: ${message}\n${USAGE}`);
+  process.exit(2);
 }
 
 if (import.meta.main) {

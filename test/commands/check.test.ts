@@ -44,8 +44,10 @@ interface Run {
 }
 const outputs: Run[] = [];
 
-async function check(args: string[], vars: Record<string, string>): Promise<Run> {
-  const p = Bun.spawn([process.execPath, "run", "src/index.ts", "--check", ...args], {
+const check = (args: string[], vars: Record<string, string>): Promise<Run> => cli(["--check", ...args], vars);
+
+async function cli(args: string[], vars: Record<string, string>): Promise<Run> {
+  const p = Bun.spawn([process.execPath, "run", "src/index.ts", ...args], {
     env: { PATH: process.env.PATH ?? "", ...vars },
     stdout: "pipe",
     stderr: "pipe",
@@ -233,4 +235,37 @@ describe("--check", () => {
       for (const n of ids.numbers) expect([n, new RegExp(`\\b${n}\\b`).test(all)]).toEqual([n, false]);
     }
   });
+});
+
+describe("--capture DIR as a user runs it", () => {
+  test(
+    "the same diagnosis as --check, then the folder written; in json a capture member; nothing served in the output",
+    async () => {
+      const dir = join(harness.tempDir("cls-capture-cli-"), "capture");
+      const text = await cli(["--capture", dir], env());
+      expect(text.code).toBe(0);
+      const checked = await check([], env());
+      const [report, summary] = [text.out.slice(0, checked.out.length), text.out.slice(checked.out.length)];
+      // Latency figures differ between two runs; the rest of the report is the same.
+      const steady = (s: string) => s.replace(/\d+ \/ \d+$/gm, "");
+      expect(steady(report)).toBe(steady(checked.out));
+      expect(summary).toMatch(/^\ncapture: \d+ requests written to .+; replay it with: npm run sim -- --replay /);
+      const jsonDir = join(harness.tempDir("cls-capture-cli-"), "capture");
+      const json = await cli(["--capture", jsonDir, "--format", "json"], env());
+      expect(json.code).toBe(0);
+      const d = JSON.parse(json.out) as Diagnosis & { capture: { ok: boolean; requests: number } };
+      expect(d.version).toBe(1);
+      expect(d.exitCode).toBe(0);
+      expect(d.capture.ok).toBe(true);
+      expect(d.capture.requests).toBe(d.endpoints.reduce((n, e) => n + e.calls + e.retries, 0));
+      const ids = identitiesOf(sim.model);
+      for (const run of [text, json]) {
+        const all = run.out + run.err;
+        expect(all).not.toContain(KEY);
+        for (const id of ids.strings) expect([id, all.includes(id)]).toEqual([id, false]);
+        for (const n of ids.numbers) expect([n, new RegExp(`\\b${n}\\b`).test(all)]).toEqual([n, false]);
+      }
+    },
+    TIMEOUT,
+  );
 });
