@@ -4,9 +4,12 @@
  * generated orgs, and in /_sim/expected.
  */
 import { describe, expect, test } from "bun:test";
+import { createClient, type InvalidCounts, type InvalidReasons } from "../../src/cls/client.ts";
+import { DEFAULT_CLS_LIMITS } from "../../src/cls/limits.ts";
 import { expected } from "../../src/sim/expected.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { generateOrg } from "../../src/sim/generate.ts";
+import { startSimulator } from "../../src/sim/server.ts";
 
 const START = Date.UTC(2025, 0, 1) / 1000;
 const END = Date.UTC(2027, 11, 31, 23, 59, 59) / 1000;
@@ -60,5 +63,38 @@ describe("generated orgs", () => {
       expect(exp.entitlementFeatures.some((o) => o.emsProductKeyId === f.renewedEmsProductKeyId && o.featureName === f.featureName)).toBe(
         true,
       );
+  });
+});
+
+describe("the bad-dates drift", () => {
+  test("every date of the first group is in an unknown shape: the client reads them absent and counts bad_date", async () => {
+    const sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: "k", port: 0 });
+    try {
+      sim.setFaults([{ endpoint: "virtual_groups", drift: "bad-dates" }]);
+      const res = await fetch(`${sim.url}/v1/org/lic-example/virtual-groups?detailedView=true`, { headers: { "x-api-key": "k" } });
+      const body = (await res.json()) as unknown;
+      const invalid: InvalidCounts = new Map();
+      const invalidReasons: InvalidReasons = new Map();
+      const client = createClient(async () => body, {
+        orgName: "lic-example",
+        serviceInstanceId: undefined,
+        invalid,
+        invalidReasons,
+        limits: DEFAULT_CLS_LIMITS,
+      });
+      const [first, second] = await client.list(
+        "virtual_groups",
+        {},
+        { signal: new AbortController().signal, deadline: Number.POSITIVE_INFINITY },
+      );
+      expect(first!.entitlements.map((f) => [f.startDate, f.endDate, f.overageStartTime])).toEqual(
+        first!.entitlements.map(() => [undefined, undefined, undefined]),
+      );
+      expect(second!.entitlements.every((f) => f.endDate !== undefined)).toBe(true);
+      expect([...invalid]).toEqual([["virtual_groups", first!.entitlements.length]]);
+      expect(Object.fromEntries(invalidReasons.get("virtual_groups") ?? [])).toEqual({ bad_date: first!.entitlements.length });
+    } finally {
+      await sim.stop();
+    }
   });
 });
