@@ -50,7 +50,7 @@ export function orgOf(groups: number): OrgData {
       featureVersion: "1.0",
       productName: "vApps",
       licenseType: "CONCURRENT_COUNTED_SINGLE",
-      endDate: "2030-01-01T00:00:00Z",
+      endDate: Date.UTC(2030, 0, 1) / 1000,
       totalQuantity: 10,
       inUseQuantity: 2,
       unassignedQuantity: 0,

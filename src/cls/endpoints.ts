@@ -28,7 +28,7 @@ export type { RawLease } from "./endpoints/leases.ts";
 export type { RawServer } from "./endpoints/license_servers.ts";
 export type { Call, Part } from "./endpoints/row.ts";
 export { ORG_KEY, outermostId, partKey } from "./endpoints/row.ts";
-export type { RawVirtualGroup } from "./endpoints/virtual_groups.ts";
+export type { RawEntitlementFeature, RawVirtualGroup } from "./endpoints/virtual_groups.ts";
 
 /** Upstream first, each child after its parent: a failure of an earlier endpoint starves the later ones (the refresh log ranks causes by this order). */
 export const ENDPOINTS = {

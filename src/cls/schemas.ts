@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { readDate } from "./dates.ts";
 import type { ObjectKind } from "./fields.ts";
 
 /*
@@ -18,7 +19,7 @@ export interface Envelope {
 }
 
 /** Why a field (or its item) could not be read as CLS sent it; the refresh log names them per endpoint. */
-export type InvalidKind = "wrong_type" | "too_long" | "out_of_range";
+export type InvalidKind = "wrong_type" | "too_long" | "out_of_range" | "bad_date";
 
 /**
  * The largest quantity (seats, leases) believed: no org holds a billion seats of one feature, so a
@@ -114,12 +115,45 @@ export function tolerantFields(onUnreadable: (why: InvalidKind) => void, maxStri
       return undefined;
     })
     .optional();
+  /**
+   * A number whose unit or scale NVIDIA does not document (overagePercent, overageDuration): any
+   * finite non-negative number up to 2^53, numeric strings accepted, shown as sent.
+   */
+  const measure = z
+    .unknown()
+    .transform((input): number | undefined => {
+      const n = typeof input === "number" ? input : typeof input === "string" && NUMERIC.test(input) ? Number(input) : undefined;
+      if (n === undefined) return unreadable(input);
+      if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) return n;
+      onUnreadable("out_of_range");
+      return undefined;
+    })
+    .optional();
+  /** A date in any shape src/cls/dates.ts reads, as unix seconds; another shape is a bad date, read as absent. */
+  const date = z
+    .unknown()
+    .transform((input): number | undefined => {
+      const d = readDate(input);
+      if (d !== "bad") return d;
+      onUnreadable("bad_date");
+      return undefined;
+    })
+    .optional();
+  /** A boolean, also as the strings "true"/"false" (any case); anything else is of the wrong type. */
+  const flag = z
+    .unknown()
+    .transform((input): boolean | undefined => {
+      if (typeof input === "boolean") return input;
+      const s = typeof input === "string" ? input.toLowerCase() : undefined;
+      return s === "true" ? true : s === "false" ? false : unreadable(input);
+    })
+    .optional();
   /** A nested list (not copied), parsed item by item later so one bad item does not sink its siblings. */
   const list = z
     .unknown()
     .transform((input): unknown[] | undefined => (Array.isArray(input) ? input : unreadable(input)))
     .optional();
-  return { id, ref, absent, text, quantity, list };
+  return { id, ref, absent, text, quantity, measure, date, flag, list };
 }
 export type Fields = ReturnType<typeof tolerantFields>;
 

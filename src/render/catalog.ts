@@ -2,7 +2,7 @@ import { ENDPOINT_NAMES } from "../cls/endpoints.ts";
 import { REFRESH_ERROR_REASONS, STORE_REASONS } from "../errors.ts";
 import type { LogStats } from "../log.ts";
 import { OTLP_FAILURE_REASONS, type OtlpStats } from "../otlp/stats.ts";
-import { FAMILY_LABELS } from "../snapshot/labels.ts";
+import { ENTITLEMENT_INFO_LABELS, FAMILY_LABELS } from "../snapshot/labels.ts";
 import { type ExporterStats, statKey } from "../snapshot/refresher.ts";
 import type { Labels, Snapshot } from "../snapshot/types.ts";
 import { type HistoryStats, QUERY_OUTCOMES } from "../store/index.ts";
@@ -58,6 +58,14 @@ function* fromMap(map: Map<string, number>, names: readonly [string, string]): I
     const [a, b] = key.split("\n");
     yield { labels: { [names[0]]: a!, [names[1]]: b! }, value };
   }
+}
+
+function* entitlementInfo(rows: Snapshot["entitlements"] | undefined): Iterable<Sample> {
+  for (const r of rows ?? [])
+    yield {
+      labels: { ...r.labels, product_family: r.productFamily ?? "unknown", product_version: r.productVersion ?? "unknown" },
+      value: 1,
+    };
 }
 
 const one = (value: number | undefined): Sample[] => (value === undefined ? [] : [{ labels: {}, value }]);
@@ -118,6 +126,70 @@ export const CATALOG: readonly MetricDef[] = [
     labels: FAMILY_LABELS.entitlement,
     help: "When the entitlement expires (unix seconds), when CLS gives an end date.",
     rows: (v) => defined(v.snapshot?.entitlements, (r) => r.end),
+  },
+  {
+    name: "nvidia_cls_entitlement_start_timestamp_seconds",
+    type: "gauge",
+    unit: "s",
+    labels: FAMILY_LABELS.entitlement,
+    help: "When the entitlement starts (unix seconds), when CLS gives a start date.",
+    rows: (v) => defined(v.snapshot?.entitlements, (r) => r.start),
+  },
+  {
+    name: "nvidia_cls_entitlement_overage_percent",
+    type: "gauge",
+    unit: "%",
+    labels: FAMILY_LABELS.entitlement,
+    help: "Overage allowed beyond the seats bought, in percent, as CLS reports it (overagePercent).",
+    rows: (v) => defined(v.snapshot?.entitlements, (r) => r.overagePercent),
+  },
+  {
+    name: "nvidia_cls_entitlement_overage_available_quantity",
+    type: "gauge",
+    unit: "{license}",
+    labels: FAMILY_LABELS.entitlement,
+    help: "Seats usable beyond the seats bought, as CLS reports them (availableOverageQuantity).",
+    rows: (v) => defined(v.snapshot?.entitlements, (r) => r.overageAvailable),
+  },
+  {
+    name: "nvidia_cls_entitlement_overage_start_timestamp_seconds",
+    type: "gauge",
+    unit: "s",
+    labels: FAMILY_LABELS.entitlement,
+    help: "Since when an overage runs (unix seconds); absent while none does.",
+    rows: (v) => defined(v.snapshot?.entitlements, (r) => r.overageStart),
+  },
+  {
+    name: "nvidia_cls_entitlement_overage_duration",
+    type: "gauge",
+    unit: "1",
+    labels: FAMILY_LABELS.entitlement,
+    help: "How long an overage may run, as CLS sends it (overageDuration): its unit is not documented.",
+    rows: (v) => defined(v.snapshot?.entitlements, (r) => r.overageDuration),
+  },
+  {
+    name: "nvidia_cls_entitlement_info",
+    type: "gauge",
+    unit: "1",
+    labels: ENTITLEMENT_INFO_LABELS,
+    help: "1 per entitlement series, with its product family and version.",
+    rows: (v) => entitlementInfo(v.snapshot?.entitlements),
+  },
+  {
+    name: "nvidia_cls_product_key_info",
+    type: "gauge",
+    unit: "1",
+    labels: FAMILY_LABELS.productKey,
+    help: "1 per entitlement product key, with its sale type and whether it may move between virtual groups.",
+    rows: (v) => defined(v.snapshot?.productKeys, () => 1),
+  },
+  {
+    name: "nvidia_cls_product_key_renewal_info",
+    type: "gauge",
+    unit: "1",
+    labels: FAMILY_LABELS.productKeyRenewal,
+    help: "1 per product key that renews another: renewed_ems_product_key_id is the key it replaces, whose seats are not new capacity.",
+    rows: (v) => defined(v.snapshot?.renewals, () => 1),
   },
   {
     name: "nvidia_cls_license_server_info",

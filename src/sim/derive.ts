@@ -4,7 +4,7 @@
  * which keeps ground truth and served data from drifting apart by construction; the tests then
  * check the served wire objects independently.
  */
-import { distinctLeases, leaseUnits, type SimModel, type WireEntitlementFeature } from "./model.ts";
+import { distinctLeases, leaseUnits, type SimModel, type WireEntitlementFeature, type WireProductKey } from "./model.ts";
 
 export interface Usage {
   /** `${poolId}|${serverFeatureId}` -> seats */
@@ -21,6 +21,7 @@ export interface EntitlementSlot {
   vgId: number;
   emsEntitlementId: string;
   emsProductKeyId: string;
+  key: WireProductKey;
   feature: WireEntitlementFeature;
 }
 
@@ -76,7 +77,7 @@ function entitlementSlots(model: SimModel): EntitlementSlot[] {
     for (const ent of vg.entitlements ?? []) {
       for (const pk of ent.entitlementProductKeys) {
         for (const feature of pk.entitlementFeatures) {
-          slots.push({ vgId: vg.id, emsEntitlementId: ent.emsEntitlementId, emsProductKeyId: pk.emsProductKeyId, feature });
+          slots.push({ vgId: vg.id, emsEntitlementId: ent.emsEntitlementId, emsProductKeyId: pk.emsProductKeyId, key: pk, feature });
         }
       }
     }
@@ -92,22 +93,24 @@ export interface EntitlementNumbers extends EntitlementSlot {
 /** Per product-key feature: seats in use and seats not handed to any server, from the lease set. */
 export function allocateEntitlements(model: SimModel, usage: Usage): EntitlementNumbers[] {
   const groups = new Map<string, EntitlementSlot[]>();
-  for (const slot of entitlementSlots(model)) {
+  const all = entitlementSlots(model);
+  for (const slot of all) {
     const key = vgKey(slot.vgId, slot.feature.featureName);
     const group = groups.get(key) ?? [];
     group.push(slot);
     groups.set(key, group);
   }
-  const out: EntitlementNumbers[] = [];
+  const numbers = new Map<EntitlementSlot, EntitlementNumbers>();
   for (const [key, slots] of groups) {
     const totals = slots.map((s) => s.feature.totalQuantity);
     const inUse = allocateGreedy(usage.byVgFeature.get(key) ?? 0, totals, true);
     const assigned = allocateGreedy(usage.serverTotalByVgFeature.get(key) ?? 0, totals, false);
     slots.forEach((slot, i) => {
-      out.push({ ...slot, inUse: inUse[i] ?? 0, unassigned: slot.feature.totalQuantity - (assigned[i] ?? 0) });
+      numbers.set(slot, { ...slot, inUse: inUse[i] ?? 0, unassigned: slot.feature.totalQuantity - (assigned[i] ?? 0) });
     });
   }
-  return out;
+  // In the order CLS lists them (a renewal key of a feature comes after other features' keys).
+  return all.map((slot) => numbers.get(slot)!);
 }
 
 function writeEntitlements(model: SimModel, usage: Usage): void {

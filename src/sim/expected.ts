@@ -3,6 +3,7 @@
  * model's lease set and hidden assignments, never by re-reading served responses.
  */
 import { allocateEntitlements, computeUsage, poolKey, type Usage, vgKey } from "./derive.ts";
+import { type ExpectedEntitlementFeature, entitlementFeature } from "./expected-entitlements.ts";
 import { distinctLeases, instancesOf, leaseUnits, type SimModel } from "./model.ts";
 import { MAX_PAGE_SIZE } from "./paging.ts";
 
@@ -24,16 +25,7 @@ export interface ExpectedUnattributed {
   activeLeases: number;
 }
 
-export interface ExpectedEntitlementFeature {
-  vgId: number;
-  emsEntitlementId: string;
-  emsProductKeyId: string;
-  featureName: string;
-  total: number;
-  inUse: number;
-  unassigned: number;
-  endDate: string | null;
-}
+export type { ExpectedEntitlementFeature };
 
 export interface ExpectedPoolFeature {
   vgId: number;
@@ -84,16 +76,7 @@ export function expected(model: SimModel, pageSize = MAX_PAGE_SIZE): Expected {
       const [vg, ...name] = key.split("|");
       return { vgId: Number(vg), featureName: name.join("|"), activeLeases };
     }),
-    entitlementFeatures: allocateEntitlements(model, usage).map((n) => ({
-      vgId: n.vgId,
-      emsEntitlementId: n.emsEntitlementId,
-      emsProductKeyId: n.emsProductKeyId,
-      featureName: n.feature.featureName,
-      total: n.feature.totalQuantity,
-      inUse: n.inUse,
-      unassigned: n.unassigned,
-      endDate: typeof n.feature.endDate === "string" ? n.feature.endDate : null,
-    })),
+    entitlementFeatures: allocateEntitlements(model, usage).map(entitlementFeature),
     poolFeatures: poolFeatures(model, usage),
     calls: calls(model, pageSize),
   };

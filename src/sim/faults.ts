@@ -23,7 +23,9 @@ export const faultRuleSchema = z.strictObject({
   body: z.unknown().optional(),
   corruptCompressed: z.boolean().optional(),
   /** Schema drift applied to the real answer's list (the first array in the body; compressed leases too). */
-  drift: z.enum(["missing-ids", "wrong-types", "extra-fields", "empty", "duplicates", "long-strings", "absurd-numbers"]).optional(),
+  drift: z
+    .enum(["missing-ids", "wrong-types", "extra-fields", "empty", "duplicates", "long-strings", "absurd-numbers", "bad-dates"])
+    .optional(),
   /**
    * For long-strings, the characters of each string; for absurd-numbers, the digits of each number
    * (sent as a numeric string: JSON has no number that large). Ids are left alone. Default 10,000 / 400.
@@ -184,6 +186,8 @@ function drift(body: unknown, kind: Drift, size: number | undefined): unknown {
       delete first.id;
       const leases = first.leases;
       if (Array.isArray(leases) && leases.length > 0) delete (leases[0] as Obj).leaseId;
+    } else if (kind === "bad-dates") {
+      list[0] = badDates(first) as Obj;
     } else if (kind === "long-strings") {
       list[0] = lengthened(first, size ?? 10_000) as Obj;
     } else if (kind === "absurd-numbers") {
@@ -212,6 +216,19 @@ function mapLeaves(v: unknown, f: (leaf: unknown) => unknown): unknown {
 /** Every string outside id keys repeated to exactly `size` characters (a name of `size` characters). */
 const lengthened = (v: unknown, size: number) =>
   mapLeaves(v, (leaf) => (typeof leaf === "string" && leaf.length > 0 ? leaf.repeat(Math.ceil(size / leaf.length)).slice(0, size) : leaf));
+
+/** Dates in shapes no reader should guess at, in turn: day first, a word, a day February lacks, an object. */
+const BAD_DATES: readonly unknown[] = ["31/12/2027", "tomorrow", "2027-02-30", { date: "2027-12-31" }];
+const DATE_KEYS = new Set(["startDate", "endDate", "overageStartTime"]);
+
+/** Every documented date field in the item (nested ones too) set to an unknown shape. */
+function badDates(v: unknown, n = { i: 0 }): unknown {
+  if (Array.isArray(v)) return v.map((x) => badDates(x, n));
+  if (!v || typeof v !== "object") return v;
+  return Object.fromEntries(
+    Object.entries(v).map(([k, x]) => [k, DATE_KEYS.has(k) ? BAD_DATES[n.i++ % BAD_DATES.length] : badDates(x, n)]),
+  );
+}
 
 function numbersToText(v: unknown): unknown {
   if (typeof v === "number") return "n/a";

@@ -22,7 +22,21 @@ interface KeySpec {
   feature: CatalogueFeature;
   total: number;
   saleType: string;
+  /** The key this one renews, by its number in the group (a renewed pair in every other group). */
+  renews?: number;
 }
+
+/** 2025-01-01T00:00:00Z, the generated start date, in the shapes CLS may send it: each key gets one, in turn. */
+const START = Date.UTC(2025, 0, 1);
+const START_SHAPES: readonly unknown[] = [
+  "2025-01-01T00:00:00Z",
+  "2025-01-01",
+  START / 1000,
+  START,
+  String(START / 1000),
+  "2025-01-01T01:00:00+01:00",
+  "2025-01-01 00:00:00",
+];
 
 export function buildEntitlements(model: SimModel, vg: WireVirtualGroup, features: CatalogueFeature[], rng: Rng): WireEntitlement[] {
   const entitlementId = uuid(rng);
@@ -55,7 +69,9 @@ function keySpecs(model: SimModel, vgId: number, feature: CatalogueFeature, j: n
   const first = Math.max(1, Math.round(total * 0.36));
   return [
     { feature, total: first, saleType: "NEW" },
-    { feature, total: total - first, saleType: "ADD_ON" },
+    vgId % 2 === 0
+      ? { feature, total: total - first, saleType: "RENEWAL", renews: 1 }
+      : { feature, total: total - first, saleType: "ADD_ON" },
   ];
 }
 
@@ -68,14 +84,16 @@ function productKey(vg: WireVirtualGroup, entitlementId: string, spec: KeySpec, 
     emsParentProductKeyId: "",
     emsTopMostParentProductKeyId: "",
     saleType: spec.saleType,
-    renewedEmsProductKeyId: "",
-    isMovableAcrossVG: true,
-    entitlementFeatures: [entitlementFeature(vg, entitlementId, spec, nn, rng)],
+    renewedEmsProductKeyId: spec.renews === undefined ? "" : `PK-${vg.id}-${String(spec.renews).padStart(2, "0")}`,
+    // Both shapes the reference leaves open: a boolean, and its string.
+    isMovableAcrossVG: n % 3 === 0 ? "false" : true,
+    entitlementFeatures: [entitlementFeature(vg, entitlementId, spec, n, rng)],
   };
 }
 
-function entitlementFeature(vg: WireVirtualGroup, entitlementId: string, spec: KeySpec, nn: string, rng: Rng): WireEntitlementFeature {
+function entitlementFeature(vg: WireVirtualGroup, entitlementId: string, spec: KeySpec, n: number, rng: Rng): WireEntitlementFeature {
   const f = spec.feature;
+  const nn = String(n).padStart(2, "0");
   return {
     id: uuid(rng),
     entitlementId,
@@ -88,15 +106,23 @@ function entitlementFeature(vg: WireVirtualGroup, entitlementId: string, spec: K
     productName: f.featureName,
     productVersion: f.productVersion,
     licenseType: "CONCURRENT",
-    startDate: "2025-01-01T00:00:00Z",
+    startDate: START_SHAPES[(vg.id + n) % START_SHAPES.length],
     // Fixed far-future dates keep generation deterministic while still "not expired".
     endDate: `${2029 + (vg.id % 3)}-12-31T23:59:59Z`,
     totalQuantity: spec.total,
     inUseQuantity: 0,
     unassignedQuantity: 0,
-    overagePercent: 0,
-    availableOverageQuantity: 0,
-    overageStartTime: 0,
-    overageDuration: 0,
+    ...overage(vg.id, n, spec.total),
+  };
+}
+
+/** The second key of every third group is in an overage that started on 2026-11-01; the others have none (CLS's zeros). */
+function overage(vgId: number, n: number, total: number): Record<string, unknown> {
+  if (vgId % 3 !== 0 || n !== 2) return { overagePercent: 0, availableOverageQuantity: 0, overageStartTime: 0, overageDuration: 0 };
+  return {
+    overagePercent: 20,
+    availableOverageQuantity: Math.ceil(total / 5),
+    overageStartTime: Date.UTC(2026, 10, 1),
+    overageDuration: 30,
   };
 }

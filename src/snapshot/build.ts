@@ -1,7 +1,9 @@
 import { ORG_KEY, outermostId, partKey, type RawLease, type RawServer, type RawVirtualGroup } from "../cls/endpoints.ts";
 import type { OrgData, PartFailure } from "../cls/org.ts";
+import { buildEntitlements } from "./build-entitlements.ts";
 import type { GroupLabels, ServerLabels } from "./labels.ts";
-import type { EntitlementRow, Labels, PoolRow, ServerFeatureRow, Snapshot, UnattributedRow } from "./types.ts";
+import { Rows, sum, v } from "./rows.ts";
+import type { PoolRow, ServerFeatureRow, Snapshot, UnattributedRow } from "./types.ts";
 
 export interface BuildMeta {
   collectedAt: number;
@@ -10,30 +12,6 @@ export interface BuildMeta {
   invalidItems: ReadonlyArray<readonly [string, number]>;
   invalidReasons?: ReadonlyArray<readonly [string, string, number]>;
 }
-
-/** Label values are never empty: CLS leaves fields out, and an empty label means "no label". */
-const v = (value: string | undefined): string => (value === undefined || value.trim() === "" ? "unknown" : value);
-
-/** Rows that share a label set are one series: their numbers add up instead of overwriting. */
-class Rows<R extends { labels: Labels }> {
-  private readonly byKey = new Map<string, R>();
-  /** Returns the row that now holds the numbers (an earlier one with the same labels, or `row`). */
-  add(row: R, merge: (into: R, row: R) => void): R {
-    const key = JSON.stringify(row.labels);
-    const have = this.byKey.get(key);
-    if (!have) {
-      this.byKey.set(key, row);
-      return row;
-    }
-    merge(have, row);
-    return have;
-  }
-  list(): R[] {
-    return [...this.byKey.values()];
-  }
-}
-
-const sum = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
 
 /** Pure: org data + time → the numbers the metrics show. */
 export function buildSnapshot(data: OrgData, meta: BuildMeta): Snapshot {
@@ -68,11 +46,14 @@ export function buildSnapshot(data: OrgData, meta: BuildMeta): Snapshot {
         );
     }
   }
+  const { entitlements, productKeys, renewals } = buildEntitlements(groups);
   return {
     collectedAt: meta.collectedAt,
     durationMs: meta.durationMs,
     up: meta.failures.length === 0,
-    entitlements: buildEntitlements(groups),
+    entitlements,
+    productKeys,
+    renewals,
     servers,
     serverFeatures: features.list(),
     pools: pools.list(),
@@ -155,37 +136,4 @@ function addPools(data: OrgData, vg: RawVirtualGroup, vgServers: readonly RawSer
       }
     }
   }
-}
-
-function buildEntitlements(groups: readonly RawVirtualGroup[]): EntitlementRow[] {
-  const rows = new Rows<EntitlementRow>();
-  for (const vg of groups) {
-    for (const e of vg.entitlements) {
-      const labels = {
-        virtual_group_id: vg.id,
-        virtual_group_name: v(vg.name),
-        feature_name: v(e.featureName),
-        feature_version: v(e.featureVersion),
-        product_name: v(e.productName),
-        license_type: v(e.licenseType),
-        ems_entitlement_id: v(e.emsEntitlementId),
-        ems_product_key_id: v(e.emsProductKeyId),
-      };
-      const end = e.endDate ? Date.parse(e.endDate) : NaN;
-      const row = {
-        labels,
-        total: e.totalQuantity,
-        inUse: e.inUseQuantity,
-        unassigned: e.unassignedQuantity,
-        end: Number.isNaN(end) ? undefined : end / 1000,
-      };
-      rows.add(row, (a, b) => {
-        a.total = sum(a.total, b.total);
-        a.inUse = sum(a.inUse, b.inUse);
-        a.unassigned = sum(a.unassigned, b.unassigned);
-        a.end = a.end === undefined ? b.end : b.end === undefined ? a.end : Math.max(a.end, b.end);
-      });
-    }
-  }
-  return rows.list();
 }

@@ -68,6 +68,7 @@ const REASON_TEXT: Readonly<Record<string, string>> = {
   wrong_type: "with a field of the wrong type (read as absent)",
   too_long: "with a string over CLS_MAX_STRING_LENGTH (a name cut, an item with such an id dropped)",
   out_of_range: "with a quantity negative, non-finite or above 1e9 (read as absent)",
+  bad_date: 'with a date in no shape the exporter reads (read as absent; README "Entitlement dates and overage")',
   no_id: "without a readable id (dropped)",
 };
 

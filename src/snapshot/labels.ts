@@ -1,6 +1,7 @@
 /** What names a virtual group, and a license server within one: the prefixes the families share. */
 const GROUP = ["virtual_group_id", "virtual_group_name"] as const;
 const SERVER = [...GROUP, "server_id", "server_name"] as const;
+const KEY = [...GROUP, "ems_entitlement_id", "ems_product_key_id"] as const;
 
 /**
  * The label names of each series family of the snapshot, in the order they are exported. The
@@ -13,7 +14,16 @@ export const FAMILY_LABELS = {
   serverFeature: [...SERVER, "feature_name", "product_name", "license_type"],
   pool: [...SERVER, "pool_id", "pool_name", "feature_name"],
   unattributed: [...GROUP, "feature_name"],
+  productKey: [...KEY, "sale_type", "movable_across_vg"],
+  /** Only for a key that renews another: `renewed_ems_product_key_id` is the key it replaces. */
+  productKeyRenewal: [...KEY, "renewed_ems_product_key_id"],
 } as const;
+
+/**
+ * The entitlement info series: the entitlement's labels and its descriptive fields, which would be
+ * free text on every entitlement series otherwise. Not a family of its own: the entitlement rows carry them.
+ */
+export const ENTITLEMENT_INFO_LABELS = [...FAMILY_LABELS.entitlement, "product_family", "product_version"] as const;
 
 export type Family = keyof typeof FAMILY_LABELS;
 

@@ -24,6 +24,9 @@ const reported = z
   .nullish()
   .transform((n) => n ?? undefined);
 
+/** A field added after snapshots were first stored: a stored snapshot without it still restores. */
+const added = reported.optional();
+
 const entitlementRow = z.object({
   labels: labelsOf(FAMILY_LABELS.entitlement),
   total: reported,
@@ -31,7 +34,26 @@ const entitlementRow = z.object({
   unassigned: reported,
   /** Unix seconds. */
   end: reported,
+  /** Unix seconds. */
+  start: added,
+  /** overagePercent as CLS sends it. */
+  overagePercent: added,
+  /** availableOverageQuantity: seats usable beyond `total`. */
+  overageAvailable: added,
+  /** overageStartTime, unix seconds. */
+  overageStart: added,
+  /** overageDuration as CLS sends it: its unit is undocumented. */
+  overageDuration: added,
+  /** Descriptive: shown on the entitlement info series only. */
+  productFamily: z.string().optional(),
+  productVersion: z.string().optional(),
 });
+
+/** One per product key: its sale type and whether it may move between virtual groups. */
+const productKeyRow = z.object({ labels: labelsOf(FAMILY_LABELS.productKey) });
+
+/** One per product key that renews another. */
+const renewalRow = z.object({ labels: labelsOf(FAMILY_LABELS.productKeyRenewal) });
 
 const serverRow = z.object({ labels: labelsOf(FAMILY_LABELS.server) });
 
@@ -76,6 +98,9 @@ export const snapshotSchema = z.object({
   /** The last refresh fully succeeded and this snapshot is its result. */
   up: z.boolean(),
   entitlements: z.array(entitlementRow),
+  /** Optional: snapshots stored before product keys were read have none. */
+  productKeys: z.array(productKeyRow).optional(),
+  renewals: z.array(renewalRow).optional(),
   servers: z.array(serverRow),
   serverFeatures: z.array(serverFeatureRow),
   pools: z.array(poolRow),
@@ -93,6 +118,8 @@ export const snapshotSchema = z.object({
 
 export type Snapshot = z.output<typeof snapshotSchema>;
 export type EntitlementRow = z.output<typeof entitlementRow>;
+export type ProductKeyRow = z.output<typeof productKeyRow>;
+export type RenewalRow = z.output<typeof renewalRow>;
 export type ServerRow = z.output<typeof serverRow>;
 export type ServerFeatureRow = z.output<typeof serverFeatureRow>;
 export type PoolRow = z.output<typeof poolRow>;

@@ -38,6 +38,15 @@ function expectedNumbers(sim: Simulator): Numbers {
     entTotal: {},
     entInUse: {},
     entUnassigned: {},
+    entStart: {},
+    entEnd: {},
+    overagePercent: {},
+    overageAvailable: {},
+    overageStart: {},
+    overageDuration: {},
+    entInfo: {},
+    keyInfo: {},
+    renewal: {},
     poolInUse: {},
     poolAllotment: {},
     unattributed: {},
@@ -51,6 +60,19 @@ function expectedNumbers(sim: Simulator): Numbers {
     add("entTotal", `${f.emsProductKeyId} ${f.featureName}`, f.total);
     add("entInUse", `${f.emsProductKeyId} ${f.featureName}`, f.inUse);
     add("entUnassigned", `${f.emsProductKeyId} ${f.featureName}`, f.unassigned);
+    const key = `${f.emsProductKeyId} ${f.featureName}`;
+    const optional: [string, number | null][] = [
+      ["entStart", f.start],
+      ["entEnd", f.end],
+      ["overagePercent", f.overagePercent],
+      ["overageAvailable", f.overageAvailable],
+      ["overageStart", f.overageStart],
+      ["overageDuration", f.overageDuration],
+    ];
+    for (const [map, n] of optional) if (n !== null) add(map, key, n);
+    out.entInfo![`${key} ${f.productFamily ?? "unknown"} ${f.productVersion ?? "unknown"}`] = 1;
+    out.keyInfo![`${f.emsProductKeyId} ${f.saleType ?? "unknown"} ${f.movableAcrossVg ?? "unknown"}`] = 1;
+    if (f.renewedEmsProductKeyId !== null) out.renewal![`${f.emsProductKeyId} ${f.renewedEmsProductKeyId}`] = 1;
   }
   for (const p of e.poolFeatures) {
     add("poolInUse", `${p.poolId} ${p.featureName}`, p.inUse);
@@ -68,6 +90,15 @@ async function promNumbers(job: string): Promise<Numbers> {
     ["entTotal", "nvidia_cls_entitlement_total_quantity", ["ems_product_key_id", "feature_name"]],
     ["entInUse", "nvidia_cls_entitlement_in_use_quantity", ["ems_product_key_id", "feature_name"]],
     ["entUnassigned", "nvidia_cls_entitlement_unassigned_quantity", ["ems_product_key_id", "feature_name"]],
+    ["entStart", "nvidia_cls_entitlement_start_timestamp_seconds", ["ems_product_key_id", "feature_name"]],
+    ["entEnd", "nvidia_cls_entitlement_end_timestamp_seconds", ["ems_product_key_id", "feature_name"]],
+    ["overagePercent", "nvidia_cls_entitlement_overage_percent", ["ems_product_key_id", "feature_name"]],
+    ["overageAvailable", "nvidia_cls_entitlement_overage_available_quantity", ["ems_product_key_id", "feature_name"]],
+    ["overageStart", "nvidia_cls_entitlement_overage_start_timestamp_seconds", ["ems_product_key_id", "feature_name"]],
+    ["overageDuration", "nvidia_cls_entitlement_overage_duration", ["ems_product_key_id", "feature_name"]],
+    ["entInfo", "nvidia_cls_entitlement_info", ["ems_product_key_id", "feature_name", "product_family", "product_version"]],
+    ["keyInfo", "nvidia_cls_product_key_info", ["ems_product_key_id", "sale_type", "movable_across_vg"]],
+    ["renewal", "nvidia_cls_product_key_renewal_info", ["ems_product_key_id", "renewed_ems_product_key_id"]],
     ["poolInUse", "nvidia_cls_license_pool_in_use_quantity", ["pool_id", "feature_name"]],
     ["poolAllotment", "nvidia_cls_license_pool_allotment_quantity", ["pool_id", "feature_name"]],
     ["unattributed", "nvidia_cls_unattributed_leases", ["virtual_group_id", "feature_name"]],
@@ -154,9 +185,27 @@ describe("exporter scraped by a real Prometheus", () => {
       const want = expectedNumbers(c.sim);
       expect(Object.keys(want.active!).length).toBeGreaterThan(0);
       expect(Object.keys(want.entTotal!).length).toBeGreaterThan(0);
+      // Both orgs carry a renewed key pair and an overage in progress, so those series are compared too.
+      expect(Object.keys(want.renewal!).length).toBeGreaterThan(0);
+      expect(Object.keys(want.overageStart!).length).toBeGreaterThan(0);
       expect(await promNumbers(c.job)).toEqual(want);
     }
   }, 60_000);
+
+  test("the README's renewal query adds up seats without the keys a renewal replaces", async () => {
+    for (const c of cases) {
+      const e = c.sim.expected();
+      const replaced = new Set(e.entitlementFeatures.flatMap((f) => (f.renewedEmsProductKeyId ? [f.renewedEmsProductKeyId] : [])));
+      expect(replaced.size).toBeGreaterThan(0);
+      const want: Record<string, number> = {};
+      for (const f of e.entitlementFeatures)
+        if (!replaced.has(f.emsProductKeyId)) want[f.featureName] = (want[f.featureName] ?? 0) + f.total;
+      const job = `{job="${c.job}"}`;
+      const query = `sum by (feature_name) (nvidia_cls_entitlement_total_quantity${job} unless on (org_name, ems_product_key_id) label_replace(nvidia_cls_product_key_renewal_info${job}, "ems_product_key_id", "$1", "renewed_ems_product_key_id", "(.+)"))`;
+      const got = Object.fromEntries((await prom.query(query)).map((r) => [r.metric.feature_name!, Number(r.value[1])]));
+      expect(got).toEqual(want);
+    }
+  });
 
   test("Prometheus negotiated OpenMetrics, and the OpenMetrics body ends with # EOF", async () => {
     for (const c of cases) {

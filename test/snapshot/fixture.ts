@@ -31,11 +31,21 @@ export function everyFamilyOrg(): OrgData {
     featureName: "vPC",
     featureVersion: "1.0",
     productName: "vPC",
+    productFamily: "vGPU",
+    productVersion: "17.0",
     licenseType: "CONCURRENT",
-    endDate: "2027-12-31",
+    startDate: Date.UTC(2025, 0, 1) / 1000,
+    endDate: Date.UTC(2027, 11, 31) / 1000,
     totalQuantity: 72,
     inUseQuantity: 3,
     unassignedQuantity: 40,
+    overagePercent: 10,
+    availableOverageQuantity: 7,
+    overageStartTime: Date.UTC(2026, 10, 1) / 1000,
+    overageDuration: 30,
+    saleType: "RENEWAL",
+    renewedEmsProductKeyId: "PK-0",
+    isMovableAcrossVG: false,
   };
   data.virtual_groups.set(ORG_KEY, [{ id: "4101", name: "Default", entitlements: [entitlement] }]);
   const feature = { id: "f1", featureName: "vPC", productName: "vPC", licenseType: "CONCURRENT", totalQuantity: 30 };

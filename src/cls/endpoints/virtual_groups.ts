@@ -21,7 +21,15 @@ const productKey = itemSchema(
     "isMovableAcrossVG",
     "entitlementFeatures",
   ]),
-  (f) => z.object({ emsProductKeyId: f.ref, entitlementFeatures: f.list }),
+  (f) =>
+    z.object({
+      emsProductKeyId: f.ref,
+      saleType: f.text,
+      // The key this one renews (replaces): an id, so one too long drops the key like its own id would.
+      renewedEmsProductKeyId: f.ref,
+      isMovableAcrossVG: f.flag,
+      entitlementFeatures: f.list,
+    }),
 );
 const entitlementFeature = itemSchema(
   objectKind("entitlementFeature", [
@@ -47,18 +55,30 @@ const entitlementFeature = itemSchema(
       featureName: f.text,
       featureVersion: f.text,
       productName: f.text,
+      productFamily: f.text,
+      productVersion: f.text,
       licenseType: f.text,
-      endDate: f.text,
+      startDate: f.date,
+      endDate: f.date,
       totalQuantity: f.quantity,
       inUseQuantity: f.quantity,
       unassignedQuantity: f.quantity,
+      overagePercent: f.measure,
+      availableOverageQuantity: f.quantity,
+      overageStartTime: f.date,
+      overageDuration: f.measure,
     }),
 );
 
+/** A feature as read: dates (startDate, endDate, overageStartTime) in unix seconds. */
 export type EntitlementFeature = Infer<typeof entitlementFeature>;
+/** A feature with what it inherits from its entitlement and product key. */
 export interface RawEntitlementFeature extends EntitlementFeature {
   emsEntitlementId: string | undefined;
   emsProductKeyId: string | undefined;
+  saleType?: string | undefined;
+  renewedEmsProductKeyId?: string | undefined;
+  isMovableAcrossVG?: boolean | undefined;
 }
 export interface RawVirtualGroup {
   id: string;
@@ -86,6 +106,9 @@ function flattenEntitlements(entitlements: readonly unknown[] | undefined, parse
         ...f,
         emsEntitlementId: e.emsEntitlementId ?? e.id,
         emsProductKeyId: k.emsProductKeyId,
+        saleType: k.saleType,
+        renewedEmsProductKeyId: k.renewedEmsProductKeyId,
+        isMovableAcrossVG: k.isMovableAcrossVG,
       })),
     ),
   );
