@@ -19,6 +19,8 @@ export const KEPT_FIELDS: ReadonlySet<string> = new Set([
   "status",
   "type",
   "saleType",
+  // A flag, sent as a boolean or as "true"/"false".
+  "isMovableAcrossVG",
   "deployedOn",
   "leasingMode",
   "role",
