@@ -49,6 +49,11 @@ export class Pseudonyms {
     return original < 0 ? -p : p;
   }
 
+  /** Whether `original` was replaced somewhere in the capture already. */
+  has(original: string): boolean {
+    return this.byOriginal.has(original);
+  }
+
   /** How many identities were replaced. */
   get size(): number {
     return this.byOriginal.size;
