@@ -32,7 +32,9 @@ export async function runCommand(command: Command, config: Config, opts: { revis
     }
     const report = diagnosisReport(collector, result.snapshot, command.format);
     const out =
-      command.format === "json" ? `${JSON.stringify({ ...JSON.parse(report), capture: captureJson(result) })}\n` : `${report}\n${result.summary}\n`;
+      command.format === "json"
+        ? `${JSON.stringify({ ...JSON.parse(report), capture: captureJson(result) })}\n`
+        : `${report}\n${result.summary}\n`;
     await print(process.stdout, out);
     return result.code;
   }
