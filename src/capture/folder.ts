@@ -9,10 +9,13 @@ import { join } from "node:path";
 
 /** Why `dir` cannot take a capture (it holds files, or is not a folder); undefined when it can. */
 export async function unusableFolder(dir: string): Promise<string | undefined> {
+  // "-" reads as standard output on most command lines; a capture is a folder of files, never a stream.
+  if (dir === "-") return `"-" is not a folder (a capture is written as files, not to standard output): give a folder path`;
   const found = await stat(dir).catch(() => undefined);
   if (!found) return undefined;
   if (!found.isDirectory()) return `${dir} exists and is not a folder`;
-  const entries = await readdir(dir);
+  const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => `${dir} cannot be listed (${err.code ?? err.message})`);
+  if (typeof entries === "string") return entries;
   return entries.length > 0 ? `${dir} is not empty (${entries.length} entries): give a new or empty folder` : undefined;
 }
 

@@ -8,9 +8,9 @@ const headers = z.record(z.string(), z.string());
 
 const body = z.discriminatedUnion("kind", [
   /** A kept body: the scrubbed JSON text, or a stand-in for one that was not JSON. `gzip`: the replay sends it gzip-encoded. */
-  z.object({ kind: z.enum(["json", "standin"]), file: z.string().regex(/^[\w.-]+$/), gzip: z.boolean() }),
+  z.object({ kind: z.enum(["json", "standin"]), file: z.string().regex(/^(?!\.+$)[\w.-]{1,128}$/), gzip: z.boolean() }),
   /** Over CLS_MAX_RESPONSE_BYTES: not kept; the replay sends `bytes` of whitespace. */
-  z.object({ kind: z.literal("cut"), bytes: z.number().int().min(1) }),
+  z.object({ kind: z.literal("cut"), bytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
   /** A body that broke off while read (the client saw the same break). */
   z.object({ kind: z.literal("broken") }),
 ]);
@@ -29,7 +29,7 @@ export const captureEntry = z.object({
   outcome: z.enum(["answered", "timeout", "network"]),
   /** For a failed call: the error's name (never its message, which may name hosts or ids). */
   error: z.string().optional(),
-  status: z.number().int().optional(),
+  status: z.number().int().min(100).max(599).optional(),
   responseHeaders: headers.optional(),
   body: body.optional(),
 });

@@ -5,7 +5,7 @@ import { createHmac, randomBytes } from "node:crypto";
  * under a secret that is never written, so the same original gets the same pseudonym everywhere in
  * the capture (joins still hold) and nobody holding the capture can go back. The shape is kept:
  * digits stay digits (an id of digits stays an integer), a UUID stays a UUID, letters stay letters
- * of the same case, punctuation stays.
+ * of the same case, punctuation stays; text with white space becomes lowercase letters of its length.
  */
 
 /** Bytes of the random secret the CLI uses; tests pass a fixed one to map originals themselves. */
@@ -49,6 +49,11 @@ export class Pseudonyms {
     return original < 0 ? -p : p;
   }
 
+  /** Whether `original` was replaced somewhere in the capture already. */
+  has(original: string): boolean {
+    return this.byOriginal.has(original);
+  }
+
   /** How many identities were replaced. */
   get size(): number {
     return this.byOriginal.size;
@@ -59,6 +64,8 @@ export class Pseudonyms {
     if (DIGITS.test(original) && original.length <= MAX_NUMERIC_DIGITS)
       return numeric(bytes, Math.max(original.length, MIN_NUMERIC_DIGITS));
     if (UUID.test(original)) return mapChars(original, bytes, (c, b) => (c === "-" ? c : caseOf(c, HEX[b % 16]!)));
+    // Text with spaces is free text (a description, a message): only its length is kept, not its words.
+    if (/\s/.test(original)) return mapChars(original, bytes, (_, b) => LOWER[b % 26]!);
     return mapChars(original, bytes, letterLike);
   }
 

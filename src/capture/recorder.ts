@@ -64,7 +64,7 @@ export function createRecorder(inner: Fetch, o: RecorderOptions): Recorder {
       res = await inner(input, init);
     } catch (err) {
       entry.outcome = init.signal?.aborted ? "timeout" : "network";
-      entry.error = (err as Error)?.name ?? "Error";
+      entry.error = errorName(err);
       entry.durationMs = o.now() - at;
       throw err;
     }
@@ -80,9 +80,9 @@ export function createRecorder(inner: Fetch, o: RecorderOptions): Recorder {
 
   function keep(entry: CaptureEntry, raw: Uint8Array, headers: Headers): void {
     const gzip = /^\s*(x-)?gzip\s*$/i.test(headers.get("content-encoding") ?? "");
-    const contentType = (headers.get("content-type") ?? "").split(";")[0]!.trim();
+    const contentType = keptHeaders(headers, ["content-type"], o.pseudonyms)["content-type"]?.split(";")[0] ?? "";
     queue = queue.then(async () => {
-      const body = await keptBody(raw, gzip, contentType, o.limits, o.pseudonyms);
+      const body = await keptBody(raw, gzip, contentType, o.limits, o.pseudonyms, redacted);
       await write(entry, body, gzip);
     });
   }
@@ -112,3 +112,9 @@ export function createRecorder(inner: Fetch, o: RecorderOptions): Recorder {
     },
   };
 }
+
+/** An error's name as the manifest keeps it: a class name (TimeoutError, ConnectionRefused), or "Error" for anything else a transport might put there. */
+const errorName = (err: unknown): string => {
+  const name = (err as Error | undefined)?.name;
+  return typeof name === "string" && /^[A-Za-z]\w{0,63}$/.test(name) ? name : "Error";
+};

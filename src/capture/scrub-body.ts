@@ -18,7 +18,17 @@ export const CORRUPT_COMPRESSED = Buffer.from(Bun.gzipSync(new TextEncoder().enc
   .subarray(0, 12)
   .toString("base64");
 
-export async function keptBody(raw: Uint8Array, gzip: boolean, contentType: string, limits: ClsLimits, p: Pseudonyms): Promise<KeptBody> {
+/** How the key is taken out of a text; a compressed list is redacted inside, where the written file's redaction cannot see. */
+export type Redact = (text: string) => string;
+
+export async function keptBody(
+  raw: Uint8Array,
+  gzip: boolean,
+  contentType: string,
+  limits: ClsLimits,
+  p: Pseudonyms,
+  redact: Redact = (t) => t,
+): Promise<KeptBody> {
   let plain = raw;
   if (gzip) {
     const inflated = await inflateBounded(one(raw), limits.maxResponseBytes);
@@ -37,13 +47,13 @@ export async function keptBody(raw: Uint8Array, gzip: boolean, contentType: stri
   }
   const scrubbed = scrubJson(parsed, p) as unknown;
   if (isObject(parsed) && typeof parsed.compressedClients === "string" && isObject(scrubbed)) {
-    scrubbed.compressedClients = await scrubCompressed(parsed.compressedClients, limits, p);
+    scrubbed.compressedClients = await scrubCompressed(parsed.compressedClients, limits, p, redact);
   }
   return { kind: "json", text: JSON.stringify(scrubbed) };
 }
 
 /** compressedClients inflated (bounded as the client bounds it), scrubbed, gzipped and base64'd again. */
-async function scrubCompressed(b64: string, limits: ClsLimits, p: Pseudonyms): Promise<string> {
+async function scrubCompressed(b64: string, limits: ClsLimits, p: Pseudonyms, redact: Redact): Promise<string> {
   const inflated = await inflateBounded(base64Pieces(b64), limits.maxInflatedBytes);
   // Past the bound the client refused it as too large: as much whitespace (no content of CLS) keeps that so.
   if (inflated === "over") return Buffer.from(Bun.gzipSync(new Uint8Array(limits.maxInflatedBytes + 1).fill(32))).toString("base64");
@@ -54,7 +64,7 @@ async function scrubCompressed(b64: string, limits: ClsLimits, p: Pseudonyms): P
   } catch {
     return Buffer.from(Bun.gzipSync(new TextEncoder().encode("not JSON (not kept)"))).toString("base64");
   }
-  const text = JSON.stringify(scrubJson(inner, p));
+  const text = redact(JSON.stringify(scrubJson(inner, p)));
   return Buffer.from(Bun.gzipSync(new TextEncoder().encode(text))).toString("base64");
 }
 

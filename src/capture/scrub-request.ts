@@ -11,8 +11,18 @@ export const KEPT_REQUEST_HEADERS = ["accept", "accept-encoding", "user-agent", 
 /** Response headers the client acts on. */
 export const KEPT_RESPONSE_HEADERS = ["content-type", "content-encoding", "retry-after"] as const;
 
-/** Headers whose values are identities. */
-const ID_HEADERS: ReadonlySet<string> = new Set(["x-nv-service-instance-id"]);
+/**
+ * The shape each kept header's value must have to stay as sent; any other value (a proxy could put
+ * anything there) is replaced by its pseudonym, as x-nv-service-instance-id always is.
+ */
+const KEPT_SHAPE: Readonly<Record<string, RegExp>> = {
+  accept: /^[\w.+*/-]+$/,
+  "accept-encoding": /^[\w, -]+$/,
+  "user-agent": /^[\w.+/ -]+$/,
+  "content-type": /^[\w.+-]+\/[\w.+-]+(\s*;\s*charset="?[\w-]+"?)?$/i,
+  "content-encoding": /^[\w-]+$/,
+  "retry-after": /^(\d+|\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT)$/,
+};
 
 /** The path below the base URL's own path, each identity segment replaced (decoded first, encoded again). */
 export function scrubPath(pathname: string, basePath: string, p: Pseudonyms): string {
@@ -43,7 +53,7 @@ export function keptHeaders(headers: Headers, names: readonly string[], p: Pseud
   const out: Record<string, string> = {};
   for (const name of names) {
     const v = headers.get(name);
-    if (v !== null) out[name] = ID_HEADERS.has(name) ? p.string(v) : v;
+    if (v !== null) out[name] = KEPT_SHAPE[name]?.test(v) ? v : p.string(v);
   }
   return out;
 }

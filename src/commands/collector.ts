@@ -1,6 +1,15 @@
+import { fieldNameShaped, KNOWN_NAMES } from "../capture/scrub-names.ts";
 import { ENDPOINT_NAMES, type EndpointName } from "../cls/endpoints.ts";
 import { type FieldSink, type FieldUse, MAX_NAMES_PER_KIND } from "../cls/fields.ts";
 import type { HttpDeps } from "../cls/http.ts";
+
+/**
+ * What a name CLS sent is shown as when it is not shaped like a field name (a map keyed by host,
+ * lease or server id sends ids as names): the diagnosis prints no identity, and says such names came.
+ */
+export const NAME_NOT_SHOWN = "(names shaped like data, not shown)";
+
+const shown = (name: string): string => (KNOWN_NAMES.has(name) || fieldNameShaped(name) ? name : NAME_NOT_SHOWN);
 
 /*
  * What one refresh showed of each endpoint, heard through the client's hooks (FieldSink and
@@ -70,7 +79,7 @@ export class DiagnosisCollector {
         names = new Map();
         t.fields.set(kind, names);
       }
-      names.set(name, use);
+      names.set(shown(name), use);
     },
     page: (endpoint, members) => {
       const t = this.of(endpoint);
@@ -79,7 +88,7 @@ export class DiagnosisCollector {
         t.pagesWithoutPaging++;
         return;
       }
-      for (const m of members) {
+      for (const m of members.map(shown)) {
         if (t.pagingMembers.has(m)) continue;
         if (t.pagingMembers.size < MAX_NAMES_PER_KIND) t.pagingMembers.add(m);
         else t.pagingMembersDropped++;

@@ -4,9 +4,8 @@
  * path, query and the x-nv-service-instance-id header; the answers to one request are served in the
  * order they were captured (a 500 then its retry's 200), the last one again after that.
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { type CaptureEntry, MANIFEST_FILE, type Manifest, manifestSchema } from "../capture/manifest.ts";
+import { MAX_MANIFEST_BYTES, MAX_REPLAY_BODY_BYTES, readInside } from "./replay-files.ts";
 
 export interface Replay {
   org: string;
@@ -27,11 +26,13 @@ const keyOf = (method: string, path: string, query: Iterable<[string, string]>, 
     .join("&")} #${instance ?? ""}`;
 
 export async function loadReplay(dir: string, apiKey?: string): Promise<Replay> {
-  const manifest: Manifest = manifestSchema.parse(JSON.parse(await readFile(join(dir, MANIFEST_FILE), "utf8")));
+  const manifest: Manifest = manifestSchema.parse(JSON.parse(await readInside(dir, MANIFEST_FILE, MAX_MANIFEST_BYTES)));
   const byRequest = new Map<string, Answer[]>();
+  const budget = { left: MAX_REPLAY_BODY_BYTES };
   for (const entry of manifest.requests) {
     const b = entry.body;
-    const text = b && (b.kind === "json" || b.kind === "standin") ? await readFile(join(dir, b.file), "utf8") : undefined;
+    const text =
+      b && (b.kind === "json" || b.kind === "standin") ? await readInside(dir, b.file, MAX_REPLAY_BODY_BYTES, budget) : undefined;
     const key = keyOf(entry.method, entry.path, Object.entries(entry.query), entry.requestHeaders["x-nv-service-instance-id"] ?? null);
     byRequest.set(key, [...(byRequest.get(key) ?? []), { entry, ...(text !== undefined ? { text } : {}) }]);
   }
@@ -64,11 +65,25 @@ async function replayed(a: Answer, req: Request, server: { timeout(req: Request,
   const headers = entry.responseHeaders ?? {};
   const status = entry.status ?? 200;
   const b = entry.body;
-  if (b?.kind === "cut") return new Response(new Uint8Array(b.bytes).fill(32), { status, headers: without(headers, "content-encoding") });
+  if (b?.kind === "cut") return new Response(filler(b.bytes), { status, headers: without(headers, "content-encoding") });
   if (b?.kind === "broken") return brokenBody(status, headers);
   const text = a.text ?? "";
   const body = (b?.kind === "json" || b?.kind === "standin") && b.gzip ? Bun.gzipSync(new TextEncoder().encode(text)) : text;
   return new Response(status === 204 || status === 304 ? null : body, { status, headers });
+}
+
+/** `bytes` of whitespace made as they are read: a cut body of any recorded size costs no memory, and a client that stops early stops it. */
+function filler(bytes: number): ReadableStream<Uint8Array> {
+  const chunk = new Uint8Array(64 * 1024).fill(32);
+  let left = bytes;
+  return new ReadableStream({
+    pull(controller) {
+      const n = Math.min(left, chunk.byteLength);
+      left -= n;
+      controller.enqueue(n === chunk.byteLength ? chunk : chunk.subarray(0, n));
+      if (left === 0) controller.close();
+    },
+  });
 }
 
 /** An answer whose body breaks off: the client sees a read error, as at capture time. */

@@ -111,3 +111,32 @@ describe("--capture DIR's folder", () => {
     }
   });
 });
+
+describe("--capture against a CLS that hangs", () => {
+  test("the refresh's deadline ends it: a body that stops is recorded as broken, the manifest still written, exit 1", async () => {
+    // Headers, the start of a list, then nothing: the recorder reads the body before the client does.
+    const hung = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () =>
+        new Response(
+          new ReadableStream({
+            start(c) {
+              c.enqueue(new TextEncoder().encode('{"virtualGroups":['));
+            },
+          }),
+          { headers: { "content-type": "application/json" } },
+        ),
+    });
+    try {
+      const dir = join(ROOT, "hung");
+      const r = await captureCommand(dir, configFor(`http://127.0.0.1:${hung.port}`, "o", { SCRAPE_TIMEOUT: "3s" }), deps);
+      expect(r.code).toBe(1);
+      const manifest = manifestSchema.parse(await Bun.file(join(dir, "manifest.json")).json());
+      expect(manifest.requests.length).toBeGreaterThan(0);
+      expect(manifest.requests.every((q) => q.body?.kind === "broken" || q.outcome === "timeout")).toBe(true);
+    } finally {
+      hung.stop(true);
+    }
+  }, 20_000);
+});

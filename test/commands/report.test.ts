@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ENDPOINTS } from "../../src/cls/endpoints.ts";
 import { FieldWatch, MAX_NAMES_PER_KIND } from "../../src/cls/fields.ts";
-import { DiagnosisCollector } from "../../src/commands/collector.ts";
+import { DiagnosisCollector, NAME_NOT_SHOWN } from "../../src/commands/collector.ts";
 import { type Diagnosis, diagnose, kindsOf } from "../../src/commands/diagnosis.ts";
 import { diagnosisReport, printable } from "../../src/commands/report.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
@@ -109,7 +109,7 @@ describe("the diagnosis", () => {
 describe("the report", () => {
   const hostile = "bad\u001b[2J\u009b31m\u202eevil\u2028";
 
-  test("no character that steers a terminal reaches it, in text or json; json reads back the same name", () => {
+  test("no character that steers a terminal reaches it, in text or json; a name that is not shaped like one is not shown at all", () => {
     const c = new DiagnosisCollector();
     c.sink.field("leases", "client", hostile, "unknown");
     c.sink.page!("leases", [hostile]);
@@ -117,11 +117,13 @@ describe("the report", () => {
     const json = diagnosisReport(c, snapshot(), "json");
     // Every control but the report's own newlines, and the format and separator characters.
     for (const out of [text, json]) expect(out.replaceAll("\n", "")).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}]/u);
-    expect(text).toContain(printable(hostile));
+    expect(text).not.toContain("evil");
+    expect(text).toContain(NAME_NOT_SHOWN);
+    // Names that are shown are still escaped (defence in depth: every name shown is field-shaped today).
     expect(printable(hostile)).toBe("bad\\u001b[2J\\u009b31m\\u202eevil\\u2028");
     const d = JSON.parse(json) as Diagnosis;
-    expect(leasesOf(d).unread.unknown.client).toEqual([hostile]);
-    expect(leasesOf(d).paging.unrecognised).toEqual([hostile]);
+    expect(leasesOf(d).unread.unknown.client).toEqual([NAME_NOT_SHOWN]);
+    expect(leasesOf(d).paging.unrecognised).toEqual([NAME_NOT_SHOWN]);
   });
 
   test("text: one aligned row per endpoint, then the verdict with each cause's hint", () => {
@@ -138,5 +140,28 @@ describe("the report", () => {
     // A failure's message may quote an id (a path, an answer): the report never shows it.
     expect(text).not.toContain("4101");
     expect(text.trimEnd().endsWith("CLS rejected the API key: check NVIDIA_API_KEY")).toBe(true);
+  });
+});
+
+describe("names that are data", () => {
+  test("a map keyed by ids, hosts or e-mails (additionalProperties, paginationInfo) is shown as one placeholder, never its keys", () => {
+    const c = new DiagnosisCollector();
+    const row = ENDPOINTS.leases;
+    const additionalProperties = {
+      license_server_id: "s",
+      "ee1f75a7-4ce5-589b-a846-44b96a1fc5dd": 1,
+      "gpu-node-7.acme.example": 2,
+      "jane.doe@acme.example": 3,
+      4101: 4,
+      ipv4Address: "10.0.0.1",
+    };
+    new FieldWatch(c.sink).observe("leases", row.schema.kind, row.schema, { leases: [], additionalProperties });
+    c.sink.page!("leases", ["pageNumber", "lic-example-prod"]);
+    const report = diagnosisReport(c, snapshot(), "text") + diagnosisReport(c, snapshot(), "json");
+    for (const leak of ["ee1f75a7", "gpu-node", "acme", "4101", "lic-example"])
+      expect([leak, report.includes(leak)]).toEqual([leak, false]);
+    const e = leasesOf(diagnose(c, snapshot()));
+    expect(e.unread.unknown.additionalProperties).toEqual([NAME_NOT_SHOWN, "ipv4Address"].sort());
+    expect(e.paging.unrecognised).toEqual([NAME_NOT_SHOWN]);
   });
 });

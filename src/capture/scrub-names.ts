@@ -1,0 +1,66 @@
+import { ENDPOINTS } from "../cls/endpoints.ts";
+import { type ObjectKind, PAGING_MEMBERS } from "../cls/fields.ts";
+
+/**
+ * What a capture keeps of the NAMES in a JSON answer (its object keys) and of the numbers under
+ * them. A key is a field name, or data: CLS could send a map keyed by lease, client, host or user.
+ * Field names are what we need to see (an API change shows up as names), so a key is kept when
+ * the exporter knows it, or when it is shaped like a field name (fieldNameShaped) and is not an
+ * identity met in the capture's values. Any other key (a number, a UUID, a host name with dots or
+ * dashes, text with spaces or @…) is replaced by its pseudonym. --check shows the same names.
+ */
+
+/** Longest unknown key kept as a field name. */
+export const MAX_KEPT_NAME = 64;
+
+const FIELD_NAME = /^_{0,2}[A-Za-z][A-Za-z\d]*(_[A-Za-z\d]+)*_{0,2}$/;
+
+/**
+ * A name shaped like a field name: camelCase or snake_case letters and digits, a letter first, at
+ * most MAX_KEPT_NAME characters. A one-word host or user name (gpu01, jsmith) has that shape too:
+ * the capture replaces it when it is also a value somewhere; --check cannot tell and shows it.
+ */
+export const fieldNameShaped = (name: string): boolean => name.length <= MAX_KEPT_NAME && FIELD_NAME.test(name);
+
+function namesOf(kind: ObjectKind, into: Set<string>): void {
+  for (const n of kind.documented) into.add(n);
+  for (const [n, nested] of Object.entries(kind.objects ?? {})) {
+    into.add(n);
+    namesOf(nested, into);
+  }
+}
+
+/** Every field name the exporter knows: NVIDIA's documented names of every kind, the envelopes' and the paging members. */
+function knownNames(): ReadonlySet<string> {
+  const out = new Set<string>(["paginationInfo", ...PAGING_MEMBERS]);
+  for (const row of Object.values(ENDPOINTS)) {
+    const e = row.envelope as { list: string; compressed?: string; answer: ObjectKind };
+    out.add(e.list);
+    if (e.compressed) out.add(e.compressed);
+    namesOf(e.answer, out);
+    for (const kind of row.objects) namesOf(kind, out);
+  }
+  return out;
+}
+
+export const KNOWN_NAMES: ReadonlySet<string> = knownNames();
+
+/** Whether `key` stays as it was sent; `isIdentity`: the key equals a value the capture replaced. */
+export function keptKey(key: string, isIdentity: (s: string) => boolean): boolean {
+  if (KNOWN_NAMES.has(key)) return true;
+  return fieldNameShaped(key) && !isIdentity(key);
+}
+
+/** Names that hold ids: a number under one is an identity (virtualGroupId). */
+export const isIdName = (name: string): boolean => name === "id" || /(Id|ID|_id|Ids|IDs|_ids)$/.test(name);
+
+/** Names of counts and measures: an integer under one is kept (a new count stays readable). */
+const COUNT_NAME = /(quantity|count|total|allotment|percent|percentage|duration|size|inuse|pages|elements|seconds|minutes|hours|days|ms)$/i;
+
+/**
+ * Whether an integer under `name` stays: under a count or measure's name. An integer under any
+ * other name (an id, an account or serial number, a group sent as a bare number) is replaced.
+ * Fractions stay: no identity is one.
+ */
+export const keptNumber = (name: string, value: number, keptFields: ReadonlySet<string>): boolean =>
+  !Number.isInteger(value) || (!isIdName(name) && (keptFields.has(name) || COUNT_NAME.test(name)));
