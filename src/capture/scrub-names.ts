@@ -1,26 +1,15 @@
 import { ENDPOINTS } from "../cls/endpoints.ts";
-import { type ObjectKind, PAGING_MEMBERS } from "../cls/fields.ts";
+import { fieldNameShaped, type ObjectKind, PAGING_MEMBERS } from "../cls/fields.ts";
 
 /**
  * What a capture keeps of the NAMES in a JSON answer (its object keys) and of the numbers under
  * them. A key is a field name, or data: CLS could send a map keyed by lease, client, host or user.
  * Field names are what we need to see (an API change shows up as names), so a key is kept when
- * the exporter knows it, or when it is shaped like a field name (fieldNameShaped) and is not an
+ * the exporter knows it, or when it is shaped like a field name (fieldNameShaped, the rule the log and
+ * --check show names by; a one-word host name has that shape too) and is not an
  * identity met in the capture's values. Any other key (a number, a UUID, a host name with dots or
  * dashes, text with spaces or @…) is replaced by its pseudonym. --check shows the same names.
  */
-
-/** Longest unknown key kept as a field name. */
-export const MAX_KEPT_NAME = 64;
-
-const FIELD_NAME = /^_{0,2}[A-Za-z][A-Za-z\d]*(_[A-Za-z\d]+)*_{0,2}$/;
-
-/**
- * A name shaped like a field name: camelCase or snake_case letters and digits, a letter first, at
- * most MAX_KEPT_NAME characters. A one-word host or user name (gpu01, jsmith) has that shape too:
- * the capture replaces it when it is also a value somewhere; --check cannot tell and shows it.
- */
-export const fieldNameShaped = (name: string): boolean => name.length <= MAX_KEPT_NAME && FIELD_NAME.test(name);
 
 function namesOf(kind: ObjectKind, into: Set<string>): void {
   for (const n of kind.documented) into.add(n);

@@ -36,8 +36,20 @@ export interface FieldSink {
 
 /** Distinct names remembered per endpoint and kind: a hostile answer with a million keys costs this many entries, no more. */
 export const MAX_NAMES_PER_KIND = 256;
-/** A name longer than this is shown cut (names are CLS strings; this keeps a log line or report readable). */
-export const MAX_NAME_LENGTH = 80;
+/** The longest name shown as sent; a longer one is not shaped like a field name. */
+export const MAX_NAME_LENGTH = 64;
+
+const FIELD_NAME = /^_{0,2}[A-Za-z][A-Za-z\d]*(_[A-Za-z\d]+)*_{0,2}$/;
+
+/**
+ * A name shaped like a field name: camelCase or snake_case letters and digits, a letter first, at
+ * most MAX_NAME_LENGTH characters. A map keyed by lease, server id, host or e-mail sends data as
+ * names; those are never shown. A one-word host or user name (gpu01, jsmith) has the shape too.
+ */
+export const fieldNameShaped = (name: string): boolean => name.length <= MAX_NAME_LENGTH && FIELD_NAME.test(name);
+
+/** What a name not shaped like a field name is told as (logs, --check): that such names came, never which. */
+export const NAME_NOT_SHOWN = "(names shaped like data, not shown)";
 
 /** The paginationInfo members the page walk understands. */
 export const PAGING_MEMBERS: readonly string[] = ["pageNumber", "pageSize", "totalPages", "totalElements"];
@@ -82,7 +94,7 @@ export class FieldWatch {
     if (!this.sink || raw === null || typeof raw !== "object" || Array.isArray(raw)) return;
     const seen = this.seenOf(endpoint, kind);
     for (const name in raw) {
-      // Kept as shown: names cut to the same text are one name to the sink.
+      // Kept as shown: every name shaped like data is one name to the sink.
       const label = shown(name);
       if (!seen.has(label)) {
         if (seen.size < MAX_NAMES_PER_KIND) {
@@ -135,8 +147,9 @@ export class FieldWatch {
   }
 }
 
-function shown(name: string): string {
-  return name.length <= MAX_NAME_LENGTH ? name : `${name.slice(0, MAX_NAME_LENGTH - 1)}…`;
+/** A name as logs and --check show it: as sent when shaped like a field name, else NAME_NOT_SHOWN. */
+export function shown(name: string): string {
+  return fieldNameShaped(name) ? name : NAME_NOT_SHOWN;
 }
 
 /** Distinct unknown names a process logs (README "Logs"): enough for any API change, bounded against a hostile one. */

@@ -1,15 +1,6 @@
-import { fieldNameShaped, KNOWN_NAMES } from "../capture/scrub-names.ts";
 import { ENDPOINT_NAMES, type EndpointName } from "../cls/endpoints.ts";
-import { type FieldSink, type FieldUse, MAX_NAMES_PER_KIND } from "../cls/fields.ts";
+import { type FieldSink, type FieldUse, MAX_NAMES_PER_KIND, shown } from "../cls/fields.ts";
 import type { HttpDeps } from "../cls/http.ts";
-
-/**
- * What a name CLS sent is shown as when it is not shaped like a field name (a map keyed by host,
- * lease or server id sends ids as names): the diagnosis prints no identity, and says such names came.
- */
-export const NAME_NOT_SHOWN = "(names shaped like data, not shown)";
-
-const shown = (name: string): string => (KNOWN_NAMES.has(name) || fieldNameShaped(name) ? name : NAME_NOT_SHOWN);
 
 /*
  * What one refresh showed of each endpoint, heard through the client's hooks (FieldSink and
@@ -79,6 +70,7 @@ export class DiagnosisCollector {
         names = new Map();
         t.fields.set(kind, names);
       }
+      // FieldWatch tells names as shown already; a sink fed otherwise is held to the same rule.
       names.set(shown(name), use);
     },
     page: (endpoint, members) => {

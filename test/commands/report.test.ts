@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ENDPOINTS } from "../../src/cls/endpoints.ts";
-import { FieldWatch, MAX_NAMES_PER_KIND } from "../../src/cls/fields.ts";
-import { DiagnosisCollector, NAME_NOT_SHOWN } from "../../src/commands/collector.ts";
+import { FieldWatch, MAX_NAMES_PER_KIND, NAME_NOT_SHOWN } from "../../src/cls/fields.ts";
+import { DiagnosisCollector } from "../../src/commands/collector.ts";
 import { type Diagnosis, diagnose, kindsOf } from "../../src/commands/diagnosis.ts";
 import { diagnosisReport, printable } from "../../src/commands/report.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
