@@ -10,8 +10,9 @@
  *
  * A date before 1990 or after 9999 is bad: no license of NVIDIA's service is that old, so it is a
  * wrong reading ("1" would be one second past 1970). 0 (number or string) reads as "not set", not
- * as 1970: CLS fills unset numbers with 0. Anything else present is a bad date: the caller counts
- * it and reads the field as absent.
+ * as 1970: CLS fills unset numbers with 0; so does "" (or blanks), as it fills unset strings (an
+ * unset emsParentProductKeyId is ""). Anything else present is a bad date: the caller counts it
+ * and reads the field as absent.
  */
 
 /**
@@ -36,6 +37,7 @@ export function readDate(input: unknown): DateReading {
   if (typeof input === "number") return fromEpoch(input);
   if (typeof input !== "string") return "bad";
   const s = input.trim();
+  if (s === "") return undefined;
   if (EPOCH.test(s)) return fromEpoch(Number(s));
   const m = ISO.exec(s);
   return m ? fromIso(m) : "bad";

@@ -101,34 +101,28 @@ export function tolerantFields(onUnreadable: (why: InvalidKind) => void, maxStri
       return truncate(s, maxStringLength);
     })
     .optional();
+  /** A number or numeric string in [0, max]; another value is counted (wrong_type, or out_of_range) and read as absent. */
+  const numberUpTo = (max: number) =>
+    z
+      .unknown()
+      .transform((input): number | undefined => {
+        const n = typeof input === "number" ? input : typeof input === "string" && NUMERIC.test(input) ? Number(input) : undefined;
+        if (n === undefined) return unreadable(input);
+        if (n >= 0 && n <= max) return n;
+        onUnreadable("out_of_range");
+        return undefined;
+      })
+      .optional();
   /**
    * Quantities arrive as numbers; numeric strings are accepted. Anything else, and a number out of
    * [0, MAX_QUANTITY] (negative, non-finite, absurd), is "not reported": read as absent and counted.
    */
-  const quantity = z
-    .unknown()
-    .transform((input): number | undefined => {
-      const n = typeof input === "number" ? input : typeof input === "string" && NUMERIC.test(input) ? Number(input) : undefined;
-      if (n === undefined) return unreadable(input);
-      if (n >= 0 && n <= MAX_QUANTITY) return n;
-      onUnreadable("out_of_range");
-      return undefined;
-    })
-    .optional();
+  const quantity = numberUpTo(MAX_QUANTITY);
   /**
    * A number whose unit or scale NVIDIA does not document (overagePercent, overageDuration): any
    * finite non-negative number up to 2^53, numeric strings accepted, shown as sent.
    */
-  const measure = z
-    .unknown()
-    .transform((input): number | undefined => {
-      const n = typeof input === "number" ? input : typeof input === "string" && NUMERIC.test(input) ? Number(input) : undefined;
-      if (n === undefined) return unreadable(input);
-      if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) return n;
-      onUnreadable("out_of_range");
-      return undefined;
-    })
-    .optional();
+  const measure = numberUpTo(Number.MAX_SAFE_INTEGER);
   /** A date in any shape src/cls/dates.ts reads, as unix seconds; another shape is a bad date, read as absent. */
   const date = z
     .unknown()
