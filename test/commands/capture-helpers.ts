@@ -4,23 +4,12 @@ import { join } from "node:path";
 import { Pseudonyms } from "../../src/capture/pseudonym.ts";
 import { isIdName, KEPT_FIELDS } from "../../src/capture/scrub-json.ts";
 import type { SimModel } from "../../src/sim/model.ts";
+import { firstLine } from "../first-line.ts";
 
 const EXPORTER = new URL("../../src/index.ts", import.meta.url).pathname;
 const SIM = new URL("../../src/sim/main.ts", import.meta.url).pathname;
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix));
-
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return text.split("\n")[0]!;
-}
 
 /** The simulator's replay of `dir` as a process; its base URL. */
 export async function replayProcess(dir: string): Promise<{ url: string; stop(): Promise<void> }> {

@@ -5,21 +5,9 @@ import { DiagnosisCollector } from "../../src/commands/collector.ts";
 import { type Diagnosis, diagnose, kindsOf } from "../../src/commands/diagnosis.ts";
 import { diagnosisReport, printable } from "../../src/commands/report.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
+import { emptySnapshot } from "../snapshot/fixture.ts";
 
-const snapshot = (over: Partial<Snapshot> = {}): Snapshot => ({
-  collectedAt: 0,
-  durationMs: 0,
-  up: true,
-  entitlements: [],
-  servers: [],
-  serverFeatures: [],
-  pools: [],
-  unattributed: [],
-  invalidItems: [],
-  invalidReasons: [],
-  failures: [],
-  ...over,
-});
+const snapshot = (over: Partial<Snapshot> = {}): Snapshot => emptySnapshot({ invalidReasons: [], ...over });
 
 const leasesOf = (d: Diagnosis) => d.endpoints.find((e) => e.endpoint === "leases")!;
 

@@ -1,20 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { fileURLToPath } from "node:url";
 import { churnInterval } from "../../src/sim/main.ts";
+import { firstLine } from "../first-line.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/sim/main.ts", import.meta.url));
-
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return text.split("\n")[0]!;
-}
 
 describe("sim CLI", () => {
   test("prints its base URL as the only stdout line, serves, exits 0 on SIGTERM", async () => {
