@@ -94,20 +94,26 @@ export class FieldWatch {
     if (!this.sink || raw === null || typeof raw !== "object" || Array.isArray(raw)) return;
     const seen = this.seenOf(endpoint, kind);
     for (const name in raw) {
-      // Kept as shown: every name shaped like data is one name to the sink.
-      const label = shown(name);
-      if (!seen.has(label)) {
-        if (seen.size < MAX_NAMES_PER_KIND) {
-          seen.add(label);
-          this.sink.field(endpoint, kind.name, label, this.useOf(kind, schema, name));
-        } else if (!this.full.has(seen)) {
-          this.full.add(seen);
-          this.sink.overflow?.(endpoint, kind.name);
-        }
-      }
+      // A name already told costs one lookup: the shape is checked only for a name not seen before.
+      if (!seen.has(name)) this.told(endpoint, kind, schema, name, seen);
       const nested = kind.objects?.[name];
       if (nested) this.names(endpoint, nested, shapeOf(schema)?.[name], (raw as Record<string, unknown>)[name]);
     }
+  }
+
+  /** A name not seen yet: told as shown (every name shaped like data is one name, the placeholder), within the bound. */
+  private told(endpoint: EndpointName, kind: ObjectKind, schema: unknown, name: string, seen: Set<string>): void {
+    const label = shown(name);
+    if (seen.has(label)) return;
+    if (seen.size >= MAX_NAMES_PER_KIND) {
+      if (!this.full.has(seen)) {
+        this.full.add(seen);
+        this.sink?.overflow?.(endpoint, kind.name);
+      }
+      return;
+    }
+    seen.add(label);
+    this.sink?.field(endpoint, kind.name, label, this.useOf(kind, schema, name));
   }
 
   /** One page's paginationInfo (names only). */
