@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
+import { redact } from "./cls/redact.ts";
 import { clsFetch } from "./cls/transport.ts";
 import { authSchemes, type Config, cliRequest, describeProxy, loadConfig, splitCommand, usage } from "./config/index.ts";
 import { createExporter, type Exporter } from "./context.ts";
@@ -56,8 +57,15 @@ export async function main(entry: Entry): Promise<void> {
     start({ ...entry, argv: rest });
     return;
   }
+  const config = configure({ ...entry, argv: rest });
   const { runCommand } = await import("./commands/run.ts");
-  process.exit(await runCommand(command, configure({ ...entry, argv: rest }), { revision: entry.revision }));
+  try {
+    process.exit(await runCommand(command, config, { revision: entry.revision }));
+  } catch (err) {
+    // The refresh logs its own failures; this is a fault of the command itself, said in one line without the key.
+    process.stderr.write(`${entry.name}: --${command.name} failed: ${redact((err as Error).message, config.apiKey)}\n`);
+    process.exit(1);
+  }
 }
 
 /** Loads the configuration, opens the store, serves, and stops on SIGTERM/SIGINT. Exits on bad configuration (2), an unusable port or another exporter on the same history (1). */
