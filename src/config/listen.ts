@@ -46,16 +46,18 @@ export function localHost(hostname: string | undefined): string {
 export const isLoopbackHost = (host: string) => /^(localhost|127\.\d+\.\d+\.\d+|\[?::1\]?)$/.test(host);
 
 /** The paths the HTTP app serves besides the metrics path, which therefore may not take one of them. */
-export const RESERVED_PATHS = { page: "/", health: "/healthz", history: "/history" } as const;
+export const RESERVED_PATHS = { page: "/", health: "/healthz", history: "/history", assets: "/assets" } as const;
 
 const reserved: readonly string[] = Object.values(RESERVED_PATHS);
+/** Reserved with every path under them: the pages' files are served at /assets/<content hash>/<name>. */
+const reservedFolders: readonly string[] = [RESERVED_PATHS.assets];
 
 export const metricsPath = z
   .string()
   .regex(/^\/[A-Za-z0-9._~\-/]*$/, "must start with / and hold only URL path characters")
   .refine(
-    (p) => !reserved.includes(p),
-    `must not be ${reserved.slice(0, -1).join(", ")} or ${reserved.at(-1)}, which the exporter serves itself`,
+    (p) => !reserved.includes(p) && !reservedFolders.some((folder) => p.startsWith(`${folder}/`)),
+    `must not be ${reserved.slice(0, -1).join(", ")} or ${reserved.at(-1)}, nor under ${reservedFolders.map((f) => `${f}/`).join(", ")}, which the exporter serves itself`,
   );
 
 /** What the endpoints are protected with. */

@@ -3,10 +3,12 @@ import { timeout } from "hono/timeout";
 import { RESERVED_PATHS } from "../config/index.ts";
 import type { Health } from "../health.ts";
 import type { Logger } from "../log.ts";
+import { ASSETS } from "../render/assets.ts";
 import type { View } from "../render/catalog.ts";
 import { renderPage } from "../render/page.ts";
 import type { Body, Format, PrometheusRenderer } from "../render/prometheus.ts";
 import type { HistoryStore } from "../store/index.ts";
+import { assetsHandler } from "./assets.ts";
 import { type Gate, guard } from "./guard.ts";
 import { historyHandler } from "./history.ts";
 import { ProblemException, problemOf, problemResponse } from "./problems.ts";
@@ -38,13 +40,20 @@ export interface AppDeps {
 /** /history answers are bounded by the store; this bounds the wait for one, whatever happens there. */
 export const HISTORY_TIMEOUT_MS = 30_000;
 
-/** For the HTML page: no framing, no referrer, no scripts, nothing cached. */
+/**
+ * The pages' policy: scripts, styles and requests only from the exporter itself (files under
+ * RESERVED_PATHS.assets, never inline), no framing.
+ */
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+
+/** For the HTML page: no framing, no referrer, nothing inline, nothing cached. */
 const PAGE_HEADERS = {
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
   "cache-control": "no-store",
-  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "content-security-policy": PAGE_CSP,
 };
 
 /** OpenMetrics only when the scraper asks for it, as Prometheus does with its Accept header. */
@@ -114,6 +123,8 @@ export function createApp(deps: AppDeps): Hono {
     const html = renderPage(deps.current(), deps.health(), { orgName: deps.orgName, metricsPath: deps.metricsPath });
     return c.html(html, 200, PAGE_HEADERS);
   });
+
+  app.get(`${RESERVED_PATHS.assets}/*`, assetsHandler(ASSETS));
 
   // No route matched: either an unknown path or a method other than GET/HEAD on a known one.
   app.notFound((c) => problemResponse({ kind: c.req.method !== "GET" && c.req.method !== "HEAD" ? "method_not_allowed" : "not_found" }));

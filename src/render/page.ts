@@ -1,4 +1,5 @@
 import type { Health } from "../health.ts";
+import { PAGE_CSS } from "./assets.ts";
 import type { View } from "./catalog.ts";
 
 const escapeHtml = (text: string) =>
@@ -58,7 +59,7 @@ export function renderPage(view: View, health: Health, opts: { orgName: string; 
   const path = escapeHtml(opts.metricsPath);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>NVIDIA CLS exporter</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:48rem}th{text-align:left;padding-right:1rem;vertical-align:top}</style></head>
+<link rel="stylesheet" href="${escapeHtml(PAGE_CSS.path)}"></head>
 <body><h1>NVIDIA License Server exporter</h1>
 <table>${table}</table>
 ${failureList(health)}

@@ -367,6 +367,15 @@ describe("history settings", () => {
       expect(found[0]).toEndWith(", which the exporter serves itself");
     }
   });
+
+  test("the metrics path cannot take a path under /assets/ (the pages' versioned files), but may start with its letters", () => {
+    for (const path of ["/assets/", "/assets/0123456789abcdef/page.css"]) {
+      const found = problems({ ...base, METRICS_PATH: path });
+      expect(found).toHaveLength(1);
+      expect(found[0]).toContain("nor under /assets/");
+    }
+    expect(load({ ...base, METRICS_PATH: "/assets-metrics" }).metricsPath).toBe("/assets-metrics");
+  });
 });
 
 describe("logging settings", () => {
