@@ -1,0 +1,128 @@
+/**
+ * The status page GET / in real Chromium, served by the exporter process against the simulator:
+ * what it shows when CLS is up, when CLS refuses the key, and when CLS sends markup in a name; and
+ * that it works under its CSP without a console error or a request to another origin.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { PAGE_CSP } from "../../src/http/app.ts";
+import { PAGE_CSS } from "../../src/render/assets.ts";
+import { loadScenario } from "../../src/sim/fixtures.ts";
+import { type Simulator, startSimulator } from "../../src/sim/server.ts";
+import { type Exporter, Harness, waitFor } from "../integration/harness.ts";
+import { BROWSER_TIMEOUT_MS, BrowserHarness, type Visit } from "./browser.ts";
+
+const API_KEY = "browser-test-key";
+const XSS = "<img src=x onerror=alert(1)>";
+
+const harness = new Harness();
+const browser = new BrowserHarness();
+let sim: Simulator;
+let xssSim: Simulator;
+let up: Exporter;
+let badKey: Exporter;
+let xss: Exporter;
+
+const envFor = (s: Simulator, key = API_KEY) => ({ NVIDIA_API_KEY: key, NVIDIA_ORG_NAME: s.orgName, NVIDIA_API_BASE_URL: s.url });
+
+/** Until the exporter's health names a failing endpoint (the first refresh has ended). */
+const failing = (e: Exporter) =>
+  waitFor(`${e.url} to report a failure`, async () => {
+    const h = (await (await fetch(`${e.url}/healthz`)).json()) as { cls: { failures: unknown[] } };
+    return h.cls.failures.length > 0 ? true : undefined;
+  });
+
+beforeAll(async () => {
+  sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: API_KEY });
+  // A license server named with markup, whose pools CLS refuses with an error naming it: the page shows that error.
+  xssSim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: API_KEY });
+  const server = [...xssSim.model.serversByVg.values()].flat()[0]!;
+  server.name = XSS;
+  xssSim.setFaults([
+    { endpoint: "license_pools", serverId: server.id, status: 403, body: { status: 403, message: `license server ${XSS} refused` } },
+  ]);
+  [up, badKey, xss] = await Promise.all([
+    harness.startExporter(envFor(sim), { waitUp: true, timeoutMs: 60_000 }),
+    harness.startExporter(envFor(sim, "not-the-key"), { timeoutMs: 60_000 }),
+    harness.startExporter(envFor(xssSim), { timeoutMs: 60_000 }),
+  ]);
+  await Promise.all([failing(badKey), failing(xss)]);
+}, 120_000);
+
+afterAll(async () => {
+  await browser.close();
+  await harness.cleanup();
+  await Promise.all([sim?.stop(), xssSim?.stop()]);
+}, 60_000);
+
+/** Nothing went wrong that a user would not see: no error, no dialog, no CSP violation, nothing fetched elsewhere. */
+function expectClean(v: Visit): void {
+  expect(v.cspViolations).toEqual([]);
+  expect(v.dialogs).toEqual([]);
+  expect(v.consoleErrors).toEqual([]);
+  expect(v.pageErrors).toEqual([]);
+  expect(v.foreign).toEqual([]);
+}
+
+const rowText = (v: Visit, header: string) =>
+  v.page
+    .locator("tr", { has: v.page.locator("th", { hasText: header }) })
+    .locator("td")
+    .textContent();
+
+describe("the status page in Chromium", () => {
+  test(
+    "CLS up: the org and the health state, styled by the versioned style sheet under the exact CSP, nothing else fetched",
+    async () => {
+      const v = await browser.open(`${up.url}/`);
+      expect(v.status).toBe(200);
+      const res = await fetch(`${up.url}/`);
+      expect(res.headers.get("content-security-policy")).toBe(PAGE_CSP);
+      expect(PAGE_CSP).toBe(
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+      );
+      await v.page.locator("h1").waitFor();
+      expect(await v.page.locator("h1").textContent()).toBe("NVIDIA License Server exporter");
+      expect(await rowText(v, "Organisation")).toBe(sim.orgName);
+      expect(await rowText(v, "CLS")).toBe("up: the last refresh succeeded");
+      expect(await rowText(v, "License servers")).toBe(String([...sim.model.serversByVg.values()].flat().length));
+      // The style sheet applied (48rem = 768 px): it loaded under style-src 'self', from its versioned path.
+      expect(await v.page.evaluate("getComputedStyle(document.body).maxWidth")).toBe("768px");
+      expect(v.requests).toEqual([`${up.url}/`, `${up.url}${PAGE_CSS.path}`]);
+      await browser.screenshot(v.page, "status-page-up");
+      expectClean(v);
+    },
+    BROWSER_TIMEOUT_MS * 2,
+  );
+
+  test(
+    "CLS answers 401: the page shows the failing endpoint, the status, the reason and the hint",
+    async () => {
+      const v = await browser.open(`${badKey.url}/`);
+      expect(await rowText(v, "CLS")).toBe("failing: the last refresh did not fully succeed");
+      const failure = await v.page.locator("li", { hasText: "virtual_groups" }).textContent();
+      expect(failure).toContain("(HTTP 401)");
+      expect(failure).toContain("CLS rejected the API key: check NVIDIA_API_KEY");
+      expect(failure).toContain("missing or invalid x-api-key");
+      expect(failure).not.toContain("not-the-key");
+      await browser.screenshot(v.page, "status-page-401");
+      expectClean(v);
+    },
+    BROWSER_TIMEOUT_MS * 2,
+  );
+
+  test(
+    `a server named ${XSS} is shown as text: no dialog, no img element`,
+    async () => {
+      const v = await browser.open(`${xss.url}/`);
+      // Read as markup, the name would make an img element whose inline handler the CSP refuses (a violation).
+      expectClean(v);
+      expect(await v.page.locator("img").count()).toBe(0);
+      const failure = await v.page.locator("li", { hasText: "license_pools" }).textContent();
+      expect(failure).toContain(`license server ${XSS} refused`);
+      // An injected <img src=x> would have requested x and fired its onerror before the load event.
+      expect(v.requests).toEqual([`${xss.url}/`, `${xss.url}${PAGE_CSS.path}`]);
+      await browser.screenshot(v.page, "status-page-markup-in-name");
+    },
+    BROWSER_TIMEOUT_MS * 2,
+  );
+});
