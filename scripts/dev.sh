@@ -36,6 +36,18 @@ need_prometheus() {
   fi
 }
 
+# The browser tests drive Debian's Chromium (at $CHROMIUM_PATH, default /usr/bin/chromium); never a downloaded one.
+need_chromium() {
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "dev.sh: installing Debian's chromium package for the browser tests" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
+  else
+    echo "dev.sh: chromium is not installed; the browser tests (test/browser) will fail." >&2
+    echo "dev.sh: install it with: sudo apt-get install chromium (or set CHROMIUM_PATH)" >&2
+  fi
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -43,7 +55,7 @@ case "$cmd" in
   demo) exec "$BUN" run src/demo.ts "$@" ;;
   sim) exec "$BUN" run src/sim/main.ts "$@" ;;
   db:generate) exec "$BUN" x --bun drizzle-kit generate "$@" ;;
-  test) need_prometheus; exec "$BUN" test "$@" ;;
+  test) need_prometheus; need_chromium; exec "$BUN" test "$@" ;;
   typecheck) exec "$BUN" x tsc --noEmit -p . ;;
   lint) "$BUN" x tsc --noEmit -p . && exec "$BUN" x biome ci . ;;
   format) exec "$BUN" x biome check --write . ;;
