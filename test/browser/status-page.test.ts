@@ -4,6 +4,8 @@
  * that it works under its CSP without a console error or a request to another origin.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { PAGE_CSP } from "../../src/http/app.ts";
 import { PAGE_CSS } from "../../src/render/assets.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
@@ -13,6 +15,7 @@ import { BROWSER_TIMEOUT_MS, BrowserHarness, type Visit } from "./browser.ts";
 
 const API_KEY = "browser-test-key";
 const XSS = "<img src=x onerror=alert(1)>";
+const USER = { username: "admin", password: "browser-password-42" };
 
 const harness = new Harness();
 const browser = new BrowserHarness();
@@ -21,6 +24,7 @@ let xssSim: Simulator;
 let up: Exporter;
 let badKey: Exporter;
 let xss: Exporter;
+let basic: Exporter;
 
 const envFor = (s: Simulator, key = API_KEY) => ({ NVIDIA_API_KEY: key, NVIDIA_ORG_NAME: s.orgName, NVIDIA_API_BASE_URL: s.url });
 
@@ -40,10 +44,13 @@ beforeAll(async () => {
   xssSim.setFaults([
     { endpoint: "license_pools", serverId: server.id, status: 403, body: { status: 403, message: `license server ${XSS} refused` } },
   ]);
-  [up, badKey, xss] = await Promise.all([
+  const web = join(harness.tempDir("cls-browser-web-"), "web.yml");
+  writeFileSync(web, `basic_auth_users:\n  ${USER.username}: ${Bun.password.hashSync(USER.password, { algorithm: "bcrypt", cost: 10 })}\n`);
+  [up, badKey, xss, basic] = await Promise.all([
     harness.startExporter(envFor(sim), { waitUp: true, timeoutMs: 60_000 }),
     harness.startExporter(envFor(sim, "not-the-key"), { timeoutMs: 60_000 }),
     harness.startExporter(envFor(xssSim), { timeoutMs: 60_000 }),
+    harness.startExporter({ ...envFor(sim), WEB_CONFIG_FILE: web }, { waitUp: true, timeoutMs: 60_000 }),
   ]);
   await Promise.all([failing(badKey), failing(xss)]);
 }, 120_000);
@@ -122,6 +129,19 @@ describe("the status page in Chromium", () => {
       // An injected <img src=x> would have requested x and fired its onerror before the load event.
       expect(v.requests).toEqual([`${xss.url}/`, `${xss.url}${PAGE_CSS.path}`]);
       await browser.screenshot(v.page, "status-page-markup-in-name");
+    },
+    BROWSER_TIMEOUT_MS * 2,
+  );
+
+  test(
+    "behind basic auth: the browser's credentials get the page and its style sheet",
+    async () => {
+      const v = await browser.open(`${basic.url}/`, { httpCredentials: USER });
+      expect(v.status).toBe(200);
+      expect(await rowText(v, "CLS")).toBe("up: the last refresh succeeded");
+      expect(await v.page.evaluate("getComputedStyle(document.body).maxWidth")).toBe("768px");
+      expect((await fetch(`${basic.url}${PAGE_CSS.path}`)).status).toBe(401);
+      expectClean(v);
     },
     BROWSER_TIMEOUT_MS * 2,
   );
