@@ -2,7 +2,8 @@ import { ENDPOINT_NAMES } from "../cls/endpoints.ts";
 import { REFRESH_ERROR_REASONS, STORE_REASONS } from "../errors.ts";
 import type { LogStats } from "../log.ts";
 import { OTLP_FAILURE_REASONS, type OtlpStats } from "../otlp/stats.ts";
-import { ENTITLEMENT_INFO_LABELS, FAMILY_LABELS } from "../snapshot/labels.ts";
+import { demandOf } from "../snapshot/demand.ts";
+import { DEMAND_GROUP_LABELS, DEMAND_LABELS, ENTITLEMENT_INFO_LABELS, FAMILY_LABELS } from "../snapshot/labels.ts";
 import { type ExporterStats, statKey } from "../snapshot/refresher.ts";
 import type { Labels, Snapshot } from "../snapshot/types.ts";
 import { type HistoryStats, QUERY_OUTCOMES } from "../store/index.ts";
@@ -40,6 +41,8 @@ export interface MetricDef {
   help: string;
   type: "gauge" | "counter";
   labels: readonly string[];
+  /** Labels some rows leave out (the org rows of the demand families carry no group labels); every other row has all of `labels`. */
+  optionalLabels?: readonly string[];
   /** UCUM unit for OTLP ("1" for counts). */
   unit: string;
   rows(view: View): Iterable<Sample>;
@@ -238,6 +241,33 @@ export const CATALOG: readonly MetricDef[] = [
     labels: FAMILY_LABELS.unattributed,
     help: "Active leases that name no license server feature the exporter could match; counted here instead of dropped.",
     rows: (v) => defined(v.snapshot?.unattributed, (r) => r.count),
+  },
+  {
+    name: "nvidia_cls_feature_seats_in_use",
+    type: "gauge",
+    unit: "{license}",
+    labels: DEMAND_LABELS,
+    optionalLabels: DEMAND_GROUP_LABELS,
+    help: "Seats of a feature in use (versions merged): active leases on the scope's license servers, each lease once, plus its unattributed leases; scope virtual_group, or org (no group labels).",
+    rows: (v) => defined(v.snapshot && demandOf(v.snapshot), (r) => r.inUse),
+  },
+  {
+    name: "nvidia_cls_feature_seats",
+    type: "gauge",
+    unit: "{license}",
+    labels: DEMAND_LABELS,
+    optionalLabels: DEMAND_GROUP_LABELS,
+    help: "Seats of a feature bought (versions merged): totalQuantity of the scope's product keys active now and not replaced by an active renewal; scope virtual_group, or org (no group labels).",
+    rows: (v) => defined(v.snapshot && demandOf(v.snapshot), (r) => r.seats),
+  },
+  {
+    name: "nvidia_cls_feature_overage_seats",
+    type: "gauge",
+    unit: "{license}",
+    labels: DEMAND_LABELS,
+    optionalLabels: DEMAND_GROUP_LABELS,
+    help: "Overage seats available beyond nvidia_cls_feature_seats (availableOverageQuantity of the same keys), never included in it; scope virtual_group, or org (no group labels).",
+    rows: (v) => defined(v.snapshot && demandOf(v.snapshot), (r) => r.overage),
   },
   {
     name: "nvidia_cls_invalid_items",

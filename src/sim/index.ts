@@ -10,6 +10,7 @@ export type {
   ExpectedUnattributed,
 } from "./expected.ts";
 export { expected } from "./expected.ts";
+export { type ExpectedDemand, expectedDemand } from "./expected-demand.ts";
 export { type FaultRule, type FaultRuleInput, faultRuleSchema, SIM_ENDPOINTS, type SimEndpoint } from "./faults.ts";
 export { decodeCompressed, loadScenario, loadScenarioDir, type ScenarioName } from "./fixtures.ts";
 export { type GenerateOptions, generateOrg } from "./generate.ts";

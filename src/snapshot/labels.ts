@@ -32,3 +32,11 @@ export type LabelSet<N extends readonly string[]> = { readonly [K in N[number]]:
 export type FamilyLabels<F extends Family> = LabelSet<(typeof FAMILY_LABELS)[F]>;
 export type GroupLabels = LabelSet<typeof GROUP>;
 export type ServerLabels = LabelSet<typeof SERVER>;
+
+/**
+ * The demand families (`src/snapshot/demand.ts`), computed from the snapshot rather than stored in
+ * it: `scope` is one of DEMAND_SCOPES, and org rows leave out DEMAND_GROUP_LABELS.
+ */
+export const DEMAND_SCOPES = ["virtual_group", "org"] as const;
+export const DEMAND_LABELS = ["scope", ...GROUP, "feature_name"] as const;
+export const DEMAND_GROUP_LABELS = GROUP;
