@@ -24,28 +24,28 @@ if ! out=$("$BUN" install --frozen-lockfile 2>&1); then
   exit 1
 fi
 
+# A Debian package the tests need: installed when running as root, else how to install it is said.
+# $1: the package; $2: what needs it.
+install_package() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "dev.sh: installing Debian's $1 package for $2" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >&2
+  else
+    echo "dev.sh: $1 is not installed; $2 will fail." >&2
+    echo "dev.sh: install it with: sudo apt-get install $1" >&2
+  fi
+}
+
 # The integration tests drive a real Prometheus; Debian's package brings prometheus and promtool.
 need_prometheus() {
   command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && return 0
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "dev.sh: installing Debian's prometheus package for the integration tests" >&2
-    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2
-  else
-    echo "dev.sh: prometheus and promtool are not installed; the Prometheus integration test will fail." >&2
-    echo "dev.sh: install them with: sudo apt-get install prometheus" >&2
-  fi
+  install_package prometheus "the Prometheus integration test"
 }
 
 # The browser tests drive Debian's Chromium (at $CHROMIUM_PATH, default /usr/bin/chromium); never a downloaded one.
 need_chromium() {
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] && return 0
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "dev.sh: installing Debian's chromium package for the browser tests" >&2
-    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
-  else
-    echo "dev.sh: chromium is not installed; the browser tests (test/browser) will fail." >&2
-    echo "dev.sh: install it with: sudo apt-get install chromium (or set CHROMIUM_PATH)" >&2
-  fi
+  install_package chromium "the browser tests (test/browser; or set CHROMIUM_PATH to another Chromium)"
 }
 
 cmd=${1:-}
