@@ -1,5 +1,5 @@
 import { base64Pieces } from "../cls/compressed.ts";
-import { gunzipChunks } from "../cls/gunzip.ts";
+import { gunzipUpTo } from "../cls/gunzip.ts";
 import type { ClsLimits } from "../cls/limits.ts";
 import type { Pseudonyms } from "./pseudonym.ts";
 import { scrubJson } from "./scrub-json.ts";
@@ -68,19 +68,13 @@ async function scrubCompressed(b64: string, limits: ClsLimits, p: Pseudonyms, re
   return Buffer.from(Bun.gzipSync(new TextEncoder().encode(text))).toString("base64");
 }
 
+/** Bounded as the client bounds it (gunzipUpTo); a stream that does not inflate is "corrupt". */
 async function inflateBounded(source: AsyncIterable<Uint8Array>, max: number): Promise<Uint8Array | "over" | "corrupt"> {
-  const parts: Uint8Array[] = [];
-  let total = 0;
   try {
-    for await (const chunk of gunzipChunks(source)) {
-      total += chunk.byteLength;
-      if (total > max) return "over";
-      parts.push(chunk);
-    }
+    return await gunzipUpTo(source, max);
   } catch {
     return "corrupt";
   }
-  return Buffer.concat(parts, total);
 }
 
 async function* one(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

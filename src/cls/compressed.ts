@@ -1,7 +1,7 @@
 import { ClsError } from "../errors.ts";
 import { type ByteBudget, type ByteClaim, OverBudget } from "./budget.ts";
 import type { EndpointName } from "./endpoints.ts";
-import { gunzipChunks } from "./gunzip.ts";
+import { gunzipUpTo } from "./gunzip.ts";
 import type { Envelope } from "./schemas.ts";
 
 /** How a compressed list is inflated: its bound, and the byte budget shared with the reads in flight. */
@@ -63,25 +63,23 @@ export async function* base64Pieces(b64: string): AsyncGenerator<Uint8Array> {
 
 async function inflate(endpoint: EndpointName, e: Envelope, b64: string, bounds: InflateBounds, take: Take | undefined): Promise<string> {
   const max = bounds.maxInflatedBytes;
-  const parts: Uint8Array[] = [];
+  /** Bytes inflated so far, the refused chunk included (for the message when the budget refuses). */
   let total = 0;
+  let inflated: Uint8Array | "over";
   try {
-    for await (const chunk of gunzipChunks(base64Pieces(b64))) {
-      total += chunk.byteLength;
-      if (total > max) throw tooLarge(endpoint, `${e.compressed} inflates to more than ${max} bytes (CLS_MAX_INFLATED_BYTES)`, b64);
-      await take?.(chunk.byteLength, bounds.signal);
-      parts.push(chunk);
-    }
+    inflated = await gunzipUpTo(base64Pieces(b64), max, (n) => {
+      total += n;
+      return take?.(n, bounds.signal);
+    });
   } catch (err) {
-    parts.length = 0;
-    if (err instanceof ClsError) throw err;
     if (err instanceof OverBudget) {
       throw tooLarge(endpoint, `${e.compressed} refused after ${total} bytes inflated: ${err.message} (the shared read budget)`, b64);
     }
     if (bounds.signal?.aborted) throw err;
     throw new ClsError("decode", endpoint, `corrupt ${e.compressed} (${(err as Error).message})`);
   }
-  return new TextDecoder().decode(Buffer.concat(parts, total));
+  if (inflated === "over") throw tooLarge(endpoint, `${e.compressed} inflates to more than ${max} bytes (CLS_MAX_INFLATED_BYTES)`, b64);
+  return new TextDecoder().decode(inflated);
 }
 
 function tooLarge(endpoint: EndpointName, what: string, b64: string): ClsError {

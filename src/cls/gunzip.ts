@@ -54,3 +54,24 @@ export async function* gunzipChunks(raw: AsyncIterable<Uint8Array>): AsyncGenera
     gunzip.destroy();
   }
 }
+
+/**
+ * A gzip stream inflated into one buffer of at most `max` bytes, or "over" as soon as the output
+ * passes it (nothing more is inflated). Each output chunk is handed to `take` (a byte budget's) before
+ * it is kept; a stream that does not inflate, and a `take` that refuses, throw.
+ */
+export async function gunzipUpTo(
+  raw: AsyncIterable<Uint8Array>,
+  max: number,
+  take?: (n: number) => Promise<void> | void,
+): Promise<Uint8Array | "over"> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of gunzipChunks(raw)) {
+    total += chunk.byteLength;
+    if (total > max) return "over";
+    await take?.(chunk.byteLength);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts, total);
+}
