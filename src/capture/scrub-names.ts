@@ -1,5 +1,5 @@
-import { ENDPOINTS } from "../cls/endpoints.ts";
-import { fieldNameShaped, type ObjectKind, PAGING_MEMBERS } from "../cls/fields.ts";
+import { ENDPOINT_NAMES, kindsOf } from "../cls/endpoints.ts";
+import { fieldNameShaped, PAGING_MEMBERS } from "../cls/fields.ts";
 
 /**
  * What a capture keeps of the NAMES in a JSON answer (its object keys) and of the numbers under
@@ -11,24 +11,14 @@ import { fieldNameShaped, type ObjectKind, PAGING_MEMBERS } from "../cls/fields.
  * dashes, text with spaces or @…) is replaced by its pseudonym. --check shows the same names.
  */
 
-function namesOf(kind: ObjectKind, into: Set<string>): void {
-  for (const n of kind.documented) into.add(n);
-  for (const [n, nested] of Object.entries(kind.objects ?? {})) {
-    into.add(n);
-    namesOf(nested, into);
-  }
-}
-
-/** Every field name the exporter knows: NVIDIA's documented names of every kind, the envelopes' and the paging members. */
+/**
+ * Every field name the exporter knows: NVIDIA's documented names of every kind of every endpoint
+ * (each answer's kind names its list and compressed copy; each kind the fields holding its nested
+ * kinds), and the paging members.
+ */
 function knownNames(): ReadonlySet<string> {
   const out = new Set<string>(["paginationInfo", ...PAGING_MEMBERS]);
-  for (const row of Object.values(ENDPOINTS)) {
-    const e = row.envelope as { list: string; compressed?: string; answer: ObjectKind };
-    out.add(e.list);
-    if (e.compressed) out.add(e.compressed);
-    namesOf(e.answer, out);
-    for (const kind of row.objects) namesOf(kind, out);
-  }
+  for (const endpoint of ENDPOINT_NAMES) for (const kind of kindsOf(endpoint)) for (const name of kind.documented) out.add(name);
   return out;
 }
 

@@ -3,6 +3,7 @@ import { licensePools } from "./endpoints/license_pools.ts";
 import { licenseServers } from "./endpoints/license_servers.ts";
 import type { Call, Part, Source } from "./endpoints/row.ts";
 import { virtualGroups } from "./endpoints/virtual_groups.ts";
+import type { ObjectKind } from "./fields.ts";
 
 /*
  * THE CLS endpoints the exporter reads: one row each, in src/cls/endpoints/<name>.ts (src/sim/README.md
@@ -77,4 +78,17 @@ export const childrenOf = (parent: EndpointName | undefined): readonly EndpointN
 export function callsOf(child: EndpointName, part: Part<unknown, unknown>): Call<unknown>[] {
   const from = ENDPOINTS[child].from as { calls: (part: Part<unknown, unknown>) => Call<unknown>[] } | undefined;
   return from?.calls(part) ?? [];
+}
+
+/** The answer's kind, the row's list kinds and the kinds nested in them, each once. */
+export function kindsOf(endpoint: EndpointName): ObjectKind[] {
+  const row = ENDPOINTS[endpoint];
+  const out: ObjectKind[] = [];
+  const visit = (k: ObjectKind) => {
+    if (out.some((o) => o.name === k.name)) return;
+    out.push(k);
+    for (const nested of Object.values(k.objects ?? {})) visit(nested);
+  };
+  for (const k of [row.envelope.answer, ...row.objects]) visit(k);
+  return out;
 }

@@ -1,4 +1,4 @@
-import { ENDPOINT_NAMES, ENDPOINTS, type EndpointName } from "../cls/endpoints.ts";
+import { ENDPOINT_NAMES, ENDPOINTS, type EndpointName, kindsOf } from "../cls/endpoints.ts";
 import { type ObjectKind, PAGING_MEMBERS } from "../cls/fields.ts";
 import { causesOf } from "../snapshot/causes.ts";
 import type { Snapshot } from "../snapshot/types.ts";
@@ -119,19 +119,6 @@ function endpointDiagnosis(endpoint: EndpointName, t: EndpointTally, s: Snapshot
     namesPastBound: [...t.namesPastBound],
     latencyMs: latencyOf(t.durationsMs),
   };
-}
-
-/** The answer's kind, the row's list kinds and the kinds nested in them, each once. */
-export function kindsOf(endpoint: EndpointName): ObjectKind[] {
-  const row = ENDPOINTS[endpoint];
-  const out: ObjectKind[] = [];
-  const visit = (k: ObjectKind) => {
-    if (out.some((o) => o.name === k.name)) return;
-    out.push(k);
-    for (const nested of Object.values(k.objects ?? {})) visit(nested);
-  };
-  for (const k of [row.envelope.answer, ...row.objects]) visit(k);
-  return out;
 }
 
 function namesOf(kinds: readonly ObjectKind[], t: EndpointTally): Pick<EndpointDiagnosis, "unread" | "neverSent" | "kindsNotSeen"> {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { createClient, type InvalidCounts } from "../../src/cls/client.ts";
-import { callsOf, childrenOf, ENDPOINT_NAMES, ENDPOINTS, ORG_KEY, parentOf, type RawServer } from "../../src/cls/endpoints.ts";
+import { callsOf, childrenOf, ENDPOINT_NAMES, ENDPOINTS, kindsOf, ORG_KEY, parentOf, type RawServer } from "../../src/cls/endpoints.ts";
 import type { GetRequest } from "../../src/cls/http.ts";
 import { ClsError } from "../../src/errors.ts";
 import { hintFor } from "../../src/snapshot/causes.ts";
@@ -246,5 +246,18 @@ describe("flatten", () => {
     await good.client.list("license_pools", { vgId: "4", serverId: "s" }, budget);
     expect([...bad.invalid]).toEqual([["license_pools", 1]]);
     expect([...good.invalid]).toEqual([]);
+  });
+});
+
+describe("each row's kinds of object", () => {
+  test("an answer's kind documents its list (and compressed copy); a kind documents the fields holding its nested kinds", () => {
+    for (const name of ENDPOINT_NAMES) {
+      const { envelope } = ENDPOINTS[name];
+      for (const member of [envelope.list, ...(envelope.compressed ? [envelope.compressed] : [])])
+        expect([name, envelope.answer.documented.includes(member)]).toEqual([name, true]);
+      for (const kind of kindsOf(name))
+        for (const field of Object.keys(kind.objects ?? {}))
+          expect([kind.name, field, kind.documented.includes(field)]).toEqual([kind.name, field, true]);
+    }
   });
 });

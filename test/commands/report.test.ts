@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { ENDPOINTS } from "../../src/cls/endpoints.ts";
+import { ENDPOINTS, kindsOf } from "../../src/cls/endpoints.ts";
 import { FieldWatch, MAX_NAMES_PER_KIND, NAME_NOT_SHOWN } from "../../src/cls/fields.ts";
 import { DiagnosisCollector } from "../../src/commands/collector.ts";
-import { type Diagnosis, diagnose, kindsOf } from "../../src/commands/diagnosis.ts";
+import { type Diagnosis, diagnose } from "../../src/commands/diagnosis.ts";
 import { diagnosisReport, printable } from "../../src/commands/report.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
 import { emptySnapshot } from "../snapshot/fixture.ts";
