@@ -11,8 +11,9 @@ import type { ObjectKind } from "./fields.ts";
  * the `endpoint` label of every self-metric, the field of every CLS error and the simulator's fault name.
  *
  * Adding an endpoint touches, in src/cls, only
- *   - src/cls/endpoints/<name>.ts: its row (path, paging, envelope, item schema, flatten, and `from`:
- *     the parent endpoint and the calls it makes for each part of the parent);
+ *   - src/cls/endpoints/<name>.ts: its row (path, paging, envelope with its answer's kind, item schema,
+ *     flatten, `objects`: the kinds of object its answers hold with NVIDIA's documented names, and
+ *     `from`: the parent endpoint and the calls it makes for each part of the parent);
  *   - this table: one line, after its parent;
  * and outside src/cls
  *   - src/snapshot/build.ts: what its rows become, read from `OrgData[<name>]`;
