@@ -46,7 +46,7 @@ export function localHost(hostname: string | undefined): string {
 export const isLoopbackHost = (host: string) => /^(localhost|127\.\d+\.\d+\.\d+|\[?::1\]?)$/.test(host);
 
 /** The paths the HTTP app serves besides the metrics path, which therefore may not take one of them. */
-export const RESERVED_PATHS = { page: "/", health: "/healthz", history: "/history", assets: "/assets" } as const;
+export const RESERVED_PATHS = { page: "/", health: "/healthz", history: "/history", report: "/report", assets: "/assets" } as const;
 
 const reserved: readonly string[] = Object.values(RESERVED_PATHS);
 /** Reserved with every path under them: the pages' files are served at /assets/<content hash>/<name>. */

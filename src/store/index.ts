@@ -15,4 +15,14 @@ export {
   type SeriesResult,
   TooManyPoints,
 } from "./query.ts";
+export {
+  RECOMMENDED_HEADROOM,
+  type Report,
+  type ReportFilter,
+  type ReportForecast,
+  type ReportQuery,
+  type ReportRow,
+  type ReportScope,
+  type ReportSource,
+} from "./report.ts";
 export { type HistoryStats, HistoryStore, maxGapSeconds, type StoreOptions, storeHint } from "./store.ts";
