@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "../duration.ts";
+import { DEMAND_SCOPES } from "../snapshot/labels.ts";
 import { HISTORY_KINDS, type HistoryFilter, type HistoryQuery, roundStep } from "../store/index.ts";
 
 /** A parsed /history request: the store's query and the answer's format. */
@@ -18,7 +19,7 @@ const TARGET_POINTS = 500;
 const MAX_POINTS_PER_SERIES = 11_000;
 const MAX_RANGE_S = 3660 * 86_400;
 const LAST_SECOND = 253_402_300_799; // 9999-12-31T23:59:59Z
-const PARAMETERS = new Set(["from", "to", "step", "kind", "format", "virtual_group_id", "server_id", "feature_name"]);
+const PARAMETERS = new Set(["from", "to", "step", "kind", "format", "virtual_group_id", "server_id", "feature_name", "scope"]);
 
 /** `now`, `-24h`, `now-7d`, unix seconds, or RFC 3339; unix seconds out, undefined when unreadable. */
 function parseTime(text: string, nowS: number): number | undefined {
@@ -68,8 +69,21 @@ function schema(nowS: number) {
       virtual_group_id: filterValue.optional(),
       server_id: filterValue.optional(),
       feature_name: filterValue.optional(),
+      scope: z.enum(DEMAND_SCOPES, { error: `must be one of ${DEMAND_SCOPES.join(", ")}` }).optional(),
     })
     .superRefine((q, ctx) => {
+      if (q.scope !== undefined && q.kind !== "feature_in_use")
+        ctx.addIssue({
+          code: "custom",
+          path: ["scope"],
+          message: "only kind=feature_in_use has scopes: add kind=feature_in_use or drop scope",
+        });
+      if (q.server_id !== undefined && q.kind === "feature_in_use")
+        ctx.addIssue({
+          code: "custom",
+          path: ["server_id"],
+          message: "demand is per virtual group or org, not per license server: drop server_id or use kind=active_leases",
+        });
       if (q.server_id !== undefined && q.kind === "entitlement_in_use")
         ctx.addIssue({
           code: "custom",
@@ -109,7 +123,7 @@ export function parseHistoryQuery(params: URLSearchParams, accept: string | unde
     };
   const format = q.format ?? (accept && /\btext\/csv\b/i.test(accept) ? "csv" : "json");
   const filter: HistoryFilter = {};
-  for (const name of ["virtual_group_id", "server_id", "feature_name"] as const) if (q[name] !== undefined) filter[name] = q[name];
+  for (const name of ["virtual_group_id", "server_id", "feature_name", "scope"] as const) if (q[name] !== undefined) filter[name] = q[name];
   // Without a step the store may grow the default one so that a large org's answer still fits.
   return { kind: q.kind, filter, from, to, step: stepS, ...(q.step === undefined ? { fitStep: true } : {}), format };
 }

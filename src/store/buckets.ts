@@ -16,6 +16,24 @@ export interface StoredRow {
   max: number | null;
   area: number | null;
   covered: number | null;
+  /** Set on rolled-up rows (since migration 0001): seconds at or above capacity. */
+  atCapacity?: number | null;
+}
+
+/**
+ * At capacity: use at or above the seats it is measured against, and above zero (nothing in use
+ * is no shortage). A new lease request is then refused or runs into overage.
+ */
+export const isAtCapacity = (value: number, capacity: number | null) => capacity !== null && value > 0 && value >= capacity;
+
+/**
+ * Seconds a row spent at capacity within its `len` seconds. A raw row is constant, so this is
+ * exact; a rolled-up row carries the figure. An hour rolled up before at_capacity existed counts
+ * only when the whole hour was at capacity (its min), a lower bound (README "Report").
+ */
+export function secondsAtCapacity(r: Omit<StoredRow, "start" | "end" | "open">, len: number): number {
+  if (r.min === null || r.covered === null) return isAtCapacity(r.last, r.capacity) ? len : 0;
+  return r.atCapacity ?? (isAtCapacity(r.min, r.capacity) ? r.covered : 0);
 }
 
 export interface Point {

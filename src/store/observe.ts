@@ -1,8 +1,9 @@
-import { FAMILY_LABELS } from "../snapshot/labels.ts";
+import { demandOf } from "../snapshot/demand.ts";
+import { DEMAND_LABELS, FAMILY_LABELS } from "../snapshot/labels.ts";
 import type { Labels, Snapshot } from "../snapshot/types.ts";
 
 /** The kinds of series history records, as `/history?kind=` names them. */
-export const HISTORY_KINDS = ["active_leases", "entitlement_in_use", "pool_in_use"] as const;
+export const HISTORY_KINDS = ["active_leases", "entitlement_in_use", "pool_in_use", "feature_in_use"] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 /** Labels that only name a thing: a rename updates the series instead of starting a new one. */
@@ -13,6 +14,8 @@ export const KIND_LABELS: Record<HistoryKind, readonly string[]> = {
   active_leases: FAMILY_LABELS.serverFeature,
   entitlement_in_use: FAMILY_LABELS.entitlement,
   pool_in_use: FAMILY_LABELS.pool,
+  // Org rows leave the group columns empty.
+  feature_in_use: DEMAND_LABELS,
 };
 
 export interface Observation {
@@ -21,7 +24,7 @@ export interface Observation {
   key: string;
   labels: Labels;
   value: number;
-  /** Seats the value is measured against (server feature total, entitlement total, pool allotment). */
+  /** Seats the value is measured against (server feature total, entitlement total, pool allotment, seats bought). */
   capacity: number | undefined;
 }
 
@@ -45,5 +48,7 @@ export function observe(s: Snapshot): Observation[] {
   for (const r of s.serverFeatures) add("active_leases", r.labels, r.active, r.total);
   for (const r of s.entitlements) add("entitlement_in_use", r.labels, r.inUse, r.total);
   for (const r of s.pools) add("pool_in_use", r.labels, r.inUse, r.allotment);
+  // Demand per scope (README "Demand"): what the report's peaks and time at capacity are read from.
+  for (const r of demandOf(s)) add("feature_in_use", r.labels, r.inUse, r.seats);
   return out;
 }

@@ -6,7 +6,7 @@ import type { HistoryKind } from "./observe.ts";
  * What a history read asks and gets: the contract between the store and its readers (GET /history,
  * later reports). The store validates nothing here; the HTTP layer parses queries into this shape.
  */
-export type HistoryFilter = Partial<Record<"virtual_group_id" | "server_id" | "feature_name", string>>;
+export type HistoryFilter = Partial<Record<"virtual_group_id" | "server_id" | "feature_name" | "scope", string>>;
 
 export interface HistoryQuery {
   kind: HistoryKind;

@@ -36,6 +36,7 @@ export class HistoryReader {
         max: samples.max,
         area: samples.area,
         covered: samples.covered,
+        atCapacity: samples.atCapacity,
       })
       .from(samples)
       .where(
@@ -66,11 +67,14 @@ export class HistoryReader {
 
   /** One series' points over [from, to), or undefined when it has none there. */
   read(s: { id: number; labels: Labels }, q: HistoryQuery, until: number | undefined): SeriesResult | undefined {
-    const rows: StoredRow[] = this.rows
-      .all({ id: s.id, from: q.from, to: q.to })
-      .map((r) => ({ ...r, end: r.end ?? until ?? r.start, open: r.end === null }));
+    const rows = this.rowsOf(s.id, q.from, q.to, until);
     const points = bucketize(rows, q.from, q.to, q.step);
     return points.length > 0 ? { kind: q.kind, labels: s.labels, capacity: capacityOf(rows, q.from, q.to), points } : undefined;
+  }
+
+  /** One series' rows reaching into [from, to), in time order; an open row ends at `until`. */
+  rowsOf(id: number, from: number, to: number, until: number | undefined): StoredRow[] {
+    return this.rows.all({ id, from, to }).map((r) => ({ ...r, end: r.end ?? until ?? r.start, open: r.end === null }));
   }
 }
 

@@ -1,4 +1,5 @@
 import { and, eq, gte, isNotNull, lt, lte, min, sql } from "drizzle-orm";
+import { secondsAtCapacity } from "./buckets.ts";
 import type { Db } from "./db.ts";
 import { samples, series } from "./schema.ts";
 import { OrgState } from "./state.ts";
@@ -40,6 +41,7 @@ function prepare(db: Db) {
         max: p("max"),
         area: p("area"),
         covered: p("covered"),
+        atCapacity: p("atCapacity"),
       })
       .prepare(),
     prune: db
@@ -51,7 +53,8 @@ function prepare(db: Db) {
 
 /**
  * Background upkeep of one org's history, in small steps: rows older than the raw retention are
- * rolled up (the rows lying wholly inside one hour become one row with min/max/area/covered), rows
+ * rolled up (the rows lying wholly inside one hour become one row with min/max/area/covered and the
+ * seconds at capacity), rows
  * older than the retention are deleted. Rows that cross an hour edge stay as they are: they are
  * constant, so queries can split them exactly. Each step is one transaction and idempotent.
  */
@@ -129,8 +132,10 @@ export class Retention {
     let hi = Number.NEGATIVE_INFINITY;
     let area = 0;
     let covered = 0;
+    let atCapacity = 0;
     for (const r of rows) {
       const len = r.covered ?? r.end! - r.start;
+      atCapacity += secondsAtCapacity(r, len);
       lo = Math.min(lo, r.min ?? r.last);
       hi = Math.max(hi, r.max ?? r.last);
       area += r.area ?? r.last * len;
@@ -149,6 +154,7 @@ export class Retention {
       max: hi,
       area,
       covered,
+      atCapacity,
     });
   }
 

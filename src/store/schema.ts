@@ -33,8 +33,10 @@ export const series = sqliteTable(
  * no write at all. `end` is NULL while the row is open: the series still has that value as of the
  * org's `observed_until` (in store_state, moved by every recorded refresh).
  * Rows of one series never overlap. A rolled-up row (older than HISTORY_RAW_RETENTION) sums an hour
- * that held several values: `min`/`max` set, `area` = value × seconds and `covered` = seconds
- * observed. For a raw row those three are NULL (min = max = last, covered = end − start), which
+ * that held several values: `min`/`max` set, `area` = value × seconds, `covered` = seconds
+ * observed and `at_capacity` = seconds with the value at or above its capacity (see atCapacity in
+ * rollup.ts), so peaks and time at capacity stay exact after roll-up. For a raw row these are NULL
+ * (min = max = last, covered = end − start, at_capacity follows from last and capacity), which
  * costs nothing on disk.
  * The migration adds WITHOUT ROWID by hand (drizzle-kit cannot express it): the table is then stored
  * in primary-key order with no second copy of the key, which is most of its size.
@@ -51,6 +53,7 @@ export const samples = sqliteTable(
     max: real("max"),
     area: real("area"),
     covered: integer("covered"),
+    atCapacity: integer("at_capacity"),
   },
   (t) => [primaryKey({ columns: [t.seriesId, t.start] })],
 );

@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StoreError } from "../../src/errors.ts";
 import { APPLICATION_ID, openDatabase } from "../../src/store/db.ts";
@@ -40,7 +40,10 @@ describe("openDatabase", () => {
     const file = path("again.db");
     openDatabase(file).sqlite.close();
     const { sqlite } = openDatabase(file);
-    expect(sqlite.query("SELECT count(*) AS c FROM __drizzle_migrations").get()).toEqual({ c: 1 });
+    // Each migration applied once, however often the file is opened.
+    const migrations = readdirSync("migrations").filter((f) => f.endsWith(".sql")).length;
+    expect(migrations).toBeGreaterThan(1);
+    expect(sqlite.query("SELECT count(*) AS c FROM __drizzle_migrations").get()).toEqual({ c: migrations });
     sqlite.close();
   });
 

@@ -12,8 +12,14 @@ const GAP = 130;
 
 function fresh() {
   const opened = openDatabase(join(tmp.dir, `w${++n}.db`));
+  // The server features' rows, numbered 1, 2, … in order of creation: each snapshot also records
+  // demand (feature_in_use), which follows them.
   const rows = () =>
-    opened.sqlite.query("SELECT series_id AS id, start, end, last, capacity FROM samples ORDER BY series_id, start").all() as {
+    opened.sqlite
+      .query(
+        "SELECT (SELECT count(*) FROM series s WHERE s.kind = 'active_leases' AND s.id <= series_id) AS id, start, end, last, capacity FROM samples WHERE series_id IN (SELECT id FROM series WHERE kind = 'active_leases') ORDER BY series_id, start",
+      )
+      .all() as {
       id: number;
       start: number;
       end: number | null;
@@ -109,7 +115,7 @@ describe("HistoryWriter", () => {
       serverFeatures: s.serverFeatures.map((r) => ({ ...r, labels: { ...r.labels, server_name: "renamed" } })),
     };
     writer.record(renamed);
-    const all = sqlite.query("SELECT labels FROM series").all() as { labels: string }[];
+    const all = sqlite.query("SELECT labels FROM series WHERE kind = 'active_leases'").all() as { labels: string }[];
     expect(all).toHaveLength(1);
     expect(JSON.parse(all[0]!.labels).server_name).toBe("renamed");
   });

@@ -1,0 +1,1 @@
+ALTER TABLE `samples` ADD `at_capacity` integer;
