@@ -31,3 +31,6 @@ export const abortableSleep: Sleep = (ms, signal) =>
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });
+
+/** Unix seconds as RFC 3339 in UTC, whole seconds: how answers and reports write times. */
+export const rfc3339 = (s: number) => new Date(s * 1000).toISOString().replace(".000Z", "Z");

@@ -48,25 +48,32 @@ export interface ReadControl {
   onSeries?: () => void;
 }
 
-/**
- * Reads a planned answer a series at a time, yielding to the event loop every few milliseconds so
- * a large answer never holds up scrapes or other queries, and stopping (QueryCancelled) as soon as
- * its signal aborts.
- */
+/** Reads a planned answer a series at a time (see eachSeries). */
 export async function readAnswer(reader: HistoryReader, plan: Plan, q: HistoryQuery, ctl: ReadControl): Promise<Answer> {
   const series: SeriesResult[] = [];
   const until = reader.observedUntil();
+  await eachSeries(plan.matched, ctl, (s) => {
+    const r = reader.read(s, { ...q, step: plan.step }, until);
+    if (r) series.push(r);
+  });
+  return { step: plan.step, series };
+}
+
+/**
+ * Calls `read` for each series, yielding to the event loop every few milliseconds so a large
+ * answer never holds up scrapes or other queries, and stopping (QueryCancelled) as soon as the
+ * signal aborts.
+ */
+export async function eachSeries<S>(matched: readonly S[], ctl: ReadControl, read: (s: S) => void): Promise<void> {
   let slice = performance.now();
-  for (const s of plan.matched) {
+  for (const s of matched) {
     if (performance.now() - slice > YIELD_AFTER_MS) {
       await new Promise((resolve) => setImmediate(resolve));
       if (!ctl.stillOpen()) throw new StoreError("error", "history database was closed");
       slice = performance.now();
     }
     if (ctl.signal?.aborted) throw new QueryCancelled(ctl.signal.reason);
-    const r = reader.read(s, { ...q, step: plan.step }, until);
+    read(s);
     ctl.onSeries?.();
-    if (r) series.push(r);
   }
-  return { step: plan.step, series };
 }

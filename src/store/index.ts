@@ -16,7 +16,7 @@ export {
   TooManyPoints,
 } from "./query.ts";
 export {
-  RECOMMENDED_HEADROOM,
+  RECOMMENDED_HEADROOM_PERCENT,
   type Report,
   type ReportFilter,
   type ReportForecast,

@@ -2,6 +2,8 @@ import { StoreError } from "../errors.ts";
 import { planAnswer, readAnswer } from "./answer.ts";
 import { type Answer, HistoryBusy, type HistoryQuery, QueryCancelled, TooManyPoints } from "./query.ts";
 import type { HistoryReader } from "./reader.ts";
+import type { Report, ReportQuery } from "./report.ts";
+import { type ReportContext, readReport } from "./report-read.ts";
 
 /** How a /history query ended: answered, stopped (client gone or out of time), refused (lane full, answer too large) or failed. */
 export const QUERY_OUTCOMES = ["answered", "cancelled", "busy", "too_large", "failed"] as const;
@@ -52,9 +54,18 @@ export class HistoryQueries {
 
   private readonly onBusy: (() => void) | undefined;
 
-  async run(q: HistoryQuery, signal?: AbortSignal): Promise<Answer> {
+  run(q: HistoryQuery, signal?: AbortSignal): Promise<Answer> {
+    return this.counted(() => this.read(q, signal));
+  }
+
+  /** A report (see readReport): always in the heavy lane, counted like a /history query. */
+  report(q: ReportQuery, ctx: ReportContext, signal?: AbortSignal): Promise<Report> {
+    return this.counted(() => this.readReport(q, ctx, signal));
+  }
+
+  private async counted<T>(work: () => Promise<T>): Promise<T> {
     try {
-      const answer = await this.read(q, signal);
+      const answer = await work();
       this.count("answered");
       return answer;
     } catch (err) {
@@ -74,6 +85,18 @@ export class HistoryQueries {
     } catch (err) {
       if (err instanceof TooManyPoints || err instanceof QueryCancelled || err instanceof HistoryBusy) throw err;
       throw StoreError.from(err, "history database: reading history");
+    }
+  }
+
+  private async readReport(q: ReportQuery, ctx: ReportContext, signal: AbortSignal | undefined): Promise<Report> {
+    if (signal?.aborted) throw new QueryCancelled(signal.reason);
+    const { reader, stillOpen } = this.access();
+    try {
+      const onSeries = () => this.stats.seriesRead++;
+      return await this.heavy.run(() => readReport(reader, q, ctx, { stillOpen, signal, onSeries }), signal);
+    } catch (err) {
+      if (err instanceof QueryCancelled || err instanceof HistoryBusy) throw err;
+      throw StoreError.from(err, "history database: reading the report");
     }
   }
 

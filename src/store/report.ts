@@ -35,8 +35,9 @@ export interface ReportRow {
   virtual_group_id: string | null;
   virtual_group_name: string | null;
   feature_name: string;
-  /** Seats bought and seats in use at the end of the range. */
-  seats: number;
+  /** Seats bought at the end of the range; null when CLS did not report the seats of one of the keys counted. */
+  seats: number | null;
+  /** Seats in use at the end of the range. */
   in_use: number;
   /** Available overage at the end of the range (from the current snapshot), or null. */
   overage_seats: number | null;
@@ -46,7 +47,7 @@ export interface ReportRow {
   /** Time-weighted over the observed seconds of the range. */
   p95_in_use: number;
   avg_in_use: number;
-  /** peak_in_use ÷ seats; null when seats is 0. */
+  /** peak_in_use ÷ seats; null when seats is 0 or unknown. */
   utilisation_peak: number | null;
   /** Seconds with use ≥ seats (and use > 0). */
   time_at_capacity_seconds: number;
@@ -66,8 +67,8 @@ export interface Report {
   features: ReportRow[];
 }
 
-/** The headroom recommended_seats adds to the range's peak (README "Report"). */
-export const RECOMMENDED_HEADROOM = 0.1;
+/** The headroom recommended_seats adds to the range's peak, in percent (README "Report"). */
+export const RECOMMENDED_HEADROOM_PERCENT = 10;
 
 /** How the HTTP layer and the pages obtain a report (the store's history with the current snapshot). */
 export type ReportSource = (q: ReportQuery, signal?: AbortSignal) => Promise<Report>;

@@ -9,6 +9,7 @@ import { claimOwner, OwnerConflict, type OwnerIdentity } from "./owner.ts";
 import { HistoryQueries, QUERIES_WAITING_PER_LANE, type QueryStats } from "./queries.ts";
 import type { Answer, HistoryQuery } from "./query.ts";
 import { HistoryReader } from "./reader.ts";
+import type { Report, ReportQuery } from "./report.ts";
 import { Retention } from "./rollup.ts";
 import { HistoryWriter } from "./writer.ts";
 
@@ -239,6 +240,16 @@ export class HistoryStore {
    */
   query(q: HistoryQuery, signal?: AbortSignal): Promise<Answer> {
     return this.queries.run(q, signal);
+  }
+
+  /**
+   * The renewal report over [from, to) of the stored demand history, with the overage and end dates
+   * of `current` (the snapshot served now). Rejects like query(), never with TooManyPoints: it reads
+   * a summary per series, not points.
+   */
+  report(q: ReportQuery, current: Snapshot | undefined, signal?: AbortSignal): Promise<Report> {
+    const ctx = { orgName: this.opts.orgName, current, generatedAt: Math.floor(this.opts.now() / 1000) };
+    return this.queries.report(q, ctx, signal);
   }
 
   private readable(): Parts {
