@@ -176,6 +176,8 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     health,
     renderer,
     history,
+    // The report reads the stored history with the snapshot served now (overage, end dates).
+    report: history && ((q, signal) => history.report(q, cache.current(), signal)),
     now: deps.now,
     log: deps.log,
     gate: credentials.gate,

@@ -71,7 +71,7 @@ export const SETTINGS = [
     env: "AUTH_BEARER_TOKEN",
     flag: "auth-bearer-token",
     secret: true,
-    doc: "When set, `/metrics`, `/history` and `/` also accept (or, without `basic_auth_users`, require) `Authorization: Bearer <token>`. Prefer `AUTH_BEARER_TOKEN_FILE`.",
+    doc: "When set, `/metrics`, `/history`, `/report`, `/` and its `/assets/` also accept (or, without `basic_auth_users`, require) `Authorization: Bearer <token>`. Prefer `AUTH_BEARER_TOKEN_FILE`.",
   },
   {
     env: "AUTH_BEARER_TOKEN_FILE",

@@ -8,10 +8,12 @@ import type { View } from "../render/catalog.ts";
 import { renderPage } from "../render/page.ts";
 import type { Body, Format, PrometheusRenderer } from "../render/prometheus.ts";
 import type { HistoryStore } from "../store/index.ts";
+import type { ReportSource } from "../store/report.ts";
 import { assetsHandler } from "./assets.ts";
 import { type Gate, guard } from "./guard.ts";
 import { historyHandler } from "./history.ts";
 import { ProblemException, problemOf, problemResponse } from "./problems.ts";
+import { reportHandler } from "./report.ts";
 
 export interface AppDeps {
   orgName: string;
@@ -27,6 +29,8 @@ export interface AppDeps {
   renderer: PrometheusRenderer;
   /** Answers /history; absent, /history says 503. */
   history?: HistoryStore;
+  /** Answers /report; absent, /report says 503. */
+  report?: ReportSource;
   now: () => number;
   log: Logger;
   /** The credentials checked for everything but /healthz, and the scheme a 401 asks for; absent: open. */
@@ -37,7 +41,7 @@ export interface AppDeps {
   historyTimeoutMs?: number;
 }
 
-/** /history answers are bounded by the store; this bounds the wait for one, whatever happens there. */
+/** /history and /report answers are bounded by the store; this bounds the wait for one, whatever happens there. */
 export const HISTORY_TIMEOUT_MS = 30_000;
 
 /**
@@ -117,6 +121,11 @@ export function createApp(deps: AppDeps): Hono {
     RESERVED_PATHS.history,
     timeout(historyTimeoutMs, historyTimedOut),
     historyHandler({ orgName: deps.orgName, history: deps.history, now: deps.now, timeoutMs: historyTimeoutMs }),
+  );
+  app.get(
+    RESERVED_PATHS.report,
+    timeout(historyTimeoutMs, historyTimedOut),
+    reportHandler({ report: deps.report, now: deps.now, timeoutMs: historyTimeoutMs }),
   );
 
   app.get(RESERVED_PATHS.page, async (c) => {

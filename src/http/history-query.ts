@@ -2,14 +2,21 @@ import { z } from "zod";
 import { parseDuration } from "../duration.ts";
 import { DEMAND_SCOPES } from "../snapshot/labels.ts";
 import { HISTORY_KINDS, type HistoryFilter, type HistoryQuery, roundStep } from "../store/index.ts";
+import {
+  type BadQuery,
+  badQueryOf,
+  filterValue,
+  format,
+  formatOf,
+  isBad,
+  MAX_RANGE_S,
+  rangeOf,
+  readParameters,
+  time,
+} from "./query-grammar.ts";
 
 /** A parsed /history request: the store's query and the answer's format. */
 export type HistoryRequest = HistoryQuery & { format: "json" | "csv" };
-
-export interface BadQuery {
-  parameter: string;
-  message: string;
-}
 
 /**
  * About 500 points per series unless a step is given (grown by the store until the whole answer
@@ -17,36 +24,7 @@ export interface BadQuery {
  */
 const TARGET_POINTS = 500;
 const MAX_POINTS_PER_SERIES = 11_000;
-const MAX_RANGE_S = 3660 * 86_400;
-const LAST_SECOND = 253_402_300_799; // 9999-12-31T23:59:59Z
 const PARAMETERS = new Set(["from", "to", "step", "kind", "format", "virtual_group_id", "server_id", "feature_name", "scope"]);
-
-/** `now`, `-24h`, `now-7d`, unix seconds, or RFC 3339; unix seconds out, undefined when unreadable. */
-function parseTime(text: string, nowS: number): number | undefined {
-  if (text === "now") return nowS;
-  const relative = /^(?:now)?-(.+)$/.exec(text);
-  if (relative) {
-    const ms = parseDuration(relative[1]!);
-    return ms === undefined ? undefined : nowS - Math.floor(ms / 1000);
-  }
-  if (/^\d{1,12}(\.\d+)?$/.test(text)) return Math.floor(Number(text));
-  // An unencoded "+01:00" arrives as " 01:00"; RFC 3339 allows lower-case t and z.
-  const iso = text.replace(/ (\d\d:\d\d)$/, "+$1").toUpperCase();
-  if (!z.iso.datetime({ offset: true }).safeParse(iso).success) return undefined;
-  return Math.floor(Date.parse(iso) / 1000);
-}
-
-const time = (nowS: number) =>
-  z.string().transform((text, ctx) => {
-    const t = parseTime(text, nowS);
-    if (t === undefined)
-      ctx.addIssue({
-        code: "custom",
-        message: `"${text}" is not a time: use RFC 3339 (2026-01-31T12:00:00Z), unix seconds, now, or a relative time such as -24h or now-7d`,
-      });
-    else if (t < 0 || t > LAST_SECOND) ctx.addIssue({ code: "custom", message: `"${text}" is outside 1970–9999` });
-    return t ?? 0;
-  });
 
 const step = z.string().transform((text, ctx) => {
   const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : parseDuration(text);
@@ -56,8 +34,6 @@ const step = z.string().transform((text, ctx) => {
   return Math.floor((ms ?? 0) / 1000);
 });
 
-const filterValue = z.string().min(1, "must not be empty").max(256, "must be at most 256 characters");
-
 function schema(nowS: number) {
   return z
     .object({
@@ -65,7 +41,7 @@ function schema(nowS: number) {
       to: time(nowS).optional(),
       step: step.optional(),
       kind: z.enum(HISTORY_KINDS, { error: `must be one of ${HISTORY_KINDS.join(", ")}` }).default("active_leases"),
-      format: z.enum(["json", "csv"], { error: "must be json or csv" }).optional(),
+      format: format.optional(),
       virtual_group_id: filterValue.optional(),
       server_id: filterValue.optional(),
       feature_name: filterValue.optional(),
@@ -98,22 +74,14 @@ const defaultStep = (rangeS: number) => roundStep(rangeS / TARGET_POINTS);
 
 /** Validates /history's query string; every problem names its parameter. */
 export function parseHistoryQuery(params: URLSearchParams, accept: string | undefined, nowS: number): HistoryRequest | BadQuery {
-  const raw: Record<string, string> = {};
-  for (const [name, value] of params) {
-    if (!PARAMETERS.has(name)) return { parameter: name, message: `unknown parameter; known are ${[...PARAMETERS].join(", ")}` };
-    if (name in raw) return { parameter: name, message: "given more than once" };
-    raw[name] = value;
-  }
-  const parsed = schema(nowS).safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return { parameter: String(issue.path[0] ?? "query"), message: issue.message };
-  }
+  const raw = readParameters(params, PARAMETERS);
+  if (isBad(raw)) return raw;
+  const parsed = schema(nowS).safeParse(raw.values);
+  if (!parsed.success) return badQueryOf(parsed.error);
   const q = parsed.data;
-  const from = q.from ?? (q.to ?? nowS) - 86_400;
-  const to = q.to ?? nowS;
-  if (from >= to) return { parameter: "from", message: "must be before to" };
-  if (to - from > MAX_RANGE_S) return { parameter: "from", message: "the range is longer than 10 years" };
+  const range = rangeOf(q.from, q.to, nowS, 86_400);
+  if (isBad(range)) return range;
+  const { from, to } = range;
   const stepS = q.step ?? defaultStep(to - from);
   const points = Math.ceil((to - from) / stepS);
   if (points > MAX_POINTS_PER_SERIES)
@@ -121,9 +89,16 @@ export function parseHistoryQuery(params: URLSearchParams, accept: string | unde
       parameter: "step",
       message: `gives ${points} points per series, at most ${MAX_POINTS_PER_SERIES} are allowed: use a step of at least ${Math.ceil((to - from) / MAX_POINTS_PER_SERIES)}s`,
     };
-  const format = q.format ?? (accept && /\btext\/csv\b/i.test(accept) ? "csv" : "json");
   const filter: HistoryFilter = {};
   for (const name of ["virtual_group_id", "server_id", "feature_name", "scope"] as const) if (q[name] !== undefined) filter[name] = q[name];
   // Without a step the store may grow the default one so that a large org's answer still fits.
-  return { kind: q.kind, filter, from, to, step: stepS, ...(q.step === undefined ? { fitStep: true } : {}), format };
+  return {
+    kind: q.kind,
+    filter,
+    from,
+    to,
+    step: stepS,
+    ...(q.step === undefined ? { fitStep: true } : {}),
+    format: formatOf(q.format, accept),
+  };
 }

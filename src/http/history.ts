@@ -1,7 +1,8 @@
 import { stringify } from "csv-stringify/sync";
 import type { Context } from "hono";
 import { realTimers, type Timers } from "../clock.ts";
-import { type Answer, type HistoryStore, KIND_LABELS, QueryCancelled, type SeriesResult } from "../store/index.ts";
+import { type HistoryStore, KIND_LABELS, type SeriesResult } from "../store/index.ts";
+import { boundedAnswer } from "./bounded-answer.ts";
 import { type HistoryRequest, parseHistoryQuery } from "./history-query.ts";
 import { ProblemException } from "./problems.ts";
 
@@ -45,7 +46,8 @@ export function historyHandler(deps: HistoryDeps) {
     if ("parameter" in req) throw new ProblemException({ kind: "bad_query", ...req });
     if (!deps.history) throw new ProblemException({ kind: "unavailable", reason: "error", detail: "history is not enabled" });
     // Throws TooManyPoints (a 400 on step), HistoryBusy or a StoreError (503s): app.ts's error handler maps them.
-    const result = await answerOf(deps, deps.history, req, c.req.raw.signal);
+    const history = deps.history;
+    const result = await boundedAnswer(deps.timers ?? realTimers, deps.timeoutMs, c.req.raw.signal, (signal) => history.query(req, signal));
     // Streamed a series at a time, so a large answer is never one long block of serialisation.
     const chunks = req.format === "csv" ? csvChunks(req, result.series) : jsonChunks(deps.orgName, req, result.step, result.series);
     const headers: Record<string, string> =
@@ -55,33 +57,6 @@ export function historyHandler(deps: HistoryDeps) {
     headers[STEP_HEADER] = String(result.step);
     return new Response(streamOf(chunks), { headers });
   };
-}
-
-/**
- * The store's answer, its work stopped as soon as the client goes away (Bun aborts the request's
- * signal when the connection closes) or the answer's time is up: a query nobody waits for costs no
- * more than the slice it is in.
- */
-async function answerOf(deps: HistoryDeps, history: HistoryStore, req: HistoryRequest, client: AbortSignal): Promise<Answer> {
-  const timers = deps.timers ?? realTimers;
-  const stop = new AbortController();
-  let timedOut = false;
-  const gone = () => stop.abort(client.reason);
-  const timer = timers.setTimeout(() => {
-    timedOut = true;
-    stop.abort(new Error("history answer timed out"));
-  }, deps.timeoutMs);
-  if (client.aborted) gone();
-  else client.addEventListener("abort", gone, { once: true });
-  try {
-    return await history.query(req, stop.signal);
-  } catch (err) {
-    if (!(err instanceof QueryCancelled)) throw err;
-    throw new ProblemException(timedOut ? { kind: "timed_out", retryAfterS: 30 } : { kind: "client_gone" });
-  } finally {
-    timers.clearTimeout(timer);
-    client.removeEventListener("abort", gone);
-  }
 }
 
 function streamOf(chunks: Iterator<string>): ReadableStream<Uint8Array> {
@@ -111,8 +86,12 @@ function* jsonChunks(orgName: string, req: HistoryRequest, step: number, series:
   yield "]}";
 }
 
-/** A label a spreadsheet would run as a formula (=, +, -, @ first) is quoted with a leading apostrophe. */
-const inert = (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+/**
+ * A CSV text cell a spreadsheet would run as a formula (=, +, -, @, tab or carriage return first)
+ * gets a leading apostrophe; /history's labels and /report's names both go through it. Only for
+ * text: a negative number stays a number.
+ */
+export const inert = (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
 /** One row per point, the kind's labels as columns. */
 function* csvChunks(req: HistoryRequest, series: readonly SeriesResult[]): Iterator<string> {
