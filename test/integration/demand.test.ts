@@ -17,7 +17,9 @@ import {
   startSimulator,
 } from "../../src/sim/index.ts";
 import type { SimModel } from "../../src/sim/model.ts";
+import { HistoryStore } from "../../src/store/index.ts";
 import { KEY } from "../cls/harness.ts";
+import { tempDir } from "../store/helpers.ts";
 import { parseMetrics } from "./history-helpers.ts";
 
 const FAMILIES = {
@@ -66,7 +68,7 @@ afterAll(async () => {
   for (const sim of sims) await sim.stop();
 });
 
-function exporterFor(sim: Simulator): Exporter {
+function exporterFor(sim: Simulator, history?: HistoryStore): Exporter {
   const config = loadConfig({
     env: { NVIDIA_API_KEY: KEY, NVIDIA_ORG_NAME: sim.orgName, NVIDIA_API_BASE_URL: sim.url },
     argv: [],
@@ -77,6 +79,7 @@ function exporterFor(sim: Simulator): Exporter {
     now: Date.now,
     log: silentLogger,
     build: { version: "1", revision: "r", bunVersion: "b" },
+    history,
   });
   exporters.push(ex);
   return ex;
@@ -108,4 +111,54 @@ describe("the demand families on /metrics equal the simulator's truth", () => {
     expect(groups.length).toBeGreaterThan(1);
     expect(want.inUse[`org ${feature}`]).toBe(groups.reduce((n, [, v]) => n + v, 0));
   });
+});
+
+test("GET /report, read from the history file, ends the range with the numbers /metrics shows", async () => {
+  const tmp = tempDir();
+  const sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: KEY });
+  sims.push(sim);
+  const history = new HistoryStore({
+    path: `${tmp.dir}/history.db`,
+    orgName: sim.orgName,
+    maxGapS: 600,
+    rawRetentionS: 8 * 86_400,
+    retentionS: 400 * 86_400,
+    now: Date.now,
+    log: silentLogger,
+  });
+  try {
+    const ex = exporterFor(sim, history);
+    const metrics = await served(ex);
+    history.flush();
+    // `to` past the refresh just recorded: the range excludes its end.
+    const range = `from=-1h&to=${Math.floor(Date.now() / 1000) + 3600}`;
+    const res = await ex.app.request(`/report?${range}`);
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as {
+      features: {
+        scope: string;
+        virtual_group_id: string | null;
+        feature_name: string;
+        in_use: number;
+        seats: number;
+        overage_seats: number | null;
+        peak_in_use: number;
+      }[];
+    };
+    const got: Numbers = { inUse: {}, seats: {}, overage: {} };
+    for (const r of report.features) {
+      const k = rowKey(r.scope === "org" ? null : r.virtual_group_id, r.feature_name);
+      got.inUse[k] = r.in_use;
+      got.seats[k] = r.seats;
+      if (r.overage_seats !== null) got.overage[k] = r.overage_seats;
+      expect(r.peak_in_use).toBe(r.in_use);
+    }
+    expect(got).toEqual(metrics);
+    const csv = await (await ex.app.request(`/report?${range}&format=csv`)).text();
+    expect(csv.split("\n")[0]).toStartWith("scope,virtual_group_id,virtual_group_name,feature_name,seats,in_use");
+    expect(csv.trim().split("\n")).toHaveLength(report.features.length + 1);
+  } finally {
+    history.close();
+    tmp.cleanup();
+  }
 });
