@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { parseDuration } from "../duration.ts";
-import { DEMAND_SCOPES } from "../snapshot/labels.ts";
 import { HISTORY_KINDS, type HistoryFilter, type HistoryQuery, roundStep } from "../store/index.ts";
 import {
   type BadQuery,
@@ -12,6 +11,7 @@ import {
   MAX_RANGE_S,
   rangeOf,
   readParameters,
+  scope,
   time,
 } from "./query-grammar.ts";
 
@@ -45,7 +45,7 @@ function schema(nowS: number) {
       virtual_group_id: filterValue.optional(),
       server_id: filterValue.optional(),
       feature_name: filterValue.optional(),
-      scope: z.enum(DEMAND_SCOPES, { error: `must be one of ${DEMAND_SCOPES.join(", ")}` }).optional(),
+      scope: scope.optional(),
     })
     .superRefine((q, ctx) => {
       if (q.scope !== undefined && q.kind !== "feature_in_use")

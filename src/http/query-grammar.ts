@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "../duration.ts";
+import { DEMAND_SCOPES } from "../snapshot/labels.ts";
 
 /**
  * What /history and /report queries share, so that both take the same times and answer the same
@@ -89,3 +90,6 @@ export function rangeOf(
   if (end - start > MAX_RANGE_S) return { parameter: "from", message: "the range is longer than 10 years" };
   return { from: start, to: end };
 }
+
+/** `scope` of the demand rows (/history?kind=feature_in_use, /report). */
+export const scope = z.enum(DEMAND_SCOPES, { error: `must be one of ${DEMAND_SCOPES.join(", ")}` });

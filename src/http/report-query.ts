@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { DEMAND_SCOPES } from "../snapshot/labels.ts";
 import type { ReportFilter, ReportQuery } from "../store/report.ts";
-import { type BadQuery, badQueryOf, filterValue, format, formatOf, isBad, rangeOf, readParameters, time } from "./query-grammar.ts";
+import { type BadQuery, badQueryOf, filterValue, format, formatOf, isBad, rangeOf, readParameters, scope, time } from "./query-grammar.ts";
 
 /** A parsed /report request: the report's query and the answer's format. */
 export type ReportRequest = ReportQuery & { format: "json" | "csv" };
@@ -18,7 +17,7 @@ function schema(nowS: number) {
       format: format.optional(),
       virtual_group_id: filterValue.optional(),
       feature_name: filterValue.optional(),
-      scope: z.enum(DEMAND_SCOPES, { error: `must be one of ${DEMAND_SCOPES.join(", ")}` }).optional(),
+      scope: scope.optional(),
     })
     .superRefine((q, ctx) => {
       if (q.virtual_group_id !== undefined && q.scope === "org")

@@ -1,16 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { bucketize, capacityOf, type StoredRow } from "../../src/store/buckets.ts";
+import { rawRow } from "./helpers.ts";
 
-const raw = (start: number, end: number, last: number, capacity: number | null = 10): StoredRow => ({
-  start,
-  end,
-  last,
-  capacity,
-  min: null,
-  max: null,
-  area: null,
-  covered: null,
-});
+const raw = rawRow;
 const rolled = (start: number, end: number, o: { min: number; max: number; area: number; covered: number; last: number }): StoredRow => ({
   start,
   end,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ServerFeatureRow, Snapshot } from "../../src/snapshot/types.ts";
+import type { StoredRow } from "../../src/store/buckets.ts";
 import { emptySnapshot } from "../snapshot/fixture.ts";
 
 /** A fresh folder per test file; removed by the returned function. */
@@ -45,3 +46,15 @@ export function recordBusyOrg(store: { record: (s: Snapshot) => void }, series: 
     store.record(snapshotAt(endS - m * 60, values));
   }
 }
+
+/** A raw stored row: `last` from `start` to `end`, measured against `capacity`. */
+export const rawRow = (start: number, end: number, last: number, capacity: number | null = 10): StoredRow => ({
+  start,
+  end,
+  last,
+  capacity,
+  min: null,
+  max: null,
+  area: null,
+  covered: null,
+});

@@ -3,18 +3,10 @@ import type { StoredRow } from "../../src/store/buckets.ts";
 import { FORECAST_HORIZON_DAYS, forecastOf } from "../../src/store/forecast.ts";
 import { recommendedSeats } from "../../src/store/report-read.ts";
 import { DAY, summarise, weightedQuantile } from "../../src/store/summary.ts";
+import { rawRow } from "./helpers.ts";
 
 const D0 = 20_000 * DAY; // a UTC midnight
-const raw = (start: number, end: number, last: number, capacity: number | null = 10): StoredRow => ({
-  start,
-  end,
-  last,
-  capacity,
-  min: null,
-  max: null,
-  area: null,
-  covered: null,
-});
+const raw = rawRow;
 
 describe("summarise", () => {
   test("time at capacity counts use at or above the seats, never an idle feature with no seats", () => {
