@@ -13,7 +13,7 @@ import { start } from "./start.ts";
  */
 const DEMO_KEY = `demo-${crypto.randomUUID()}`;
 const CHURN_MS = 3_000;
-/** The simulated past written on a first start: 3 weeks, one refresh every 15 minutes (about 3 s, see src/demo-backfill.ts). */
+/** The simulated past written on a first start: 3 weeks, one refresh every 15 minutes (2,016 refreshes, 30,240 records: 3–4 s on 2 cores). */
 const BACKFILL_SPAN_MS = 21 * 86_400_000;
 const BACKFILL_STEP_MS = 15 * 60_000;
 const PAGE_BANNER = "Demo: a simulated CLS org. The history before this demo was first started is simulated (back-filled), not recorded.";
