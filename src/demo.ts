@@ -1,4 +1,7 @@
-import { loadScenario } from "./sim/fixtures.ts";
+import pkg from "../package.json" with { type: "json" };
+import { backfillDemo } from "./demo-backfill.ts";
+import { demoScenario } from "./sim/demo-scenario.ts";
+import { mulberry32 } from "./sim/random.ts";
 import { startSimulator } from "./sim/server.ts";
 import { start } from "./start.ts";
 
@@ -10,8 +13,14 @@ import { start } from "./start.ts";
  */
 const DEMO_KEY = `demo-${crypto.randomUUID()}`;
 const CHURN_MS = 3_000;
+/** The simulated past written on a first start: 3 weeks, one refresh every 15 minutes (2,016 refreshes, 30,240 records: 3–4 s on 2 cores). */
+const BACKFILL_SPAN_MS = 21 * 86_400_000;
+const BACKFILL_STEP_MS = 15 * 60_000;
+const PAGE_BANNER = "Demo: a simulated CLS org. The history before this demo was first started is simulated (back-filled), not recorded.";
 
-const sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: DEMO_KEY, seed: Date.now() % 1_000_000 });
+const startedAt = Date.now();
+const seed = startedAt % 1_000_000;
+const sim = startSimulator({ scenario: demoScenario({ startedAt }), apiKey: DEMO_KEY, seed, now: Date.now });
 const churn = setInterval(() => sim.tick(), CHURN_MS);
 
 const env: Record<string, string | undefined> = {
@@ -27,7 +36,7 @@ const env: Record<string, string | undefined> = {
   NVIDIA_API_BASE_URL: sim.url,
 };
 
-start({
+void start({
   name: "demo",
   env,
   argv: process.argv.slice(2),
@@ -42,9 +51,32 @@ NVIDIA CLS exporter demo (simulated org "${sim.orgName}", leases change every ${
   health        ${url}/healthz
   history       ${url}/history   (lease trends, ${config.dbPath === ":memory:" ? "in memory only: gone when the demo stops" : `kept in ${config.dbPath} across restarts`})
   simulator     ${sim.url}/_sim/expected   (the numbers the exporter should show)
+  simulated     a first start back-fills 3 weeks of history; "NVIDIA AI Enterprise" (Default VG) is full 11:00–13:00 UTC daily
 Press Ctrl-C to stop.
 
 `,
+  pageBanner: PAGE_BANNER,
+  backfill: async (store, config, log) => {
+    // Its own model of the same org, moved from four weeks ago to now: the live simulator is not touched.
+    const rng = mulberry32(seed + 1);
+    const model = demoScenario({ startedAt, at: startedAt - BACKFILL_SPAN_MS, rng });
+    try {
+      await backfillDemo({
+        store,
+        config,
+        log,
+        build: { version: pkg.version, revision: "demo", bunVersion: Bun.version },
+        model,
+        apiKey: DEMO_KEY,
+        rng,
+        untilMs: startedAt,
+        spanMs: BACKFILL_SPAN_MS,
+        stepMs: BACKFILL_STEP_MS,
+      });
+    } catch (err) {
+      log.warn("demo history not back-filled", { error: (err as Error).message });
+    }
+  },
   after: async () => {
     clearInterval(churn);
     await sim.stop();

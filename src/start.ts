@@ -32,6 +32,13 @@ export interface Entry {
   banner?: (url: string, config: Config) => string;
   /** Runs after the exporter stopped on a signal, before the process exits (the demo stops its simulator). */
   after?: () => Promise<void>;
+  /**
+   * Runs once the history store is open, before the port is bound and before the first refresh
+   * (the demo back-fills its simulated past through the store's writer). Must not throw.
+   */
+  backfill?: (history: HistoryStore, config: Config, log: Logger) => Promise<void>;
+  /** A notice for the status page's `banner` (the demo: its history before it started is simulated). */
+  pageBanner?: string;
 }
 
 export interface Running {
@@ -54,7 +61,7 @@ export async function main(entry: Entry): Promise<void> {
     process.exit(2);
   }
   if (!command) {
-    start({ ...entry, argv: rest });
+    await start({ ...entry, argv: rest });
     return;
   }
   const config = configure({ ...entry, argv: rest });
@@ -69,12 +76,13 @@ export async function main(entry: Entry): Promise<void> {
 }
 
 /** Loads the configuration, opens the store, serves, and stops on SIGTERM/SIGINT. Exits on bad configuration (2), an unusable port or another exporter on the same history (1). */
-export function start(entry: Entry): Running {
+export async function start(entry: Entry): Promise<Running> {
   const config = configure(entry);
   const { log, logStats } = openLog(config);
   for (const warning of config.warnings) log.warn(warning);
   logFdLimit(log, config.parallelism, () => readFileSync("/proc/self/limits", "utf8"));
   const history = openHistory(config, log, entry.historyHint);
+  await entry.backfill?.(history, config, log);
   const exporter = createExporter(config, {
     fetch: clsFetch(config.clsTransport, fetch),
     now: Date.now,

@@ -2,6 +2,7 @@
  * Lease churn: each tick adds or removes a few leases within capacity, then recomputes every
  * derived number, so the exporter sees counts move while all invariants keep holding.
  */
+import { onCurve } from "./daily-curve.ts";
 import { computeUsage, poolKey, recompute } from "./derive.ts";
 import { insertLease, type LeaseTarget, removeLease } from "./leases.ts";
 import { distinctLeases, leaseUnits, type SimModel } from "./model.ts";
@@ -20,11 +21,10 @@ interface LeaseRef {
 }
 
 export function tick(model: SimModel, rng: Rng): TickResult {
-  const leases: LeaseRef[] = [...distinctLeases(model)].map(({ vgId, lease }) => ({
-    vgId,
-    leaseId: lease.leaseId,
-    units: leaseUnits(lease),
-  }));
+  // Leases of a feature on a daily curve follow the clock (src/sim/daily-curve.ts), not churn.
+  const leases: LeaseRef[] = [...distinctLeases(model)]
+    .filter(({ lease }) => !onCurve(model, model.assignments.get(lease.leaseId)?.serverFeatureId))
+    .map(({ vgId, lease }) => ({ vgId, leaseId: lease.leaseId, units: leaseUnits(lease) }));
   const targets = leaseTargets(model);
   const changes = 1 + Math.floor(rng() * Math.max(1, Math.ceil(leases.length * 0.05)));
   const result: TickResult = { added: 0, removed: 0, leases: 0 };
@@ -75,7 +75,7 @@ function leaseTargets(model: SimModel): Targets {
   for (const [vgId, servers] of model.serversByVg) {
     for (const server of servers) {
       if (!server.serviceInstanceId) continue;
-      for (const feature of server.licenseServerFeatures) slots.push({ vgId, server, feature });
+      for (const feature of server.licenseServerFeatures) if (!onCurve(model, feature.id)) slots.push({ vgId, server, feature });
     }
   }
   return { slots, used: computeUsage(model).byPoolFeature };

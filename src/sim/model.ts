@@ -76,6 +76,25 @@ export interface WireClient {
   [k: string]: unknown;
 }
 
+/**
+ * A server feature whose leases follow the hour of the day (UTC) instead of random churn: the demo
+ * scenario's feature that runs at capacity around midday (src/sim/daily-curve.ts).
+ */
+export interface DailyCurve {
+  vgId: number;
+  serverId: string;
+  serverFeatureId: string;
+  poolId: string;
+  /** Leases held from `nightEndsHour` back to `nightStartsHour`. */
+  night: number;
+  /** Leases held from `peakStartsHour` to `peakEndsHour` (the pool's allotment: full). */
+  peak: number;
+  nightEndsHour: number;
+  peakStartsHour: number;
+  peakEndsHour: number;
+  nightStartsHour: number;
+}
+
 /** A client plus the service instances whose leases call reports it (two when CLS double-reports). */
 export interface SimClient {
   instanceIds: string[];
@@ -102,6 +121,8 @@ export interface SimModel {
   productFamilies: Map<string, string>;
   /** Lease count churn gravitates to, so long demos neither drain nor saturate. */
   baselineLeases: number;
+  /** Features that follow the clock rather than churn; empty except in the demo scenario. */
+  dailyCurves: DailyCurve[];
 }
 
 export function emptyModel(orgName: string): SimModel {
@@ -114,6 +135,7 @@ export function emptyModel(orgName: string): SimModel {
     assignments: new Map(),
     productFamilies: new Map(),
     baselineLeases: 0,
+    dailyCurves: [],
   };
 }
 

@@ -6,6 +6,8 @@ import { abortableSleep, type Sleep } from "../clock.ts";
 import { tick as churnTick, type TickResult } from "./churn.ts";
 import { type ClsDeps, handleClsRequest } from "./cls-handler.ts";
 import { CONTROL_PREFIX, type ControlTarget, handleControl } from "./control.ts";
+import { followCurves } from "./daily-curve.ts";
+import { recompute } from "./derive.ts";
 import { type Expected, expected } from "./expected.ts";
 import { type ActiveFault, type FaultRuleInput, FaultSet } from "./faults.ts";
 import type { SimModel } from "./model.ts";
@@ -26,6 +28,8 @@ export interface SimulatorOptions {
   seed?: number;
   /** How delays are waited out; tests pass one they control. Real timers by default. */
   sleep?: Sleep;
+  /** The clock a scenario's daily curves follow on every tick (src/sim/daily-curve.ts); Date.now by default. */
+  now?: () => number;
 }
 
 export interface Simulator {
@@ -67,7 +71,7 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
     stopping: stopping.signal,
     sleep: opts.sleep ?? abortableSleep,
   };
-  const control = controlTarget(deps, settings, mulberry32(opts.seed ?? 1));
+  const control = controlTarget(deps, settings, mulberry32(opts.seed ?? 1), opts.now ?? Date.now);
   const server = Bun.serve({
     hostname,
     port: opts.port ?? 0,
@@ -95,7 +99,7 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
   };
 }
 
-function controlTarget(deps: ClsDeps, settings: Settings, rng: Rng): ControlTarget {
+function controlTarget(deps: ClsDeps, settings: Settings, rng: Rng, now: () => number): ControlTarget {
   const { model, faults, log } = deps;
   return {
     stats: () => log.snapshot(),
@@ -103,13 +107,13 @@ function controlTarget(deps: ClsDeps, settings: Settings, rng: Rng): ControlTarg
     setFaults: (rules) => faults.set(rules),
     clearFaults: () => faults.clear(),
     faults: () => faults.list(),
-    tick: (n = 1) => runTicks(model, rng, n),
+    tick: (n = 1) => runTicks(model, rng, n, now),
     expected: (pageSize) => expected(model, pageSize),
     info: () => ({ orgName: model.orgName, ...settings }),
   };
 }
 
-function runTicks(model: SimModel, rng: Rng, n: number): TickResult {
+function runTicks(model: SimModel, rng: Rng, n: number, now: () => number): TickResult {
   const sum: TickResult = { added: 0, removed: 0, leases: 0 };
   for (let i = 0; i < n; i++) {
     const r = churnTick(model, rng);
@@ -117,5 +121,31 @@ function runTicks(model: SimModel, rng: Rng, n: number): TickResult {
     sum.removed += r.removed;
     sum.leases = r.leases;
   }
+  if (model.dailyCurves.length > 0) {
+    followCurves(model, now(), rng);
+    recompute(model);
+  }
   return sum;
+}
+
+/**
+ * The simulator's CLS answers without a socket: the same handler, checks and routes as over HTTP,
+ * for a model of its own (no faults, no latency). The demo's back-fill asks it thousands of times.
+ */
+export function inProcessCls(model: SimModel, apiKey: string): (input: string, init: RequestInit) => Promise<Response> {
+  const deps: ClsDeps = {
+    model,
+    apiKey,
+    faults: new FaultSet(),
+    log: new RequestLog(),
+    latencyMs: () => 0,
+    compressedLeases: () => false,
+    stopping: new AbortController().signal,
+    sleep: abortableSleep,
+  };
+  const noTimeout = { timeout() {} };
+  return (input, init) => {
+    const req = new Request(input, init);
+    return handleClsRequest(deps, req, new URL(req.url), noTimeout);
+  };
 }
