@@ -19,7 +19,7 @@ const minute = (iso: string) => iso.slice(0, 16).replace("T", " ");
 
 function Bar({ line }: { line: DemandLine }) {
   const { inUse, seats } = line.row;
-  const pct = inUse !== undefined && seats ? `${Math.round((inUse / seats) * 100)} %` : "";
+  const pct = inUse !== undefined && seats ? `(${Math.round((inUse / seats) * 100)} %)` : "";
   return (
     <div class="use">
       <span class="figures">
@@ -51,10 +51,10 @@ function Insight({ line }: { line: DemandLine }) {
   );
 }
 
-function DemandTable({ lines, caption }: { lines: DemandLine[]; caption: string }) {
+function DemandTable({ lines, caption, scope }: { lines: DemandLine[]; caption: string; scope: string }) {
   return (
     <div class="scroll">
-      <table class="demand">
+      <table class="demand" data-scope={scope}>
         <caption>{caption}</caption>
         <thead>
           <tr>
@@ -86,7 +86,7 @@ function Group({ g }: { g: GroupSection }) {
   return (
     <section class="group" data-group-id={g.id}>
       <h3>{g.name}</h3>
-      <DemandTable lines={g.lines} caption={`Virtual group ${g.name} (id ${g.id})`} />
+      <DemandTable lines={g.lines} caption={`Virtual group ${g.name} (id ${g.id})`} scope="virtual_group" />
     </section>
   );
 }
@@ -102,7 +102,7 @@ export function Demand({ sections }: { sections: DemandSections }) {
   return (
     <section id="demand">
       <h2>Seats across the organisation</h2>
-      <DemandTable lines={sections.org} caption="All virtual groups together, per feature" />
+      <DemandTable lines={sections.org} caption="All virtual groups together, per feature" scope="org" />
       <h2>Seats per virtual group</h2>
       {sections.groups.map((g) => (
         <Group g={g} />
