@@ -41,6 +41,8 @@ export interface ContextDeps {
   secretFs?: SecretFs;
   /** The logger's dropped-line count, kept by the composition root's log writer; 0 when not given. */
   logStats?: LogStats;
+  /** Shown at the top of the status page (the demo says its history is simulated). */
+  pageBanner?: string;
   /** Hears the field names CLS sends; by default each one the exporter does not read is logged once (unreadFieldLog). */
   fields?: FieldSink;
   /** Hears every CLS attempt too (the --check diagnosis); the self-metrics count them either way. */
@@ -182,6 +184,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     log: deps.log,
     gate: credentials.gate,
     headers: config.web?.headers,
+    banner: deps.pageBanner,
   });
   let pusher: Promise<OtlpPusher | undefined> | undefined;
   const startPush = async (otlp: NonNullable<Config["otlp"]>, otlpStats: NonNullable<View["otlp"]>) => {

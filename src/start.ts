@@ -94,6 +94,7 @@ export async function start(entry: Entry): Promise<Running> {
     collectGarbage: () => Bun.gc(true),
     secretFs,
     logStats,
+    pageBanner: entry.pageBanner,
   });
   let served: ReturnType<typeof listen>;
   try {

@@ -5,7 +5,6 @@ import type { Health } from "../health.ts";
 import type { Logger } from "../log.ts";
 import { ASSETS } from "../render/assets.ts";
 import type { View } from "../render/catalog.ts";
-import { renderPage } from "../render/page.ts";
 import type { Body, Format, PrometheusRenderer } from "../render/prometheus.ts";
 import type { HistoryStore } from "../store/index.ts";
 import type { ReportSource } from "../store/report.ts";
@@ -39,6 +38,8 @@ export interface AppDeps {
   headers?: Record<string, string>;
   /** Default HISTORY_TIMEOUT_MS. */
   historyTimeoutMs?: number;
+  /** Shown at the top of the status page when set (the demo says its history is simulated). */
+  banner?: string;
 }
 
 /** /history and /report answers are bounded by the store; this bounds the wait for one, whatever happens there. */
@@ -129,7 +130,17 @@ export function createApp(deps: AppDeps): Hono {
   );
 
   app.get(RESERVED_PATHS.page, async (c) => {
-    const html = renderPage(deps.current(), deps.health(), { orgName: deps.orgName, metricsPath: deps.metricsPath });
+    // Imported on the first visit, not at start: a scrape-only exporter never loads the page's modules.
+    const [{ renderPage }, { pageReport }] = await Promise.all([import("../render/page.tsx"), import("../render/page-report.ts")]);
+    const now = deps.now();
+    const report = await pageReport(deps.report, now, c.req.raw.signal);
+    const html = renderPage(deps.current(), deps.health(), {
+      orgName: deps.orgName,
+      metricsPath: deps.metricsPath,
+      report,
+      now,
+      banner: deps.banner,
+    });
     return c.html(html, 200, PAGE_HEADERS);
   });
 

@@ -43,6 +43,12 @@ export interface Visit {
 export interface OpenOptions {
   /** Basic-auth credentials the browser answers a 401 with. */
   httpCredentials?: { username: string; password: string };
+  /** CSS pixels; Playwright's default is 1280 × 720. */
+  viewport?: { width: number; height: number };
+  /** What prefers-color-scheme says. */
+  colorScheme?: "light" | "dark";
+  /** Runs before the page is loaded, e.g. to answer some requests with page.route (registered later, so tried first). */
+  setup?: (page: Page) => Promise<void>;
 }
 
 export class BrowserHarness {
@@ -70,11 +76,13 @@ export class BrowserHarness {
   /** Opens `url` in a fresh context (no shared cache or cookies) and waits until the page loaded. */
   async open(url: string, opts: OpenOptions = {}): Promise<Visit & { status: number | undefined }> {
     const browser = await this.launch();
-    const context = await browser.newContext(opts.httpCredentials ? { httpCredentials: opts.httpCredentials } : {});
+    const { setup, ...contextOptions } = opts;
+    const context = await browser.newContext(contextOptions);
     this.contexts.add(context);
     context.setDefaultTimeout(BROWSER_TIMEOUT_MS);
     const page = await context.newPage();
     const visit = await watch(page, new URL(url).origin);
+    await setup?.(page);
     const res = await page.goto(url, { waitUntil: "load" });
     return { ...visit, status: res?.status() };
   }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PAGE_CSP } from "../../src/http/app.ts";
-import { PAGE_CSS } from "../../src/render/assets.ts";
+import { PAGE_CSS, PAGE_JS, UPLOT_CSS, UPLOT_JS } from "../../src/render/assets.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { type Exporter, Harness, waitFor } from "../integration/harness.ts";
@@ -70,6 +70,27 @@ function expectClean(v: Visit): void {
   expect(v.foreign).toEqual([]);
 }
 
+/** The page and its four files, whatever order the browser asked for them in; the charts' /history reads apart. */
+const pageFiles = (url: string) => [`${url}/`, ...[UPLOT_CSS, PAGE_CSS, UPLOT_JS, PAGE_JS].map((a) => `${url}${a.path}`)].sort();
+const besidesHistory = (v: Visit, url: string) => v.requests.filter((u) => !u.startsWith(`${url}/history?`)).sort();
+
+/**
+ * The charts' states once each ended loading: "drawn" when the exporter's own /history (kind
+ * feature_in_use, recorded at every refresh) had points for it.
+ */
+const chartStates = async (v: Visit) => {
+  await v.page.waitForFunction(() =>
+    [
+      ...(
+        globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ dataset: { state?: string } }> } }
+      ).document.querySelectorAll("figure.chart"),
+    ].every((f) => f.dataset.state !== "loading"),
+  );
+  return v.page
+    .locator("figure.chart")
+    .evaluateAll((figs) => figs.map((f) => (f as unknown as { dataset: { state?: string } }).dataset.state));
+};
+
 const rowText = (v: Visit, header: string) =>
   v.page
     .locator("tr", { has: v.page.locator("th", { hasText: header }) })
@@ -92,9 +113,13 @@ describe("the status page in Chromium", () => {
       expect(await rowText(v, "Organisation")).toBe(sim.orgName);
       expect(await rowText(v, "CLS")).toBe("up: the last refresh succeeded");
       expect(await rowText(v, "License servers")).toBe(String([...sim.model.serversByVg.values()].flat().length));
-      // The style sheet applied (48rem = 768 px): it loaded under style-src 'self', from its versioned path.
-      expect(await v.page.evaluate("getComputedStyle(document.body).maxWidth")).toBe("768px");
-      expect(v.requests).toEqual([`${up.url}/`, `${up.url}${PAGE_CSS.path}`]);
+      // The style sheet applied (80rem = 1280 px): it loaded under style-src 'self', from its versioned path.
+      expect(await v.page.evaluate("getComputedStyle(document.body).maxWidth")).toBe("1280px");
+      expect(besidesHistory(v, up.url)).toEqual(pageFiles(up.url));
+      // The first refresh was recorded: every feature's chart is drawn from the exporter's history.
+      const states = await chartStates(v);
+      expect(states.length).toBeGreaterThan(0);
+      expect(states.every((s) => s === "drawn")).toBe(true);
       await browser.screenshot(v.page, "status-page-up");
       expectClean(v);
     },
@@ -121,13 +146,14 @@ describe("the status page in Chromium", () => {
     `a server named ${XSS} is shown as text: no dialog, no img element`,
     async () => {
       const v = await browser.open(`${xss.url}/`);
+      await chartStates(v);
       // Read as markup, the name would make an img element whose inline handler the CSP refuses (a violation).
       expectClean(v);
       expect(await v.page.locator("img").count()).toBe(0);
       const failure = await v.page.locator("li", { hasText: "license_pools" }).textContent();
       expect(failure).toContain(`license server ${XSS} refused`);
       // An injected <img src=x> would have requested x and fired its onerror before the load event.
-      expect(v.requests).toEqual([`${xss.url}/`, `${xss.url}${PAGE_CSS.path}`]);
+      expect(besidesHistory(v, xss.url)).toEqual(pageFiles(xss.url));
       await browser.screenshot(v.page, "status-page-markup-in-name");
     },
     BROWSER_TIMEOUT_MS * 2,
@@ -139,7 +165,9 @@ describe("the status page in Chromium", () => {
       const v = await browser.open(`${basic.url}/`, { httpCredentials: USER });
       expect(v.status).toBe(200);
       expect(await rowText(v, "CLS")).toBe("up: the last refresh succeeded");
-      expect(await v.page.evaluate("getComputedStyle(document.body).maxWidth")).toBe("768px");
+      expect(await v.page.evaluate("getComputedStyle(document.body).maxWidth")).toBe("1280px");
+      // The charts' /history reads carry the same credentials: the browser resends them.
+      expect((await chartStates(v)).every((s) => s === "drawn")).toBe(true);
       expect((await fetch(`${basic.url}${PAGE_CSS.path}`)).status).toBe(401);
       expectClean(v);
     },

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { type AppDeps, createApp, PAGE_CSP } from "../../src/http/app.ts";
 import { ASSET_CACHE_CONTROL } from "../../src/http/assets.ts";
 import { silentLogger } from "../../src/log.ts";
-import { ASSETS, assetOf, PAGE_CSS } from "../../src/render/assets.ts";
+import { ASSETS, assetOf, PAGE_CSS, PAGE_JS, UPLOT_CSS, UPLOT_JS } from "../../src/render/assets.ts";
 
 const TOKEN = "Bearer asset-test-token";
 
@@ -47,7 +47,7 @@ describe("assets: the pages' files at versioned paths", () => {
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     const text = await res.text();
     expect(text).toBe(new TextDecoder().decode(PAGE_CSS.body));
-    expect(text).toContain("max-width: 48rem");
+    expect(text).toContain("max-width: 80rem");
   });
 
   test("HEAD answers like GET without a body", async () => {
@@ -94,9 +94,23 @@ describe("the status page under its CSP", () => {
     expect(res.headers.get("content-security-policy")).toBe(PAGE_CSP);
   });
 
-  test("no inline style or script: the page links the versioned style sheet", async () => {
+  test("no inline style or script: the page links the versioned style sheets and scripts", async () => {
     const html = await (await appWith().request("/")).text();
-    expect(html).toContain(`<link rel="stylesheet" href="${PAGE_CSS.path}">`);
-    expect(html).not.toMatch(/<style|<script|\sstyle=|\son[a-z]+=/i);
+    for (const a of [PAGE_CSS, UPLOT_CSS]) expect(html).toContain(`<link rel="stylesheet" href="${a.path}"/>`);
+    for (const a of [UPLOT_JS, PAGE_JS]) expect(html).toContain(`<script src="${a.path}" defer=""></script>`);
+    // Every script element loads a file and is empty; no style element or attribute, no handler attribute.
+    expect(html.match(/<script/g)?.length).toBe(2);
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)|<script[^>]*>[^<]|<style|\sstyle=|\son[a-z]+=/i);
+  });
+
+  test("the scripts are served as JavaScript, cached like every asset", async () => {
+    for (const a of [PAGE_JS, UPLOT_JS, UPLOT_CSS]) {
+      const res = await appWith().request(a.path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe(a.contentType);
+      expect(res.headers.get("cache-control")).toBe(ASSET_CACHE_CONTROL);
+      expect(await res.text()).toBe(new TextDecoder().decode(a.body));
+    }
+    expect(PAGE_JS.contentType).toBe("text/javascript; charset=utf-8");
   });
 });
