@@ -118,6 +118,8 @@ export function renderPage(view: View, health: Health, opts: PageOptions): strin
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
+        {/* No icon file: without this line every browser asks for /favicon.ico and logs its 404. */}
+        <link rel="icon" href="data:," />
         <title>NVIDIA CLS exporter</title>
         <link rel="stylesheet" href={UPLOT_CSS.path} />
         <link rel="stylesheet" href={PAGE_CSS.path} />
