@@ -53,7 +53,23 @@ beforeAll(async () => {
     harness.startExporter({ ...envFor(sim), WEB_CONFIG_FILE: web }, { waitUp: true, timeoutMs: 60_000 }),
   ]);
   await Promise.all([failing(badKey), failing(xss)]);
+  const auth = `Basic ${btoa(`${USER.username}:${USER.password}`)}`;
+  await Promise.all([recorded(up.url), recorded(basic.url, auth), recorded(xss.url)]);
 }, 120_000);
+
+/**
+ * Until /history holds the first refresh: it is written just after the scrape that waited for it,
+ * and a range ending now leaves out a refresh of the current second. A page opened earlier would
+ * truthfully say "no history yet".
+ */
+async function recorded(url: string, authorization?: string): Promise<void> {
+  const headers: Record<string, string> = authorization ? { authorization } : {};
+  for (const until = Date.now() + 30_000; Date.now() < until; await Bun.sleep(200)) {
+    const res = await fetch(`${url}/history?kind=feature_in_use&scope=org`, { headers });
+    if (res.ok && ((await res.json()) as { series: unknown[] }).series.length > 0) return;
+  }
+  throw new Error(`${url}: the first refresh never reached /history`);
+}
 
 afterAll(async () => {
   await browser.close();
