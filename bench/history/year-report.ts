@@ -18,15 +18,17 @@ export function reportChurn(c: FleetCounts, year: WriteRun, o: HistoryOptions): 
   console.log("|---|---|---|");
   let changes = 0;
   let seriesDays = 0;
+  let modelled = 0;
   for (const name of ["office", "engineering", "light", "compute", "idle", "entitlement", "pool"]) {
     const p = c.profiles[name];
     if (!p) continue;
     changes += p.changes;
     seriesDays += p.seriesDays;
+    modelled += p.present;
     console.log(`| ${name} | ${p.present} | ${fixed(p.changes / p.seriesDays, 2)} |`);
   }
   console.log(
-    `| **all** | ${seriesIn(c.present)} | **${fixed(changes / seriesDays, 2)}** (${int(changes)} changes over ${int(seriesDays)} series-days) |\n`,
+    `| **all modelled** | ${modelled} | **${fixed(changes / seriesDays, 2)}** (${int(changes)} changes over ${int(seriesDays)} series-days) |\n`,
   );
   const busyRefreshes = year.changes.reduce((a, n) => a + (n > 0 ? 1 : 0), 0);
   console.log(
