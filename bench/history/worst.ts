@@ -43,7 +43,9 @@ export function worstCase(path: string, days: number, seed: number, log: StoreLo
   const wf = dbFacts(path);
   const rec = sortedCopy(w.recordMs);
   const steps = sortedCopy(w.stepMs);
-  const series = w.counts.present.active_leases! + w.counts.present.entitlement_in_use! + w.counts.present.pool_in_use!;
+  // feature_in_use rows are in the samples table too: the per-series figures divide by every kind.
+  const c = w.counts.present;
+  const series = c.active_leases! + c.entitlement_in_use! + c.pool_in_use! + (c.feature_in_use ?? 0);
   const day1 = w.probes[0]!;
   const perHour = bytesPerSeriesHour(w, wf, series);
   const rolledRegionRows = rowsBefore(path, wf.rolledUntil ?? 0);

@@ -7,6 +7,7 @@
 
 import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
+import { demandOf } from "../../src/snapshot/demand.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
 import { encodeSnapshot } from "../../src/store/codec.ts";
 import { observe } from "../../src/store/observe.ts";
@@ -150,6 +151,7 @@ export function writeHistory(o: WriteOptions): WriteRun {
   let nextMaintenance = o.firstMs + 1_000;
   const wchar0 = wcharNow();
   const days = dayReporter(o, store, run);
+  let demandAtEnd = 0;
   for (let i = 0; i < o.refreshes; i++) {
     const t = o.firstMs + i * INTERVAL_MS;
     for (; nextMaintenance <= t; nextMaintenance += MAINTENANCE_EVERY_MS) {
@@ -167,6 +169,7 @@ export function writeHistory(o: WriteOptions): WriteRun {
     run.recordMs[i] = performance.now() - t0;
     if (copy && i >= o.refreshes - o.copy!.last) copy.record(snapshot);
     if (i % 97 === 0) sampleEncoding(snapshot, run);
+    if (i === o.refreshes - 1) demandAtEnd = demandOf(snapshot).length;
     if (probes.has(i)) run.probes.push(probeSamples(o.path, i));
     if ((i + 1) % 1_440 === 0) days.atDayEnd(i);
   }
@@ -176,7 +179,17 @@ export function writeHistory(o: WriteOptions): WriteRun {
   run.counts = o.fleet.counts();
   store.close();
   copy?.close();
+  countDemand(run.counts, o.path, demandAtEnd);
   return run;
+}
+
+/** The fleet model tracks lease sources only; feature_in_use is derived by the store: present from the last snapshot, distinct from the file. */
+function countDemand(c: FleetCounts, path: string, atEnd: number): void {
+  const db = new Database(path, { readonly: true });
+  const distinct = db.query("SELECT count(*) AS n FROM series WHERE org_name = ? AND kind = 'feature_in_use'").get(ORG) as { n: number };
+  db.close();
+  c.present.feature_in_use = atEnd;
+  c.distinct.feature_in_use = distinct.n;
 }
 
 /** At the end of each simulated day: the database and WAL sizes, and a progress line every 20 s of wall time. */

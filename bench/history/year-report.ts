@@ -7,26 +7,28 @@ import type { FleetCounts } from "./fleet.ts";
 import { type HistoryOptions, RAW_RETENTION_S, RETENTION_S, TARGETS } from "./options.ts";
 import type { WriteRun } from "./write.ts";
 
-const seriesIn = (r: Record<string, number>) => r.active_leases! + r.entitlement_in_use! + r.pool_in_use!;
+const seriesIn = (r: Record<string, number>) => r.active_leases! + r.entitlement_in_use! + r.pool_in_use! + (r.feature_in_use ?? 0);
 
 export function reportChurn(c: FleetCounts, year: WriteRun, o: HistoryOptions): void {
   console.log("### Churn model (bench/history/fleet.ts)\n");
   console.log(
-    `Series at the end: ${c.present.active_leases} active_leases + ${c.present.entitlement_in_use} entitlement_in_use + ${c.present.pool_in_use} pool_in_use = **${seriesIn(c.present)}**; distinct over the span: ${c.distinct.active_leases} + ${c.distinct.entitlement_in_use} + ${c.distinct.pool_in_use} = ${seriesIn(c.distinct)} (servers added, retired; keys replaced at renewal).\n`,
+    `Series at the end: ${c.present.active_leases} active_leases + ${c.present.entitlement_in_use} entitlement_in_use + ${c.present.pool_in_use} pool_in_use + ${c.present.feature_in_use ?? 0} feature_in_use = **${seriesIn(c.present)}**; distinct over the span: ${c.distinct.active_leases} + ${c.distinct.entitlement_in_use} + ${c.distinct.pool_in_use} + ${c.distinct.feature_in_use ?? 0} = ${seriesIn(c.distinct)} (servers added, retired; keys replaced at renewal). feature_in_use (demand per virtual group × feature and per feature across the org) is derived by the store from the same snapshot; the profile table below counts the modelled series only.\n`,
   );
   console.log("| profile | series at the end | value or capacity changes per series per day (60 s resolution) |");
   console.log("|---|---|---|");
   let changes = 0;
   let seriesDays = 0;
+  let modelled = 0;
   for (const name of ["office", "engineering", "light", "compute", "idle", "entitlement", "pool"]) {
     const p = c.profiles[name];
     if (!p) continue;
     changes += p.changes;
     seriesDays += p.seriesDays;
+    modelled += p.present;
     console.log(`| ${name} | ${p.present} | ${fixed(p.changes / p.seriesDays, 2)} |`);
   }
   console.log(
-    `| **all** | ${seriesIn(c.present)} | **${fixed(changes / seriesDays, 2)}** (${int(changes)} changes over ${int(seriesDays)} series-days) |\n`,
+    `| **all modelled** | ${modelled} | **${fixed(changes / seriesDays, 2)}** (${int(changes)} changes over ${int(seriesDays)} series-days) |\n`,
   );
   const busyRefreshes = year.changes.reduce((a, n) => a + (n > 0 ? 1 : 0), 0);
   console.log(

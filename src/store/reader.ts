@@ -8,6 +8,9 @@ import { OrgState } from "./state.ts";
 
 const p = sql.placeholder;
 
+/** One row of the rows statement as values: start, end, last, capacity, min, max, area, covered, atCapacity. */
+type RowValues = [number, number | null, number, number | null, number | null, number | null, number | null, number | null, number | null];
+
 /** Reads series and their rows; every statement goes through an index (series by org and kind, rows by series and start). */
 export class HistoryReader {
   private readonly rows;
@@ -74,7 +77,25 @@ export class HistoryReader {
 
   /** One series' rows reaching into [from, to), in time order; an open row ends at `until`. */
   rowsOf(id: number, from: number, to: number, until: number | undefined): StoredRow[] {
-    return this.rows.all({ id, from, to }).map((r) => ({ ...r, end: r.end ?? until ?? r.start, open: r.end === null }));
+    // Arrays in the select's column order, turned into rows here: drizzle's per-column mapping
+    // (identity for these columns) cost more than the statement on a year's report (BENCHMARKS.md (e)).
+    const out: StoredRow[] = [];
+    for (const r of this.rows.values({ id, from, to }) as RowValues[]) {
+      const end = r[1];
+      out.push({
+        start: r[0],
+        end: end ?? until ?? r[0],
+        last: r[2],
+        capacity: r[3],
+        min: r[4],
+        max: r[5],
+        area: r[6],
+        covered: r[7],
+        atCapacity: r[8],
+        open: end === null,
+      });
+    }
+    return out;
   }
 }
 

@@ -67,7 +67,11 @@ function addRaw(t: Tally, r: StoredRow, from: number, to: number): void {
   t.daily(r.last, s, e);
 }
 
-function addRolled(t: Tally, r: StoredRow & { min: number; max: number; area: number; covered: number }, from: number): void {
+type RolledRow = StoredRow & { min: number; max: number; area: number; covered: number };
+
+const isRolled = (r: StoredRow): r is RolledRow => r.min !== null && r.max !== null && r.area !== null && r.covered !== null;
+
+function addRolled(t: Tally, r: RolledRow, from: number): void {
   const hour = Math.max(Math.floor(r.start / HOUR) * HOUR, from);
   t.seen(r.max, hour);
   // An hour is known by its aggregates only: its average stands for all of its observed seconds.
@@ -107,8 +111,7 @@ export function summarise(rows: readonly StoredRow[], from: number, to: number):
   for (const r of rows) {
     if (!inside(r, from, to)) continue;
     lastRow = r;
-    if (r.min !== null && r.max !== null && r.area !== null && r.covered !== null)
-      addRolled(t, { ...r, min: r.min, max: r.max, area: r.area, covered: r.covered }, from);
+    if (isRolled(r)) addRolled(t, r, from);
     else addRaw(t, r, from, to);
   }
   if (!lastRow) return undefined;
