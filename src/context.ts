@@ -167,7 +167,10 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     liveTtlMs: 1_000,
     now: deps.now,
     timers: deps.timers,
-    onIdle: deps.releaseMemory,
+    onIdle: () => {
+      history?.releaseMemory();
+      deps.releaseMemory?.();
+    },
   });
   const app = createApp({
     orgName: config.orgName,

@@ -276,6 +276,19 @@ export class HistoryStore {
     this.maintenanceTimer = this.timers.setTimeout(tick, 1_000);
   }
 
+  /**
+   * Hands SQLite's page cache back (PRAGMA shrink_memory) when the exporter is idle: a refresh's
+   * write fills it (up to 2 MB) and an idle process would keep it until the next one. Pages the
+   * next write needs are read again, from the operating system's file cache.
+   */
+  releaseMemory(): void {
+    try {
+      this.parts?.sqlite.run("PRAGMA shrink_memory");
+    } catch {
+      // Nothing to give back from a connection that cannot answer; the next write says why.
+    }
+  }
+
   /** Writes what is queued, folds the write-ahead log into the file and closes it. */
   close(): void {
     if (this.closed) return;

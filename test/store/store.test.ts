@@ -152,6 +152,19 @@ describe("HistoryStore", () => {
     expect(s.lines.join("")).toContain("history writes recovered");
   });
 
+  test("releaseMemory() between writes changes nothing recorded; after close() it does nothing", async () => {
+    const { store } = fresh();
+    store.record(snapshotAt(T, { "s1/vpc": 1 }));
+    store.releaseMemory();
+    store.record(snapshotAt(T + 60, { "s1/vpc": 2 }));
+    store.releaseMemory();
+    const answer = await store.query(lease());
+    expect(answer.series[0]!.points.map((p) => p.last)).toEqual([1, 2]);
+    expect(store.stats.writeErrors.size).toBe(0);
+    store.close();
+    expect(() => store.releaseMemory()).not.toThrow();
+  });
+
   test("a snapshot served again writes nothing and does not count as a recovery", () => {
     const s = fresh();
     const snap = snapshotAt(T, { "s1/vpc": 1 });
