@@ -16,6 +16,17 @@ import { type Browser, type BrowserContext, chromium, type Page } from "playwrig
 /** The 2-core machine is shared: a page load or a browser start can take seconds. */
 export const BROWSER_TIMEOUT_MS = 30_000;
 
+/** The key the simulators of the browser tests take, and a name that is markup. */
+export const BROWSER_API_KEY = "browser-test-key";
+export const XSS_NAME = "<img src=x onerror=alert(1)>";
+
+/** An exporter's environment against simulator `s` (its org and URL), with `key`. */
+export const envFor = (s: { orgName: string; url: string }, key = BROWSER_API_KEY) => ({
+  NVIDIA_API_KEY: key,
+  NVIDIA_ORG_NAME: s.orgName,
+  NVIDIA_API_BASE_URL: s.url,
+});
+
 /** What a root user in a container needs: no sandbox (no user namespaces), no /dev/shm (64 MB in Docker), no GPU. */
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"];
 

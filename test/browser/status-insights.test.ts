@@ -10,7 +10,7 @@ import { loadScenario } from "../../src/sim/fixtures.ts";
 import type { SimModel } from "../../src/sim/model.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { type Exporter, Harness } from "../integration/harness.ts";
-import { BROWSER_TIMEOUT_MS, BrowserHarness, type OpenOptions, type Visit } from "./browser.ts";
+import { BROWSER_API_KEY, BROWSER_TIMEOUT_MS, BrowserHarness, envFor, type OpenOptions, type Visit, XSS_NAME } from "./browser.ts";
 
 // What the functions run in the page use: the project's types leave the DOM out.
 type HTMLElement = { dataset: Record<string, string | undefined>; getAttribute(name: string): string | null };
@@ -27,8 +27,8 @@ declare const document: {
 };
 declare function getComputedStyle(element: unknown): { backgroundColor: string };
 
-const API_KEY = "browser-test-key";
-const XSS = "<img src=x onerror=alert(1)>";
+const API_KEY = BROWSER_API_KEY;
+const XSS = XSS_NAME;
 const DAY_MS = 86_400_000;
 
 const harness = new Harness();
@@ -37,8 +37,6 @@ let sim: Simulator;
 let xssSim: Simulator;
 let up: Exporter;
 let xss: Exporter;
-
-const envFor = (s: Simulator) => ({ NVIDIA_API_KEY: API_KEY, NVIDIA_ORG_NAME: s.orgName, NVIDIA_API_BASE_URL: s.url });
 
 /** Every `featureName` equal to `from` in the model (entitlements, server features, leases) becomes `to`. */
 function renameFeature(node: unknown, from: string, to: string): void {

@@ -11,10 +11,10 @@ import { PAGE_CSS, PAGE_JS, UPLOT_CSS, UPLOT_JS } from "../../src/render/assets.
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { type Exporter, Harness, waitFor } from "../integration/harness.ts";
-import { BROWSER_TIMEOUT_MS, BrowserHarness, type Visit } from "./browser.ts";
+import { BROWSER_API_KEY, BROWSER_TIMEOUT_MS, BrowserHarness, envFor, type Visit, XSS_NAME } from "./browser.ts";
 
-const API_KEY = "browser-test-key";
-const XSS = "<img src=x onerror=alert(1)>";
+const API_KEY = BROWSER_API_KEY;
+const XSS = XSS_NAME;
 const USER = { username: "admin", password: "browser-password-42" };
 
 const harness = new Harness();
@@ -25,8 +25,6 @@ let up: Exporter;
 let badKey: Exporter;
 let xss: Exporter;
 let basic: Exporter;
-
-const envFor = (s: Simulator, key = API_KEY) => ({ NVIDIA_API_KEY: key, NVIDIA_ORG_NAME: s.orgName, NVIDIA_API_BASE_URL: s.url });
 
 /** Until the exporter's health names a failing endpoint (the first refresh has ended). */
 const failing = (e: Exporter) =>

@@ -7,25 +7,15 @@ import { PAGE_REPORT_TIMEOUT_MS, pageReport } from "../../src/render/page-report
 import type { EntitlementRow, Snapshot } from "../../src/snapshot/types.ts";
 import type { Report, ReportRow } from "../../src/store/report.ts";
 import { FakeTime } from "../fake-time.ts";
-import { emptySnapshot } from "../snapshot/fixture.ts";
+import { emptySnapshot, keyRow } from "../snapshot/fixture.ts";
 
 const DAY = 86_400;
 const NOW = Date.UTC(2026, 5, 1) / 1000;
 const XSS = "<img src=x onerror=alert(1)>";
 
-function key(group: string, id: string, feature: string, over: Partial<EntitlementRow> = {}): EntitlementRow {
-  const labels = {
-    virtual_group_id: group,
-    virtual_group_name: `group ${group}`,
-    feature_name: feature,
-    feature_version: "1.0",
-    product_name: feature,
-    license_type: "CONCURRENT",
-    ems_entitlement_id: "E",
-    ems_product_key_id: id,
-  };
-  return { labels, total: 10, inUse: 0, unassigned: 0, end: undefined, ...over };
-}
+/** A key of 10 seats in group `group` ("group <id>"). */
+const key = (group: string, id: string, feature: string, over: Partial<EntitlementRow> = {}): EntitlementRow =>
+  keyRow({ virtual_group_id: group, virtual_group_name: `group ${group}` }, id, feature, { total: 10, ...over });
 
 function serverFeature(group: string, groupName: string, feature: string, active: number) {
   const labels = { virtual_group_id: group, virtual_group_name: groupName, server_id: "s", server_name: "s", feature_name: feature };

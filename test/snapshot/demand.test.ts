@@ -5,7 +5,7 @@ import { emptyOrg } from "../../src/cls/org.ts";
 import { buildSnapshot } from "../../src/snapshot/build.ts";
 import { type DemandRow, demandOf } from "../../src/snapshot/demand.ts";
 import type { EntitlementRow, Snapshot } from "../../src/snapshot/types.ts";
-import { EVERY_FIELD_META, emptySnapshot } from "./fixture.ts";
+import { EVERY_FIELD_META, emptySnapshot, keyRow } from "./fixture.ts";
 
 const DAY = 86_400;
 /** collectedAt of every snapshot below: 2026-06-01T00:00:00Z. */
@@ -14,18 +14,7 @@ const G1 = { virtual_group_id: "1", virtual_group_name: "one" };
 const G2 = { virtual_group_id: "2", virtual_group_name: "two" };
 type Group = typeof G1;
 
-function key(group: Group, id: string, feature: string, over: Partial<EntitlementRow> = {}): EntitlementRow {
-  const labels = {
-    ...group,
-    feature_name: feature,
-    feature_version: "1.0",
-    product_name: feature,
-    license_type: "CONCURRENT",
-    ems_entitlement_id: "E",
-    ems_product_key_id: id,
-  };
-  return { labels, total: 0, inUse: 0, unassigned: 0, end: undefined, ...over };
-}
+const key = keyRow;
 
 const renewal = (group: Group, id: string, renews: string) => ({
   labels: { ...group, ems_entitlement_id: "E", ems_product_key_id: id, renewed_ems_product_key_id: renews },

@@ -2,7 +2,7 @@ import type { RawLease } from "../../src/cls/client.ts";
 import { ORG_KEY } from "../../src/cls/endpoints.ts";
 import { emptyOrg, type OrgData } from "../../src/cls/org.ts";
 import type { BuildMeta } from "../../src/snapshot/build.ts";
-import type { Snapshot } from "../../src/snapshot/types.ts";
+import type { EntitlementRow, Snapshot } from "../../src/snapshot/types.ts";
 
 /** A refresh with a row of every family and a number in every field, a failure and an unreadable item. */
 export const EVERY_FIELD_META: BuildMeta = {
@@ -76,3 +76,22 @@ export const emptySnapshot = (over: Partial<Snapshot> = {}): Snapshot => ({
   failures: [],
   ...over,
 });
+
+/** A product key's entitlement row of `feature` in `group`: no seats, no end date unless `over` says so. */
+export function keyRow(
+  group: { virtual_group_id: string; virtual_group_name: string },
+  id: string,
+  feature: string,
+  over: Partial<EntitlementRow> = {},
+): EntitlementRow {
+  const labels = {
+    ...group,
+    feature_name: feature,
+    feature_version: "1.0",
+    product_name: feature,
+    license_type: "CONCURRENT",
+    ems_entitlement_id: "E",
+    ems_product_key_id: id,
+  };
+  return { labels, total: 0, inUse: 0, unassigned: 0, end: undefined, ...over };
+}
