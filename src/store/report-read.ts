@@ -28,8 +28,9 @@ export const recommendedSeats = (peak: number) => Math.ceil((peak * (100 + RECOM
 export function reportRow(labels: Labels, s: Summary, now: DemandRow | undefined, q: ReportQuery, ctx: ReportContext): ReportRow {
   const seats = s.capacity;
   const forecast = forecastOf(s.dailyPeaks, seats);
-  // Overage is not history: known for a range that ends at or after the snapshot served now.
-  const overageKnown = ctx.current !== undefined && q.to * 1000 >= ctx.current.collectedAt;
+  // Overage is not history: known for a range that ends at or after the snapshot served now (to
+  // the second: a range ending "now" ends in the second that snapshot may have been collected in).
+  const overageKnown = ctx.current !== undefined && q.to >= Math.floor(ctx.current.collectedAt / 1000);
   const expires = now?.expires !== undefined && now.expires > ctx.generatedAt ? now.expires : undefined;
   const group = labels.scope === "virtual_group";
   return {

@@ -137,6 +137,9 @@ test("no history in the range: no rows; a range that ended before the snapshot h
   const s = orgAt(T0 + 3600, 4, 4);
   store.record(s);
   expect((await store.report({ from: T0 - DAY, to: T0, filter: {} }, s)).features).toEqual([]);
+  // A range ending "now", in the second the snapshot served now was collected in: its overage is known.
+  const now = await store.report({ from: T0, to: T0 + 3700, filter: {} }, { ...s, collectedAt: (T0 + 3700) * 1000 + 999 });
+  expect(now.features.map((r) => r.overage_seats)).toEqual([3, 3]);
   const past = await store.report({ from: T0, to: T0 + 3700, filter: {} }, { ...s, collectedAt: (T0 + 7200) * 1000 });
   expect(past.features.map((r) => [r.in_use, r.overage_seats, r.forecast.trend_per_day])).toEqual([
     [8, null, null],
