@@ -34,6 +34,11 @@ export interface View {
   otlp?: OtlpStats;
   /** The log writer's counts; absent (read as none dropped) in views built without one. */
   logging?: LogStats;
+  /**
+   * Whether this exporter leads its org's refreshes and writes: absent when there is no election
+   * (one exporter on its own history, as with SQLite), which leads by definition.
+   */
+  leader?: boolean;
 }
 
 export interface MetricDef {
@@ -81,6 +86,14 @@ export const CATALOG: readonly MetricDef[] = [
     labels: [],
     help: "1 if the last refresh of CLS data fully succeeded, else 0.",
     rows: (v) => [{ labels: {}, value: v.snapshot?.up ? 1 : 0 }],
+  },
+  {
+    name: "nvidia_cls_leader",
+    type: "gauge",
+    unit: "1",
+    labels: [],
+    help: "1 if this exporter calls CLS and writes the history for its org (always, without an election), 0 if it serves another replica's data.",
+    rows: (v) => [{ labels: {}, value: v.leader === false ? 0 : 1 }],
   },
   {
     name: "nvidia_cls_scrape_duration_seconds",

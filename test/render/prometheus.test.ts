@@ -53,6 +53,13 @@ describe("renderCatalog", () => {
     expect(text).toContain('nvidia_cls_scrape_duration_seconds{org_name="o"} 1.5\n');
   });
 
+  test("nvidia_cls_leader: 1 without an election, 0 on a follower, with or without data", async () => {
+    expect(await renderCatalog(CATALOG, view(snap()), "o", "text")).toContain('nvidia_cls_leader{org_name="o"} 1\n');
+    expect(await renderCatalog(CATALOG, view(undefined), "o", "text")).toContain('nvidia_cls_leader{org_name="o"} 1\n');
+    const follower = { ...view(snap()), leader: false };
+    expect(await renderCatalog(CATALOG, follower, "o", "text")).toContain('nvidia_cls_leader{org_name="o"} 0\n');
+  });
+
   test("without a snapshot: up 0 and self-metrics only", async () => {
     const text = await renderCatalog(CATALOG, view(undefined), "o", "text");
     expect(text).toContain('nvidia_cls_up{org_name="o"} 0');
