@@ -48,14 +48,29 @@ need_chromium() {
   install_package chromium "the browser tests (test/browser; or set CHROMIUM_PATH to another Chromium)"
 }
 
+# The PostgreSQL tests (test/pg) start their own server from Debian's postgresql package (or $PG_BIN).
+need_postgresql() {
+  [ -n "${PG_BIN:-}" ] && return 0
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && return 0
+  # The tests never use the package's own cluster: tell its installer not to create one.
+  if [ "$(id -u)" = 0 ]; then
+    mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/no-main-cluster.conf
+  fi
+  install_package postgresql "the PostgreSQL tests (test/pg; or set PG_BIN to a PostgreSQL bin folder)"
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   start) exec "$BUN" run src/index.ts "$@" ;;
   demo) exec "$BUN" run src/demo.ts "$@" ;;
   sim) exec "$BUN" run src/sim/main.ts "$@" ;;
-  db:generate) exec "$BUN" x --bun drizzle-kit generate "$@" ;;
-  test) need_prometheus; need_chromium; exec "$BUN" test "$@" ;;
+  # Both schemas: SQLite's (drizzle.config.ts, migrations/) and PostgreSQL's (migrations/postgres/).
+  db:generate)
+    "$BUN" x --bun drizzle-kit generate "$@"
+    exec "$BUN" x --bun drizzle-kit generate --config drizzle.postgres.config.ts "$@" ;;
+  test) need_prometheus; need_chromium; need_postgresql; exec "$BUN" test "$@" ;;
   typecheck) exec "$BUN" x tsc --noEmit -p . ;;
   lint) "$BUN" x tsc --noEmit -p . && exec "$BUN" x biome ci . ;;
   format) exec "$BUN" x biome check --write . ;;

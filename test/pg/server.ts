@@ -1,0 +1,138 @@
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+
+/**
+ * A real PostgreSQL server for tests: Debian's `postgresql` package (the newest
+ * /usr/lib/postgresql/<version>/bin, or PG_BIN), a cluster made by initdb in a temporary folder,
+ * listening on 127.0.0.1 only with trust authentication, its socket in that folder (never
+ * /var/run). The package's own cluster and service are never used. initdb and postgres refuse to
+ * run as root, so as root every server command runs as the `postgres` system user, who owns the folder.
+ * Durability is off (fsync, synchronous_commit): the cluster is thrown away at the end.
+ */
+export interface PgServer {
+  port: number;
+  /** A fresh, empty database; its URL (postgres://postgres@127.0.0.1:port/name). */
+  createDatabase(name: string): Promise<string>;
+  url(database: string): string;
+  stop(): void;
+}
+
+/** Generous: two cores shared with other work; a first initdb after boot can take seconds. */
+const COMMAND_TIMEOUT_MS = 60_000;
+
+export function pgBin(): string {
+  if (process.env.PG_BIN) return process.env.PG_BIN;
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, "bin", "initdb")))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions.length === 0)
+    throw new Error("no PostgreSQL server found under /usr/lib/postgresql: install Debian's postgresql package (or set PG_BIN)");
+  return join(root, versions[0]!, "bin");
+}
+
+/** As root, the command runs as `postgres`; as anyone else, as that user (who then owns the folder). */
+function asServerUser(argv: string[]): string[] {
+  return process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--", ...argv] : argv;
+}
+
+function run(argv: string[], what: string): void {
+  const r = Bun.spawnSync(asServerUser(argv), { stdout: "pipe", stderr: "pipe", timeout: COMMAND_TIMEOUT_MS });
+  if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${r.stderr.toString().trim() || r.stdout.toString().trim()}`);
+}
+
+/** A port free right now on 127.0.0.1 (the OS picks it; a clash before the server binds is retried by the caller). */
+function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+function ownedFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), "cls-pg-"));
+  if (process.getuid?.() === 0) {
+    const uid = Number(Bun.spawnSync(["id", "-u", "postgres"]).stdout.toString().trim());
+    const gid = Number(Bun.spawnSync(["id", "-g", "postgres"]).stdout.toString().trim());
+    if (!Number.isInteger(uid) || !Number.isInteger(gid))
+      throw new Error("the postgres system user is missing (Debian's postgresql package creates it)");
+    chownSync(dir, uid, gid);
+  }
+  return dir;
+}
+
+function startCluster(bin: string, dir: string, data: string, port: number): void {
+  const options = [
+    `-p ${port}`,
+    "-c listen_addresses=127.0.0.1",
+    `-c unix_socket_directories=${dir}`,
+    "-c fsync=off",
+    "-c synchronous_commit=off",
+    "-c full_page_writes=off",
+  ].join(" ");
+  run([join(bin, "pg_ctl"), "start", "-w", "-t", "60", "-D", data, "-l", join(dir, "server.log"), "-o", options], "pg_ctl start");
+}
+
+/** Starts a new cluster; stop() stops it and removes its folder (call it from afterAll, which runs even after a failed test). */
+export function startPgServer(): PgServer {
+  const bin = pgBin();
+  const dir = ownedFolder();
+  const data = join(dir, "data");
+  let port = 0;
+  let started = false;
+  const stop = () => {
+    if (started) {
+      started = false;
+      try {
+        run([join(bin, "pg_ctl"), "stop", "-m", "fast", "-w", "-D", data], "pg_ctl stop");
+      } catch {
+        // The folder goes anyway; a server left running has lost its files and exits.
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    process.off("exit", stop);
+  };
+  // A test runner that exits without afterAll (an uncaught error) still stops the server.
+  process.on("exit", stop);
+  try {
+    run([join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "--encoding=UTF8", "--locale=C"], "initdb");
+    // Only TCP from 127.0.0.1, trusted; no other host, no socket authentication line.
+    writeFileSync(join(data, "pg_hba.conf"), "host all all 127.0.0.1/32 trust\n");
+    for (let attempt = 1; !started; attempt++) {
+      port = freePort();
+      try {
+        startCluster(bin, dir, data, port);
+        started = true;
+      } catch (err) {
+        if (attempt >= 3) throw new Error(`${(err as Error).message}\n${serverLog(dir)}`);
+      }
+    }
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
+  return { port, url, stop, createDatabase: (name) => createDatabase(url("postgres"), name).then(() => url(name)) };
+}
+
+async function createDatabase(adminUrl: string, name: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`database name ${name} must be a plain lower-case identifier`);
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`CREATE DATABASE ${name}`);
+  } finally {
+    await sql.end();
+  }
+}
+
+function serverLog(dir: string): string {
+  try {
+    return readFileSync(join(dir, "server.log"), "utf8").split("\n").slice(-20).join("\n");
+  } catch {
+    return "(no server log)";
+  }
+}
