@@ -3,7 +3,17 @@ import { hostname } from "node:os";
 import pkg from "../package.json" with { type: "json" };
 import { redact } from "./cls/redact.ts";
 import { clsFetch } from "./cls/transport.ts";
-import { authSchemes, type Config, cliRequest, describeProxy, loadConfig, splitCommand, usage } from "./config/index.ts";
+import {
+  authSchemes,
+  type Config,
+  type ConfigSources,
+  cliRequest,
+  describeProxy,
+  loadConfig,
+  loadDbPath,
+  splitCommand,
+  usage,
+} from "./config/index.ts";
 import { createExporter, type Exporter } from "./context.ts";
 import { ConfigError } from "./errors.ts";
 import { logFdLimit } from "./fd-limit.ts";
@@ -50,7 +60,7 @@ export interface Running {
   abandon: () => void;
 }
 
-/** `bun run src/index.ts [flags]`: a command (--check, --capture) when one is asked for, else the exporter. */
+/** `bun run src/index.ts [flags]`: a command (--check, --capture, --backup-history) when one is asked for, else the exporter. */
 export async function main(entry: Entry): Promise<void> {
   const problems: string[] = [];
   const { command, rest } = splitCommand(entry.argv, problems);
@@ -64,7 +74,13 @@ export async function main(entry: Entry): Promise<void> {
     await start({ ...entry, argv: rest });
     return;
   }
-  const config = configure({ ...entry, argv: rest });
+  if (command.name === "backup-history") {
+    // Reads DB_PATH only: a backup needs no CLS credentials and copies every org's history.
+    const dbPath = configure({ ...entry, argv: rest }, loadDbPath);
+    const { runBackup } = await import("./commands/run.ts");
+    process.exit(await runBackup(command, dbPath));
+  }
+  const config = configure({ ...entry, argv: rest }, loadConfig);
   const { runCommand } = await import("./commands/run.ts");
   try {
     process.exit(await runCommand(command, config, { revision: entry.revision }));
@@ -77,7 +93,7 @@ export async function main(entry: Entry): Promise<void> {
 
 /** Loads the configuration, opens the store, serves, and stops on SIGTERM/SIGINT. Exits on bad configuration (2), an unusable port or another exporter on the same history (1). */
 export async function start(entry: Entry): Promise<Running> {
-  const config = configure(entry);
+  const config = configure(entry, loadConfig);
   const { log, logStats } = openLog(config);
   for (const warning of config.warnings) log.warn(warning);
   logFdLimit(log, config.parallelism, () => readFileSync("/proc/self/limits", "utf8"));
@@ -177,8 +193,8 @@ function openHistory(config: Config, log: Logger, hint: string | undefined): His
   }
 }
 
-/** The configuration, or the process ends: --help and --version print and exit 0, a bad setting exits 2. */
-function configure(entry: Pick<Entry, "argv" | "env" | "name">): Config {
+/** What `load` reads of the configuration, or the process ends: --help and --version print and exit 0, a bad setting exits 2. */
+function configure<T>(entry: Pick<Entry, "argv" | "env" | "name">, load: (sources: ConfigSources) => T): T {
   const request = cliRequest(entry.argv);
   if (request === "help") {
     process.stdout.write(usage());
@@ -189,7 +205,7 @@ function configure(entry: Pick<Entry, "argv" | "env" | "name">): Config {
     process.exit(0);
   }
   try {
-    return loadConfig({ env: entry.env, argv: [...entry.argv], readFile: (p) => readFileSync(p, "utf8"), hostname: hostname() });
+    return load({ env: entry.env, argv: [...entry.argv], readFile: (p) => readFileSync(p, "utf8"), hostname: hostname() });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${entry.name}: ${err.message}\nRun with --help for every setting.\n`);

@@ -2,10 +2,22 @@ import pkg from "../../package.json" with { type: "json" };
 import { clsFetch } from "../cls/transport.ts";
 import type { Command, Config } from "../config/index.ts";
 import { createLogger, streamWriter } from "../log.ts";
+import { backupCommand } from "./backup.ts";
 import { captureCommand } from "./capture.ts";
 import { DiagnosisCollector } from "./collector.ts";
 import { exitCodeOf, refreshOnce } from "./once.ts";
 import { diagnosisReport } from "./report.ts";
+
+/** The commands that refresh once with the exporter's whole configuration. */
+export type RefreshCommand = Exclude<Command, { name: "backup-history" }>;
+
+/**
+ * --backup-history, after DB_PATH was read (loadDbPath: it needs no key or org). Returns the exit
+ * code; its one line goes to stdout, or to stderr when it fails.
+ */
+export function runBackup(command: Extract<Command, { name: "backup-history" }>, dbPath: string): Promise<number> {
+  return backupCommand(command.file, dbPath, { out: (l) => print(process.stdout, l), err: (l) => print(process.stderr, l) });
+}
 
 /**
  * Runs a command after the configuration was read (a bad one exited 2 before): one refresh, the
@@ -13,7 +25,7 @@ import { diagnosisReport } from "./report.ts";
  * stderr at LOG_LEVEL as in a run (its outcome line, redacted; at debug, each request). Returns the
  * exit code.
  */
-export async function runCommand(command: Command, config: Config, opts: { revision: string }): Promise<number> {
+export async function runCommand(command: RefreshCommand, config: Config, opts: { revision: string }): Promise<number> {
   const log = createLogger({ write: streamWriter(process.stderr, () => {}), level: config.log.level, format: config.log.format });
   const collector = new DiagnosisCollector();
   const deps = {

@@ -67,12 +67,18 @@ export function cliRequest(argv: readonly string[]): "help" | "version" | undefi
   return undefined;
 }
 
-/** A one-shot command instead of a run (README "Checking your CLS org"): one refresh, a report, an exit code. */
-export type Command = { name: "check"; format: "text" | "json" } | { name: "capture"; dir: string; format: "text" | "json" };
+/**
+ * A one-shot command instead of a run: one refresh, a report, an exit code (README "Checking your CLS
+ * org"), or a copy of the history (README "Backing up the history").
+ */
+export type Command =
+  | { name: "check"; format: "text" | "json" }
+  | { name: "capture"; dir: string; format: "text" | "json" }
+  | { name: "backup-history"; file: string };
 
 /**
- * Takes the command flags out of the command line: `--check`, `--capture DIR` and `--format
- * text|json` (with one or two dashes, `=` or a separate value). What is left is read as settings, so a
+ * Takes the command flags out of the command line: `--check`, `--capture DIR`, `--format
+ * text|json` and `--backup-history FILE` (with one or two dashes, `=` or a separate value). What is left is read as settings, so a
  * command runs with the exporter's own configuration. A setting's value is never read as a command
  * flag (`-nvidia-api-key --check` sets the key). Problems are pushed, like readFlags does.
  */
@@ -81,13 +87,14 @@ export function splitCommand(argv: readonly string[], problems: string[]): { com
   let check = false;
   let capture: string | undefined;
   let format: string | undefined;
+  let backup: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
       rest.push(...argv.slice(i));
       break;
     }
-    const m = /^--?(check|capture|format)(?:=([\s\S]*))?$/.exec(arg);
+    const m = /^--?(check|capture|format|backup-history)(?:=([\s\S]*))?$/.exec(arg);
     if (!m) {
       rest.push(arg);
       const setting = /^--?([A-Za-z][\w.-]*)$/.exec(arg);
@@ -103,8 +110,11 @@ export function splitCommand(argv: readonly string[], problems: string[]): { com
     const value = inline ?? (i + 1 < argv.length && !argv[i + 1]!.startsWith("-") ? argv[++i] : undefined);
     if (value === undefined || value === "") problems.push(`--${name}: needs a value`);
     else if (name === "capture") capture = value;
+    else if (name === "backup-history") backup = value;
     else format = value;
   }
+  if (backup !== undefined && (check || capture !== undefined))
+    problems.push("--backup-history: not with --check or --capture (it copies the history; they call CLS)");
   if (format !== undefined && format !== "text" && format !== "json") problems.push("--format: must be text or json");
   if (check && capture !== undefined) problems.push("--check and --capture: choose one (--capture reports what --check does)");
   if (format !== undefined && !check && capture === undefined) problems.push("--format: only with --check or --capture");
@@ -113,6 +123,8 @@ export function splitCommand(argv: readonly string[], problems: string[]): { com
     ? { name: "check", format: fmt }
     : capture !== undefined
       ? { name: "capture", dir: capture, format: fmt }
-      : undefined;
+      : backup !== undefined
+        ? { name: "backup-history", file: backup }
+        : undefined;
   return { command, rest };
 }

@@ -2,7 +2,7 @@
 export { renderDoc, settingDoc } from "./doc.ts";
 export { type Command, cliRequest, splitCommand } from "./flags.ts";
 export { authSchemes, listenFromEnv, localBaseUrl, localHost, RESERVED_PATHS } from "./listen.ts";
-export { type Config, type ConfigSources, loadConfig } from "./load.ts";
+export { type Config, type ConfigSources, loadConfig, loadDbPath } from "./load.ts";
 export type { OtlpConfig } from "./otlp.ts";
 export { describeProxy, type ProxyChoice } from "./proxy.ts";
 export { OTEL_STANDARD, SETTINGS } from "./settings.ts";

@@ -128,6 +128,21 @@ function assemble(d: Settings, r: Resolved): Config {
 }
 
 /**
+ * Where the history is, and nothing else: DB_PATH as the exporter reads it (its flag, its variable,
+ * the Railway volume, the default). For --backup-history, which copies every org's history and calls
+ * no CLS, so it runs where no API key or org name is at hand. The other settings' flags are accepted
+ * (the exporter's own command line works) but not read; unknown flags and stray arguments are refused.
+ */
+export function loadDbPath(sources: Pick<ConfigSources, "env" | "argv">): string {
+  const problems: string[] = [];
+  const flags = readFlags(sources.argv, problems);
+  const path = settingsSchema.shape.DB_PATH.safeParse(dbPathInput(sources.env, flags.DB_PATH?.value));
+  if (!path.success) problems.push(`${flags.DB_PATH?.typed ?? "DB_PATH"}: ${path.error.issues[0]?.message ?? "invalid"}`);
+  if (problems.length > 0 || !path.success) throw new ConfigError(problems);
+  return path.data;
+}
+
+/**
  * Parses env + flags; throws one ConfigError naming every bad setting (by its flag as typed when it
  * came from one, else by its variable). Never logs.
  */

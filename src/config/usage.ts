@@ -28,6 +28,7 @@ const COMMANDS = [
   "Commands (instead of serving): --check makes one refresh with this configuration and prints what CLS sent and what the exporter understood of it, endpoint by endpoint (names and counts only, never a key, id or value); it binds no port and opens no database, so it runs beside a running exporter. Exit 0 when every call answered and every item was understood, 1 when not, 2 on a bad configuration.",
   "--capture DIR makes the same refresh and report, and writes every request and answer into DIR with identities scrubbed.",
   "--format json prints the report of either as JSON for scripts (default: --format text).",
+  "--backup-history FILE writes a consistent copy of the SQLite history at DB_PATH into FILE (a new file, mode 0600), safe while the exporter runs; it reads only DB_PATH, needs no API key and calls no CLS. Exit 0 with one line saying what was written, 2 when FILE exists, its folder is missing or there is no history at DB_PATH, 1 when the copy failed.",
 ];
 
 const OUTRO =

@@ -13,7 +13,7 @@ import * as schema from "./schema.ts";
 /** Written into the SQLite header of every database this exporter creates ("NCLS"). */
 export const APPLICATION_ID = 0x4e434c53;
 
-const DEFAULT_MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
+export const DEFAULT_MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 
 const MIGRATIONS_TABLE = "__drizzle_migrations";
 
@@ -129,7 +129,7 @@ const TABLES = ["samples", "series", "snapshots", "store_state"];
  * A migrated file that lacks a table was damaged by hand. Checked before any statement is prepared:
  * a connection with prepared statements cannot really be closed, and a retry would leak it.
  */
-function checkTables(sqlite: Database, path: string): void {
+export function checkTables(sqlite: Database, path: string): void {
   const present = new Set(
     (sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name),
   );
@@ -154,7 +154,7 @@ export function closeNow(sqlite: Database): void {
 }
 
 /** Refuses files that are not this exporter's, and marks a new empty database as ours. */
-function checkOwnership(sqlite: Database, path: string, migrationsFolder: string, mark: boolean): void {
+export function checkOwnership(sqlite: Database, path: string, migrationsFolder: string, mark: boolean): void {
   const appId = (sqlite.query("PRAGMA application_id").get() as { application_id: number }).application_id;
   const tables = (sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
   if (appId !== APPLICATION_ID) {

@@ -55,6 +55,17 @@ describe("splitCommand", () => {
     expect(r.problems).toEqual([]);
   });
 
+  test("--backup-history FILE and --backup-history=FILE; not with --check, --capture or --format", () => {
+    const r = split(["--backup-history", "b.db", "-db-path", "/data/h.db"]);
+    expect(r).toEqual({ command: { name: "backup-history", file: "b.db" }, rest: ["-db-path", "/data/h.db"], problems: [] });
+    expect(split(["-backup-history=my backup.db"]).command).toEqual({ name: "backup-history", file: "my backup.db" });
+    expect(split(["--backup-history"]).problems).toEqual(["--backup-history: needs a value"]);
+    expect(split(["--backup-history", "b.db", "--check"]).problems).toEqual([
+      "--backup-history: not with --check or --capture (it copies the history; they call CLS)",
+    ]);
+    expect(split(["--backup-history", "b.db", "--format", "json"]).problems).toEqual(["--format: only with --check or --capture"]);
+  });
+
   test("--check takes no value", () => {
     expect(split(["--check=yes"]).problems).toEqual(["--check: takes no value"]);
   });
