@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { ServerFeatureRow, Snapshot } from "../../src/snapshot/types.ts";
 import type { StoredRow } from "../../src/store/buckets.ts";
 import { emptySnapshot } from "../snapshot/fixture.ts";
@@ -58,3 +58,27 @@ export const rawRow = (start: number, end: number, last: number, capacity: numbe
   area: null,
   covered: null,
 });
+
+const ROOT = join(import.meta.dir, "..", "..");
+
+/**
+ * drizzle-kit generate over a copy of `folder` (relative to the repository) with `schema`: what
+ * it prints, and whether it wrote a file the committed folder does not have. Committed migrations
+ * that match their schema give "No schema changes" and no new file.
+ */
+export function generateOver(dialect: "sqlite" | "postgresql", schema: string, folder: string): { text: string; sameFiles: boolean } {
+  const tmp = tempDir("cls-migrations-");
+  try {
+    const out = join(tmp.dir, "out");
+    cpSync(join(ROOT, folder), out, { recursive: true });
+    // drizzle-kit prefixes "./" to the output folder, so it must be given relative to the working directory.
+    const r = Bun.spawnSync(
+      [process.execPath, "x", "--bun", "drizzle-kit", "generate", "--dialect", dialect, "--schema", schema, "--out", relative(ROOT, out)],
+      { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+    );
+    const sameFiles = readdirSync(out).sort().join("\n") === readdirSync(join(ROOT, folder)).sort().join("\n");
+    return { text: `${r.stdout.toString()}${r.stderr.toString()}`, sameFiles };
+  } finally {
+    tmp.cleanup();
+  }
+}
