@@ -61,10 +61,10 @@ export async function readAnswer(reader: HistoryReader, plan: Plan, q: HistoryQu
 
 /**
  * Calls `read` for each series, yielding to the event loop every few milliseconds so a large
- * answer never holds up scrapes or other queries, and stopping (QueryCancelled) as soon as the
+ * answer never holds up scrapes or other queries (a read may be asynchronous), and stopping (QueryCancelled) as soon as the
  * signal aborts.
  */
-export async function eachSeries<S>(matched: readonly S[], ctl: ReadControl, read: (s: S) => void): Promise<void> {
+export async function eachSeries<S>(matched: readonly S[], ctl: ReadControl, read: (s: S) => void | Promise<void>): Promise<void> {
   let slice = performance.now();
   for (const s of matched) {
     if (performance.now() - slice > YIELD_AFTER_MS) {
@@ -73,7 +73,9 @@ export async function eachSeries<S>(matched: readonly S[], ctl: ReadControl, rea
       slice = performance.now();
     }
     if (ctl.signal?.aborted) throw new QueryCancelled(ctl.signal.reason);
-    read(s);
+    // A synchronous read (SQLite) is not awaited: no extra turn of the event loop per series.
+    const pending = read(s);
+    if (pending) await pending;
     ctl.onSeries?.();
   }
 }

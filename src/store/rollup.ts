@@ -18,6 +18,49 @@ export interface RetentionOptions {
 
 const p = sql.placeholder;
 
+/** Hours before this may be rolled up at `nowS`: older than the raw retention and than any row the next refresh may join. */
+export const rollTarget = (nowS: number, o: Pick<RetentionOptions, "rawRetentionS" | "maxGapS">) =>
+  Math.floor((nowS - Math.max(o.rawRetentionS, o.maxGapS + HOUR)) / HOUR) * HOUR;
+
+/** The next batch of series ids after `cursor` (ids ascending), and whether it ends the pass. */
+export function nextBatch(ids: readonly number[], cursor: number, size: number): { batch: number[]; done: boolean } {
+  const batch = ids.filter((id) => id > cursor).slice(0, size);
+  return { batch, done: batch.length < size || batch.at(-1) === ids.at(-1) };
+}
+
+/** A stored row as roll-up reads and writes it. */
+export interface HourRow {
+  start: number;
+  end: number | null;
+  last: number;
+  capacity: number | null;
+  min: number | null;
+  max: number | null;
+  area: number | null;
+  covered: number | null;
+  atCapacity: number | null;
+}
+
+/** The one row that replaces the closed rows lying wholly inside one hour (start order), or undefined when fewer than two do. */
+export function foldHour(rows: readonly HourRow[]): HourRow | undefined {
+  if (rows.length < 2) return undefined;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  let area = 0;
+  let covered = 0;
+  let atCapacity = 0;
+  for (const r of rows) {
+    const len = r.covered ?? r.end! - r.start;
+    atCapacity += secondsAtCapacity(r, len);
+    lo = Math.min(lo, r.min ?? r.last);
+    hi = Math.max(hi, r.max ?? r.last);
+    area += r.area ?? r.last * len;
+    covered += len;
+  }
+  const last = rows.at(-1)!;
+  return { start: rows[0]!.start, end: last.end, last: last.last, capacity: last.capacity, min: lo, max: hi, area, covered, atCapacity };
+}
+
 function prepare(db: Db) {
   const inHour = and(
     eq(samples.seriesId, p("id")),
@@ -79,7 +122,7 @@ export class Retention {
 
   /** Does one bounded piece of work at time `nowS`; true when more is pending. */
   step(nowS: number): boolean {
-    const target = Math.floor((nowS - Math.max(this.opts.rawRetentionS, this.opts.maxGapS + HOUR)) / HOUR) * HOUR;
+    const target = rollTarget(nowS, this.opts);
     const rolled = this.rolledUntil() ?? this.firstHour(target);
     if (rolled < target) {
       this.rollHour(rolled);
@@ -113,60 +156,28 @@ export class Retention {
 
   /** Rolls up hour `h` for the next batch of series; moves rolled_until past it after the last batch. */
   private rollHour(h: number): void {
-    const ids = this.ids();
-    const batch = ids.filter((id) => id > this.cursor).slice(0, this.opts.batch);
+    const { batch, done } = nextBatch(this.ids(), this.cursor, this.opts.batch);
     this.db.transaction(() => {
       for (const id of batch) this.rollSeries(id, h);
-      if (batch.length < this.opts.batch || batch.at(-1) === ids.at(-1)) {
-        this.state.set("rolled_until", h + HOUR);
-      }
+      if (done) this.state.set("rolled_until", h + HOUR);
     });
-    this.cursor = batch.length < this.opts.batch || batch.at(-1) === ids.at(-1) ? 0 : batch.at(-1)!;
+    this.cursor = done ? 0 : batch.at(-1)!;
   }
 
   private rollSeries(id: number, h: number): void {
     const where = { id, h, hEnd: h + HOUR };
-    const rows = this.stmts.rowsInHour.all(where);
-    if (rows.length < 2) return;
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    let area = 0;
-    let covered = 0;
-    let atCapacity = 0;
-    for (const r of rows) {
-      const len = r.covered ?? r.end! - r.start;
-      atCapacity += secondsAtCapacity(r, len);
-      lo = Math.min(lo, r.min ?? r.last);
-      hi = Math.max(hi, r.max ?? r.last);
-      area += r.area ?? r.last * len;
-      covered += len;
-    }
-    const first = rows[0]!;
-    const last = rows.at(-1)!;
+    const folded = foldHour(this.stmts.rowsInHour.all(where));
+    if (!folded) return;
     this.stmts.deleteInHour.run(where);
-    this.stmts.insert.run({
-      id,
-      start: first.start,
-      end: last.end,
-      last: last.last,
-      capacity: last.capacity,
-      min: lo,
-      max: hi,
-      area,
-      covered,
-      atCapacity,
-    });
+    this.stmts.insert.run({ id, ...folded });
   }
 
   /** Deletes rows that ended before `cutoff`, a batch of series at a time; false once a full pass is done. */
   private prune(cutoff: number): boolean {
-    const ids = this.ids();
-    const after = this.pruneCursor ?? 0;
-    const batch = ids.filter((id) => id > after).slice(0, this.opts.batch);
+    const { batch, done } = nextBatch(this.ids(), this.pruneCursor ?? 0, this.opts.batch);
     this.db.transaction(() => {
       for (const id of batch) this.stmts.prune.run({ id, cutoff });
     });
-    const done = batch.length < this.opts.batch || batch.at(-1) === ids.at(-1);
     this.pruneCursor = done ? undefined : batch.at(-1);
     return !done;
   }

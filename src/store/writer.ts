@@ -3,15 +3,9 @@ import type { Snapshot } from "../snapshot/types.ts";
 import { encodeSnapshot, SNAPSHOT_FORMAT } from "./codec.ts";
 import type { Db } from "./db.ts";
 import { observe } from "./observe.ts";
+import { type OpenRun, planRecord, planRuns, type RecordPlan } from "./runs.ts";
 import { samples, series, snapshots } from "./schema.ts";
 import { OrgState } from "./state.ts";
-
-/** An open row: the series has had this value since `start`, through the last recorded refresh. */
-interface OpenRun {
-  start: number;
-  last: number;
-  capacity: number | null;
-}
 
 interface SeriesRef {
   id: number;
@@ -112,29 +106,19 @@ export class HistoryWriter {
     // A refresh that fetched nothing re-serves the previous snapshot: nothing new to record.
     if (s.collectedAt === this.lastCollectedAt) return { written: false };
     const t = Math.floor(s.collectedAt / 1000);
-    let prev = this.observedUntil;
-    // The clock went back further than a gap (it was wrong, or is now): history cannot lie in the
-    // future, so what was recorded after t is dropped rather than freezing every later write.
-    const rewound = prev !== undefined && prev - t > this.maxGapS ? prev : undefined;
-    let open = this.open;
-    if (rewound !== undefined) {
-      open = new Map([...open].filter(([, run]) => run.start < t));
-      prev = undefined;
-    }
-    // A small step back (or the same second) records the snapshot only.
-    const append = prev === undefined || t > prev;
+    const plan = planRecord(t, this.observedUntil, this.open, this.maxGapS);
     const seriesChanges = new Map<string, SeriesRef>();
-    let next = open;
+    let next = plan.open;
     this.db.transaction(() => {
       this.stmts.snapshot.run({ org: this.orgName, at: t, body: encodeSnapshot(s) });
-      if (rewound !== undefined) this.rewind(t);
-      if (append) next = this.appendRuns(s, t, prev, open, seriesChanges);
+      if (plan.rewound !== undefined) this.rewind(t);
+      if (plan.append) next = this.appendRuns(s, t, plan, seriesChanges);
     });
     for (const [k, v] of seriesChanges) this.series.set(k, v);
     this.open = next;
-    if (append) this.observedUntil = t;
+    if (plan.append) this.observedUntil = t;
     this.lastCollectedAt = s.collectedAt;
-    return { written: true, rewoundFrom: rewound };
+    return { written: true, rewoundFrom: plan.rewound };
   }
 
   /** Removes what was recorded at or after t and ends earlier rows by t. */
@@ -144,36 +128,18 @@ export class HistoryWriter {
     this.db.run(sql`UPDATE samples SET end = ${t} WHERE series_id IN ${ids} AND end > ${t}`);
   }
 
-  /** Inside the transaction: closes and opens rows for time t; returns the open rows after it. */
-  private appendRuns(
-    s: Snapshot,
-    t: number,
-    prev: number | undefined,
-    open: Map<number, OpenRun>,
-    seriesChanges: Map<string, SeriesRef>,
-  ): Map<number, OpenRun> {
-    // A value holds until the refresh that saw it change, as a gauge does between samples. After a
-    // long gap (exporter down, CLS unreachable) rows end where they were last seen, so the gap stays visible.
-    const joined = prev !== undefined && t - prev <= this.maxGapS;
-    const closeAt = joined ? t : (prev ?? t);
-    const next = new Map<number, OpenRun>();
+  /** Inside the transaction: writes the rows planRuns decides for time t; returns the open rows after it. */
+  private appendRuns(s: Snapshot, t: number, plan: RecordPlan, seriesChanges: Map<string, SeriesRef>): Map<number, OpenRun> {
     this.state.set("observed_until", t);
-    for (const o of observe(s)) {
-      const id = this.seriesId(o.kind, o.key, JSON.stringify(o.labels), seriesChanges);
-      if (next.has(id)) continue; // the same series twice in one snapshot: the first wins
-      const capacity = o.capacity ?? null;
-      const run = open.get(id);
-      if (joined && run && run.last === o.value && run.capacity === capacity) {
-        next.set(id, run);
-        continue;
-      }
-      if (run) this.stmts.close.run({ id, start: run.start, end: closeAt });
-      this.stmts.open.run({ id, t, value: o.value, capacity });
-      next.set(id, { start: t, last: o.value, capacity });
-    }
-    // Series not observed this time end like changed ones.
-    for (const [id, run] of open) if (!next.has(id)) this.stmts.close.run({ id, start: run.start, end: closeAt });
-    return next;
+    const observed = observe(s).map((o) => ({
+      id: this.seriesId(o.kind, o.key, JSON.stringify(o.labels), seriesChanges),
+      value: o.value,
+      capacity: o.capacity ?? null,
+    }));
+    const runs = planRuns(observed, plan.open, t, plan.prev, this.maxGapS);
+    for (const c of runs.closes) this.stmts.close.run(c);
+    for (const o of runs.opens) this.stmts.open.run({ id: o.id, t: o.start, value: o.last, capacity: o.capacity });
+    return runs.next;
   }
 
   private seriesId(kind: string, key: string, labels: string, changes: Map<string, SeriesRef>): number {
