@@ -99,7 +99,8 @@ export class HistoryReader {
   }
 }
 
-function matches(labels: Labels, filter: HistoryFilter): boolean {
+/** Whether a series' labels pass a query's filter (every label the filter names has that value). */
+export function matches(labels: Labels, filter: HistoryFilter): boolean {
   for (const [name, want] of Object.entries(filter)) if (want !== undefined && labels[name] !== want) return false;
   return true;
 }

@@ -19,7 +19,8 @@ export interface ReportContext {
 /** Averages and ratios are rarely whole; four decimals are plenty for seat counts. */
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
 
-const demandKey = (l: Labels) => `${l.scope}\n${l.virtual_group_id ?? ""}\n${l.feature_name}`;
+/** Which demand row of the current snapshot a feature_in_use series reports on. */
+export const demandKey = (l: Labels) => `${l.scope}\n${l.virtual_group_id ?? ""}\n${l.feature_name}`;
 
 /** The range's peak plus the headroom, rounded up to a whole seat (integer arithmetic: 10 × 1.1 is 11, not 12). */
 export const recommendedSeats = (peak: number) => Math.ceil((peak * (100 + RECOMMENDED_HEADROOM_PERCENT)) / 100);

@@ -1,8 +1,9 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import type { ServerFeatureRow, Snapshot } from "../../src/snapshot/types.ts";
+import type { EntitlementRow, ServerFeatureRow, Snapshot } from "../../src/snapshot/types.ts";
 import type { StoredRow } from "../../src/store/buckets.ts";
+import { HOUR } from "../../src/store/rollup.ts";
 import { emptySnapshot } from "../snapshot/fixture.ts";
 
 /** A fresh folder per test file; removed by the returned function. */
@@ -81,4 +82,47 @@ export function generateOver(dialect: "sqlite" | "postgresql", schema: string, f
   } finally {
     tmp.cleanup();
   }
+}
+
+export const DAY = 86_400;
+export const T0 = 1_800_000_000 - (1_800_000_000 % DAY); // a UTC midnight
+
+/** Two license servers of group vg1 sharing feature vpc, and one product key of `seats` seats ending `ends`. */
+export function orgAt(t: number, s1: number, s2: number, seats = 8, ends = T0 + 40 * DAY): Snapshot {
+  const s = snapshotAt(t, { "s1/vpc": s1, "s2/vpc": s2 });
+  const key: EntitlementRow = {
+    labels: {
+      virtual_group_id: "vg1",
+      virtual_group_name: "VG one",
+      feature_name: "vpc",
+      feature_version: "1",
+      product_name: "vPC",
+      license_type: "CONCURRENT",
+      ems_entitlement_id: "e1",
+      ems_product_key_id: "k1",
+    },
+    total: seats,
+    inUse: s1 + s2,
+    unassigned: 0,
+    end: ends,
+    overageAvailable: 3,
+  };
+  return { ...s, entitlements: [key] };
+}
+
+/**
+ * Ten days of 60 s refreshes: each day s1 has 5 leases from 08:00 to 12:00 and s2 has 5 from 10:30 to
+ * 14:00, so each server peaks at 5 but together they use 10 of 8 seats from 10:30 to 12:00 —
+ * at capacity (≥ 8) for an hour and a half a day. Day 7 on, s1 has one more lease from 10:40 to
+ * 10:50 (a trend, and a peak inside one hour).
+ */
+export function tenDays(store: { record: (s: Snapshot) => unknown }, stepS = 60): Snapshot {
+  let last: Snapshot | undefined;
+  for (let t = T0; t < T0 + 10 * DAY; t += stepS) {
+    const h = (t % DAY) / HOUR;
+    const extra = t >= T0 + 7 * DAY && h >= 10 + 40 / 60 && h < 10 + 50 / 60 ? 1 : 0;
+    last = orgAt(t, (h >= 8 && h < 12 ? 5 : 0) + extra, h >= 10.5 && h < 14 ? 5 : 0);
+    store.record(last);
+  }
+  return last!;
 }

@@ -2,40 +2,13 @@ import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createLogger } from "../../src/log.ts";
-import type { EntitlementRow, Snapshot } from "../../src/snapshot/types.ts";
 import { HOUR } from "../../src/store/rollup.ts";
 import { HistoryStore } from "../../src/store/store.ts";
-import { ORG, snapshotAt, tempDir } from "./helpers.ts";
+import { DAY, ORG, orgAt, T0, tempDir, tenDays } from "./helpers.ts";
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
-const DAY = 86_400;
-const T0 = 1_800_000_000 - (1_800_000_000 % DAY); // a UTC midnight
 let n = 0;
-
-/** Two license servers of group vg1 sharing feature vpc, and one product key of `seats` seats ending `ends`. */
-function orgAt(t: number, s1: number, s2: number, seats = 8, ends = T0 + 40 * DAY): Snapshot {
-  const s = snapshotAt(t, { "s1/vpc": s1, "s2/vpc": s2 });
-  const key: EntitlementRow = {
-    labels: {
-      virtual_group_id: "vg1",
-      virtual_group_name: "VG one",
-      feature_name: "vpc",
-      feature_version: "1",
-      product_name: "vPC",
-      license_type: "CONCURRENT",
-      ems_entitlement_id: "e1",
-      ems_product_key_id: "k1",
-    },
-    total: seats,
-    inUse: s1 + s2,
-    unassigned: 0,
-    end: ends,
-    overageAvailable: 3,
-  };
-  return { ...s, entitlements: [key] };
-}
-
 function storeAt(path: string, clock: { now: number }, rawRetentionS = 8 * DAY) {
   return new HistoryStore({
     path,
@@ -46,23 +19,6 @@ function storeAt(path: string, clock: { now: number }, rawRetentionS = 8 * DAY) 
     now: () => clock.now,
     log: createLogger({ write: () => {} }),
   });
-}
-
-/**
- * Ten days of 60 s refreshes: each day s1 has 5 leases from 08:00 to 12:00 and s2 has 5 from 10:30 to
- * 14:00, so each server peaks at 5 but together they use 10 of 8 seats from 10:30 to 12:00 —
- * at capacity (≥ 8) for an hour and a half a day. Day 7 on, s1 has one more lease from 10:40 to
- * 10:50 (a trend, and a peak inside one hour).
- */
-function tenDays(store: HistoryStore): Snapshot {
-  let last: Snapshot | undefined;
-  for (let t = T0; t < T0 + 10 * DAY; t += 60) {
-    const h = (t % DAY) / HOUR;
-    const extra = t >= T0 + 7 * DAY && h >= 10 + 40 / 60 && h < 10 + 50 / 60 ? 1 : 0;
-    last = orgAt(t, (h >= 8 && h < 12 ? 5 : 0) + extra, h >= 10.5 && h < 14 ? 5 : 0);
-    store.record(last);
-  }
-  return last!;
 }
 
 describe("HistoryStore.report", () => {

@@ -1,0 +1,190 @@
+import { eq } from "drizzle-orm";
+import { StoreError, type StoreReason } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import type { Snapshot } from "../../snapshot/types.ts";
+import { eachSeries, type ReadControl, stepFor } from "../answer.ts";
+import { decodeSnapshot } from "../codec.ts";
+import { type Answer, type HistoryQuery, QueryCancelled, type SeriesResult, TooManyPoints } from "../query.ts";
+import type { Report, ReportQuery } from "../report.ts";
+import { connect, type PgDb } from "./db.ts";
+import { pgStoreError } from "./errors.ts";
+import { describeSchemaState, migratePostgres } from "./migrate.ts";
+import { PgHistoryReader } from "./reader.ts";
+import { readPgReport } from "./report.ts";
+import { PgRetention } from "./rollup.ts";
+import { snapshots } from "./schema.ts";
+import { PgHistoryWriter } from "./writer.ts";
+
+export interface PgStoreOptions {
+  /** postgres:// or postgresql:// URL (a secret: its password never appears in a log line or error). */
+  url: string;
+  migrationsFolder?: string;
+  orgName: string;
+  maxGapS: number;
+  rawRetentionS: number;
+  retentionS: number;
+  now: () => number;
+  log: Logger;
+}
+
+/** What the self-metrics show about writes (as HistoryStats for SQLite). */
+export interface PgStoreStats {
+  writeErrors: Map<StoreReason, number>;
+  /** ms since epoch of the last successful write. */
+  lastWriteAt: number | undefined;
+}
+
+/** Series handled per roll-up or pruning transaction, as the SQLite store does. */
+const MAINTENANCE_BATCH = 200;
+
+/**
+ * The history of one org in PostgreSQL, with the answers of HistoryStore (SQLite): the same rows
+ * written (src/store/runs.ts), the same buckets, reports and roll-up read from them. Several orgs
+ * share one database: every statement names the org or its series. Writes and upkeep run one at a
+ * time, in the order called. record() never throws: a failed write is counted by reason and logged
+ * once per new cause (and once on recovery), memory stays as the database is, and the next snapshot
+ * is tried again. Reads reject with a StoreError (no password in it), TooManyPoints or QueryCancelled.
+ */
+export class PgHistoryStore {
+  readonly stats: PgStoreStats = { writeErrors: new Map(), lastWriteAt: undefined };
+  private failing: StoreReason | undefined;
+  /** The tail of the queue of writes and upkeep steps. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly opts: PgStoreOptions,
+    private readonly db: PgDb,
+    private readonly end: () => Promise<void>,
+    private readonly writer: PgHistoryWriter,
+    private readonly reader: PgHistoryReader,
+    private readonly retention: PgRetention,
+  ) {}
+
+  /** Migrates the database (see migratePostgres), connects and loads the org's open rows; throws StoreError. */
+  static async open(opts: PgStoreOptions): Promise<PgHistoryStore> {
+    const state = await migratePostgres(opts.url, { migrationsFolder: opts.migrationsFolder });
+    if (state.state === "newer") throw new StoreError("newer_schema", `PostgreSQL history database: ${describeSchemaState(state)}`);
+    const { db, end } = connect(opts.url);
+    try {
+      const writer = await PgHistoryWriter.load(db, opts.orgName, opts.maxGapS);
+      const retention = new PgRetention(db, { ...opts, batch: MAINTENANCE_BATCH });
+      return new PgHistoryStore(opts, db, end, writer, new PgHistoryReader(db, opts.orgName), retention);
+    } catch (err) {
+      await end().catch(() => {});
+      throw pgStoreError(err, opts.url, "PostgreSQL history database: loading the history");
+    }
+  }
+
+  /** The org's last stored snapshot, served after a restart until CLS answers; undefined when none or unusable (logged). */
+  async restore(): Promise<Snapshot | undefined> {
+    try {
+      const [row] = await this.db.select().from(snapshots).where(eq(snapshots.orgName, this.opts.orgName));
+      const stored = row && decodeSnapshot(row.body, row.format);
+      if (stored && "problem" in stored) {
+        this.opts.log.warn("not serving the stored snapshot", { reason: stored.problem });
+        return undefined;
+      }
+      return stored;
+    } catch (err) {
+      this.opts.log.warn("not serving the stored snapshot", { reason: this.error(err, "reading the last snapshot").message });
+      return undefined;
+    }
+  }
+
+  /** Records the snapshot after the writes queued before it; resolves whether it was written (false also when it failed). */
+  record(s: Snapshot): Promise<boolean> {
+    return this.queued(async () => {
+      if (this.closed) return false;
+      try {
+        const { written, rewoundFrom } = await this.writer.record(s);
+        if (rewoundFrom !== undefined) {
+          this.opts.log.warn("the clock went back: history recorded after the current time was dropped", {
+            from: new Date(s.collectedAt).toISOString(),
+            to: new Date(rewoundFrom * 1000).toISOString(),
+          });
+        }
+        if (!written) return false;
+        this.stats.lastWriteAt = this.opts.now();
+        if (this.failing) this.opts.log.info("history writes recovered", { after: this.failing });
+        this.failing = undefined;
+        return true;
+      } catch (err) {
+        this.fail(this.error(err, "writing history"));
+        return false;
+      }
+    });
+  }
+
+  /** /history's answer over the stored rows, as HistoryStore.query gives it. */
+  async query(q: HistoryQuery, signal?: AbortSignal): Promise<Answer> {
+    return this.reading("reading history", signal, async (ctl) => {
+      const matched = await this.reader.series(q);
+      const { step } = stepFor(q, matched.length, await this.reader.rolledUntil());
+      const until = await this.reader.observedUntil();
+      const series: SeriesResult[] = [];
+      await eachSeries(matched, ctl, async (s) => {
+        const r = await this.reader.read(s, { ...q, step }, until);
+        if (r) series.push(r);
+      });
+      return { step, series };
+    });
+  }
+
+  /** The renewal report over [from, to), as HistoryStore.report gives it, with `current` the snapshot served now. */
+  report(q: ReportQuery, current: Snapshot | undefined, signal?: AbortSignal): Promise<Report> {
+    const ctx = { orgName: this.opts.orgName, current, generatedAt: Math.floor(this.opts.now() / 1000) };
+    return this.reading("reading the report", signal, (ctl) => readPgReport(this.reader, q, ctx, ctl));
+  }
+
+  /** One bounded step of roll-up and pruning at `nowS` (unix seconds); true when more is pending. A failure is counted and logged. */
+  maintain(nowS: number): Promise<boolean> {
+    return this.queued(async () => {
+      if (this.closed) return false;
+      try {
+        return await this.retention.step(nowS);
+      } catch (err) {
+        this.fail(this.error(err, "roll-up and pruning"));
+        return false;
+      }
+    });
+  }
+
+  /** Waits for queued writes, then closes the pool. */
+  async close(): Promise<void> {
+    await this.queued(async () => {
+      this.closed = true;
+    });
+    await this.end().catch((err) =>
+      this.opts.log.warn("closing the history database failed", { error: this.error(err, "closing").message }),
+    );
+  }
+
+  private queued<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async reading<T>(what: string, signal: AbortSignal | undefined, work: (ctl: ReadControl) => Promise<T>): Promise<T> {
+    if (signal?.aborted) throw new QueryCancelled(signal.reason);
+    if (this.closed) throw new StoreError("error", "history database was closed");
+    try {
+      return await work({ stillOpen: () => !this.closed, signal });
+    } catch (err) {
+      if (err instanceof TooManyPoints || err instanceof QueryCancelled) throw err;
+      throw this.error(err, what);
+    }
+  }
+
+  private error(err: unknown, what: string): StoreError {
+    return pgStoreError(err, this.opts.url, `PostgreSQL history database: ${what}`);
+  }
+
+  /** Counts a failed write and logs a cause the first time it appears. */
+  private fail(err: StoreError): void {
+    this.stats.writeErrors.set(err.reason, (this.stats.writeErrors.get(err.reason) ?? 0) + 1);
+    if (this.failing !== err.reason) this.opts.log.error("history not recorded", { reason: err.reason, error: err.message });
+    this.failing = err.reason;
+  }
+}
