@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import postgres from "postgres";
+import { createLogger } from "../../src/log.ts";
+import { PgHistoryStore, type PgStoreOptions } from "../../src/store/pg/store.ts";
 import type { HistoryQuery } from "../../src/store/query.ts";
-import { TooManyPoints } from "../../src/store/query.ts";
 import { HOUR } from "../../src/store/rollup.ts";
-import { DAY, snapshotAt, T0, tempDir, tenDays } from "../store/helpers.ts";
-import { eventfulHistory, feed, maintainBoth, openPair, type Pair } from "./parity.ts";
+import { snapshotAt, T0, tempDir } from "../store/helpers.ts";
+import { feed, openPair } from "./parity.ts";
 import { type PgServer, startPgServer } from "./server.ts";
 
 let server: PgServer;
@@ -17,108 +18,155 @@ afterAll(() => {
   tmp.cleanup();
 }, 60_000);
 
-async function count(url: string, text: string): Promise<number> {
+const START = T0 + 5 * HOUR;
+const all = (from: number, to: number): HistoryQuery => ({ kind: "active_leases", filter: {}, from, to, step: 60 });
+
+function options(url: string, orgName: string, lines: string[] = []): PgStoreOptions {
+  const log = createLogger({ write: (l) => lines.push(l) });
+  return { url, orgName, maxGapS: 130, rawRetentionS: 86_400, retentionS: 400 * 86_400, now: () => (START + HOUR) * 1000, log };
+}
+
+async function exec(url: string, text: string): Promise<Record<string, unknown>[]> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    const [row] = await sql.unsafe(text);
-    return Number(row?.n);
+    return [...(await sql.unsafe(text))];
   } finally {
     await sql.end();
   }
 }
 
-/** Both engines' answers to `q`: equal, and the SQLite one returned for further checks. */
-async function sameAnswer(p: Pair, q: HistoryQuery) {
-  const want = await p.sqlite.query(q);
-  expect(await p.pg.query(q)).toEqual(want);
-  return want;
-}
+test("restore() after closing and reopening serves the last snapshot; the reopened store continues its open rows", async () => {
+  const url = await server.createDatabase("restore_db");
+  let store = await PgHistoryStore.open(options(url, "org-a"));
+  expect(await store.restore()).toBeUndefined();
+  const last = snapshotAt(START + 60, { "s1/vpc": 3 });
+  await store.record(snapshotAt(START, { "s1/vpc": 3 }));
+  await store.record(last);
+  await store.close();
+  store = await PgHistoryStore.open(options(url, "org-a"));
+  try {
+    expect(await store.restore()).toEqual(last);
+    // The same value a minute later joins the open row: no new row, only observed_until moves.
+    expect(await store.record(snapshotAt(START + 120, { "s1/vpc": 3 }))).toBe(true);
+    // One open row per series (the server feature and its demand per scope), each since START.
+    expect(
+      await exec(url, 'SELECT count(*)::int AS n, min(start)::int AS s, max(start)::int AS e, count("end")::int AS closed FROM samples'),
+    ).toEqual([{ n: 3, s: START, e: START, closed: 0 }]);
+    const answer = await store.query(all(START, START + 300));
+    expect(answer.series[0]?.points.map((pt) => pt.t)).toEqual([START, START + 60, START + 120]);
+  } finally {
+    await store.close();
+  }
+}, 60_000);
 
-const START = T0 + 2 * HOUR;
-const RANGE = { from: START - HOUR, to: START + 4 * HOUR };
+test("a stored snapshot of a layout this version does not know is not restored, with a log line", async () => {
+  const url = await server.createDatabase("layout_db");
+  const lines: string[] = [];
+  const store = await PgHistoryStore.open(options(url, "org-a", lines));
+  try {
+    await store.record(snapshotAt(START, { "s1/vpc": 1 }));
+    await exec(url, "UPDATE snapshots SET format = 99");
+    expect(await store.restore()).toBeUndefined();
+    expect(lines.join("")).toContain("layout 99");
+  } finally {
+    await store.close();
+  }
+}, 60_000);
 
-describe("PgHistoryStore gives the SQLite store's answers for the same snapshots", () => {
-  let p: Pair;
-  beforeAll(async () => {
-    p = await openPair(tmp.dir, await server.createDatabase("parity_db"), { orgName: "org-a", rawRetentionS: DAY, retentionS: 5 * DAY });
-    p.clock.now = (START + 3 * HOUR) * 1000;
-    await feed(p, eventfulHistory(START));
-  }, 120_000);
-  afterAll(async () => {
+test("two orgs in one database see only their own history and snapshot", async () => {
+  const url = await server.createDatabase("two_orgs_db");
+  const a = await PgHistoryStore.open(options(url, "org-a"));
+  const b = await PgHistoryStore.open(options(url, "org-b"));
+  try {
+    for (let m = 0; m < 5; m++) {
+      await a.record(snapshotAt(START + m * 60, { "s1/vpc": m }));
+      await b.record(snapshotAt(START + m * 60, { "s1/vpc": 7, "s2/vpc": 8 }));
+    }
+    const ofA = await a.query(all(START, START + HOUR));
+    const ofB = await b.query(all(START, START + HOUR));
+    expect(ofA.series.length).toBe(1);
+    expect(ofA.series[0]!.points.map((pt) => pt.last)).toEqual([0, 1, 2, 3, 4]);
+    expect(ofB.series.map((s) => s.points.map((pt) => pt.last))).toEqual([
+      [7, 7, 7, 7, 7],
+      [8, 8, 8, 8, 8],
+    ]);
+    expect((await a.restore())?.serverFeatures[0]?.active).toBe(4);
+    expect((await b.restore())?.serverFeatures[0]?.active).toBe(7);
+    // Upkeep of one org leaves the other's progress alone.
+    await a.maintain(START + 30 * 86_400);
+    expect(await exec(url, "SELECT DISTINCT org_name FROM store_state WHERE name = 'rolled_until'")).toEqual([{ org_name: "org-a" }]);
+    expect((await b.query(all(START, START + HOUR))).series).toEqual(ofB.series);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}, 60_000);
+
+test("the clock going back further than a gap drops what was recorded after it, as on SQLite, with a log line", async () => {
+  const url = await server.createDatabase("clock_db");
+  const p = await openPair(tmp.dir, url, { orgName: "org-c" });
+  try {
+    const ahead = [0, 1, 2, 3, 4, 5].map((m) => snapshotAt(START + m * 600 + 60 * 60, { "s1/vpc": m }));
+    const back = [0, 1, 2].map((m) => snapshotAt(START + m * 60, { "s1/vpc": 9 - m }));
+    await feed(p, [...ahead, ...back]);
+    const q = all(START - HOUR, START + 3 * HOUR);
+    const want = await p.sqlite.query(q);
+    expect(await p.pg.query(q)).toEqual(want);
+    expect(want.series[0]!.points.map((pt) => pt.last)).toEqual([9, 8, 7]);
+    expect(p.lines.filter((l) => l.includes("the clock went back")).length).toBe(2);
+  } finally {
     p.sqlite.close();
     await p.pg.close();
-  });
+  }
+}, 60_000);
 
-  test("/history: every kind, filters and steps, before roll-up", async () => {
-    const queries: HistoryQuery[] = [
-      { kind: "active_leases", filter: {}, ...RANGE, step: 60 },
-      { kind: "active_leases", filter: { server_id: "s2" }, ...RANGE, step: 300 },
-      { kind: "active_leases", filter: { feature_name: "vws" }, from: START + 30 * 60, to: START + 95 * 60, step: 7 },
-      { kind: "feature_in_use", filter: {}, ...RANGE, step: 900 },
-      { kind: "feature_in_use", filter: { scope: "org" }, from: START + 101 * 60, to: START + 200 * 60, step: 60 },
-      { kind: "active_leases", filter: {}, from: START - 10 * DAY, to: START + 10 * DAY, step: 60, fitStep: true },
-      { kind: "pool_in_use", filter: {}, ...RANGE, step: 60 },
-    ];
-    for (const q of queries) await sameAnswer(p, q);
-    const all = await sameAnswer(p, queries[0]!);
-    expect(all.series.length).toBe(3);
-    // The rename updated the series' labels instead of starting a new one.
-    expect(all.series.map((s) => s.labels.server_name).sort()).toEqual(["name-s1", "name-s1", "renamed s2"]);
-  });
+test("a renamed server keeps its series: labels updated, history continuous", async () => {
+  const url = await server.createDatabase("rename_db");
+  const store = await PgHistoryStore.open(options(url, "org-a"));
+  try {
+    const before = snapshotAt(START, { "s1/vpc": 2 });
+    const after = snapshotAt(START + 60, { "s1/vpc": 2 });
+    const label = after.serverFeatures[0]!.labels;
+    after.serverFeatures[0] = { ...after.serverFeatures[0]!, labels: { ...label, server_name: "new name" } };
+    await store.record(before);
+    await store.record(after);
+    const answer = await store.query(all(START, START + 300));
+    expect(answer.series.map((s) => s.labels.server_name)).toEqual(["new name"]);
+    expect(answer.series[0]!.points.length).toBe(2);
+    // One series and one row for the server feature (the others are its demand per scope).
+    expect(await exec(url, "SELECT count(*)::int AS n FROM series WHERE kind = 'active_leases'")).toEqual([{ n: 1 }]);
+    expect(await exec(url, "SELECT count(*)::int AS n FROM samples")).toEqual([{ n: 3 }]);
+  } finally {
+    await store.close();
+  }
+}, 60_000);
 
-  test("an answer too large is refused by both before any row is read", async () => {
-    const q: HistoryQuery = { kind: "active_leases", filter: {}, from: START - 100 * DAY, to: START, step: 1 };
-    await expect(p.sqlite.query(q)).rejects.toBeInstanceOf(TooManyPoints);
-    await expect(p.pg.query(q)).rejects.toBeInstanceOf(TooManyPoints);
-  });
-
-  test("after roll-up on both, a range reaching into rolled-up hours reads the same whole-hour buckets", async () => {
-    await maintainBoth(p, START + 3 * DAY);
-    const rolled = await count(server.url("parity_db"), "SELECT count(*) AS n FROM samples WHERE min IS NOT NULL");
-    expect(rolled).toBeGreaterThan(0);
-    for (const step of [60, 3600, 7200]) {
-      const q: HistoryQuery = { kind: "active_leases", filter: {}, ...RANGE, step };
-      expect((await sameAnswer(p, q)).step % HOUR).toBe(0);
-    }
-    await sameAnswer(p, { kind: "feature_in_use", filter: { feature_name: "vpc" }, ...RANGE, step: 3600 });
-  }, 60_000);
-
-  test("pruning past the retention keeps only the open rows, on both", async () => {
-    await maintainBoth(p, START + 6 * DAY);
-    await sameAnswer(p, { kind: "active_leases", filter: {}, ...RANGE, step: 3600 });
-    await sameAnswer(p, { kind: "active_leases", filter: {}, from: START, to: START + 7 * DAY, step: 3600 });
-    expect(await count(server.url("parity_db"), "SELECT count(*) AS n FROM samples")).toBe(
-      await count(server.url("parity_db"), 'SELECT count(*) AS n FROM samples WHERE "end" IS NULL'),
-    );
-  }, 60_000);
-});
-
-describe("reports", () => {
-  test("the same report rows from the report fixtures, before and after roll-up, for several ranges and filters", async () => {
-    const p = await openPair(tmp.dir, await server.createDatabase("report_db"), { orgName: "org-r", maxGapS: 700, rawRetentionS: 3 * DAY });
-    try {
-      const snapshots: Parameters<typeof feed>[1][number][] = [];
-      const current = tenDays({ record: (s) => snapshots.push(s) }, 300);
-      await feed(p, snapshots);
-      p.clock.now = (T0 + 10 * DAY) * 1000;
-      const reports = async () => {
-        const ranges = [
-          { from: T0, to: T0 + 10 * DAY, filter: {} },
-          { from: T0 + 6 * DAY + 9 * HOUR, to: T0 + 9 * DAY, filter: { scope: "org" as const } },
-          { from: T0 + DAY, to: T0 + 2 * DAY, filter: { feature_name: "vpc" } },
-        ];
-        for (const q of ranges) {
-          const want = await p.sqlite.report(q, current);
-          expect(want.features.length).toBeGreaterThan(0);
-          expect(await p.pg.report(q, current)).toEqual(want);
-        }
-      };
-      await reports();
-      await maintainBoth(p, T0 + 10 * DAY);
-      await reports();
-    } finally {
-      p.sqlite.close();
-      await p.pg.close();
-    }
-  }, 120_000);
-});
+test("a failed write is counted by reason and logged once without the password; the store keeps serving and recovers", async () => {
+  const url = await server.createDatabase("fail_db");
+  const lines: string[] = [];
+  const secret = "pw-Never-Shown";
+  await exec(url, `ALTER USER postgres PASSWORD '${secret}'`);
+  const store = await PgHistoryStore.open(options(url.replace("postgres@", `postgres:${secret}@`), "org-a", lines));
+  try {
+    await store.record(snapshotAt(START, { "s1/vpc": 1 }));
+    await exec(url, "ALTER TABLE samples RENAME TO samples_away");
+    expect(await store.record(snapshotAt(START + 60, { "s1/vpc": 2 }))).toBe(false);
+    expect(await store.record(snapshotAt(START + 90, { "s1/vpc": 3 }))).toBe(false);
+    expect(store.stats.writeErrors.get("error")).toBe(2);
+    expect(lines.filter((l) => l.includes("history not recorded")).length).toBe(1);
+    expect(lines.join("")).not.toContain(secret);
+    // The failed transaction left memory as the database is: the next write closes the right row.
+    expect((await store.restore())?.serverFeatures[0]?.active).toBe(1);
+    await exec(url, "ALTER TABLE samples_away RENAME TO samples");
+    expect(await store.record(snapshotAt(START + 120, { "s1/vpc": 4 }))).toBe(true);
+    expect(lines.join("")).toContain("history writes recovered");
+    const answer = await store.query(all(START, START + 300));
+    expect(answer.series[0]!.points.map((pt) => [pt.t, pt.last])).toEqual([
+      [START, 1],
+      [START + 60, 1],
+      [START + 120, 4],
+    ]);
+  } finally {
+    await store.close();
+  }
+}, 60_000);
