@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import postgres from "postgres";
+import { StoreError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import { PgHistoryStore, type PgStoreOptions } from "../../src/store/pg/store.ts";
-import type { HistoryQuery } from "../../src/store/query.ts";
+import { type HistoryQuery, QueryCancelled } from "../../src/store/query.ts";
 import { HOUR } from "../../src/store/rollup.ts";
 import { snapshotAt, T0, tempDir } from "../store/helpers.ts";
 import { feed, openPair } from "./parity.ts";
@@ -169,4 +170,19 @@ test("a failed write is counted by reason and logged once without the password; 
   } finally {
     await store.close();
   }
+}, 60_000);
+
+test("a query whose signal aborted is cancelled; a database with a newer schema is refused at open", async () => {
+  const url = await server.createDatabase("cancel_db");
+  const store = await PgHistoryStore.open(options(url, "org-a"));
+  await store.record(snapshotAt(START, { "s1/vpc": 1 }));
+  await store.close();
+  const signal = AbortSignal.abort("client gone");
+  const reopened = await PgHistoryStore.open(options(url, "org-a"));
+  await expect(reopened.query(all(START, START + 60), signal)).rejects.toBeInstanceOf(QueryCancelled);
+  await reopened.close();
+  await exec(url, "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('a-future-migration', 9999999999999)");
+  const err = await PgHistoryStore.open(options(url, "org-a")).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(StoreError);
+  expect((err as StoreError).reason).toBe("newer_schema");
 }, 60_000);
