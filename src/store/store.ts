@@ -13,8 +13,8 @@ import type { Report, ReportQuery } from "./report.ts";
 import { Retention } from "./rollup.ts";
 import { HistoryWriter } from "./writer.ts";
 
-export interface StoreOptions {
-  path: string;
+/** What a history store of either engine is opened with besides where its database is. */
+export interface HistoryOptions {
   migrationsFolder?: string;
   orgName: string;
   maxGapS: number;
@@ -22,6 +22,10 @@ export interface StoreOptions {
   retentionS: number;
   now: () => number;
   log: Logger;
+}
+
+export interface StoreOptions extends HistoryOptions {
+  path: string;
   timers?: Timers;
   /**
    * When set, this store is the only writer of its org in its file for as long as it is open (see

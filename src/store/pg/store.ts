@@ -1,11 +1,11 @@
 import { eq } from "drizzle-orm";
 import { StoreError, type StoreReason } from "../../errors.ts";
-import type { Logger } from "../../log.ts";
 import type { Snapshot } from "../../snapshot/types.ts";
 import { eachSeries, type ReadControl, stepFor } from "../answer.ts";
 import { decodeSnapshot } from "../codec.ts";
 import { type Answer, type HistoryQuery, QueryCancelled, type SeriesResult, TooManyPoints } from "../query.ts";
 import type { Report, ReportQuery } from "../report.ts";
+import type { HistoryOptions } from "../store.ts";
 import { connect, type PgDb } from "./db.ts";
 import { pgStoreError } from "./errors.ts";
 import { describeSchemaState, migratePostgres } from "./migrate.ts";
@@ -15,16 +15,9 @@ import { PgRetention } from "./rollup.ts";
 import { snapshots } from "./schema.ts";
 import { PgHistoryWriter } from "./writer.ts";
 
-export interface PgStoreOptions {
+export interface PgStoreOptions extends HistoryOptions {
   /** postgres:// or postgresql:// URL (a secret: its password never appears in a log line or error). */
   url: string;
-  migrationsFolder?: string;
-  orgName: string;
-  maxGapS: number;
-  rawRetentionS: number;
-  retentionS: number;
-  now: () => number;
-  log: Logger;
 }
 
 /** What the self-metrics show about writes (as HistoryStats for SQLite). */
