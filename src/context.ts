@@ -19,7 +19,7 @@ import { type Format, PrometheusRenderer, renderCatalog } from "./render/prometh
 import { SnapshotCache } from "./snapshot/cache.ts";
 import { countRequest, createRefresher, newStats } from "./snapshot/refresher.ts";
 import type { Snapshot } from "./snapshot/types.ts";
-import type { HistoryStore } from "./store/index.ts";
+import type { HistoryBackend } from "./store/index.ts";
 
 export interface ContextDeps {
   fetch: HttpDeps["fetch"];
@@ -34,7 +34,7 @@ export interface ContextDeps {
   /** Called after a CLS answer was refused as too large (the composition root passes a full collection). */
   collectGarbage?: () => void;
   /** Opened by the composition root; absent in tests that do not need it. */
-  history?: HistoryStore;
+  history?: HistoryBackend;
   /** The last stored snapshot, read by the composition root: served (with up 0) until a refresh succeeds. */
   restored?: Snapshot;
   /** Reads the secret files again when they change, and the web configuration on reload(); absent: read once, at start. */

@@ -20,7 +20,9 @@ import { logFdLimit } from "./fd-limit.ts";
 import { listen } from "./http/serve.ts";
 import { createLogger, type Logger, type LogStats, streamWriter } from "./log.ts";
 import { releaseMemory } from "./memory.ts";
-import { HistoryStore, maxGapSeconds, OwnerConflict } from "./store/index.ts";
+import type { Snapshot } from "./snapshot/types.ts";
+import { type HistoryBackend, HistoryStore, maxGapSeconds, OwnerConflict, type StoreOptions } from "./store/index.ts";
+import { redactedUrl } from "./store/pg/errors.ts";
 
 /**
  * The composition root: the one start-up path of the exporter and the demo. Only here are the
@@ -96,16 +98,16 @@ export async function start(entry: Entry): Promise<Running> {
   const config = configure(entry, loadConfig);
   const { log, logStats } = openLog(config);
   for (const warning of config.warnings) log.warn(warning);
+  for (const note of config.notes) log.info(note);
   logFdLimit(log, config.parallelism, () => readFileSync("/proc/self/limits", "utf8"));
-  const history = openHistory(config, log, entry.historyHint);
-  await entry.backfill?.(history, config, log);
+  const { history, restored } = await openHistory(config, log, entry);
   const exporter = createExporter(config, {
     fetch: clsFetch(config.clsTransport, fetch),
     now: Date.now,
     log,
     build: { version: pkg.version, revision: entry.revision, bunVersion: Bun.version },
     history,
-    restored: history.restore(),
+    restored,
     releaseMemory,
     collectGarbage: () => Bun.gc(true),
     secretFs,
@@ -117,7 +119,7 @@ export async function start(entry: Entry): Promise<Running> {
     served = listen(config, exporter.app.fetch, log);
   } catch (err) {
     log.error((err as Error).message + (entry.listenHint ? `; ${entry.listenHint}` : ""));
-    history.close();
+    await history.close();
     process.exit(1);
   }
   exporter.start();
@@ -128,11 +130,11 @@ export async function start(entry: Entry): Promise<Running> {
     stop: async () => {
       await Promise.all([server.stop(), exporter.stop()]);
       // After the refresh in flight has ended, so its snapshot is written too.
-      history.close();
+      await history.close();
     },
     abandon: () => {
       void server.stop(true);
-      history.close();
+      void history.close();
     },
   };
   log.info("listening", {
@@ -142,7 +144,7 @@ export async function start(entry: Entry): Promise<Running> {
     cls: config.baseUrl,
     cls_proxy: describeProxy(config.clsTransport.proxy),
     cls_ca: config.clsTransport.ca === undefined ? "system" : "NVIDIA_API_CA_FILE",
-    history: config.dbPath === ":memory:" ? "in memory, lost on exit" : config.dbPath,
+    history: historyName(config),
     auth: authSchemes(config).join("+") || "none",
   });
   if (entry.banner) streamWriter(process.stdout, () => {})(entry.banner(url, config));
@@ -167,23 +169,52 @@ function openLog(config: Config): { log: Logger; logStats: LogStats } {
   return { log: createLogger({ write, level: config.log.level, format: config.log.format }), logStats };
 }
 
+/** Where the history is, as the start-up line names it: never the database URL's password. */
+function historyName(config: Config): string {
+  if (config.databaseUrl) return redactedUrl(config.databaseUrl);
+  return config.dbPath === ":memory:" ? "in memory, lost on exit" : config.dbPath;
+}
+
 /**
- * Opened (and the last snapshot read) before the port is bound, so the first scrape already has
- * data. A database that cannot be used is logged and counted; /metrics is served without it. Another
+ * The history store of the configured engine, opened (the demo's past back-filled, the last
+ * snapshot read) before the port is bound, so the first scrape already has data.
+ */
+async function openHistory(
+  config: Config,
+  log: Logger,
+  entry: Entry,
+): Promise<{ history: HistoryBackend; restored: Snapshot | undefined }> {
+  const options = {
+    orgName: config.orgName,
+    maxGapS: maxGapSeconds(config.cacheTtlMs, config.scrapeTimeoutMs),
+    rawRetentionS: config.historyRawRetentionMs / 1000,
+    retentionS: config.historyRetentionMs / 1000,
+    now: Date.now,
+    log,
+  };
+  if (!config.databaseUrl) {
+    const history = openSqliteHistory(config, options, log, entry.historyHint);
+    await entry.backfill?.(history, config, log);
+    return { history, restored: history.restore() };
+  }
+  // Loaded only with DATABASE_URL: the PostgreSQL driver stays out of a SQLite exporter.
+  const { PgHistoryBackend } = await import("./store/pg/backend.ts");
+  const history = await PgHistoryBackend.open({ ...options, url: config.databaseUrl });
+  if (entry.backfill) log.info("demo history not back-filled: the demo back-fills a SQLite history only");
+  return { history, restored: await history.restore() };
+}
+
+/**
+ * A database that cannot be used is logged and counted; /metrics is served without it. Another
  * exporter writing this org's history in this file ends the start (exit 1) before anything is
  * written or bound: two writers corrupt history.
  */
-function openHistory(config: Config, log: Logger, hint: string | undefined): HistoryStore {
+function openSqliteHistory(config: Config, options: Omit<StoreOptions, "path">, log: Logger, hint: string | undefined): HistoryStore {
   try {
     return new HistoryStore({
+      ...options,
       path: config.dbPath,
-      orgName: config.orgName,
-      maxGapS: maxGapSeconds(config.cacheTtlMs, config.scrapeTimeoutMs),
-      rawRetentionS: config.historyRawRetentionMs / 1000,
-      retentionS: config.historyRetentionMs / 1000,
       maxWaiting: config.historyMaxWaiting,
-      now: Date.now,
-      log,
       owner: { pid: process.pid, host: hostname(), since: Date.now() },
     });
   } catch (err) {

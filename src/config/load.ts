@@ -2,6 +2,7 @@
 import type { ClsLimits } from "../cls/limits.ts";
 import { ConfigError } from "../errors.ts";
 import type { Level, LogFormat } from "../log.ts";
+import { databaseUrl as databaseUrlOf } from "./database.ts";
 import { type Flags, readFlags } from "./flags.ts";
 import { checkRetentions, dbPathInput } from "./history.ts";
 import { type ListenAddress, listenInput } from "./listen.ts";
@@ -35,8 +36,10 @@ export interface Config {
   parallelism: number;
   /** CLS_MAX_*: what one CLS answer may hold. */
   clsLimits: ClsLimits;
-  /** SQLite file, or ":memory:". */
+  /** SQLite file, or ":memory:"; not used when databaseUrl is set. */
   dbPath: string;
+  /** DATABASE_URL when it names PostgreSQL: the history is kept there (a secret: log it only through redactedUrl). */
+  databaseUrl: string | undefined;
   historyRawRetentionMs: number;
   historyRetentionMs: number;
   /** HISTORY_MAX_WAITING: /history queries that may wait per lane. */
@@ -45,6 +48,8 @@ export interface Config {
   otlp: OtlpConfig | undefined;
   /** Settings that deserve a warning at start-up (e.g. the key given as a flag). */
   warnings: string[];
+  /** Settings worth one info line at start-up (e.g. a DATABASE_URL of another scheme, ignored). */
+  notes: string[];
 }
 
 export interface ConfigSources {
@@ -98,7 +103,7 @@ function otlpInput(d: Settings, hostname: string | undefined, named: Named): Otl
   };
 }
 
-type Resolved = Pick<Config, "apiKey" | "web" | "bearerToken" | "otlp" | "warnings" | "clsTransport">;
+type Resolved = Pick<Config, "apiKey" | "web" | "bearerToken" | "otlp" | "warnings" | "notes" | "clsTransport" | "databaseUrl">;
 
 function assemble(d: Settings, r: Resolved): Config {
   return {
@@ -157,6 +162,8 @@ export function loadConfig(sources: ConfigSources): Config {
     problems.push("NVIDIA_API_KEY: required (or set NVIDIA_API_KEY_FILE)");
   const bearerToken = resolveSecret("AUTH_BEARER_TOKEN", input, named, sources.readFile, problems) || undefined;
   const web = d?.WEB_CONFIG_FILE ? loadWebConfig(d.WEB_CONFIG_FILE, sources.readFile, problems, named("WEB_CONFIG_FILE")) : undefined;
+  const notes: string[] = [];
+  const databaseUrl = databaseUrlOf(sources.env, flags, named, problems, notes);
   if (d) checkRetentions(d.HISTORY_RAW_RETENTION, d.HISTORY_RETENTION, input, named, problems);
   checkTlsVerification(sources.env, problems);
   const transport = d && clsTransport(d.NVIDIA_API_BASE_URL, d.NVIDIA_API_CA_FILE, sources.env, sources.readFile, named, problems);
@@ -166,5 +173,5 @@ export function loadConfig(sources: ConfigSources): Config {
   if (problems.length > 0 || !d || !transport) throw new ConfigError(problems);
   const served = { listen: d.LISTEN_ADDRESS, web, bearerToken };
   const warnings = warningsFor(d.NVIDIA_API_BASE_URL, flags, otlp, served);
-  return assemble(d, { apiKey, web, bearerToken, otlp, warnings, clsTransport: transport });
+  return assemble(d, { apiKey, web, bearerToken, otlp, warnings, notes, clsTransport: transport, databaseUrl });
 }

@@ -125,6 +125,12 @@ export const SETTINGS = [
     doc: "SQLite file holding the last snapshot and the lease history; its folder is created. When unset and `RAILWAY_VOLUME_MOUNT_PATH` is set, the file goes on that volume. `:memory:` keeps history for the life of the process only.",
   },
   {
+    env: "DATABASE_URL",
+    flag: "database-url",
+    secret: true,
+    doc: "A `postgres://` or `postgresql://` URL: the last snapshot and the history are kept in that PostgreSQL database instead of SQLite (wins over the default or Railway-derived `DB_PATH`; setting `DB_PATH` too is an error). TLS as the URL's `sslmode` says. A URL of another scheme (platforms set it for other software) is ignored with an info line. Its password never appears in logs, errors or metrics. See [[History in PostgreSQL]].",
+  },
+  {
     env: "HISTORY_RAW_RETENTION",
     flag: "history-raw-retention",
     default: "8d",

@@ -6,7 +6,7 @@ import type { Logger } from "../log.ts";
 import { ASSETS } from "../render/assets.ts";
 import type { View } from "../render/catalog.ts";
 import type { Body, Format, PrometheusRenderer } from "../render/prometheus.ts";
-import type { HistoryStore } from "../store/index.ts";
+import type { HistoryBackend } from "../store/index.ts";
 import type { ReportSource } from "../store/report.ts";
 import { assetsHandler } from "./assets.ts";
 import { type Gate, guard } from "./guard.ts";
@@ -27,7 +27,7 @@ export interface AppDeps {
   health: () => Health;
   renderer: PrometheusRenderer;
   /** Answers /history; absent, /history says 503. */
-  history?: HistoryStore;
+  history?: HistoryBackend;
   /** Answers /report; absent, /report says 503. */
   report?: ReportSource;
   now: () => number;

@@ -1,14 +1,14 @@
 import { stringify } from "csv-stringify/sync";
 import type { Context } from "hono";
 import { realTimers, type Timers } from "../clock.ts";
-import { type HistoryStore, KIND_LABELS, type SeriesResult } from "../store/index.ts";
+import { type HistoryBackend, KIND_LABELS, type SeriesResult } from "../store/index.ts";
 import { boundedAnswer } from "./bounded-answer.ts";
 import { type HistoryRequest, parseHistoryQuery } from "./history-query.ts";
 import { ProblemException } from "./problems.ts";
 
 export interface HistoryDeps {
   orgName: string;
-  history: HistoryStore | undefined;
+  history: HistoryBackend | undefined;
   now: () => number;
   /** The bound of one answer (HISTORY_TIMEOUT_MS): past it the query is stopped, as when its client goes away. */
   timeoutMs: number;

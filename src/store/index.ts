@@ -27,3 +27,31 @@ export {
   type ReportSource,
 } from "./report.ts";
 export { type HistoryStats, HistoryStore, maxGapSeconds, type StoreOptions, storeHint } from "./store.ts";
+
+import type { StoreError } from "../errors.ts";
+import type { Snapshot } from "../snapshot/types.ts";
+import type { QueryStats } from "./queries.ts";
+import type { Answer, HistoryQuery } from "./query.ts";
+import type { Report, ReportQuery } from "./report.ts";
+import type { HistoryStats } from "./store.ts";
+
+/**
+ * What the exporter uses of a history store, whichever engine keeps it: HistoryStore (SQLite) and
+ * PgHistoryBackend (PostgreSQL, src/store/pg/backend.ts) both satisfy it.
+ */
+export interface HistoryBackend {
+  /** Write failures by reason, the last write, the database's size when known, /history queries by outcome. */
+  readonly stats: HistoryStats & Partial<QueryStats>;
+  /** Queues the snapshot for writing, never on the caller's path; the latest offered wins over one still waiting. */
+  offer(s: Snapshot): void;
+  /** Why /history cannot answer or history is not written, or undefined when all is well. */
+  unavailable(): StoreError | undefined;
+  /** Called when the exporter is idle: hands back memory the engine can spare. */
+  releaseMemory(): void;
+  query(q: HistoryQuery, signal?: AbortSignal): Promise<Answer>;
+  report(q: ReportQuery, current: Snapshot | undefined, signal?: AbortSignal): Promise<Report>;
+  /** Starts roll-up and pruning on a timer (steps back to back while more is pending). */
+  startMaintenance(): void;
+  /** Writes what is queued and closes the database. */
+  close(): Promise<void> | void;
+}

@@ -75,7 +75,7 @@ export function maxGapSeconds(cacheTtlMs: number, scrapeTimeoutMs: number): numb
 }
 
 /** Upkeep runs every few minutes; with a backlog, step after step with the event loop free in between. */
-const MAINTENANCE_EVERY_MS = 5 * 60_000;
+export const MAINTENANCE_EVERY_MS = 5 * 60_000;
 
 interface Parts extends Opened {
   writer: HistoryWriter;

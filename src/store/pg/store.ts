@@ -40,7 +40,7 @@ const MAINTENANCE_BATCH = 200;
  */
 export class PgHistoryStore {
   readonly stats: PgStoreStats = { writeErrors: new Map(), lastWriteAt: undefined };
-  private failing: StoreReason | undefined;
+  private failing: StoreError | undefined;
   /** The tail of the queue of writes and upkeep steps. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -67,6 +67,11 @@ export class PgHistoryStore {
       await end().catch(() => {});
       throw pgStoreError(err, opts.url, "PostgreSQL history database: loading the history");
     }
+  }
+
+  /** Why the last write or upkeep step failed; undefined once one succeeds again. */
+  failure(): StoreError | undefined {
+    return this.failing;
   }
 
   /** The org's last stored snapshot, served after a restart until CLS answers; undefined when none or unusable (logged). */
@@ -99,7 +104,7 @@ export class PgHistoryStore {
         }
         if (!written) return false;
         this.stats.lastWriteAt = this.opts.now();
-        if (this.failing) this.opts.log.info("history writes recovered", { after: this.failing });
+        if (this.failing) this.opts.log.info("history writes recovered", { after: this.failing.reason });
         this.failing = undefined;
         return true;
       } catch (err) {
@@ -177,7 +182,7 @@ export class PgHistoryStore {
   /** Counts a failed write and logs a cause the first time it appears. */
   private fail(err: StoreError): void {
     this.stats.writeErrors.set(err.reason, (this.stats.writeErrors.get(err.reason) ?? 0) + 1);
-    if (this.failing !== err.reason) this.opts.log.error("history not recorded", { reason: err.reason, error: err.message });
-    this.failing = err.reason;
+    if (this.failing?.reason !== err.reason) this.opts.log.error("history not recorded", { reason: err.reason, error: err.message });
+    this.failing = err;
   }
 }
