@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { MIGRATIONS_TABLE, migratePostgres } from "../../src/store/pg/migrate.ts";
 import { claimPgOwner } from "../../src/store/pg/owner.ts";
 import { type PgServer, startPgServer } from "../pg/server.ts";
 import { DAY, T0, tempDir } from "../store/helpers.ts";
@@ -135,6 +136,22 @@ describe("--migrate-history", () => {
     TIMEOUT,
   );
 });
+
+test(
+  "a PostgreSQL schema newer than this version's: exit 1 saying so, nothing copied",
+  async () => {
+    const source = join(tmp.dir, "for-newer.db");
+    busyHistory(source, 3);
+    const url = withPassword(await server.createDatabase("newer_schema"));
+    await migratePostgres(url);
+    await pgCount(url, `INSERT INTO ${MIGRATIONS_TABLE} (hash, created_at) VALUES ('a-future-migration', 9999999999999) RETURNING 1 AS n`);
+    const run = await migrate([url], { DB_PATH: source });
+    expect(run.code).toBe(1);
+    expect(run.err).toContain("the database holds 1 migration(s) this version does not know");
+    expect(await pgCount(url, "SELECT count(*) AS n FROM series")).toBe(0);
+  },
+  TIMEOUT,
+);
 
 test(
   "a run killed mid-way completes on the next run with exactly the source's rows",
