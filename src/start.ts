@@ -62,7 +62,7 @@ export interface Running {
   abandon: () => void;
 }
 
-/** `bun run src/index.ts [flags]`: a command (--check, --capture, --backup-history) when one is asked for, else the exporter. */
+/** `bun run src/index.ts [flags]`: a command (--check, --capture, --backup-history, --migrate-history) when one is asked for, else the exporter. */
 export async function main(entry: Entry): Promise<void> {
   const problems: string[] = [];
   const { command, rest } = splitCommand(entry.argv, problems);
@@ -81,6 +81,12 @@ export async function main(entry: Entry): Promise<void> {
     const dbPath = configure({ ...entry, argv: rest }, loadDbPath);
     const { runBackup } = await import("./commands/run.ts");
     process.exit(await runBackup(command, dbPath));
+  }
+  if (command.name === "migrate-history") {
+    // Like the backup: DB_PATH (and DATABASE_URL when no URL is given) only, every org copied.
+    const dbPath = configure({ ...entry, argv: rest }, loadDbPath);
+    const { runMigrate } = await import("./commands/run.ts");
+    process.exit(await runMigrate(command, entry.env, dbPath));
   }
   const config = configure({ ...entry, argv: rest }, loadConfig);
   const { runCommand } = await import("./commands/run.ts");

@@ -5,11 +5,12 @@ import { createLogger, streamWriter } from "../log.ts";
 import { backupCommand } from "./backup.ts";
 import { captureCommand } from "./capture.ts";
 import { DiagnosisCollector } from "./collector.ts";
+import { migrateCommand } from "./migrate-history.ts";
 import { exitCodeOf, refreshOnce } from "./once.ts";
 import { diagnosisReport } from "./report.ts";
 
 /** The commands that refresh once with the exporter's whole configuration. */
-export type RefreshCommand = Exclude<Command, { name: "backup-history" }>;
+export type RefreshCommand = Exclude<Command, { name: "backup-history" | "migrate-history" }>;
 
 /**
  * --backup-history, after DB_PATH was read (loadDbPath: it needs no key or org). Returns the exit
@@ -17,6 +18,22 @@ export type RefreshCommand = Exclude<Command, { name: "backup-history" }>;
  */
 export function runBackup(command: Extract<Command, { name: "backup-history" }>, dbPath: string): Promise<number> {
   return backupCommand(command.file, dbPath, { out: (l) => print(process.stdout, l), err: (l) => print(process.stderr, l) });
+}
+
+/**
+ * --migrate-history, after DB_PATH was read (loadDbPath). Returns the exit code; the summary goes to
+ * stdout, progress and failures to stderr.
+ */
+export function runMigrate(
+  command: Extract<Command, { name: "migrate-history" }>,
+  env: Record<string, string | undefined>,
+  dbPath: string,
+): Promise<number> {
+  return migrateCommand(command.url, env, dbPath, {
+    out: (l) => print(process.stdout, l),
+    err: (l) => print(process.stderr, l),
+    now: Date.now,
+  });
 }
 
 /**

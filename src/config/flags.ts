@@ -74,11 +74,13 @@ export function cliRequest(argv: readonly string[]): "help" | "version" | undefi
 export type Command =
   | { name: "check"; format: "text" | "json" }
   | { name: "capture"; dir: string; format: "text" | "json" }
-  | { name: "backup-history"; file: string };
+  | { name: "backup-history"; file: string }
+  /** `url` undefined: DATABASE_URL is read (README "Moving the history to PostgreSQL"). */
+  | { name: "migrate-history"; url: string | undefined };
 
 /**
  * Takes the command flags out of the command line: `--check`, `--capture DIR`, `--format
- * text|json` and `--backup-history FILE` (with one or two dashes, `=` or a separate value). What is left is read as settings, so a
+ * text|json`, `--backup-history FILE` and `--migrate-history [URL]` (with one or two dashes, `=` or a separate value). What is left is read as settings, so a
  * command runs with the exporter's own configuration. A setting's value is never read as a command
  * flag (`-nvidia-api-key --check` sets the key). Problems are pushed, like readFlags does.
  */
@@ -88,13 +90,14 @@ export function splitCommand(argv: readonly string[], problems: string[]): { com
   let capture: string | undefined;
   let format: string | undefined;
   let backup: string | undefined;
+  let migrate: { url: string | undefined } | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
       rest.push(...argv.slice(i));
       break;
     }
-    const m = /^--?(check|capture|format|backup-history)(?:=([\s\S]*))?$/.exec(arg);
+    const m = /^--?(check|capture|format|backup-history|migrate-history)(?:=([\s\S]*))?$/.exec(arg);
     if (!m) {
       rest.push(arg);
       const setting = /^--?([A-Za-z][\w.-]*)$/.exec(arg);
@@ -108,11 +111,19 @@ export function splitCommand(argv: readonly string[], problems: string[]): { com
       continue;
     }
     const value = inline ?? (i + 1 < argv.length && !argv[i + 1]!.startsWith("-") ? argv[++i] : undefined);
+    if (name === "migrate-history") {
+      // Without a value the URL comes from DATABASE_URL, which keeps its password out of the process list.
+      if (value === "") problems.push(`--${name}: an empty URL (leave the value out to read DATABASE_URL)`);
+      migrate = { url: value };
+      continue;
+    }
     if (value === undefined || value === "") problems.push(`--${name}: needs a value`);
     else if (name === "capture") capture = value;
     else if (name === "backup-history") backup = value;
     else format = value;
   }
+  if (migrate && (check || capture !== undefined || backup !== undefined))
+    problems.push("--migrate-history: not with --check, --capture or --backup-history (choose one command)");
   if (backup !== undefined && (check || capture !== undefined))
     problems.push("--backup-history: not with --check or --capture (it copies the history; they call CLS)");
   if (format !== undefined && format !== "text" && format !== "json") problems.push("--format: must be text or json");
@@ -125,6 +136,8 @@ export function splitCommand(argv: readonly string[], problems: string[]): { com
       ? { name: "capture", dir: capture, format: fmt }
       : backup !== undefined
         ? { name: "backup-history", file: backup }
-        : undefined;
+        : migrate
+          ? { name: "migrate-history", url: migrate.url }
+          : undefined;
   return { command, rest };
 }

@@ -29,6 +29,7 @@ const COMMANDS = [
   "--capture DIR makes the same refresh and report, and writes every request and answer into DIR with identities scrubbed.",
   "--format json prints the report of either as JSON for scripts (default: --format text).",
   "--backup-history FILE writes a consistent copy of the SQLite history at DB_PATH into FILE (a new file, mode 0600), safe while the exporter runs; it reads only DB_PATH, needs no API key and calls no CLS. Exit 0 with one line saying what was written, 2 when FILE exists, its folder is missing or there is no history at DB_PATH, 1 when the copy failed.",
+  "--migrate-history [URL] copies the SQLite history at DB_PATH (every org) into the PostgreSQL database at URL (postgres:// or postgresql://); without a value it reads DATABASE_URL, which keeps the password out of the process list. Idempotent and resumable (run it again after an interruption); refuses an org an exporter is writing in PostgreSQL right now or that holds history not copied from SQLite. Progress on stderr, one summary line on stdout; exit 0, 2 for a missing or non-PostgreSQL URL or no history at DB_PATH, 1 when the copy failed.",
 ];
 
 const OUTRO =

@@ -66,6 +66,21 @@ describe("splitCommand", () => {
     expect(split(["--backup-history", "b.db", "--format", "json"]).problems).toEqual(["--format: only with --check or --capture"]);
   });
 
+  test("--migrate-history URL, --migrate-history=URL, or alone (DATABASE_URL is read); not with another command", () => {
+    const r = split(["--migrate-history", "postgres://u@h/db", "-db-path", "/data/h.db"]);
+    expect(r).toEqual({ command: { name: "migrate-history", url: "postgres://u@h/db" }, rest: ["-db-path", "/data/h.db"], problems: [] });
+    expect(split(["-migrate-history=postgresql://h/db"]).command).toEqual({ name: "migrate-history", url: "postgresql://h/db" });
+    expect(split(["--migrate-history", "-db-path", "/data/h.db"])).toEqual({
+      command: { name: "migrate-history", url: undefined },
+      rest: ["-db-path", "/data/h.db"],
+      problems: [],
+    });
+    expect(split(["--migrate-history="]).problems).toEqual(["--migrate-history: an empty URL (leave the value out to read DATABASE_URL)"]);
+    expect(split(["--migrate-history", "--backup-history", "b.db"]).problems).toEqual([
+      "--migrate-history: not with --check, --capture or --backup-history (choose one command)",
+    ]);
+  });
+
   test("--check takes no value", () => {
     expect(split(["--check=yes"]).problems).toEqual(["--check: takes no value"]);
   });
