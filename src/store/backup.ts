@@ -9,7 +9,7 @@ import { Database } from "bun:sqlite";
 import { closeSync, existsSync, fsyncSync, openSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { StoreError } from "../errors.ts";
-import { APPLICATION_ID, checkOwnership, checkTables, closeNow, DEFAULT_MIGRATIONS } from "./db.ts";
+import { closeNow, DEFAULT_MIGRATIONS, openHistorySource } from "./db.ts";
 
 /**
  * How long the copy waits on a lock: a WAL reader waits only while the writer recovers or restarts
@@ -84,24 +84,14 @@ function createTarget(target: string): void {
   }
 }
 
-/** The source, read-only, after the checks every opening of a history database makes (ours, not newer, whole). */
-function openSource(path: string, migrationsFolder: string): Database {
-  let sqlite: Database | undefined;
-  try {
-    sqlite = new Database(path, { readonly: true });
-    sqlite.run(`PRAGMA busy_timeout = ${BACKUP_BUSY_TIMEOUT_MS}`);
-    const appId = (sqlite.query("PRAGMA application_id").get() as { application_id: number }).application_id;
-    const tables = sqlite.query("SELECT count(*) AS n FROM sqlite_master").get() as { n: number };
-    if (appId !== APPLICATION_ID && tables.n === 0) throw new BackupRefused(`DB_PATH (${path}) is an empty file: no history to back up`);
-    checkOwnership(sqlite, path, migrationsFolder, false);
-    checkTables(sqlite, path);
-    return sqlite;
-  } catch (err) {
-    if (sqlite) closeNow(sqlite);
-    if (err instanceof BackupRefused) throw err;
-    throw StoreError.from(err, `history database ${path}`);
-  }
-}
+/** The source, read-only, after the checks every opening of a history database makes. */
+const openSource = (path: string, migrationsFolder: string): Database =>
+  openHistorySource(
+    path,
+    migrationsFolder,
+    BACKUP_BUSY_TIMEOUT_MS,
+    () => new BackupRefused(`DB_PATH (${path}) is an empty file: no history to back up`),
+  );
 
 function syncToDisk(target: string): void {
   const fd = openSync(target, "r+");

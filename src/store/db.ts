@@ -179,3 +179,31 @@ export function checkOwnership(sqlite: Database, path: string, migrationsFolder:
     );
   }
 }
+
+/**
+ * A history file opened read-only for a command that copies it (--backup-history,
+ * --migrate-history), after the checks every opening makes (ours, not newer, whole): a WAL read
+ * transaction, so an exporter writing it goes on. `empty` makes the error for a file with nothing
+ * in it (a usage problem, not a failure); any other problem is a StoreError.
+ */
+export function openHistorySource(path: string, migrationsFolder: string, busyTimeoutMs: number, empty: () => Error): Database {
+  let sqlite: Database | undefined;
+  let refusal: Error | undefined;
+  try {
+    sqlite = new Database(path, { readonly: true });
+    sqlite.run(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    const appId = (sqlite.query("PRAGMA application_id").get() as { application_id: number }).application_id;
+    const tables = sqlite.query("SELECT count(*) AS n FROM sqlite_master").get() as { n: number };
+    if (appId !== APPLICATION_ID && tables.n === 0) {
+      refusal = empty();
+      throw refusal;
+    }
+    checkOwnership(sqlite, path, migrationsFolder, false);
+    checkTables(sqlite, path);
+    return sqlite;
+  } catch (err) {
+    if (sqlite) closeNow(sqlite);
+    if (err === refusal) throw err;
+    throw StoreError.from(err, `history database ${path}`);
+  }
+}

@@ -74,12 +74,4 @@ export async function pgRows(url: string): Promise<unknown[]> {
   }
 }
 
-export async function pgCount(url: string, text: string): Promise<number> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await sql.unsafe(text);
-    return Number(row?.n);
-  } finally {
-    await sql.end();
-  }
-}
+export { pgCount } from "../pg/server.ts";

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import postgres from "postgres";
 import type { HistoryQuery } from "../../src/store/query.ts";
 import { TooManyPoints } from "../../src/store/query.ts";
 import { HOUR } from "../../src/store/rollup.ts";
 import { DAY, T0, tempDir, tenDays } from "../store/helpers.ts";
 import { eventfulHistory, feed, maintainBoth, openPair, type Pair } from "./parity.ts";
-import { type PgServer, startPgServer } from "./server.ts";
+import { type PgServer, pgCount, startPgServer } from "./server.ts";
 
 let server: PgServer;
 const tmp = tempDir("cls-pgstore-");
@@ -16,16 +15,6 @@ afterAll(() => {
   server?.stop();
   tmp.cleanup();
 }, 60_000);
-
-async function count(url: string, text: string): Promise<number> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await sql.unsafe(text);
-    return Number(row?.n);
-  } finally {
-    await sql.end();
-  }
-}
 
 /** Both engines' answers to `q`: equal, and the SQLite one returned for further checks. */
 async function sameAnswer(p: Pair, q: HistoryQuery) {
@@ -74,7 +63,7 @@ describe("PgHistoryStore gives the SQLite store's answers for the same snapshots
 
   test("after roll-up on both, a range reaching into rolled-up hours reads the same whole-hour buckets", async () => {
     await maintainBoth(p, START + 3 * DAY);
-    const rolled = await count(server.url("parity_db"), "SELECT count(*) AS n FROM samples WHERE min IS NOT NULL");
+    const rolled = await pgCount(server.url("parity_db"), "SELECT count(*) AS n FROM samples WHERE min IS NOT NULL");
     expect(rolled).toBeGreaterThan(0);
     for (const step of [60, 3600, 7200]) {
       const q: HistoryQuery = { kind: "active_leases", filter: {}, ...RANGE, step };
@@ -87,8 +76,8 @@ describe("PgHistoryStore gives the SQLite store's answers for the same snapshots
     await maintainBoth(p, START + 6 * DAY);
     await sameAnswer(p, { kind: "active_leases", filter: {}, ...RANGE, step: 3600 });
     await sameAnswer(p, { kind: "active_leases", filter: {}, from: START, to: START + 7 * DAY, step: 3600 });
-    expect(await count(server.url("parity_db"), "SELECT count(*) AS n FROM samples")).toBe(
-      await count(server.url("parity_db"), 'SELECT count(*) AS n FROM samples WHERE "end" IS NULL'),
+    expect(await pgCount(server.url("parity_db"), "SELECT count(*) AS n FROM samples")).toBe(
+      await pgCount(server.url("parity_db"), 'SELECT count(*) AS n FROM samples WHERE "end" IS NULL'),
     );
   }, 60_000);
 });

@@ -136,3 +136,14 @@ function serverLog(dir: string): string {
     return "(no server log)";
   }
 }
+
+/** A `SELECT count(*) AS n …` on the server at `url`, as a number. */
+export async function pgCount(url: string, text: string): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql.unsafe(text);
+    return Number(row?.n);
+  } finally {
+    await sql.end();
+  }
+}

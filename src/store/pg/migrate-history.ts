@@ -7,11 +7,11 @@
  * after the PostgreSQL series' last start (its high-water mark) and insert with ON CONFLICT DO
  * NOTHING, every batch commits on its own, so a run killed at any point completes on the next.
  */
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import postgres from "postgres";
 import { StoreError } from "../../errors.ts";
-import { checkOwnership, checkTables, closeNow, DEFAULT_MIGRATIONS } from "../db.ts";
+import { closeNow, DEFAULT_MIGRATIONS, openHistorySource } from "../db.ts";
 import { CONNECT_TIMEOUT_S, describeSchemaState, migratePostgres } from "./migrate.ts";
 import { type CopyProgress, copyOrg, type OrgCopied } from "./migrate-copy.ts";
 import { claimPgOwner } from "./owner.ts";
@@ -89,20 +89,11 @@ async function underLock<T>(url: string, org: string, copy: () => Promise<T>): P
   }
 }
 
-/** The source, read-only, after the checks every opening of a history database makes (ours, not newer, whole). */
-function openSource(path: string, migrationsFolder: string): Database {
-  let sqlite: Database | undefined;
-  try {
-    sqlite = new Database(path, { readonly: true });
-    sqlite.run(`PRAGMA busy_timeout = ${MIGRATE_BUSY_TIMEOUT_MS}`);
-    const tables = sqlite.query("SELECT count(*) AS n FROM sqlite_master").get() as { n: number };
-    if (tables.n === 0) throw new MigrateRefused(`DB_PATH (${path}) is an empty file: no history to migrate`);
-    checkOwnership(sqlite, path, migrationsFolder, false);
-    checkTables(sqlite, path);
-    return sqlite;
-  } catch (err) {
-    if (sqlite) closeNow(sqlite);
-    if (err instanceof MigrateRefused) throw err;
-    throw StoreError.from(err, `history database ${path}`);
-  }
-}
+/** The source, read-only, after the checks every opening of a history database makes. */
+const openSource = (path: string, migrationsFolder: string): Database =>
+  openHistorySource(
+    path,
+    migrationsFolder,
+    MIGRATE_BUSY_TIMEOUT_MS,
+    () => new MigrateRefused(`DB_PATH (${path}) is an empty file: no history to migrate`),
+  );
