@@ -1,5 +1,5 @@
 import { and, eq, gte, isNotNull, lt, lte, min, sql } from "drizzle-orm";
-import { secondsAtCapacity } from "./buckets.ts";
+import { type StoredRow, secondsAtCapacity } from "./buckets.ts";
 import type { Db } from "./db.ts";
 import { samples, series } from "./schema.ts";
 import { OrgState } from "./state.ts";
@@ -28,18 +28,8 @@ export function nextBatch(ids: readonly number[], cursor: number, size: number):
   return { batch, done: batch.length < size || batch.at(-1) === ids.at(-1) };
 }
 
-/** A stored row as roll-up reads and writes it. */
-export interface HourRow {
-  start: number;
-  end: number | null;
-  last: number;
-  capacity: number | null;
-  min: number | null;
-  max: number | null;
-  area: number | null;
-  covered: number | null;
-  atCapacity: number | null;
-}
+/** A stored row as roll-up reads and writes it: as the table holds it (`end` NULL while open, `at_capacity` a column). */
+export type HourRow = Omit<StoredRow, "end" | "open" | "atCapacity"> & { end: number | null; atCapacity: number | null };
 
 /** The one row that replaces the closed rows lying wholly inside one hour (start order), or undefined when fewer than two do. */
 export function foldHour(rows: readonly HourRow[]): HourRow | undefined {

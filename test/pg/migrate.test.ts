@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { StoreError } from "../../src/errors.ts";
 import { APPLICATION_TABLE, MIGRATIONS_TABLE, migratePostgres } from "../../src/store/pg/migrate.ts";
 import { tempDir } from "../store/helpers.ts";
-import { type PgServer, startPgServer } from "./server.ts";
+import { serverForFile } from "./server.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const TABLES = [APPLICATION_TABLE, MIGRATIONS_TABLE, "samples", "series", "snapshots", "store_state"].sort();
 const KNOWN = (JSON.parse(readFileSync(join(ROOT, "migrations", "postgres", "meta", "_journal.json"), "utf8")).entries as unknown[]).length;
 
-let server: PgServer;
-beforeAll(() => {
-  server = startPgServer();
-}, 120_000);
-afterAll(() => server?.stop(), 60_000);
+const server = serverForFile();
 
 async function query<T>(url: string, text: string): Promise<T[]> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -41,7 +37,7 @@ async function failure(p: Promise<unknown>): Promise<StoreError> {
 }
 
 test("an empty database is marked and migrated to the latest schema; a second run finds it current", async () => {
-  const url = await server.createDatabase("empty_db");
+  const url = await server().createDatabase("empty_db");
   expect(await migratePostgres(url)).toEqual({ state: "migrated", from: 0, to: KNOWN });
   expect(await tablesOf(url)).toEqual(TABLES);
   expect(await migratePostgres(url)).toEqual({ state: "current", version: KNOWN });
@@ -51,7 +47,7 @@ test("an empty database is marked and migrated to the latest schema; a second ru
 }, 60_000);
 
 test("three replicas migrating at once: exactly one applies the migrations, all end current, none fails", async () => {
-  const url = await server.createDatabase("race_db");
+  const url = await server().createDatabase("race_db");
   const states = await Promise.all([migratePostgres(url), migratePostgres(url), migratePostgres(url)]);
   expect(states.filter((s) => s.state === "migrated")).toEqual([{ state: "migrated", from: 0, to: KNOWN }]);
   expect(states.filter((s) => s.state === "current")).toEqual([
@@ -63,7 +59,7 @@ test("three replicas migrating at once: exactly one applies the migrations, all 
 }, 60_000);
 
 test("a database one version ahead of the migrations folder is migrated from N to N+1", async () => {
-  const url = await server.createDatabase("upgrade_db");
+  const url = await server().createDatabase("upgrade_db");
   await migratePostgres(url);
   const tmp = tempDir("cls-pg-migrations-");
   try {
@@ -84,7 +80,7 @@ test("a database one version ahead of the migrations folder is migrated from N t
 }, 60_000);
 
 test("a database holding a migration this version does not know is reported newer and left unchanged", async () => {
-  const url = await server.createDatabase("newer_db");
+  const url = await server().createDatabase("newer_db");
   await migratePostgres(url);
   await query(url, `INSERT INTO ${MIGRATIONS_TABLE} (hash, created_at) VALUES ('a-future-migration', 9999999999999)`);
   await query(url, "CREATE TABLE future_table (id int)");
@@ -95,7 +91,7 @@ test("a database holding a migration this version does not know is reported newe
 }, 60_000);
 
 test("another application's database is refused, naming its tables, and nothing is created in it", async () => {
-  const url = await server.createDatabase("foreign_db");
+  const url = await server().createDatabase("foreign_db");
   await query(url, "CREATE TABLE users (id int); CREATE TABLE orders (id int)");
   const err = await failure(migratePostgres(url));
   expect(err.reason).toBe("foreign");
@@ -105,7 +101,7 @@ test("another application's database is refused, naming its tables, and nothing 
 }, 60_000);
 
 test("a marker table naming another application is refused too", async () => {
-  const url = await server.createDatabase("marker_db");
+  const url = await server().createDatabase("marker_db");
   await query(url, `CREATE TABLE ${APPLICATION_TABLE} (name text PRIMARY KEY); INSERT INTO ${APPLICATION_TABLE} VALUES ('something-else')`);
   expect((await failure(migratePostgres(url))).reason).toBe("foreign");
 }, 60_000);
@@ -113,16 +109,16 @@ test("a marker table naming another application is refused too", async () => {
 test("the URL's password never appears in an error, whatever failed", async () => {
   const password = "Sup3r-s3cret%2Fpw";
   const withPassword = (u: string) => u.replace("postgres@", `postgres:${password}@`);
-  const foreignUrl = await server.createDatabase("secret_db");
+  const foreignUrl = await server().createDatabase("secret_db");
   await query(foreignUrl, "CREATE TABLE someone_elses (id int)");
   const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const closedPort = closed.port;
   closed.stop(true);
   const urls = [
     withPassword(foreignUrl), // refused: another application's
-    withPassword(server.url("no_such_db")), // the server says no such database
+    withPassword(server().url("no_such_db")), // the server says no such database
     `postgres://postgres:${password}@127.0.0.1:${closedPort}/x`, // nothing listens
-    `postgres://postgres@127.0.0.1:${server.port}/x?password=${password}`, // the password as a parameter
+    `postgres://postgres@127.0.0.1:${server().port}/x?password=${password}`, // the password as a parameter
   ];
   for (const url of urls) {
     const err = await failure(migratePostgres(url));

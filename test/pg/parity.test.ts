@@ -4,17 +4,11 @@ import { TooManyPoints } from "../../src/store/query.ts";
 import { HOUR } from "../../src/store/rollup.ts";
 import { DAY, T0, tempDir, tenDays } from "../store/helpers.ts";
 import { eventfulHistory, feed, maintainBoth, openPair, type Pair } from "./parity.ts";
-import { type PgServer, pgCount, startPgServer } from "./server.ts";
+import { pgCount, serverForFile } from "./server.ts";
 
-let server: PgServer;
+const server = serverForFile();
 const tmp = tempDir("cls-pgstore-");
-beforeAll(() => {
-  server = startPgServer();
-}, 120_000);
-afterAll(() => {
-  server?.stop();
-  tmp.cleanup();
-}, 60_000);
+afterAll(tmp.cleanup);
 
 /** Both engines' answers to `q`: equal, and the SQLite one returned for further checks. */
 async function sameAnswer(p: Pair, q: HistoryQuery) {
@@ -29,7 +23,7 @@ const RANGE = { from: START - HOUR, to: START + 4 * HOUR };
 describe("PgHistoryStore gives the SQLite store's answers for the same snapshots", () => {
   let p: Pair;
   beforeAll(async () => {
-    p = await openPair(tmp.dir, await server.createDatabase("parity_db"), { orgName: "org-a", rawRetentionS: DAY, retentionS: 5 * DAY });
+    p = await openPair(tmp.dir, await server().createDatabase("parity_db"), { orgName: "org-a", rawRetentionS: DAY, retentionS: 5 * DAY });
     p.clock.now = (START + 3 * HOUR) * 1000;
     await feed(p, eventfulHistory(START));
   }, 120_000);
@@ -63,7 +57,7 @@ describe("PgHistoryStore gives the SQLite store's answers for the same snapshots
 
   test("after roll-up on both, a range reaching into rolled-up hours reads the same whole-hour buckets", async () => {
     await maintainBoth(p, START + 3 * DAY);
-    const rolled = await pgCount(server.url("parity_db"), "SELECT count(*) AS n FROM samples WHERE min IS NOT NULL");
+    const rolled = await pgCount(server().url("parity_db"), "SELECT count(*) AS n FROM samples WHERE min IS NOT NULL");
     expect(rolled).toBeGreaterThan(0);
     for (const step of [60, 3600, 7200]) {
       const q: HistoryQuery = { kind: "active_leases", filter: {}, ...RANGE, step };
@@ -76,15 +70,19 @@ describe("PgHistoryStore gives the SQLite store's answers for the same snapshots
     await maintainBoth(p, START + 6 * DAY);
     await sameAnswer(p, { kind: "active_leases", filter: {}, ...RANGE, step: 3600 });
     await sameAnswer(p, { kind: "active_leases", filter: {}, from: START, to: START + 7 * DAY, step: 3600 });
-    expect(await pgCount(server.url("parity_db"), "SELECT count(*) AS n FROM samples")).toBe(
-      await pgCount(server.url("parity_db"), 'SELECT count(*) AS n FROM samples WHERE "end" IS NULL'),
+    expect(await pgCount(server().url("parity_db"), "SELECT count(*) AS n FROM samples")).toBe(
+      await pgCount(server().url("parity_db"), 'SELECT count(*) AS n FROM samples WHERE "end" IS NULL'),
     );
   }, 60_000);
 });
 
 describe("reports", () => {
   test("the same report rows from the report fixtures, before and after roll-up, for several ranges and filters", async () => {
-    const p = await openPair(tmp.dir, await server.createDatabase("report_db"), { orgName: "org-r", maxGapS: 700, rawRetentionS: 3 * DAY });
+    const p = await openPair(tmp.dir, await server().createDatabase("report_db"), {
+      orgName: "org-r",
+      maxGapS: 700,
+      rawRetentionS: 3 * DAY,
+    });
     try {
       const snapshots: Parameters<typeof feed>[1][number][] = [];
       const current = tenDays({ record: (s) => snapshots.push(s) }, 300);

@@ -1,18 +1,14 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { migratePostgres } from "../../src/store/pg/migrate.ts";
 import { samples, series, snapshots, storeState } from "../../src/store/pg/schema.ts";
-import { type PgServer, startPgServer } from "./server.ts";
+import { serverForFile } from "./server.ts";
 
-let server: PgServer;
-beforeAll(() => {
-  server = startPgServer();
-}, 120_000);
-afterAll(() => server?.stop(), 60_000);
+const server = serverForFile();
 
 test("the schema's types round-trip through the driver: times and ids as numbers, values as doubles, JSON as the same text", async () => {
-  const url = await server.createDatabase("types_db");
+  const url = await server().createDatabase("types_db");
   await migratePostgres(url);
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {

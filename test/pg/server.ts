@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "bun:test";
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -146,4 +147,17 @@ export async function pgCount(url: string, text: string): Promise<number> {
   } finally {
     await sql.end();
   }
+}
+
+/** One server for a test file: started before its tests, stopped after them even when one fails. */
+export function serverForFile(): () => PgServer {
+  let server: PgServer | undefined;
+  beforeAll(() => {
+    server = startPgServer();
+  }, 120_000);
+  afterAll(() => server?.stop(), 60_000);
+  return () => {
+    if (!server) throw new Error("the PostgreSQL server of this file has not started");
+    return server;
+  };
 }

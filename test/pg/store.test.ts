@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import postgres from "postgres";
 import { StoreError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
@@ -7,17 +7,11 @@ import { type HistoryQuery, QueryCancelled } from "../../src/store/query.ts";
 import { HOUR } from "../../src/store/rollup.ts";
 import { snapshotAt, T0, tempDir } from "../store/helpers.ts";
 import { feed, openPair } from "./parity.ts";
-import { type PgServer, startPgServer } from "./server.ts";
+import { serverForFile } from "./server.ts";
 
-let server: PgServer;
+const server = serverForFile();
 const tmp = tempDir("cls-pgstore-");
-beforeAll(() => {
-  server = startPgServer();
-}, 120_000);
-afterAll(() => {
-  server?.stop();
-  tmp.cleanup();
-}, 60_000);
+afterAll(tmp.cleanup);
 
 const START = T0 + 5 * HOUR;
 const all = (from: number, to: number): HistoryQuery => ({ kind: "active_leases", filter: {}, from, to, step: 60 });
@@ -37,7 +31,7 @@ async function exec(url: string, text: string): Promise<Record<string, unknown>[
 }
 
 test("restore() after closing and reopening serves the last snapshot; the reopened store continues its open rows", async () => {
-  const url = await server.createDatabase("restore_db");
+  const url = await server().createDatabase("restore_db");
   let store = await PgHistoryStore.open(options(url, "org-a"));
   expect(await store.restore()).toBeUndefined();
   const last = snapshotAt(START + 60, { "s1/vpc": 3 });
@@ -61,7 +55,7 @@ test("restore() after closing and reopening serves the last snapshot; the reopen
 }, 60_000);
 
 test("a stored snapshot of a layout this version does not know is not restored, with a log line", async () => {
-  const url = await server.createDatabase("layout_db");
+  const url = await server().createDatabase("layout_db");
   const lines: string[] = [];
   const store = await PgHistoryStore.open(options(url, "org-a", lines));
   try {
@@ -75,7 +69,7 @@ test("a stored snapshot of a layout this version does not know is not restored, 
 }, 60_000);
 
 test("two orgs in one database see only their own history and snapshot", async () => {
-  const url = await server.createDatabase("two_orgs_db");
+  const url = await server().createDatabase("two_orgs_db");
   const a = await PgHistoryStore.open(options(url, "org-a"));
   const b = await PgHistoryStore.open(options(url, "org-b"));
   try {
@@ -104,7 +98,7 @@ test("two orgs in one database see only their own history and snapshot", async (
 }, 60_000);
 
 test("the clock going back further than a gap drops what was recorded after it, as on SQLite, with a log line", async () => {
-  const url = await server.createDatabase("clock_db");
+  const url = await server().createDatabase("clock_db");
   const p = await openPair(tmp.dir, url, { orgName: "org-c" });
   try {
     const ahead = [0, 1, 2, 3, 4, 5].map((m) => snapshotAt(START + m * 600 + 60 * 60, { "s1/vpc": m }));
@@ -122,7 +116,7 @@ test("the clock going back further than a gap drops what was recorded after it, 
 }, 60_000);
 
 test("a renamed server keeps its series: labels updated, history continuous", async () => {
-  const url = await server.createDatabase("rename_db");
+  const url = await server().createDatabase("rename_db");
   const store = await PgHistoryStore.open(options(url, "org-a"));
   try {
     const before = snapshotAt(START, { "s1/vpc": 2 });
@@ -143,7 +137,7 @@ test("a renamed server keeps its series: labels updated, history continuous", as
 }, 60_000);
 
 test("a failed write is counted by reason and logged once without the password; the store keeps serving and recovers", async () => {
-  const url = await server.createDatabase("fail_db");
+  const url = await server().createDatabase("fail_db");
   const lines: string[] = [];
   const secret = "pw-Never-Shown";
   await exec(url, `ALTER USER postgres PASSWORD '${secret}'`);
@@ -173,7 +167,7 @@ test("a failed write is counted by reason and logged once without the password; 
 }, 60_000);
 
 test("a query whose signal aborted is cancelled; a database with a newer schema is refused at open", async () => {
-  const url = await server.createDatabase("cancel_db");
+  const url = await server().createDatabase("cancel_db");
   const store = await PgHistoryStore.open(options(url, "org-a"));
   await store.record(snapshotAt(START, { "s1/vpc": 1 }));
   await store.close();
