@@ -18,6 +18,7 @@ import { createProcessMetrics } from "./render/process.ts";
 import { type Format, PrometheusRenderer, renderCatalog } from "./render/prometheus.ts";
 import { SnapshotCache } from "./snapshot/cache.ts";
 import { countRequest, createRefresher, newStats } from "./snapshot/refresher.ts";
+import { sourcedRefresh } from "./snapshot/replica.ts";
 import type { Snapshot } from "./snapshot/types.ts";
 import type { HistoryBackend } from "./store/index.ts";
 
@@ -104,7 +105,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
   // No closure below holds it: once a refresh replaces it, it can be collected.
   const restored = stored && { ...stored, up: false };
   let servingRestored = restored !== undefined;
-  const refresh = createRefresher({
+  const fromCls = createRefresher({
     client,
     invalid,
     invalidReasons,
@@ -117,26 +118,52 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     initial: restored,
     causeNotes: () => ({ keyRereadAt: credentials.keyRereadAt() }),
   });
+  // Only what this exporter fetched from CLS is written: a replica's snapshots are its leader's, already stored.
+  const cls = async () => {
+    const s = await fromCls();
+    history?.offer(s);
+    return s;
+  };
+  const source = history?.source;
+  const replica =
+    source &&
+    sourcedRefresh({
+      cls,
+      source,
+      // A snapshot restored at start is not the leader's latest: any stored one replaces it.
+      current: () => (servingRestored ? undefined : cache.current()),
+    });
   const cache = new SnapshotCache({
     ttlMs: config.cacheTtlMs,
     scrapeTimeoutMs: config.scrapeTimeoutMs,
-    refresh,
+    refresh: replica?.refresh ?? cls,
     now: deps.now,
     timers: deps.timers,
     onRefreshError: (err) => deps.log.error("refresh crashed; serving the last snapshot", { error: (err as Error).message }),
-    onSnapshot: (s) => {
+    onSnapshot: () => {
       servingRestored = false;
-      history?.offer(s);
     },
+  });
+  source?.onAnnounce(() => {
+    if (source.callsCls()) return;
+    replica?.notified();
+    // A refresh in flight may have read before this write: then one more.
+    void cache.refresh().then(() => {
+      if (replica?.behind()) void cache.refresh();
+    });
   });
   if (restored) {
     cache.seed(restored);
     deps.log.info("serving the last stored snapshot until CLS answers", { collected_at: new Date(restored.collectedAt).toISOString() });
   }
   const otlpStats = config.otlp && newOtlpStats();
+  /** A replica serving its leader's snapshots shows the leader's last success, not its own (it calls CLS only when cut off). */
+  const statsFor = (snapshot: Snapshot | undefined) =>
+    source && !source.callsCls() ? { ...stats, lastSuccessAt: snapshot?.lastSuccessAt } : stats;
   const current = (): View => ({
     snapshot: cache.current(),
-    stats,
+    stats: statsFor(cache.current()),
+    leader: source?.leads(),
     build: deps.build,
     history: history && { stats: history.stats, available: !history.unavailable() },
     otlp: otlpStats,
@@ -148,14 +175,17 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       now: deps.now(),
       snapshot,
       restored: servingRestored && snapshot !== undefined,
-      lastSuccessAt: stats.lastSuccessAt,
+      lastSuccessAt: statsFor(snapshot).lastSuccessAt,
       history: history && { failure: history.unavailable(), lastWriteAt: history.stats.lastWriteAt },
       otlp: otlpStats,
       causeNotes: { keyRereadAt: credentials.keyRereadAt() },
     });
   };
   /** What scrapes and pushes read: a stale cache starts (or joins) the one refresh. */
-  const view = async (): Promise<View> => ({ ...current(), snapshot: await cache.get() });
+  const view = async (): Promise<View> => {
+    const snapshot = await cache.get();
+    return { ...current(), snapshot, stats: statsFor(snapshot) };
+  };
   const startedAt = deps.now();
   const processMetrics = createProcessMetrics(startedAt);
   const live = async (format: Format) =>
@@ -205,6 +235,8 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
         now: deps.now,
         startedAt,
         timers: deps.timers,
+        // Pushed by the exporter that calls CLS: one stream per org, not one per replica.
+        active: () => !source || source.callsCls(),
       });
       deps.log.info("pushing metrics over OTLP gRPC", {
         endpoint: otlp.url,

@@ -17,6 +17,8 @@ export interface OtlpDeps {
   /** When the process started: the start of the cumulative counters. */
   startedAt: number;
   timers?: Timers;
+  /** Whether this exporter pushes now (see PusherOptions.active). */
+  active?: () => boolean;
 }
 
 /** gRPC status 14. */
@@ -119,5 +121,6 @@ export async function createOtlpPusher(config: OtlpConfig, deps: OtlpDeps): Prom
     log: deps.log,
     now: deps.now,
     timers: deps.timers,
+    active: deps.active,
   });
 }

@@ -27,6 +27,11 @@ export interface PusherOptions {
   log: Logger;
   now: () => number;
   timers?: Timers;
+  /**
+   * Whether this exporter pushes now; absent: always. A replica serving its leader's snapshots does
+   * not push (its interval passes with no export), so an org's data arrives once, from the exporter that calls CLS.
+   */
+  active?: () => boolean;
 }
 
 /** A failure that lasts is logged when it starts, then every 10 minutes. */
@@ -96,6 +101,10 @@ export class OtlpPusher {
 
   private async tick(): Promise<void> {
     const startedAt = this.opts.now();
+    if (this.opts.active?.() === false) {
+      this.schedule(this.opts.intervalMs);
+      return;
+    }
     this.inFlight = this.opts.view().then(
       (view) => this.push(view),
       (err) => this.failed("error", err),
@@ -168,7 +177,7 @@ export class OtlpPusher {
     this.timers.clearTimeout(this.timer);
     const budget = Math.min(this.opts.timeoutMs, FINAL_PUSH_MS);
     const pending = this.inFlight && (await within(this.inFlight, budget, this.timers));
-    if (pending !== "late") await within(this.push(this.opts.current()), budget, this.timers);
+    if (pending !== "late" && this.opts.active?.() !== false) await within(this.push(this.opts.current()), budget, this.timers);
     await within(
       this.opts.sender.shutdown().catch(() => undefined),
       1_000,

@@ -5,8 +5,11 @@ export interface CacheOptions {
   ttlMs: number;
   /** How long a caller with no snapshot at all waits for the refresh in flight. */
   scrapeTimeoutMs: number;
-  /** Produces the next snapshot; expected to resolve even when CLS fails (with up = false). */
-  refresh: () => Promise<Snapshot>;
+  /**
+   * Produces the next snapshot; expected to resolve even when CLS fails (with up = false). Undefined:
+   * nothing newer than what is served (a replica found no newer snapshot of its leader's).
+   */
+  refresh: () => Promise<Snapshot | undefined>;
   now: () => number;
   timers?: Timers;
   /** Called once per refresh attempt that rejected (a bug, not a CLS failure). */
@@ -79,8 +82,11 @@ export class SnapshotCache {
 
   private async run(): Promise<Snapshot | undefined> {
     try {
-      this.snapshot = await this.opts.refresh();
-      this.opts.onSnapshot?.(this.snapshot);
+      const next = await this.opts.refresh();
+      if (next) {
+        this.snapshot = next;
+        this.opts.onSnapshot?.(next);
+      }
     } catch (err) {
       // The data kept is now older than a refresh that should have replaced it.
       if (this.snapshot?.up) this.snapshot = { ...this.snapshot, up: false };

@@ -103,10 +103,11 @@ export function createRefresher({ initial, ...deps }: RefresherDeps): () => Prom
       invalidReasons: reasonRows(deps.invalidReasons),
     };
     // Nothing fetched: the last data as it was, but this refresh's failures (and no stale item counts).
-    last =
+    const next =
       result.succeeded === 0 && last
         ? { ...last, up: false, failures: result.failures, invalidItems: meta.invalidItems, invalidReasons: meta.invalidReasons }
         : buildSnapshot(result.data, meta);
+    last = stats.lastSuccessAt === undefined ? next : { ...next, lastSuccessAt: stats.lastSuccessAt };
     logOutcome(last, result.succeeded, meta.durationMs, stats.lastCalls);
     return last;
   };

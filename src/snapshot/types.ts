@@ -97,6 +97,12 @@ export const snapshotSchema = z.object({
   durationMs: z.number(),
   /** The last refresh fully succeeded and this snapshot is its result. */
   up: z.boolean(),
+  /**
+   * When the exporter that made it last had a fully successful refresh (ms since epoch), so a
+   * replica serving it shows its leader's time. Absent before the first success, and in snapshots
+   * stored by versions that did not keep it.
+   */
+  lastSuccessAt: z.number().optional(),
   entitlements: z.array(entitlementRow),
   /** Optional: snapshots stored before product keys were read have none. */
   productKeys: z.array(productKeyRow).optional(),

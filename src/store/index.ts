@@ -29,6 +29,7 @@ export {
 export { type HistoryStats, HistoryStore, maxGapSeconds, type StoreOptions, storeHint } from "./store.ts";
 
 import type { StoreError } from "../errors.ts";
+import type { SnapshotSource } from "../snapshot/replica.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import type { QueryStats } from "./queries.ts";
 import type { Answer, HistoryQuery } from "./query.ts";
@@ -40,6 +41,11 @@ import type { HistoryStats } from "./store.ts";
  * PgHistoryBackend (PostgreSQL, src/store/pg/backend.ts) both satisfy it.
  */
 export interface HistoryBackend {
+  /**
+   * Present when exporters of one org share the database and elect a leader (PostgreSQL): where this
+   * one's snapshots come from. Absent: the exporter calls CLS itself and leads (nvidia_cls_leader 1).
+   */
+  readonly source?: SnapshotSource;
   /** Write failures by reason, the last write, the database's size when known, /history queries by outcome. */
   readonly stats: HistoryStats & Partial<QueryStats>;
   /** Queues the snapshot for writing, never on the caller's path; the latest offered wins over one still waiting. */

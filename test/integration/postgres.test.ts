@@ -2,8 +2,8 @@
  * DATABASE_URL: an exporter process keeps its history in a real PostgreSQL server (test/pg/server.ts).
  * It refreshes against the simulator and answers /history and /report from PostgreSQL; after kill -9
  * a new exporter serves the stored snapshot with nvidia_cls_up 0; an exporter of the same org while
- * another holds the org's writer lock writes nothing but still reads the shared tables; the URL's
- * password is in no line any of them wrote.
+ * another leads it follows (no CLS call, no write, the shared tables read) and leads once the lock
+ * is free; the URL's password is in no line any of them wrote. Replicas: replicas.test.ts.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import postgres from "postgres";
@@ -110,30 +110,36 @@ test("after kill -9, a new exporter serves the stored snapshot with up 0 and /hi
   expect(second.proc.output()).not.toContain(PASSWORD);
 }, 60_000);
 
-test("while another exporter holds the org's writer lock, this one refreshes and reads but writes nothing", async () => {
-  // The test's own session stands for the other exporter of the same org.
+test("while another exporter leads the org, this one follows: no CLS call, no write, /history and /report from the shared tables; it leads once the lock is free", async () => {
+  // The test's own session stands for the leader of the same org (one that writes nothing meanwhile).
   const other = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const [held] = await other`SELECT pg_try_advisory_lock(${OWNER_LOCK_CLASS}::int, hashtext(${sim.orgName})) AS ok`;
     expect(held?.ok).toBe(true);
     const before = await rows();
-    const reader = await startExporter(sim.url);
-    await reader.proc.waitForLine(/msg="history is written by another exporter of this org/);
-    await refreshes(reader.proc, 4);
-    const text = await (await fetch(`${reader.url}/metrics`)).text();
-    expect(metric(text, "nvidia_cls_up")).toEqual([`nvidia_cls_up{org_name="${sim.orgName}"} 1`]);
-    expect((await fetch(`${reader.url}/history?from=-1h&step=1s`)).status).toBe(200);
-    expect((await fetch(`${reader.url}/report?${range()}`)).status).toBe(200);
+    const callsBefore = sim.stats().total;
+    const follower = await startExporter(sim.url);
+    await follower.proc.waitForLine(/msg="following the org's leader"/);
+    // Several cache lifetimes (CACHE_TTL 1s): a follower reads the leader's snapshot, never CLS.
+    await Bun.sleep(3_000);
+    expect(sim.stats().total).toBe(callsBefore);
+    const text = await (await fetch(`${follower.url}/metrics`)).text();
+    expect(metric(text, "nvidia_cls_leader")).toEqual([`nvidia_cls_leader{org_name="${sim.orgName}"} 0`]);
+    expect(metric(text, "nvidia_cls_license_server_feature_active_leases").length).toBeGreaterThan(0);
+    expect((await fetch(`${follower.url}/history?from=-1h&step=1s`)).status).toBe(200);
+    expect((await fetch(`${follower.url}/report?${range()}`)).status).toBe(200);
     expect(await rows()).toEqual(before);
-    expect(reader.proc.output().match(/history is written by another exporter/g)).toHaveLength(1);
 
-    // The other exporter gone, this one takes the lock at its next refresh and writes.
+    // The leader gone, this one takes the lock within an election round and writes.
     await other`SELECT pg_advisory_unlock(${OWNER_LOCK_CLASS}::int, hashtext(${sim.orgName}))`;
-    await reader.proc.waitForLine(/msg="this exporter now writes the org's history"/);
-    await waitFor("a write by the new owner", async () => ((await rows()).snapshot !== before.snapshot ? true : undefined));
-    reader.proc.proc.kill("SIGTERM");
-    await reader.proc.proc.exited;
-    expect(reader.proc.output()).not.toContain(PASSWORD);
+    await follower.proc.waitForLine(/msg="this exporter leads its org/);
+    await waitFor("a write by the new leader", async () => ((await rows()).snapshot !== before.snapshot ? true : undefined));
+    const after = await (await fetch(`${follower.url}/metrics`)).text();
+    expect(metric(after, "nvidia_cls_leader")).toEqual([`nvidia_cls_leader{org_name="${sim.orgName}"} 1`]);
+    expect(sim.stats().total).toBeGreaterThan(callsBefore);
+    follower.proc.proc.kill("SIGTERM");
+    await follower.proc.proc.exited;
+    expect(follower.proc.output()).not.toContain(PASSWORD);
   } finally {
     await other.end();
   }

@@ -1,55 +1,75 @@
 import { realTimers, type Timers } from "../../clock.ts";
 import { StoreError, type StoreReason } from "../../errors.ts";
+import type { SnapshotSource } from "../../snapshot/replica.ts";
 import type { Snapshot } from "../../snapshot/types.ts";
 import type { HistoryBackend } from "../index.ts";
 import { QUERY_OUTCOMES, type QueryOutcome } from "../queries.ts";
 import { type Answer, type HistoryQuery, QueryCancelled, TooManyPoints } from "../query.ts";
 import type { Report, ReportQuery } from "../report.ts";
 import { type HistoryStats, MAINTENANCE_EVERY_MS } from "../store.ts";
+import { Election, type Role } from "./election.ts";
 import { pgStoreError, redactedUrl } from "./errors.ts";
-import { claimPgOwner, type OwnerLock } from "./owner.ts";
+import { leaderFence } from "./fence.ts";
 import { PgHistoryStore, type PgStoreOptions } from "./store.ts";
 
-export interface PgBackendOptions extends PgStoreOptions {
+export interface PgBackendOptions extends Omit<PgStoreOptions, "guard"> {
   timers?: Timers;
+  /** CACHE_TTL: a replica cut off from the database this long refreshes CLS itself (see Election). */
+  detachAfterMs: number;
 }
-
-/** Why this exporter does not write: another exporter holds the org's lock, or the schema is newer than this exporter's. */
-type ReadOnlyCause = "other_writer" | "newer_schema";
 
 const outcomeOf = (err: unknown): QueryOutcome =>
   err instanceof QueryCancelled ? "cancelled" : err instanceof TooManyPoints ? "too_large" : "failed";
 
 /**
- * PgHistoryStore as the exporter uses a history store (HistoryBackend). Exactly one exporter writes
- * an org's history: the one holding its owner lock (owner.ts); another exporter of the same org
- * serves its own /metrics and reads the shared tables for /history and /report, and tries the lock
- * again at each refresh. Writes run one at a time off the caller's path; the latest snapshot offered
- * wins over one still waiting. A database that cannot be reached is tried again at the next refresh;
- * a schema newer than this exporter's is never written (logged once).
+ * PgHistoryStore as the exporter uses a history store (HistoryBackend), with the org's election
+ * (election.ts): only the leader writes, each write fenced by its hold of the lock (fence.ts), and
+ * reads what the previous leader wrote before its first write. Every exporter of the org answers
+ * /history and /report from the shared tables. Writes run one at a time off the caller's path; the
+ * latest snapshot offered wins over one still waiting. A database that cannot be reached is tried
+ * again every election round; a schema newer than this exporter's is never written or read (logged
+ * once), and such an exporter never leads.
  */
 export class PgHistoryBackend implements HistoryBackend {
   private store: PgHistoryStore | undefined;
-  private owner: OwnerLock | undefined;
-  private readOnly: ReadOnlyCause | undefined;
+  /** The schema is newer than this exporter's: it neither leads nor reads the history. */
+  private newer = false;
   private failure: StoreError | undefined;
   private readonly openErrors = new Map<StoreReason, number>();
   private readonly queries = new Map<QueryOutcome, number>(QUERY_OUTCOMES.map((o) => [o, 0]));
   private pending: Snapshot | undefined;
   private writing: Promise<void> | undefined;
+  /** Leadership was (re)gained: what the previous leader wrote is read before the next write. */
+  private takeOver = true;
   private maintenanceTimer: unknown;
   private closed = false;
   private readonly timers: Timers;
+  private readonly election: Election;
 
   private constructor(private readonly opts: PgBackendOptions) {
     this.timers = opts.timers ?? realTimers;
+    this.election = new Election({
+      ...opts,
+      mayLead: () => this.mayLead(),
+      onRole: (role, was) => this.roleChanged(role, was),
+    });
   }
 
-  /** Connects, migrates and claims the org's lock; never throws: a failure is logged and tried again at the next write. */
+  /** Connects, migrates and takes part in the election once; never throws: a failure is logged and tried again. */
   static async open(opts: PgBackendOptions): Promise<PgHistoryBackend> {
     const backend = new PgHistoryBackend(opts);
     await backend.connect();
+    await backend.election.start();
     return backend;
+  }
+
+  /** Where this exporter's snapshots come from: CLS as the leader, else the leader's (SnapshotSource). */
+  get source(): SnapshotSource {
+    return this.election;
+  }
+
+  role(): Role {
+    return this.election.role();
   }
 
   get stats(): HistoryStats & { queries: Map<QueryOutcome, number> } {
@@ -58,9 +78,9 @@ export class PgHistoryBackend implements HistoryBackend {
     return { writeErrors, lastWriteAt: this.store?.stats.lastWriteAt, databaseBytes: undefined, queries: this.queries };
   }
 
-  /** Whether this exporter writes the org's history (holds its lock, on a schema it knows). */
+  /** Whether this exporter writes the org's history (leads, on a schema it knows). */
   writes(): boolean {
-    return this.store !== undefined && this.readOnly === undefined && this.owner?.held() === true;
+    return this.store !== undefined && !this.newer && this.election.leads();
   }
 
   unavailable(): StoreError | undefined {
@@ -72,15 +92,15 @@ export class PgHistoryBackend implements HistoryBackend {
   }
 
   offer(s: Snapshot): void {
-    if (this.closed || this.readOnly === "newer_schema") return;
+    if (this.closed || !this.writes()) return;
     this.pending = s;
     this.writing ??= Promise.resolve().then(() => this.drain());
   }
 
-  /** Writes directly, after what is queued (the demo's back-fill); false when not written. */
+  /** Writes directly, after what is queued; false when not written (not the leader, or it failed). */
   async record(s: Snapshot): Promise<boolean> {
     await this.writing;
-    return (await this.ensureWriter()) && this.store !== undefined && (await this.store.record(s));
+    return this.store !== undefined && (await this.prepareWrite()) && (await this.store.record(s));
   }
 
   query(q: HistoryQuery, signal?: AbortSignal): Promise<Answer> {
@@ -97,7 +117,7 @@ export class PgHistoryBackend implements HistoryBackend {
   startMaintenance(): void {
     const tick = async () => {
       if (this.closed) return;
-      const store = this.writes() ? this.store : undefined;
+      const store = this.writes() && (await this.prepareWrite()) ? this.store : undefined;
       const more = store ? await store.maintain(Math.floor(this.opts.now() / 1000)) : false;
       if (!this.closed) this.maintenanceTimer = this.timers.setTimeout(() => void tick(), more ? 0 : MAINTENANCE_EVERY_MS);
     };
@@ -110,35 +130,55 @@ export class PgHistoryBackend implements HistoryBackend {
     this.timers.clearTimeout(this.maintenanceTimer);
     await this.writing;
     await this.store?.close();
-    // After the last write: the next owner finds everything written.
-    await this.owner?.release().catch(() => {});
+    // After the last write: the next leader finds everything written.
+    await this.election.close();
   }
 
   private async drain(): Promise<void> {
     for (let s = this.pending; s && !this.closed; s = this.pending) {
       this.pending = undefined;
-      if ((await this.ensureWriter()) && this.store) await this.store.record(s);
+      if (this.writes() && this.store && (await this.prepareWrite())) await this.store.record(s);
     }
     this.writing = undefined;
   }
 
-  /** Opens the store when it is not, and claims the lock when not held; true when this exporter may write. */
-  private async ensureWriter(): Promise<boolean> {
-    if (!this.store) await this.connect();
-    if (this.store && this.readOnly !== "newer_schema" && !this.owner?.held()) await this.claim();
-    return this.writes();
+  /** Before the first write of a leadership: reads what the previous leader wrote; false when that failed (tried again next time). */
+  private async prepareWrite(): Promise<boolean> {
+    if (!this.takeOver || !this.store) return this.writes();
+    try {
+      await this.store.reload();
+      this.takeOver = false;
+      return this.writes();
+    } catch (err) {
+      this.unreachable(pgStoreError(err, this.opts.url, "PostgreSQL history database: taking over the org's history"));
+      return false;
+    }
+  }
+
+  private roleChanged(role: Role, was: Role): void {
+    if (role === "leader" || was !== "leader") return;
+    // Another exporter may write from now on: nothing queued is written, and memory is re-read before leading again.
+    this.pending = undefined;
+    this.takeOver = true;
+  }
+
+  /** The election's question before each try for the lock: opens the store if it is not, on a schema this exporter knows. */
+  private async mayLead(): Promise<boolean> {
+    if (!this.store && !this.newer && !this.closed) await this.connect();
+    return this.store !== undefined && !this.newer && !this.closed;
   }
 
   private async connect(): Promise<void> {
     try {
-      this.store = await PgHistoryStore.open(this.opts);
+      this.store = await PgHistoryStore.open({ ...this.opts, guard: leaderFence(this.opts.orgName, () => this.election.leaderPid()) });
     } catch (err) {
       const e = pgStoreError(err, this.opts.url, "PostgreSQL history database: opening");
       if (e.reason === "newer_schema") this.refuseNewer(e);
       else this.unreachable(e);
       return;
     }
-    await this.claim();
+    if (this.failure) this.opts.log.info("history database reachable again", { database: redactedUrl(this.opts.url) });
+    this.failure = undefined;
   }
 
   /** Counted as a failed write and logged once per new cause; cleared once the database answers again. */
@@ -149,36 +189,12 @@ export class PgHistoryBackend implements HistoryBackend {
   }
 
   private refuseNewer(e: StoreError): void {
-    this.readOnly = "newer_schema";
+    this.newer = true;
     this.failure = e;
-    this.opts.log.error("history not written or read: the database's schema is newer than this exporter's; upgrade the exporter", {
-      error: e.message,
-    });
-  }
-
-  private async claim(): Promise<void> {
-    await this.owner?.release().catch(() => {});
-    this.owner = undefined;
-    try {
-      this.owner = await claimPgOwner(this.opts.url, this.opts.orgName);
-    } catch (err) {
-      this.unreachable(pgStoreError(err, this.opts.url, "PostgreSQL history database: claiming the org's writer lock"));
-      return;
-    }
-    if (this.failure) this.opts.log.info("history database reachable again", { database: redactedUrl(this.opts.url) });
-    this.failure = undefined;
-    if (this.owner.held()) {
-      if (this.readOnly === "other_writer") this.opts.log.info("this exporter now writes the org's history", { org: this.opts.orgName });
-      this.readOnly = undefined;
-      return;
-    }
-    await this.owner.release().catch(() => {});
-    if (this.readOnly !== "other_writer")
-      this.opts.log.warn("history is written by another exporter of this org; this one only reads it (replicas are not yet supported)", {
-        org: this.opts.orgName,
-        database: redactedUrl(this.opts.url),
-      });
-    this.readOnly = "other_writer";
+    this.opts.log.error(
+      "history not written or read: the database's schema is newer than this exporter's; it follows the org's leader and never leads; upgrade the exporter",
+      { error: e.message },
+    );
   }
 
   private readable(): PgHistoryStore {

@@ -1,6 +1,7 @@
 import { and, eq, gte, isNotNull, lt, lte, min } from "drizzle-orm";
 import { foldHour, HOUR, nextBatch, type RetentionOptions, rollTarget } from "../rollup.ts";
 import { getState, type PgDb, type PgExec, setState } from "./db.ts";
+import type { WriteGuard } from "./fence.ts";
 import { samples, series } from "./schema.ts";
 
 const inHour = (id: number, h: number) =>
@@ -19,6 +20,8 @@ export class PgRetention {
   constructor(
     private readonly db: PgDb,
     private readonly opts: RetentionOptions,
+    /** Runs first in each transaction (the leader's fence); a rejection rolls the step back. */
+    private readonly guard: WriteGuard = async () => {},
   ) {}
 
   /** Does one bounded piece of work at time `nowS`; true when more is pending. */
@@ -54,6 +57,7 @@ export class PgRetention {
   private async rollHour(h: number): Promise<void> {
     const { batch, done } = nextBatch(await this.ids(), this.cursor, this.opts.batch);
     await this.db.transaction(async (tx) => {
+      await this.guard(tx);
       for (const id of batch) await rollSeries(tx, id, h);
       if (done) await setState(tx, this.opts.orgName, "rolled_until", h + HOUR);
     });
@@ -64,6 +68,7 @@ export class PgRetention {
   private async prune(cutoff: number): Promise<boolean> {
     const { batch, done } = nextBatch(await this.ids(), this.pruneCursor ?? 0, this.opts.batch);
     await this.db.transaction(async (tx) => {
+      await this.guard(tx);
       for (const id of batch) {
         await tx
           .delete(samples)

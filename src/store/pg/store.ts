@@ -8,6 +8,7 @@ import type { Report, ReportQuery } from "../report.ts";
 import type { HistoryOptions } from "../store.ts";
 import { connect, type PgDb } from "./db.ts";
 import { pgStoreError } from "./errors.ts";
+import { NotLeader, takeOverWrites, type WriteGuard } from "./fence.ts";
 import { describeSchemaState, migratePostgres } from "./migrate.ts";
 import { PgHistoryReader } from "./reader.ts";
 import { readPgReport } from "./report.ts";
@@ -18,6 +19,11 @@ import { PgHistoryWriter } from "./writer.ts";
 export interface PgStoreOptions extends HistoryOptions {
   /** postgres:// or postgresql:// URL (a secret: its password never appears in a log line or error). */
   url: string;
+  /**
+   * Runs first in every transaction that writes (the leader's fence, src/store/pg/fence.ts): when
+   * it throws NotLeader the write is rolled back, not counted as a failure, and record() resolves false.
+   */
+  guard?: WriteGuard;
 }
 
 /** What the self-metrics show about writes (as HistoryStats for SQLite). */
@@ -49,7 +55,7 @@ export class PgHistoryStore {
     private readonly opts: PgStoreOptions,
     private readonly db: PgDb,
     private readonly end: () => Promise<void>,
-    private readonly writer: PgHistoryWriter,
+    private writer: PgHistoryWriter,
     private readonly reader: PgHistoryReader,
     private readonly retention: PgRetention,
   ) {}
@@ -60,13 +66,32 @@ export class PgHistoryStore {
     if (state.state === "newer") throw new StoreError("newer_schema", `PostgreSQL history database: ${describeSchemaState(state)}`);
     const { db, end } = connect(opts.url);
     try {
-      const writer = await PgHistoryWriter.load(db, opts.orgName, opts.maxGapS);
-      const retention = new PgRetention(db, { ...opts, batch: MAINTENANCE_BATCH });
+      const writer = await PgHistoryWriter.load(db, opts.orgName, opts.maxGapS, opts.guard);
+      const retention = new PgRetention(db, { ...opts, batch: MAINTENANCE_BATCH }, opts.guard);
       return new PgHistoryStore(opts, db, end, writer, new PgHistoryReader(db, opts.orgName), retention);
     } catch (err) {
       await end().catch(() => {});
       throw pgStoreError(err, opts.url, "PostgreSQL history database: loading the history");
     }
+  }
+
+  /**
+   * Reads the org's series and open rows again, after the writes queued: what another exporter
+   * wrote while this one did not lead, once no write of it is in flight (takeOverWrites). Rejects
+   * with a StoreError (the old state is kept).
+   */
+  reload(): Promise<void> {
+    return this.queued(async () => {
+      try {
+        const { orgName, maxGapS, guard } = this.opts;
+        this.writer = await this.db.transaction(async (tx) => {
+          await takeOverWrites(tx, orgName);
+          return PgHistoryWriter.load(this.db, orgName, maxGapS, guard, tx);
+        });
+      } catch (err) {
+        throw this.error(err, "loading the history written by the previous leader");
+      }
+    });
   }
 
   /** Why the last write or upkeep step failed; undefined once one succeeds again. */
@@ -108,6 +133,7 @@ export class PgHistoryStore {
         this.failing = undefined;
         return true;
       } catch (err) {
+        if (err instanceof NotLeader) return false;
         this.fail(this.error(err, "writing history"));
         return false;
       }
@@ -142,6 +168,7 @@ export class PgHistoryStore {
       try {
         return await this.retention.step(nowS);
       } catch (err) {
+        if (err instanceof NotLeader) return false;
         this.fail(this.error(err, "roll-up and pruning"));
         return false;
       }

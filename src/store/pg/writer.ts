@@ -3,8 +3,9 @@ import type { Snapshot } from "../../snapshot/types.ts";
 import { encodeSnapshot, SNAPSHOT_FORMAT } from "../codec.ts";
 import { observe } from "../observe.ts";
 import { type ObservedValue, type OpenRun, planRecord, planRuns, type RunChanges } from "../runs.ts";
-import type { PgDb, PgTx } from "./db.ts";
+import type { PgDb, PgExec, PgTx } from "./db.ts";
 import { getState, setState } from "./db.ts";
+import { announceSnapshot, type WriteGuard } from "./fence.ts";
 import { samples, series, snapshots } from "./schema.ts";
 
 interface SeriesRef {
@@ -31,19 +32,30 @@ export class PgHistoryWriter {
     private readonly db: PgDb,
     private readonly orgName: string,
     private readonly maxGapS: number,
+    private readonly guard: WriteGuard,
   ) {}
 
-  /** A writer with the org's series and open rows loaded. */
-  static async load(db: PgDb, orgName: string, maxGapS: number): Promise<PgHistoryWriter> {
-    const w = new PgHistoryWriter(db, orgName, maxGapS);
-    const rows = await db
+  /**
+   * A writer with the org's series and open rows loaded. `guard` runs first in each write's
+   * transaction (the leader's fence: a rejection rolls the write back); `read` is where the state
+   * is read from (a transaction that fenced off other writers, when taking over from another leader).
+   */
+  static async load(
+    db: PgDb,
+    orgName: string,
+    maxGapS: number,
+    guard: WriteGuard = async () => {},
+    read: PgExec = db,
+  ): Promise<PgHistoryWriter> {
+    const w = new PgHistoryWriter(db, orgName, maxGapS, guard);
+    const rows = await read
       .select({ id: series.id, kind: series.kind, key: series.key, labels: series.labels })
       .from(series)
       .where(eq(series.orgName, orgName));
     for (const r of rows) w.series.set(`${r.kind}\n${r.key}`, { id: r.id, labels: labelsHash(r.labels) });
-    w.observedUntil = await getState(db, orgName, "observed_until");
+    w.observedUntil = await getState(read, orgName, "observed_until");
     // An open row is its series' newest: one index lookup per series, not a scan of all history.
-    const open = await db
+    const open = await read
       .select({ id: samples.seriesId, start: samples.start, last: samples.last, capacity: samples.capacity })
       .from(series)
       .innerJoin(
@@ -66,6 +78,9 @@ export class PgHistoryWriter {
     const plan = planRecord(t, this.observedUntil, this.open, this.maxGapS);
     const seriesChanges = new Map<string, SeriesRef>();
     const next = await this.db.transaction(async (tx) => {
+      await this.guard(tx);
+      // Delivered at commit: replicas serving this org read the new snapshot.
+      await announceSnapshot(tx, this.orgName);
       const body = encodeSnapshot(s);
       await tx
         .insert(snapshots)
