@@ -186,3 +186,38 @@ test("failureReason maps gRPC statuses and timeouts to the label's fixed set", (
   expect(failureReason(new Error("socket hang up"))).toBe("error");
   expect(failureReason(undefined)).toBe("error");
 });
+
+describe("OtlpPusher on a replica", () => {
+  test("while not active (a replica serving its leader's snapshots) nothing is pushed, not even at shutdown; once active it pushes", async () => {
+    const time = new FakeTime();
+    const s = controlledSender();
+    let active = false;
+    const view = (): View => ({ snapshot: undefined, stats: newStats(), build: { version: "v", revision: "r", bunVersion: "b" } });
+    const log = { debug() {}, info() {}, warn() {}, error() {} };
+    const pusher = new OtlpPusher({
+      intervalMs: INTERVAL,
+      timeoutMs: TIMEOUT,
+      view: async () => view(),
+      current: view,
+      build: () => ({}) as unknown as ResourceMetrics,
+      sender: s.sender,
+      stats: newOtlpStats(),
+      endpoint: "http://collector:4317",
+      log,
+      now: () => time.now,
+      timers: time,
+      active: () => active,
+    });
+    pusher.start();
+    await time.advance(3 * INTERVAL);
+    expect(s.sent).toHaveLength(0);
+    active = true;
+    await time.advance(INTERVAL);
+    expect(s.sent).toHaveLength(1);
+    s.answer();
+    await time.advance(0);
+    active = false;
+    await pusher.stop();
+    expect(s.sent).toHaveLength(1);
+  });
+});

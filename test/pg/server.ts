@@ -17,6 +17,10 @@ export interface PgServer {
   /** A fresh, empty database; its URL (postgres://postgres@127.0.0.1:port/name). */
   createDatabase(name: string): Promise<string>;
   url(database: string): string;
+  /** Stops the server (fast shutdown: sessions are ended) and keeps its data, for resume(). */
+  pause(): void;
+  /** Starts the paused server again on the same port with the same data. */
+  resume(): void;
   stop(): void;
 }
 
@@ -117,7 +121,15 @@ export function startPgServer(): PgServer {
     throw err;
   }
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
-  return { port, url, stop, createDatabase: (name) => createDatabase(url("postgres"), name).then(() => url(name)) };
+  const pause = () => {
+    run([join(bin, "pg_ctl"), "stop", "-m", "fast", "-w", "-D", data], "pg_ctl stop");
+    started = false;
+  };
+  const resume = () => {
+    startCluster(bin, dir, data, port);
+    started = true;
+  };
+  return { port, url, pause, resume, stop, createDatabase: (name) => createDatabase(url("postgres"), name).then(() => url(name)) };
 }
 
 async function createDatabase(adminUrl: string, name: string): Promise<void> {

@@ -1,0 +1,213 @@
+/**
+ * Replicas: exporter processes of one org on one real PostgreSQL database, against the simulator.
+ * One leader calls CLS (the simulator counts what one exporter would cost), writes, and pushes
+ * OTLP; the others serve its snapshots, the same numbers. The leader killed with -9, its session
+ * ended with pg_terminate_backend, the database stopped and started: one leader again, history
+ * without gaps or overlaps. A replica finding a schema newer than its own follows and never leads.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { loadScenario } from "../../src/sim/fixtures.ts";
+import { type Simulator, startSimulator } from "../../src/sim/server.ts";
+import { MIGRATIONS_TABLE } from "../../src/store/pg/migrate.ts";
+import { OWNER_LOCK_CLASS } from "../../src/store/pg/owner.ts";
+import { type PgServer, startPgServer } from "../pg/server.ts";
+import { Harness, waitFor } from "./harness.ts";
+import {
+  dataLines,
+  gapsAndOverlaps,
+  KEY,
+  metricsOf,
+  onDb,
+  type Replica,
+  sameSnapshot,
+  seriesValue,
+  startReplica,
+  storedAt,
+  sumOf,
+  theLeader,
+} from "./replica-helpers.ts";
+
+const harness = new Harness();
+let sim: Simulator;
+let server: PgServer;
+const replicas: Replica[] = [];
+
+beforeAll(async () => {
+  sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: KEY, seed: 7 });
+  server = startPgServer();
+}, 120_000);
+afterAll(async () => {
+  await harness.cleanup();
+  await Promise.all(replicas.map((r) => r.receiver.stop()));
+  await sim.stop();
+  server?.stop();
+}, 60_000);
+
+async function replica(db: string, name: string, env: Record<string, string> = {}): Promise<Replica> {
+  const r = await startReplica(harness, sim, db, name, env);
+  replicas.push(r);
+  return r;
+}
+
+/** Lets the leader refresh `n` more times, the simulator's leases changing in between. */
+async function leaderRefreshes(leader: Replica, n: number): Promise<void> {
+  const count = () => (leader.proc.output().match(/msg="refresh succeeded"/g) ?? []).length;
+  const target = count() + n;
+  let seen = count();
+  await waitFor(`${n} refreshes of ${leader.name}`, () => {
+    const now = count();
+    if (now > seen) {
+      seen = now;
+      sim.tick(2);
+    }
+    return now >= target ? true : undefined;
+  });
+}
+
+const stop = async (rs: Replica[]) => {
+  for (const r of rs) await r.proc.stop();
+};
+
+test("two, then three replicas: one leader calls CLS for all, every replica serves the same numbers, OTLP comes from the leader only", async () => {
+  const db = await server.createDatabase("three_replicas");
+  sim.resetStats();
+  const group = [await replica(db, "replica-a"), await replica(db, "replica-b")];
+  const leader = await theLeader(group);
+  await leaderRefreshes(leader, 3);
+  group.push(await replica(db, "replica-c"));
+  await leaderRefreshes(leader, 3);
+  expect(await theLeader(group)).toBe(leader);
+
+  const texts = await sameSnapshot(group);
+  for (const t of texts) expect(dataLines(t)).toEqual(dataLines(texts[0]!));
+  expect(seriesValue(texts[0]!, "nvidia_cls_up")).toBe(1);
+  for (const [i, r] of group.entries()) {
+    const calls = sumOf(texts[i]!, "nvidia_cls_api_requests_total");
+    if (r === leader) {
+      // Every call CLS saw was the leader's: N replicas cost what one does.
+      expect(calls).toBe(sim.stats().total);
+      expect(r.receiver.pushes.length).toBeGreaterThan(0);
+    } else {
+      expect(calls).toBe(0);
+      expect(seriesValue(texts[i]!, "nvidia_cls_leader")).toBe(0);
+      expect(r.receiver.pushes).toHaveLength(0);
+      expect(r.proc.output()).toContain('msg="following the org\'s leader"');
+    }
+  }
+  // The leader's last success, shown by every replica.
+  const successes = new Set(texts.map((t) => seriesValue(t, "nvidia_cls_last_success_timestamp_seconds")));
+  expect(successes.size).toBe(1);
+  await stop(group);
+}, 120_000);
+
+test("kill -9 of the leader: a follower leads within 15 s and the history goes on without a gap", async () => {
+  const db = await server.createDatabase("failover");
+  const group = [await replica(db, "fo-a"), await replica(db, "fo-b")];
+  const leader = await theLeader(group);
+  const follower = group.find((r) => r !== leader)!;
+  await leaderRefreshes(leader, 4);
+  const startS = Math.floor(Date.now() / 1000) - 60;
+  const before = await storedAt(db);
+
+  const killedAt = Date.now();
+  leader.proc.proc.kill("SIGKILL");
+  await follower.proc.waitForLine(/msg="this exporter leads its org/, { timeoutMs: 15_000 });
+  const takeoverMs = Date.now() - killedAt;
+  await waitFor("a write by the new leader", async () => ((await storedAt(db)) > before ? true : undefined));
+  await leaderRefreshes(follower, 2);
+  console.log(`takeover after kill -9: ${takeoverMs} ms`);
+
+  expect(await gapsAndOverlaps(db, startS)).toEqual({ gaps: 0, overlaps: 0 });
+  const text = await metricsOf(follower);
+  expect(seriesValue(text, "nvidia_cls_leader")).toBe(1);
+  expect(seriesValue(text, "nvidia_cls_up")).toBe(1);
+  // /history reads one trend across the failover.
+  const history = (await (await fetch(`${follower.url}/history?kind=feature_in_use&from=-10m&step=1s`)).json()) as {
+    series: { points: [number, number | null][] }[];
+  };
+  expect(history.series.length).toBeGreaterThan(0);
+  await stop(group);
+}, 120_000);
+
+test("the leader's session ended by pg_terminate_backend: it stops writing, one leader again, no double rows", async () => {
+  const db = await server.createDatabase("terminated");
+  const group = [await replica(db, "term-a"), await replica(db, "term-b")];
+  const leader = await theLeader(group);
+  await leaderRefreshes(leader, 3);
+  const startS = Math.floor(Date.now() / 1000) - 60;
+  const [holder] = await onDb<{ pid: number }>(
+    db,
+    `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = ${OWNER_LOCK_CLASS}::oid AND objsubid = 2 AND granted`,
+  );
+  await onDb(db, `SELECT pg_terminate_backend(${holder!.pid})`);
+  await leader.proc.waitForLine(/msg="history database not reachable: this exporter writes nothing/);
+  // Serving throughout: the old leader refreshes CLS for its own /metrics.
+  expect(seriesValue(await metricsOf(leader), "nvidia_cls_leader")).toBe(0);
+  const next = await theLeader(group);
+  const before = await storedAt(db);
+  await leaderRefreshes(next, 3);
+  expect(await storedAt(db)).toBeGreaterThan(before);
+  expect(await gapsAndOverlaps(db, startS)).toEqual({ gaps: 0, overlaps: 0 });
+  const [dups] = await onDb<{ n: number }>(
+    db,
+    "SELECT count(*)::int AS n FROM (SELECT series_id, start FROM samples GROUP BY 1, 2 HAVING count(*) > 1) d",
+  );
+  expect(dups!.n).toBe(0);
+  await stop(group);
+}, 120_000);
+
+test("PostgreSQL stopped and started again: every replica serves throughout, then one leader writes again", async () => {
+  const db = await server.createDatabase("outage");
+  const group = [await replica(db, "out-a"), await replica(db, "out-b")];
+  const leader = await theLeader(group);
+  const follower = group.find((r) => r !== leader)!;
+  await leaderRefreshes(leader, 3);
+
+  server.pause();
+  try {
+    await leader.proc.waitForLine(/msg="history database not reachable: this exporter writes nothing/);
+    await follower.proc.waitForLine(/msg="history database not reachable: serving the leader's last snapshot/);
+    // Cut off for longer than CACHE_TTL (2 s), the follower refreshes CLS itself.
+    await follower.proc.waitForLine(/msg="refresh succeeded"/, { timeoutMs: 20_000 });
+    for (const r of group) {
+      const text = await metricsOf(r);
+      expect(seriesValue(text, "nvidia_cls_up")).toBe(1);
+      expect(seriesValue(text, "nvidia_cls_leader")).toBe(0);
+    }
+  } finally {
+    server.resume();
+  }
+  const next = await theLeader(group, 30_000);
+  const before = await storedAt(db);
+  await leaderRefreshes(next, 2);
+  expect(await storedAt(db)).toBeGreaterThan(before);
+  const [dups] = await onDb<{ n: number }>(
+    db,
+    "SELECT count(*)::int AS n FROM (SELECT series_id, start FROM samples GROUP BY 1, 2 HAVING count(*) > 1) d",
+  );
+  expect(dups!.n).toBe(0);
+  await stop(group);
+}, 120_000);
+
+test("a replica finding a schema newer than its own follows the leader's snapshots and never leads", async () => {
+  const db = await server.createDatabase("two_versions");
+  const newer = await replica(db, "newer");
+  await newer.proc.waitForLine(/msg="this exporter leads its org/);
+  await leaderRefreshes(newer, 2);
+  // What a later version's migration leaves: a migration this version does not know.
+  await onDb(db, `INSERT INTO ${MIGRATIONS_TABLE} (hash, created_at) VALUES ('a-later-version', 9999999999999)`);
+  const older = await replica(db, "older");
+  await older.proc.waitForLine(/schema is newer than this exporter's/);
+  await older.proc.waitForLine(/msg="following the org's leader"/);
+  const [a, b] = await sameSnapshot([newer, older]);
+  expect(dataLines(b!)).toEqual(dataLines(a!));
+  expect(seriesValue(b!, "nvidia_cls_leader")).toBe(0);
+
+  newer.proc.proc.kill("SIGKILL");
+  await newer.proc.proc.exited;
+  // Several election rounds with the lock free: the older version still does not take it.
+  await Bun.sleep(8_000);
+  expect(seriesValue(await metricsOf(older), "nvidia_cls_leader")).toBe(0);
+  expect(older.proc.output()).not.toContain("this exporter leads its org");
+  await stop([older]);
+}, 120_000);
