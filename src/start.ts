@@ -205,7 +205,7 @@ async function openHistory(
   }
   // Loaded only with DATABASE_URL: the PostgreSQL driver stays out of a SQLite exporter.
   const { PgHistoryBackend } = await import("./store/pg/backend.ts");
-  const history = await PgHistoryBackend.open({ ...options, url: config.databaseUrl });
+  const history = await PgHistoryBackend.open({ ...options, url: config.databaseUrl, maxWaiting: config.historyMaxWaiting });
   if (entry.backfill) log.info("demo history not back-filled: the demo back-fills a SQLite history only");
   return { history, restored: await history.restore() };
 }

@@ -2,8 +2,8 @@ import { realTimers, type Timers } from "../../clock.ts";
 import { StoreError, type StoreReason } from "../../errors.ts";
 import type { Snapshot } from "../../snapshot/types.ts";
 import type { HistoryBackend } from "../index.ts";
-import { QUERY_OUTCOMES, type QueryOutcome } from "../queries.ts";
-import { type Answer, type HistoryQuery, QueryCancelled, TooManyPoints } from "../query.ts";
+import { QUERY_OUTCOMES, type QueryOutcome, type QueryStats } from "../queries.ts";
+import type { Answer, HistoryQuery } from "../query.ts";
 import type { Report, ReportQuery } from "../report.ts";
 import { type HistoryStats, MAINTENANCE_EVERY_MS } from "../store.ts";
 import { pgStoreError, redactedUrl } from "./errors.ts";
@@ -16,9 +16,6 @@ export interface PgBackendOptions extends PgStoreOptions {
 
 /** Why this exporter does not write: another exporter holds the org's lock, or the schema is newer than this exporter's. */
 type ReadOnlyCause = "other_writer" | "newer_schema";
-
-const outcomeOf = (err: unknown): QueryOutcome =>
-  err instanceof QueryCancelled ? "cancelled" : err instanceof TooManyPoints ? "too_large" : "failed";
 
 /**
  * PgHistoryStore as the exporter uses a history store (HistoryBackend). Exactly one exporter writes
@@ -34,7 +31,8 @@ export class PgHistoryBackend implements HistoryBackend {
   private readOnly: ReadOnlyCause | undefined;
   private failure: StoreError | undefined;
   private readonly openErrors = new Map<StoreReason, number>();
-  private readonly queries = new Map<QueryOutcome, number>(QUERY_OUTCOMES.map((o) => [o, 0]));
+  /** Queries that failed while the database was not open; the store counts the others. */
+  private unopenedFailures = 0;
   private pending: Snapshot | undefined;
   private writing: Promise<void> | undefined;
   private maintenanceTimer: unknown;
@@ -52,10 +50,13 @@ export class PgHistoryBackend implements HistoryBackend {
     return backend;
   }
 
-  get stats(): HistoryStats & { queries: Map<QueryOutcome, number> } {
+  get stats(): HistoryStats & QueryStats {
     const writeErrors = new Map(this.openErrors);
     for (const [reason, n] of this.store?.stats.writeErrors ?? []) writeErrors.set(reason, (writeErrors.get(reason) ?? 0) + n);
-    return { writeErrors, lastWriteAt: this.store?.stats.lastWriteAt, databaseBytes: undefined, queries: this.queries };
+    const queries = new Map<QueryOutcome, number>(QUERY_OUTCOMES.map((o) => [o, this.store?.stats.queries.get(o) ?? 0]));
+    queries.set("failed", (queries.get("failed") ?? 0) + this.unopenedFailures);
+    const seriesRead = this.store?.stats.seriesRead ?? 0;
+    return { writeErrors, lastWriteAt: this.store?.stats.lastWriteAt, databaseBytes: undefined, queries, seriesRead };
   }
 
   /** Whether this exporter writes the org's history (holds its lock, on a schema it knows). */
@@ -186,14 +187,12 @@ export class PgHistoryBackend implements HistoryBackend {
     return this.store;
   }
 
+  /** The store counts its queries by outcome (HistoryQueries); one without a store is counted here as failed. */
   private async counted<T>(read: () => Promise<T>): Promise<T> {
     try {
-      const answer = await read();
-      this.queries.set("answered", (this.queries.get("answered") ?? 0) + 1);
-      return answer;
+      return await read();
     } catch (err) {
-      const outcome = outcomeOf(err);
-      this.queries.set(outcome, (this.queries.get(outcome) ?? 0) + 1);
+      if (!this.store) this.unopenedFailures++;
       throw err;
     }
   }
