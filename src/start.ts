@@ -205,7 +205,12 @@ async function openHistory(
   }
   // Loaded only with DATABASE_URL: the PostgreSQL driver stays out of a SQLite exporter.
   const { PgHistoryBackend } = await import("./store/pg/backend.ts");
-  const history = await PgHistoryBackend.open({ ...options, url: config.databaseUrl, detachAfterMs: config.cacheTtlMs });
+  const history = await PgHistoryBackend.open({
+    ...options,
+    url: config.databaseUrl,
+    maxWaiting: config.historyMaxWaiting,
+    detachAfterMs: config.cacheTtlMs,
+  });
   if (entry.backfill) log.info("demo history not back-filled: the demo back-fills a SQLite history only");
   return { history, restored: await history.restore() };
 }

@@ -146,7 +146,7 @@ export const SETTINGS = [
     env: "HISTORY_MAX_WAITING",
     flag: "history-max-waiting",
     default: "8",
-    doc: '`/history` queries that may wait behind the one running, in each of its two lanes (small answers and large ones); one more is answered `503` with `Retry-After`, counted in `nvidia_cls_history_queries_total{outcome="busy"}` and logged (at most once a minute).',
+    doc: '`/history` queries that may wait behind the one running, in each of its two lanes (small answers and large ones; `/report` takes the large one), on SQLite and PostgreSQL alike; one more is answered `503` with `Retry-After`, counted in `nvidia_cls_history_queries_total{outcome="busy"}` and logged (at most once a minute). On PostgreSQL a query matches its series before it takes a lane: at most 2 × (this + 1) do so at once, one more is refused the same way.',
   },
   {
     env: "OTEL_ENABLED",

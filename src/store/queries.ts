@@ -1,9 +1,9 @@
-import { StoreError } from "../errors.ts";
-import { planAnswer, readAnswer } from "./answer.ts";
+import type { StoreError } from "../errors.ts";
+import { type Logger, refusalReporter } from "../log.ts";
+import type { ReadControl } from "./answer.ts";
 import { type Answer, HistoryBusy, type HistoryQuery, QueryCancelled, TooManyPoints } from "./query.ts";
-import type { HistoryReader } from "./reader.ts";
 import type { Report, ReportQuery } from "./report.ts";
-import { type ReportContext, readReport } from "./report-read.ts";
+import type { ReportContext } from "./report-read.ts";
 
 /** How a /history query ended: answered, stopped (client gone or out of time), refused (lane full, answer too large) or failed. */
 export const QUERY_OUTCOMES = ["answered", "cancelled", "busy", "too_large", "failed"] as const;
@@ -29,22 +29,49 @@ export const QUERIES_WAITING_PER_LANE = 8;
 const outcomeOf = (err: unknown): QueryOutcome =>
   err instanceof QueryCancelled ? "cancelled" : err instanceof HistoryBusy ? "busy" : err instanceof TooManyPoints ? "too_large" : "failed";
 
-/** The open database as a query needs it; throws StoreError when there is none. */
-export type ReaderAccess = () => { reader: HistoryReader; rolledUntil: number | undefined; stillOpen: () => boolean };
+/** What a read is told when its turn comes: its signal, and whom to tell of each series read. */
+export type ReadTurn = Omit<ReadControl, "stillOpen">;
+
+/** A /history query matched and sized, not yet read. */
+export interface PlannedRead {
+  /** Series × buckets (see stepFor): picks the lane. */
+  points: number;
+  read(turn: ReadTurn): Promise<Answer>;
+}
 
 /**
- * Runs /history queries: each is matched and sized at once (TooManyPoints before any row is read),
- * then waits in the light or heavy lane (HistoryBusy when that lane is full) and reads a series at a
- * time. An abort of its signal takes it out of its lane or stops it before its next series
- * (QueryCancelled); every query is counted by outcome.
+ * What an engine (SQLite, PostgreSQL) gives HistoryQueries. `plan` matches and sizes a query without
+ * reading a row (throws TooManyPoints, or a StoreError when the database cannot answer); it may be
+ * synchronous. `report` prepares a report's read the same way. `error` words an engine failure.
+ */
+export interface QueryEngine {
+  plan(q: HistoryQuery): PlannedRead | Promise<PlannedRead>;
+  report(q: ReportQuery, ctx: ReportContext): (turn: ReadTurn) => Promise<Report>;
+  error(err: unknown, what: string): StoreError;
+}
+
+/** The refusal of a full lane as both engines log it: a warning at most once a minute, with the count. */
+export function busyReporter(log: Logger, now: () => number, maxWaiting: number): () => void {
+  return refusalReporter(log, now, "too many /history queries waiting; refused with 503 (HISTORY_MAX_WAITING)", {
+    max_waiting: maxWaiting,
+  });
+}
+
+/**
+ * Runs /history queries and reports of either engine: each is matched and sized first
+ * (TooManyPoints before any row is read), then waits in the light or heavy lane (HistoryBusy when
+ * that lane is full; a report always takes the heavy lane) and is read a series at a time. An abort
+ * of its signal takes it out of its lane or stops it before its next series (QueryCancelled); every
+ * query is counted by outcome, every series read in `seriesRead`.
  */
 export class HistoryQueries {
   private readonly light: QueryLane;
   private readonly heavy: QueryLane;
+  private readonly onBusy: (() => void) | undefined;
 
   constructor(
     private readonly stats: QueryStats,
-    private readonly access: ReaderAccess,
+    private readonly engine: QueryEngine,
     opts: { maxWaiting?: number; onBusy?: () => void } = {},
   ) {
     this.light = new QueryLane("light", opts.maxWaiting ?? QUERIES_WAITING_PER_LANE);
@@ -52,13 +79,11 @@ export class HistoryQueries {
     this.onBusy = opts.onBusy;
   }
 
-  private readonly onBusy: (() => void) | undefined;
-
   run(q: HistoryQuery, signal?: AbortSignal): Promise<Answer> {
     return this.counted(() => this.read(q, signal));
   }
 
-  /** A report (see readReport): always in the heavy lane, counted like a /history query. */
+  /** A report: always in the heavy lane, counted like a /history query. */
   report(q: ReportQuery, ctx: ReportContext, signal?: AbortSignal): Promise<Report> {
     return this.counted(() => this.readReport(q, ctx, signal));
   }
@@ -76,28 +101,31 @@ export class HistoryQueries {
 
   private async read(q: HistoryQuery, signal: AbortSignal | undefined): Promise<Answer> {
     if (signal?.aborted) throw new QueryCancelled(signal.reason);
-    const { reader, rolledUntil, stillOpen } = this.access();
     try {
-      const plan = planAnswer(reader, rolledUntil, q);
+      const planned = this.engine.plan(q);
+      // A synchronous plan (SQLite) is not awaited: the query takes its place in its lane at once.
+      const plan = planned instanceof Promise ? await planned : planned;
       const lane = plan.points <= LIGHT_POINTS ? this.light : this.heavy;
-      const onSeries = () => this.stats.seriesRead++;
-      return await lane.run(() => readAnswer(reader, plan, q, { stillOpen, signal, onSeries }), signal);
+      return await lane.run(() => plan.read(this.turn(signal)), signal);
     } catch (err) {
       if (err instanceof TooManyPoints || err instanceof QueryCancelled || err instanceof HistoryBusy) throw err;
-      throw StoreError.from(err, "history database: reading history");
+      throw this.engine.error(err, "reading history");
     }
   }
 
   private async readReport(q: ReportQuery, ctx: ReportContext, signal: AbortSignal | undefined): Promise<Report> {
     if (signal?.aborted) throw new QueryCancelled(signal.reason);
-    const { reader, stillOpen } = this.access();
     try {
-      const onSeries = () => this.stats.seriesRead++;
-      return await this.heavy.run(() => readReport(reader, q, ctx, { stillOpen, signal, onSeries }), signal);
+      const read = this.engine.report(q, ctx);
+      return await this.heavy.run(() => read(this.turn(signal)), signal);
     } catch (err) {
       if (err instanceof QueryCancelled || err instanceof HistoryBusy) throw err;
-      throw StoreError.from(err, "history database: reading the report");
+      throw this.engine.error(err, "reading the report");
     }
+  }
+
+  private turn(signal: AbortSignal | undefined): ReadTurn {
+    return { signal, onSeries: () => this.stats.seriesRead++ };
   }
 
   private count(outcome: QueryOutcome): void {

@@ -1,14 +1,15 @@
 import { statSync } from "node:fs";
 import { realTimers, type Timers } from "../clock.ts";
 import { StoreError, type StoreReason } from "../errors.ts";
-import { type Logger, refusalReporter } from "../log.ts";
+import type { Logger } from "../log.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { readStoredSnapshot } from "./codec.ts";
 import { closeNow, type Db, type Opened, openDatabase, openReadOnly } from "./db.ts";
 import { claimOwner, OwnerConflict, type OwnerIdentity } from "./owner.ts";
-import { HistoryQueries, QUERIES_WAITING_PER_LANE, type QueryStats } from "./queries.ts";
+import { busyReporter, HistoryQueries, QUERIES_WAITING_PER_LANE, type QueryStats } from "./queries.ts";
 import type { Answer, HistoryQuery } from "./query.ts";
 import { HistoryReader } from "./reader.ts";
+import { readerEngine } from "./reader-engine.ts";
 import type { Report, ReportQuery } from "./report.ts";
 import { Retention } from "./rollup.ts";
 import { HistoryWriter } from "./writer.ts";
@@ -115,10 +116,10 @@ export class HistoryStore {
       return { reader: parts.reader, rolledUntil: parts.retention.rolledUntil(), stillOpen: () => this.parts === parts };
     };
     const maxWaiting = opts.maxWaiting ?? QUERIES_WAITING_PER_LANE;
-    const onBusy = refusalReporter(opts.log, opts.now, "too many /history queries waiting; refused with 503 (HISTORY_MAX_WAITING)", {
-      max_waiting: maxWaiting,
+    this.queries = new HistoryQueries(this.stats, readerEngine(access), {
+      maxWaiting,
+      onBusy: busyReporter(opts.log, opts.now, maxWaiting),
     });
-    this.queries = new HistoryQueries(this.stats, access, { maxWaiting, onBusy });
     this.open(true);
   }
 

@@ -3,8 +3,8 @@ import { StoreError, type StoreReason } from "../../errors.ts";
 import type { SnapshotSource } from "../../snapshot/replica.ts";
 import type { Snapshot } from "../../snapshot/types.ts";
 import type { HistoryBackend } from "../index.ts";
-import { QUERY_OUTCOMES, type QueryOutcome } from "../queries.ts";
-import { type Answer, type HistoryQuery, QueryCancelled, TooManyPoints } from "../query.ts";
+import { QUERY_OUTCOMES, type QueryOutcome, type QueryStats } from "../queries.ts";
+import type { Answer, HistoryQuery } from "../query.ts";
 import type { Report, ReportQuery } from "../report.ts";
 import { type HistoryStats, MAINTENANCE_EVERY_MS } from "../store.ts";
 import { Election, type Role } from "./election.ts";
@@ -17,9 +17,6 @@ export interface PgBackendOptions extends Omit<PgStoreOptions, "guard"> {
   /** CACHE_TTL: a replica cut off from the database this long refreshes CLS itself (see Election). */
   detachAfterMs: number;
 }
-
-const outcomeOf = (err: unknown): QueryOutcome =>
-  err instanceof QueryCancelled ? "cancelled" : err instanceof TooManyPoints ? "too_large" : "failed";
 
 /**
  * PgHistoryStore as the exporter uses a history store (HistoryBackend), with the org's election
@@ -36,7 +33,8 @@ export class PgHistoryBackend implements HistoryBackend {
   private newer = false;
   private failure: StoreError | undefined;
   private readonly openErrors = new Map<StoreReason, number>();
-  private readonly queries = new Map<QueryOutcome, number>(QUERY_OUTCOMES.map((o) => [o, 0]));
+  /** Queries that failed while the database was not open; the store counts the others. */
+  private unopenedFailures = 0;
   private pending: Snapshot | undefined;
   private writing: Promise<void> | undefined;
   /** Leadership was (re)gained: what the previous leader wrote is read before the next write. */
@@ -72,10 +70,13 @@ export class PgHistoryBackend implements HistoryBackend {
     return this.election.role();
   }
 
-  get stats(): HistoryStats & { queries: Map<QueryOutcome, number> } {
+  get stats(): HistoryStats & QueryStats {
     const writeErrors = new Map(this.openErrors);
     for (const [reason, n] of this.store?.stats.writeErrors ?? []) writeErrors.set(reason, (writeErrors.get(reason) ?? 0) + n);
-    return { writeErrors, lastWriteAt: this.store?.stats.lastWriteAt, databaseBytes: undefined, queries: this.queries };
+    const queries = new Map<QueryOutcome, number>(QUERY_OUTCOMES.map((o) => [o, this.store?.stats.queries.get(o) ?? 0]));
+    queries.set("failed", (queries.get("failed") ?? 0) + this.unopenedFailures);
+    const seriesRead = this.store?.stats.seriesRead ?? 0;
+    return { writeErrors, lastWriteAt: this.store?.stats.lastWriteAt, databaseBytes: undefined, queries, seriesRead };
   }
 
   /** Whether this exporter writes the org's history (leads, on a schema it knows). */
@@ -202,14 +203,12 @@ export class PgHistoryBackend implements HistoryBackend {
     return this.store;
   }
 
+  /** The store counts its queries by outcome (HistoryQueries); one without a store is counted here as failed. */
   private async counted<T>(read: () => Promise<T>): Promise<T> {
     try {
-      const answer = await read();
-      this.queries.set("answered", (this.queries.get("answered") ?? 0) + 1);
-      return answer;
+      return await read();
     } catch (err) {
-      const outcome = outcomeOf(err);
-      this.queries.set(outcome, (this.queries.get(outcome) ?? 0) + 1);
+      if (!this.store) this.unopenedFailures++;
       throw err;
     }
   }

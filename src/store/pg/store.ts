@@ -1,17 +1,17 @@
 import { eq } from "drizzle-orm";
 import { StoreError, type StoreReason } from "../../errors.ts";
 import type { Snapshot } from "../../snapshot/types.ts";
-import { eachSeries, type ReadControl, stepFor } from "../answer.ts";
 import { decodeSnapshot } from "../codec.ts";
-import { type Answer, type HistoryQuery, QueryCancelled, type SeriesResult, TooManyPoints } from "../query.ts";
+import { busyReporter, HistoryQueries, QUERIES_WAITING_PER_LANE, type QueryStats } from "../queries.ts";
+import type { Answer, HistoryQuery } from "../query.ts";
 import type { Report, ReportQuery } from "../report.ts";
 import type { HistoryOptions } from "../store.ts";
 import { connect, type PgDb } from "./db.ts";
 import { pgStoreError } from "./errors.ts";
 import { NotLeader, takeOverWrites, type WriteGuard } from "./fence.ts";
 import { describeSchemaState, migratePostgres } from "./migrate.ts";
+import { pgQueryEngine } from "./queries.ts";
 import { PgHistoryReader } from "./reader.ts";
-import { readPgReport } from "./report.ts";
 import { PgRetention } from "./rollup.ts";
 import { snapshots } from "./schema.ts";
 import { PgHistoryWriter } from "./writer.ts";
@@ -24,10 +24,12 @@ export interface PgStoreOptions extends HistoryOptions {
    * it throws NotLeader the write is rolled back, not counted as a failure, and record() resolves false.
    */
   guard?: WriteGuard;
+  /** HISTORY_MAX_WAITING: /history queries that may wait per lane; QUERIES_WAITING_PER_LANE when not given. */
+  maxWaiting?: number;
 }
 
-/** What the self-metrics show about writes (as HistoryStats for SQLite). */
-export interface PgStoreStats {
+/** What the self-metrics show about writes and queries (as HistoryStats for SQLite). */
+export interface PgStoreStats extends QueryStats {
   writeErrors: Map<StoreReason, number>;
   /** ms since epoch of the last successful write. */
   lastWriteAt: number | undefined;
@@ -42,23 +44,29 @@ const MAINTENANCE_BATCH = 200;
  * share one database: every statement names the org or its series. Writes and upkeep run one at a
  * time, in the order called. record() never throws: a failed write is counted by reason and logged
  * once per new cause (and once on recovery), memory stays as the database is, and the next snapshot
- * is tried again. Reads reject with a StoreError (no password in it), TooManyPoints or QueryCancelled.
+ * is tried again. Reads go through the /history lanes of HistoryQueries (src/store/queries.ts), as on
+ * SQLite, and reject with a StoreError (no password in it), TooManyPoints, HistoryBusy or QueryCancelled.
  */
 export class PgHistoryStore {
-  readonly stats: PgStoreStats = { writeErrors: new Map(), lastWriteAt: undefined };
+  readonly stats: PgStoreStats = { writeErrors: new Map(), lastWriteAt: undefined, queries: new Map(), seriesRead: 0 };
   private failing: StoreError | undefined;
   /** The tail of the queue of writes and upkeep steps. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly queries: HistoryQueries;
 
   private constructor(
     private readonly opts: PgStoreOptions,
     private readonly db: PgDb,
     private readonly end: () => Promise<void>,
     private writer: PgHistoryWriter,
-    private readonly reader: PgHistoryReader,
+    reader: PgHistoryReader,
     private readonly retention: PgRetention,
-  ) {}
+  ) {
+    const maxWaiting = opts.maxWaiting ?? QUERIES_WAITING_PER_LANE;
+    const engine = pgQueryEngine(reader, { stillOpen: () => !this.closed, error: (err, what) => this.error(err, what), maxWaiting });
+    this.queries = new HistoryQueries(this.stats, engine, { maxWaiting, onBusy: busyReporter(opts.log, opts.now, maxWaiting) });
+  }
 
   /** Migrates the database (see migratePostgres), connects and loads the org's open rows; throws StoreError. */
   static async open(opts: PgStoreOptions): Promise<PgHistoryStore> {
@@ -140,25 +148,15 @@ export class PgHistoryStore {
     });
   }
 
-  /** /history's answer over the stored rows, as HistoryStore.query gives it. */
-  async query(q: HistoryQuery, signal?: AbortSignal): Promise<Answer> {
-    return this.reading("reading history", signal, async (ctl) => {
-      const matched = await this.reader.series(q);
-      const { step } = stepFor(q, matched.length, await this.reader.rolledUntil());
-      const until = await this.reader.observedUntil();
-      const series: SeriesResult[] = [];
-      await eachSeries(matched, ctl, async (s) => {
-        const r = await this.reader.read(s, { ...q, step }, until);
-        if (r) series.push(r);
-      });
-      return { step, series };
-    });
+  /** /history's answer over the stored rows, as HistoryStore.query gives it (see HistoryQueries). */
+  query(q: HistoryQuery, signal?: AbortSignal): Promise<Answer> {
+    return this.queries.run(q, signal);
   }
 
   /** The renewal report over [from, to), as HistoryStore.report gives it, with `current` the snapshot served now. */
   report(q: ReportQuery, current: Snapshot | undefined, signal?: AbortSignal): Promise<Report> {
     const ctx = { orgName: this.opts.orgName, current, generatedAt: Math.floor(this.opts.now() / 1000) };
-    return this.reading("reading the report", signal, (ctl) => readPgReport(this.reader, q, ctx, ctl));
+    return this.queries.report(q, ctx, signal);
   }
 
   /** One bounded step of roll-up and pruning at `nowS` (unix seconds); true when more is pending. A failure is counted and logged. */
@@ -189,17 +187,6 @@ export class PgHistoryStore {
     const run = this.queue.then(work);
     this.queue = run.catch(() => {});
     return run;
-  }
-
-  private async reading<T>(what: string, signal: AbortSignal | undefined, work: (ctl: ReadControl) => Promise<T>): Promise<T> {
-    if (signal?.aborted) throw new QueryCancelled(signal.reason);
-    if (this.closed) throw new StoreError("error", "history database was closed");
-    try {
-      return await work({ stillOpen: () => !this.closed, signal });
-    } catch (err) {
-      if (err instanceof TooManyPoints || err instanceof QueryCancelled) throw err;
-      throw this.error(err, what);
-    }
   }
 
   private error(err: unknown, what: string): StoreError {
