@@ -128,7 +128,7 @@ export const SETTINGS = [
     env: "DATABASE_URL",
     flag: "database-url",
     secret: true,
-    doc: "A `postgres://` or `postgresql://` URL: the last snapshot and the history are kept in that PostgreSQL database instead of SQLite (wins over the default or Railway-derived `DB_PATH`; setting `DB_PATH` too is an error). TLS as the URL's `sslmode` says. A URL of another scheme (platforms set it for other software) is ignored with an info line. Its password never appears in logs, errors or metrics. See [[History in PostgreSQL]].",
+    doc: "A `postgres://` or `postgresql://` URL: the last snapshot and the history are kept in that PostgreSQL database instead of SQLite (wins over the default or Railway-derived `DB_PATH`; setting `DB_PATH` too is an error). TLS as the URL's `sslmode` says. A URL of another scheme (platforms set it for other software) is ignored with an info line. Its password never appears in logs, errors or metrics. Exporters of one org on one database elect a leader that calls CLS for all of them. See [[History in PostgreSQL]] and [[Replicas on PostgreSQL]].",
   },
   {
     env: "HISTORY_RAW_RETENTION",

@@ -92,7 +92,7 @@ export const CATALOG: readonly MetricDef[] = [
     type: "gauge",
     unit: "1",
     labels: [],
-    help: "1 if this exporter calls CLS and writes the history for its org (always, without an election), 0 if it serves another replica's data.",
+    help: "1 if this exporter leads its org (calls CLS, writes the history, pushes OTLP; always 1 without an election, on SQLite), 0 on a replica that follows another's lead or cannot reach the shared database.",
     rows: (v) => [{ labels: {}, value: v.leader === false ? 0 : 1 }],
   },
   {

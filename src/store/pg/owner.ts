@@ -2,11 +2,12 @@ import postgres from "postgres";
 import { CONNECT_TIMEOUT_S } from "./migrate.ts";
 
 /**
- * The org's writer lock: a PostgreSQL session advisory lock in the two-key space (classid
+ * The org's lock: a PostgreSQL session advisory lock in the two-key space (classid
  * OWNER_LOCK_CLASS, objid hashtext(org name)), which never meets the one-key MIGRATION_LOCK_KEY.
- * Held on a dedicated connection for as long as the exporter writes: the server frees it when that
- * session ends, also when the process dies. Two orgs whose names hash alike share one lock (their
- * exporters then take turns writing); nothing else is shared.
+ * Its holder alone writes the org's history: the leader of the org's replicas (election.ts, which
+ * holds it on a session of its own) or --migrate-history while it copies (claimPgOwner). The
+ * server frees it when that session ends, also when the process dies. Two orgs whose names hash
+ * alike share one lock (one of the two is then led); nothing else is shared.
  */
 export const OWNER_LOCK_CLASS = 0x4e434c53; // "NCLS" in ASCII
 
