@@ -45,6 +45,7 @@ export class Election implements SnapshotSource {
   private current: Role = "detached";
   private session: LockSession | undefined;
   private listener: postgres.Sql | undefined;
+  private listenFailed = false;
   private readonly listeners: (() => void)[] = [];
   private detachedSince: number;
   /** While detached: call CLS at once (a leader that lost its session, or an exporter that never reached the database). */
@@ -181,7 +182,12 @@ export class Election implements SnapshotSource {
     this.opts.onRole?.(role, was);
   }
 
-  /** LISTEN on its own connection (postgres.js re-subscribes after a reconnect and calls back, so a missed announcement is caught up). */
+  /**
+   * LISTEN on its own connection (postgres.js re-subscribes after a reconnect and calls back, so a
+   * missed announcement is caught up). Best effort: without it followers still read the leader's
+   * snapshot at every cache refresh; a failure is logged once and tried again next round, and never
+   * costs the lock.
+   */
   private async listen(): Promise<void> {
     if (this.listener) return;
     const tag = orgTag(this.opts.orgName);
@@ -192,9 +198,15 @@ export class Election implements SnapshotSource {
     try {
       await sql.listen(SNAPSHOT_CHANNEL, (payload) => payload === tag && announce(), announce);
       this.listener = sql;
+      if (this.listenFailed) this.opts.log.info("listening for the leader's snapshots again", { org: this.opts.orgName });
+      this.listenFailed = false;
     } catch (err) {
       await sql.end({ timeout: 0 }).catch(() => {});
-      throw err;
+      if (!this.listenFailed)
+        this.opts.log.warn("cannot listen for the leader's snapshots; followers read them at every cache refresh instead", {
+          error: this.message(err),
+        });
+      this.listenFailed = true;
     }
   }
 
