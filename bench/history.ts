@@ -8,8 +8,16 @@
  * from spawn to the first stale /metrics of a restart. Last, the worst case (every series changes
  * on every refresh) over a short span, extrapolated.
  *
+ * --engine postgres|both adds PostgreSQL: a real server (test/pg/server.ts) loaded with the year by
+ * the `--migrate-history` command (timed: rows/s), its size beside the file's, then the same
+ * in-process figures of each engine in one table: open, record() of --more-refreshes refreshes on
+ * top of the year (p50, p90), store.query() of the /history query set, store.report() over the span.
+ * `both` runs everything of `sqlite` (the default, as before) and measures SQLite's column on a copy
+ * of the year file; `postgres` measures the year's size and then PostgreSQL alone.
+ *
  *   bun run bench/history.ts [--days 365] [--seed 1] [--db PATH] [--keep] [--reuse]
  *                            [--requests 100] [--restarts 7] [--worst-days 2]
+ *                            [--engine sqlite|postgres|both] [--more-refreshes 1440]
  *
  * --db writes the database to PATH instead of a temporary folder; what the benchmark creates is
  * removed at the end unless --keep. --reuse skips the write and measures an existing --db (written
@@ -17,20 +25,24 @@
  *
  * The pieces, in bench/history/: fleet.ts (the org and its churn), write.ts (the simulated year),
  * year-report.ts, query.ts and query-in-process.ts (/history), report-in-process.ts (/report),
- * restart.ts, worst.ts.
+ * restart.ts, worst.ts; for PostgreSQL pg-year.ts (server, migration, size), engines.ts (either
+ * engine's figures) and engines-report.ts.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dbFacts, diskBytes, sizeOf } from "./history/db-facts.ts";
+import { type EngineFigures, measureEngine } from "./history/engines.ts";
+import { reportEngines, reportPgYear } from "./history/engines-report.ts";
 import { Fleet } from "./history/fleet.ts";
 import { type HistoryOptions, historyOptions, INTERVAL_MS, ORG, RAW_RETENTION_S, TARGETS } from "./history/options.ts";
+import { pgYear } from "./history/pg-year.ts";
 import { historyCases, historyOverHttp } from "./history/query.ts";
 import { reportInProcess } from "./history/query-in-process.ts";
 import { reportOfYear } from "./history/report-in-process.ts";
 import { measureRestarts, reportRestarts } from "./history/restart.ts";
 import { SourceGuard } from "./history/source.ts";
-import { StoreLog } from "./history/store.ts";
+import { openPgStore, openStore, StoreLog } from "./history/store.ts";
 import { worstCase } from "./history/worst.ts";
 import { type WriteRun, writeHistory } from "./history/write.ts";
 import { reportChurn, reportSize, reportWriteCost } from "./history/year-report.ts";
@@ -42,7 +54,8 @@ import { median, quantile, sortedCopy } from "./lib/statistics.ts";
 
 const o = historyOptions(Bun.argv.slice(2));
 // Generous: a year took 22–27 minutes on the reference machine; the deadline kills children and exits.
-deadline(20 * 60_000 + o.refreshes * 6 + o.worstDays * 1_440 * 40 + o.restarts * 4 * 20_000 + 12 * o.requests * 2_000);
+const pgMs = o.engine === "sqlite" ? 0 : 15 * 60_000 + o.moreRefreshes * 2 * 200 + 12 * o.requests * 2_000;
+deadline(20 * 60_000 + o.refreshes * 6 + o.worstDays * 1_440 * 40 + o.restarts * 4 * 20_000 + 12 * o.requests * 2_000 + pgMs);
 const progress = progressOf("history");
 const storeLog = new StoreLog();
 const source = new SourceGuard();
@@ -111,6 +124,10 @@ if (year) {
   reportWriteCost(year, o, storeLog.problems);
 }
 reportSize(facts, year, o);
+if (o.engine === "postgres") {
+  await enginesPart();
+  process.exit(0);
+}
 
 // 4: /history over HTTP, and the same queries in-process.
 const closedPort = freePort();
@@ -133,11 +150,37 @@ reportRestarts(
   o.restarts,
 );
 
+if (o.engine === "both") await enginesPart();
+
 // Context: the worst case.
 let worstSummary: string | undefined;
 if (o.worstDays > 0) {
   created.push(WORST_DB);
   worstSummary = worstCase(WORST_DB, o.worstDays, o.seed, storeLog);
+}
+
+/**
+ * The year in PostgreSQL beside SQLite: both hold a copy of the year file taken now (the SQLite
+ * store records on that copy, never on --db), the server is stopped at the end.
+ */
+async function enginesPart(): Promise<void> {
+  source.check("the PostgreSQL measurement");
+  const copyPath = join(tmp, "history-engines.db");
+  copyFileSync(DB, copyPath);
+  const pg = await pgYear(copyPath);
+  try {
+    reportPgYear(pg, facts, o.days);
+    const run = {
+      ...{ cases: historyCases(fleet, firstMs, o), feature: fleet.busySeries().featureName, observedUntil: facts.observedUntil! },
+      ...{ days: o.days, requests: o.requests, seed: o.seed, refreshes: o.refreshes, moreRefreshes: o.moreRefreshes },
+    };
+    const figures: EngineFigures[] = [];
+    if (o.engine === "both") figures.push(await measureEngine("SQLite", (now) => openStore(copyPath, storeLog, now), run));
+    figures.push(await measureEngine("PostgreSQL", (now) => openPgStore(pg.url, storeLog, now), run));
+    reportEngines(figures, o.days, o.requests, o.moreRefreshes);
+  } finally {
+    pg.server.stop();
+  }
 }
 
 console.log("### Summary\n");
