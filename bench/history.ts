@@ -25,24 +25,22 @@
  *
  * The pieces, in bench/history/: fleet.ts (the org and its churn), write.ts (the simulated year),
  * year-report.ts, query.ts and query-in-process.ts (/history), report-in-process.ts (/report),
- * restart.ts, worst.ts; for PostgreSQL pg-year.ts (server, migration, size), engines.ts (either
- * engine's figures) and engines-report.ts.
+ * restart.ts, worst.ts; for PostgreSQL engines-part.ts, pg-year.ts (server, migration, size),
+ * engines.ts (either engine's figures), engines-report.ts and pg-breakdown.ts.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dbFacts, diskBytes, sizeOf } from "./history/db-facts.ts";
-import { type EngineFigures, measureEngine } from "./history/engines.ts";
-import { reportEngines, reportPgYear } from "./history/engines-report.ts";
+import { enginesPart } from "./history/engines-part.ts";
 import { Fleet } from "./history/fleet.ts";
 import { type HistoryOptions, historyOptions, INTERVAL_MS, ORG, RAW_RETENTION_S, TARGETS } from "./history/options.ts";
-import { pgYear } from "./history/pg-year.ts";
 import { historyCases, historyOverHttp } from "./history/query.ts";
 import { reportInProcess } from "./history/query-in-process.ts";
 import { reportOfYear } from "./history/report-in-process.ts";
 import { measureRestarts, reportRestarts } from "./history/restart.ts";
 import { SourceGuard } from "./history/source.ts";
-import { openPgStore, openStore, StoreLog } from "./history/store.ts";
+import { StoreLog } from "./history/store.ts";
 import { worstCase } from "./history/worst.ts";
 import { type WriteRun, writeHistory } from "./history/write.ts";
 import { reportChurn, reportSize, reportWriteCost } from "./history/year-report.ts";
@@ -113,6 +111,10 @@ function theYear(opts: HistoryOptions): { fleet: Fleet; firstMs: number; year: W
   return { fleet, firstMs, year };
 }
 
+function enginesContext() {
+  return { o, db: DB, tmp, fleet, firstMs, facts, log: storeLog, source };
+}
+
 console.log(`## (e) History store over ${o.days} simulated days (${machineNotes()}, commit ${commit})\n`);
 if (process.env.BENCH_EXPORTER_DIR) console.log(`Exporter processes run ${exporterEntry()} (BENCH_EXPORTER_DIR).\n`);
 
@@ -125,7 +127,7 @@ if (year) {
 }
 reportSize(facts, year, o);
 if (o.engine === "postgres") {
-  await enginesPart();
+  await enginesPart(enginesContext());
   process.exit(0);
 }
 
@@ -150,37 +152,13 @@ reportRestarts(
   o.restarts,
 );
 
-if (o.engine === "both") await enginesPart();
+if (o.engine === "both") await enginesPart(enginesContext());
 
 // Context: the worst case.
 let worstSummary: string | undefined;
 if (o.worstDays > 0) {
   created.push(WORST_DB);
   worstSummary = worstCase(WORST_DB, o.worstDays, o.seed, storeLog);
-}
-
-/**
- * The year in PostgreSQL beside SQLite: both hold a copy of the year file taken now (the SQLite
- * store records on that copy, never on --db), the server is stopped at the end.
- */
-async function enginesPart(): Promise<void> {
-  source.check("the PostgreSQL measurement");
-  const copyPath = join(tmp, "history-engines.db");
-  copyFileSync(DB, copyPath);
-  const pg = await pgYear(copyPath);
-  try {
-    reportPgYear(pg, facts, o.days);
-    const run = {
-      ...{ cases: historyCases(fleet, firstMs, o), feature: fleet.busySeries().featureName, observedUntil: facts.observedUntil! },
-      ...{ days: o.days, requests: o.requests, seed: o.seed, refreshes: o.refreshes, moreRefreshes: o.moreRefreshes },
-    };
-    const figures: EngineFigures[] = [];
-    if (o.engine === "both") figures.push(await measureEngine("SQLite", (now) => openStore(copyPath, storeLog, now), run));
-    figures.push(await measureEngine("PostgreSQL", (now) => openPgStore(pg.url, storeLog, now), run));
-    reportEngines(figures, o.days, o.requests, o.moreRefreshes);
-  } finally {
-    pg.server.stop();
-  }
 }
 
 console.log("### Summary\n");

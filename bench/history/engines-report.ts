@@ -12,14 +12,14 @@ export function reportPgYear(pg: PgYear, facts: DbFacts, days: number): void {
   const tables = PG_TABLES.reduce((a, t) => a + s.tables[t], 0);
   console.log(`### The ${days}-day history on PostgreSQL (${pg.version.split(" on ")[0]}, ${pg.bin})\n`);
   console.log(
-    "The server: test/pg/server.ts (initdb in a temporary folder, 127.0.0.1, fsync, synchronous_commit and full_page_writes off: no write waits for the disk, as SQLite's WAL with synchronous=NORMAL does not wait at a commit). Loaded with `bun run src/index.ts --migrate-history URL` (DB_PATH the year file) as its own process, then ANALYZE.\n",
+    "The server: test/pg/server.ts (initdb in a temporary folder, 127.0.0.1, fsync, synchronous_commit and full_page_writes off: no write waits for the disk, as SQLite's WAL with synchronous=NORMAL does not wait at a commit). Loaded with `bun run src/index.ts --migrate-history URL` (DB_PATH the year file) as its own process, then VACUUM ANALYZE (what autovacuum does on its own after a bulk load; run first, it does not compete with the measurements).\n",
   );
   console.log("| `--migrate-history` of the year | rows copied | series | wall time (spawn → exit) | rows/s |");
   console.log("|---|---|---|---|---|");
   console.log(
     `| ${m.summary.replace(/postgres:\/\/\S+\/(\w+):/, "$1:")} | ${int(m.rows)} | ${int(m.series)} | **${fixed(m.ms / 1000, 1)} s** | **${int(m.rows / (m.ms / 1000))}** |\n`,
   );
-  console.log("| size | SQLite | PostgreSQL | PostgreSQL ÷ SQLite |");
+  console.log(`| size | SQLite (${int(facts.samples)} rows in \`samples\`) | PostgreSQL | PostgreSQL ÷ SQLite |`);
   console.log("|---|---|---|---|");
   const row = (label: string, lite: number, post: number) =>
     console.log(`| ${label} | ${mb(lite)} | **${mb(post)}** | ${fixed(post / lite, 2)} × |`);
