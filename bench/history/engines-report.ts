@@ -40,7 +40,7 @@ export function reportEngines(figures: EngineFigures[], days: number, requests: 
   const [a, b] = figures;
   const both = a && b;
   console.log(
-    `### ${figures.map((f) => f.engine).join(" and ")}, in-process, one after the other in this run\n\nThe store production opens, called as the routes call it: \`await store.query()\` of the /history query set above (parsed by the route's parser) and \`await store.report()\` over ${days} days, ${requests} sequential calls after 10 warm-up ones (medians); then \`await store.record()\` of ${int(more)} further refreshes on top of the year (the fleet of the same seed, continuing 60 s after the year's last refresh; the first of them meets the fleet's plan from its start, more series opening and closing than usual).\n`,
+    `### ${figures.map((f) => f.engine).join(" and ")}, in-process${both ? ", one after the other in this run" : ""}\n\nThe store production opens, called as the routes call it: \`await store.query()\` of the /history query set of bench/history/query.ts (parsed by the route's parser) and \`await store.report()\` over ${days} days, ${requests} sequential calls after 10 warm-up ones (medians); then \`await store.record()\` of ${int(more)} further refreshes on top of the year (the fleet of the same seed, continuing 60 s after the year's last refresh; the first of them meets the fleet's plan from its start, more series opening and closing than usual).\n`,
   );
   console.log(`| figure | ${figures.map((f) => f.engine).join(" | ")} |${both ? ` ${b.engine} ÷ ${a.engine} |` : ""}`);
   console.log(`|---|${figures.map(() => "---|").join("")}${both ? "---|" : ""}`);
