@@ -8,8 +8,16 @@
  * from spawn to the first stale /metrics of a restart. Last, the worst case (every series changes
  * on every refresh) over a short span, extrapolated.
  *
+ * --engine postgres|both adds PostgreSQL: a real server (test/pg/server.ts) loaded with the year by
+ * the `--migrate-history` command (timed: rows/s), its size beside the file's, then the same
+ * in-process figures of each engine in one table: open, record() of --more-refreshes refreshes on
+ * top of the year (p50, p90), store.query() of the /history query set, store.report() over the span.
+ * `both` runs everything of `sqlite` (the default, as before) and measures SQLite's column on a copy
+ * of the year file; `postgres` measures the year's size and then PostgreSQL alone.
+ *
  *   bun run bench/history.ts [--days 365] [--seed 1] [--db PATH] [--keep] [--reuse]
  *                            [--requests 100] [--restarts 7] [--worst-days 2]
+ *                            [--engine sqlite|postgres|both] [--more-refreshes 1440]
  *
  * --db writes the database to PATH instead of a temporary folder; what the benchmark creates is
  * removed at the end unless --keep. --reuse skips the write and measures an existing --db (written
@@ -17,12 +25,14 @@
  *
  * The pieces, in bench/history/: fleet.ts (the org and its churn), write.ts (the simulated year),
  * year-report.ts, query.ts and query-in-process.ts (/history), report-in-process.ts (/report),
- * restart.ts, worst.ts.
+ * restart.ts, worst.ts; for PostgreSQL engines-part.ts, pg-year.ts (server, migration, size),
+ * engines.ts (either engine's figures), engines-report.ts and pg-breakdown.ts.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dbFacts, diskBytes, sizeOf } from "./history/db-facts.ts";
+import { enginesPart } from "./history/engines-part.ts";
 import { Fleet } from "./history/fleet.ts";
 import { type HistoryOptions, historyOptions, INTERVAL_MS, ORG, RAW_RETENTION_S, TARGETS } from "./history/options.ts";
 import { historyCases, historyOverHttp } from "./history/query.ts";
@@ -42,7 +52,8 @@ import { median, quantile, sortedCopy } from "./lib/statistics.ts";
 
 const o = historyOptions(Bun.argv.slice(2));
 // Generous: a year took 22–27 minutes on the reference machine; the deadline kills children and exits.
-deadline(20 * 60_000 + o.refreshes * 6 + o.worstDays * 1_440 * 40 + o.restarts * 4 * 20_000 + 12 * o.requests * 2_000);
+const pgMs = o.engine === "sqlite" ? 0 : 15 * 60_000 + o.moreRefreshes * 2 * 200 + 12 * o.requests * 2_000;
+deadline(20 * 60_000 + o.refreshes * 6 + o.worstDays * 1_440 * 40 + o.restarts * 4 * 20_000 + 12 * o.requests * 2_000 + pgMs);
 const progress = progressOf("history");
 const storeLog = new StoreLog();
 const source = new SourceGuard();
@@ -100,6 +111,10 @@ function theYear(opts: HistoryOptions): { fleet: Fleet; firstMs: number; year: W
   return { fleet, firstMs, year };
 }
 
+function enginesContext() {
+  return { o, db: DB, tmp, fleet, firstMs, facts, log: storeLog, source };
+}
+
 console.log(`## (e) History store over ${o.days} simulated days (${machineNotes()}, commit ${commit})\n`);
 if (process.env.BENCH_EXPORTER_DIR) console.log(`Exporter processes run ${exporterEntry()} (BENCH_EXPORTER_DIR).\n`);
 
@@ -111,6 +126,10 @@ if (year) {
   reportWriteCost(year, o, storeLog.problems);
 }
 reportSize(facts, year, o);
+if (o.engine === "postgres") {
+  await enginesPart(enginesContext());
+  process.exit(0);
+}
 
 // 4: /history over HTTP, and the same queries in-process.
 const closedPort = freePort();
@@ -132,6 +151,8 @@ reportRestarts(
   },
   o.restarts,
 );
+
+if (o.engine === "both") await enginesPart(enginesContext());
 
 // Context: the worst case.
 let worstSummary: string | undefined;

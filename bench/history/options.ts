@@ -20,7 +20,14 @@ export interface HistoryOptions {
   db: string | undefined;
   /** 60 s refreshes over `days`. */
   refreshes: number;
+  /** sqlite: the store as today; postgres: the year migrated into PostgreSQL and measured there; both: the two side by side. */
+  engine: Engine;
+  /** Refreshes recorded on top of the year by each engine's write measurement. */
+  moreRefreshes: number;
 }
+
+export const ENGINES = ["sqlite", "postgres", "both"] as const;
+export type Engine = (typeof ENGINES)[number];
 
 export const ORG = "bench-history-org";
 export const INTERVAL_MS = 60_000;
@@ -52,6 +59,8 @@ export function historyOptions(argv: string[]): HistoryOptions {
       requests: { type: "string", default: "100" },
       restarts: { type: "string", default: "7" },
       "worst-days": { type: "string", default: "2" },
+      engine: { type: "string", default: "sqlite" },
+      "more-refreshes": { type: "string", default: "1440" },
     },
   });
   const o = {
@@ -64,10 +73,14 @@ export function historyOptions(argv: string[]): HistoryOptions {
     keep: values.keep === true,
     db: values.db,
     refreshes: Number(values.days) * 1_440,
+    engine: values.engine as Engine,
+    moreRefreshes: Number(values["more-refreshes"]),
   };
   const worstOk = o.worstDays === 0 || (o.worstDays >= 2 && o.worstDays <= 30);
   if (!(o.days >= 1 && o.days <= 800) || !(o.requests >= 1) || !(o.restarts >= 1) || !worstOk || !Number.isFinite(o.seed))
     fail("--days 1..800, --requests ≥ 1, --restarts ≥ 1, --worst-days 0 (skip) or 2..30, --seed a number");
+  if (!ENGINES.includes(o.engine) || !(Number.isInteger(o.moreRefreshes) && o.moreRefreshes >= 10))
+    fail(`--engine ${ENGINES.join("|")}, --more-refreshes an integer ≥ 10`);
   if (o.reuse && !o.db) fail("--reuse needs --db PATH of a database written by this benchmark");
   return o;
 }

@@ -6,7 +6,7 @@ import { int, ms } from "../lib/format.ts";
 import { median } from "../lib/statistics.ts";
 import { ORG } from "./options.ts";
 import type { HistoryResult } from "./query.ts";
-import { openStore, type StoreLog } from "./store.ts";
+import { type EngineStore, openStore, type StoreLog } from "./store.ts";
 
 /** The statement HistoryWriter.load() runs to find the open rows (src/store/writer.ts): each series' newest row. */
 const OPEN_ROWS =
@@ -53,8 +53,8 @@ function timed(requests: number, fn: () => void): number[] {
   return times;
 }
 
-/** store.query() and JSON.stringify of its result, timed apart, 10 + `requests` times. */
-async function timedQuery(store: HistoryStore, q: Parameters<HistoryStore["query"]>[0], requests: number) {
+/** store.query() (either engine) and JSON.stringify of its result, timed apart, 10 + `requests` times. */
+export async function timedQuery(store: EngineStore, q: Parameters<HistoryStore["query"]>[0], requests: number) {
   const times: number[] = [];
   const json: number[] = [];
   for (let k = 0; k < 10 + requests; k++) {

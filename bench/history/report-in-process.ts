@@ -14,7 +14,7 @@ import { summarise } from "../../src/store/summary.ts";
 import { int, ms, verdict } from "../lib/format.ts";
 import { median, quantile, sortedCopy } from "../lib/statistics.ts";
 import { ORG, TARGETS } from "./options.ts";
-import { openStore, type StoreLog } from "./store.ts";
+import { type EngineStore, openStore, type StoreLog } from "./store.ts";
 
 export interface ReportCase {
   name: string;
@@ -65,6 +65,22 @@ async function breakdown(dbPath: string, q: ReportQuery, current: Snapshot | und
 export async function reportOfYear(dbPath: string, log: StoreLog, days: number, feature: string, requests: number) {
   const store = openStore(dbPath, log, Date.now);
   const current = store.restore();
+  const cases = await reportCases(store, current, days, feature, requests);
+  store.close();
+  const to = Math.floor(Date.now() / 1000);
+  const parts = await breakdown(dbPath, { from: to - days * 86_400, to, filter: {} }, current, requests);
+  printReport(cases, parts, days, requests);
+  return cases;
+}
+
+/** `store.report()` of either engine over the last `days` days, all rows and one feature, as the route calls it. */
+export async function reportCases(
+  store: EngineStore,
+  current: Snapshot | undefined,
+  days: number,
+  feature: string,
+  requests: number,
+): Promise<ReportCase[]> {
   const to = Math.floor(Date.now() / 1000);
   const from = to - days * 86_400;
   const cases: ReportCase[] = [];
@@ -84,9 +100,6 @@ export async function reportOfYear(dbPath: string, log: StoreLog, days: number, 
     });
     cases.push({ name, filter, times, json: json.slice(10), rows });
   }
-  store.close();
-  const parts = await breakdown(dbPath, { from, to, filter: {} }, current, requests);
-  printReport(cases, parts, days, requests);
   return cases;
 }
 
