@@ -139,7 +139,11 @@ export class Election implements SnapshotSource {
   private async round(): Promise<void> {
     if (this.closed) return;
     try {
-      if (!this.session || this.session.lost()) this.session = await openLockSession(this.opts.url, this.opts.orgName, () => this.lost());
+      if (!this.session || this.session.lost()) {
+        // A new session holds no lock: a leader whose session was given up leads no more.
+        if (this.current === "leader") this.detach("the database session ended");
+        this.session = await openLockSession(this.opts.url, this.opts.orgName, () => this.lost());
+      }
       await this.listen();
       if (this.current === "leader") await this.session.heartbeat();
       else this.setRole((await this.opts.mayLead()) && (await this.session.tryLock()) ? "leader" : "follower");
