@@ -18,6 +18,9 @@ export interface Idle {
   series: number;
   vmRss: number;
   vmHwm: number;
+  /** VmRSS split: anonymous memory (heaps, buffers) and file-backed pages (the runtime's and the modules' code). */
+  rssAnon: number;
+  rssFile: number;
 }
 
 export interface MemoryRun {
@@ -33,8 +36,8 @@ export interface MemoryRun {
 async function idleOf(url: string, pid: number, idleMs: number): Promise<Idle> {
   const first = await scrapeRounds(url);
   await Bun.sleep(idleMs);
-  const { VmRSS, VmHWM } = await memoryOf(pid);
-  return { series: countSeries(first), vmRss: VmRSS, vmHwm: VmHWM };
+  const { VmRSS, VmHWM, RssAnon, RssFile } = await memoryOf(pid);
+  return { series: countSeries(first), vmRss: VmRSS, vmHwm: VmHWM, rssAnon: RssAnon, rssFile: RssFile };
 }
 
 async function sqliteIdle(sim: Simulator, idleMs: number): Promise<Idle> {

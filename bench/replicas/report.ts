@@ -33,8 +33,9 @@ export function failoverReport(rounds: FailoverRound[], opts: { cacheTtl: string
   ].join("\n");
 }
 
+const medianOf = (xs: Idle[], key: keyof Idle) => mb(median(xs.map((x) => x[key])));
 const row = (name: string, xs: Idle[], sessions?: string[][]) =>
-  `| ${name} | ${xs[0]!.series} | ${mb(median(xs.map((x) => x.vmRss)))} (${xs.map((x) => mb(x.vmRss)).join(", ")}) | ${mb(median(xs.map((x) => x.vmHwm)))} | ${sessions ? median(sessions.map((s) => s.length)) : "–"} |`;
+  `| ${name} | ${xs[0]!.series} | ${medianOf(xs, "vmRss")} (${xs.map((x) => mb(x.vmRss)).join(", ")}) | ${medianOf(xs, "rssAnon")} | ${medianOf(xs, "rssFile")} | ${medianOf(xs, "vmHwm")} | ${sessions ? median(sessions.map((s) => s.length)) : "–"} |`;
 
 /** The sessions of the last run, by what they last ran. */
 const lastRan = (sessions: string[]) => sessions.map((q) => `\`${q.replaceAll("`", "'")}\``).join("; ");
@@ -46,8 +47,8 @@ export function memoryReport(runs: MemoryRun[], opts: { org: string; idleMs: num
   const follower = runs.map((r) => r.follower);
   return [
     `### Idle RSS of a follower (org ${opts.org}, ${runs.length} runs, CACHE_TTL 1h; each exporter: first refresh or the leader's snapshot served, 3 rounds of 4 scrapes + / + /healthz, ${opts.idleMs / 1000} s idle)\n`,
-    "| exporter | nvidia_cls_* series | VmRSS median (runs) | VmHWM (peak) median | database sessions |",
-    "|---|---|---|---|---|",
+    "| exporter | nvidia_cls_* series | VmRSS median (runs) | RssAnon median | RssFile median | VmHWM (peak) median | database sessions |",
+    "|---|---|---|---|---|---|---|",
     row("SQLite (DB_PATH), alone", sqlite),
     row(
       "PostgreSQL leader",
