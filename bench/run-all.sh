@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs every benchmark in one session (about 73 minutes on 2 cores: 25 of them for the simulated year
-# of history, 8 for OTLP push, 30 for the soak) and prints Markdown tables on stdout (progress on
-# stderr). Needs Bun and wrk (Debian: apt-get install wrk). Traffic stays on 127.0.0.1; every script
+# Runs every benchmark in one session (about 75 minutes on 2 cores: 25 of them for the simulated year
+# of history, 8 for OTLP push, 2 for replicas, 30 for the soak) and prints Markdown tables on stdout
+# (progress on stderr). Needs Bun, wrk and PostgreSQL's server (Debian: apt-get install wrk
+# postgresql; history --engine postgres and replicas start their own). Traffic stays on 127.0.0.1; every script
 # stops by itself within its own deadline.
 #   sh bench/run-all.sh | tee /tmp/bench.md
 #   HISTORY_DAYS=30 sh bench/run-all.sh    # a shorter history span (about 25 minutes less)
@@ -24,6 +25,7 @@ options() {
       otlp) echo "--pushes 3 --rounds 1 --duration 1 --memory-seconds 10" ;;
       history) echo "--days 2 --requests 5 --restarts 1 --worst-days 2" ;;
       bombs) echo "--refreshes 1" ;;
+      replicas) echo "--kills 2 --cache-ttl 4s --runs 1 --idle-seconds 1" ;;
       soak) echo "--minutes 1 --fault-every 10 --sample-every 10 --collector-up 20 --collector-down 10" ;;
     esac
     return
@@ -36,7 +38,7 @@ options() {
 
 echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%M:%SZ), nproc $(nproc), Bun $(bun --version), $(uname -sr)"
 echo
-for script in calls refresh builder cls-lists memory throughput otlp history bombs; do
+for script in calls refresh builder cls-lists memory throughput otlp history bombs replicas; do
   echo "run-all: bench/$script.ts $(options $script)" >&2
   # Unquoted on purpose: the options are words without spaces.
   bun run "bench/$script.ts" $(options $script)
