@@ -1,5 +1,16 @@
 import { afterAll, beforeAll } from "bun:test";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -70,7 +81,7 @@ function ownedFolder(): string {
   return dir;
 }
 
-function startCluster(bin: string, dir: string, data: string, port: number): void {
+function startCluster(bin: string, dir: string, data: string, port: number, tls: boolean): void {
   const options = [
     `-p ${port}`,
     "-c listen_addresses=127.0.0.1",
@@ -78,12 +89,36 @@ function startCluster(bin: string, dir: string, data: string, port: number): voi
     "-c fsync=off",
     "-c synchronous_commit=off",
     "-c full_page_writes=off",
+    ...(tls ? ["-c ssl=on", `-c ssl_cert_file=${join(dir, "server.pem")}`, `-c ssl_key_file=${join(dir, "server-key.pem")}`] : []),
   ].join(" ");
   run([join(bin, "pg_ctl"), "start", "-w", "-t", "60", "-D", data, "-l", join(dir, "server.log"), "-o", options], "pg_ctl start");
 }
 
-/** Starts a new cluster; stop() stops it and removes its folder (call it from afterAll, which runs even after a failed test). */
-export function startPgServer(): PgServer {
+/** A certificate and key (PEM files) the server offers TLS with; plain connections are accepted too. */
+export interface PgTls {
+  certFile: string;
+  keyFile: string;
+}
+
+/** Copies the certificate and key into the server's folder, owned by the server's user (PostgreSQL refuses a key others can read). */
+function installTls(dir: string, tls: PgTls): void {
+  const owner = statSync(dir);
+  for (const [from, name] of [
+    [tls.certFile, "server.pem"],
+    [tls.keyFile, "server-key.pem"],
+  ] as const) {
+    const to = join(dir, name);
+    copyFileSync(from, to);
+    chmodSync(to, 0o600);
+    if (process.getuid?.() === 0) chownSync(to, owner.uid, owner.gid);
+  }
+}
+
+/**
+ * Starts a new cluster (with `tls`, offering TLS with that certificate); stop() stops it and
+ * removes its folder (call it from afterAll, which runs even after a failed test).
+ */
+export function startPgServer(tls?: PgTls): PgServer {
   const bin = pgBin();
   const dir = ownedFolder();
   const data = join(dir, "data");
@@ -104,13 +139,14 @@ export function startPgServer(): PgServer {
   // A test runner that exits without afterAll (an uncaught error) still stops the server.
   process.on("exit", stop);
   try {
+    if (tls) installTls(dir, tls);
     run([join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "--encoding=UTF8", "--locale=C"], "initdb");
     // Only TCP from 127.0.0.1, trusted; no other host, no socket authentication line.
     writeFileSync(join(data, "pg_hba.conf"), "host all all 127.0.0.1/32 trust\n");
     for (let attempt = 1; !started; attempt++) {
       port = freePort();
       try {
-        startCluster(bin, dir, data, port);
+        startCluster(bin, dir, data, port, tls !== undefined);
         started = true;
       } catch (err) {
         if (attempt >= 3) throw new Error(`${(err as Error).message}\n${serverLog(dir)}`);
@@ -126,7 +162,7 @@ export function startPgServer(): PgServer {
     started = false;
   };
   const resume = () => {
-    startCluster(bin, dir, data, port);
+    startCluster(bin, dir, data, port, tls !== undefined);
     started = true;
   };
   return { port, url, pause, resume, stop, createDatabase: (name) => createDatabase(url("postgres"), name).then(() => url(name)) };
