@@ -22,7 +22,7 @@ import { createLogger, type Logger, type LogStats, streamWriter } from "./log.ts
 import { releaseMemory } from "./memory.ts";
 import type { Snapshot } from "./snapshot/types.ts";
 import { type HistoryBackend, HistoryStore, maxGapSeconds, OwnerConflict, type StoreOptions } from "./store/index.ts";
-import { redactedUrl } from "./store/pg/errors.ts";
+import { redactedUrl, scrub } from "./store/pg/errors.ts";
 
 /**
  * The composition root: the one start-up path of the exporter and the demo. Only here are the
@@ -155,6 +155,10 @@ export async function start(entry: Entry): Promise<Running> {
   });
   if (entry.banner) streamWriter(process.stdout, () => {})(entry.banner(url, config));
   exitOnSignals(running, log, entry.after);
+  logUnhandled(log, (text) => {
+    const keyless = redact(text, config.apiKey);
+    return config.databaseUrl ? scrub(keyless, config.databaseUrl) : keyless;
+  });
   reloadOnSignals(exporter, log);
   return running;
 }
@@ -287,6 +291,21 @@ function exitOnSignals(running: Running, log: Logger, after: (() => Promise<void
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+/**
+ * A promise rejected with no handler (a bug, here or in a library) is logged with its stack, the
+ * key and the database URL's password taken out, and the exporter goes on serving: Bun would otherwise end the process, and with it
+ * /metrics for every scraper, over one lost background task.
+ */
+function logUnhandled(log: Logger, clean: (text: string) => string): void {
+  process.on("unhandledRejection", (reason) => {
+    const err = reason instanceof Error ? reason : new Error(String(reason));
+    log.error("unexpected error (a bug, please report it); the exporter goes on", {
+      error: clean(err.message),
+      stack: clean(String(err.stack ?? "").slice(0, 2_000)),
+    });
+  });
 }
 
 /**

@@ -47,6 +47,8 @@ export async function startReplica(
 }
 
 export async function metricsOf(r: Replica): Promise<string> {
+  // A replica that died says why (its exit and last output), rather than a refused connection.
+  r.proc.assertAlive();
   const res = await fetch(`${r.url}/metrics`);
   expect(res.status).toBe(200);
   return res.text();
