@@ -1,52 +1,5 @@
-import { join } from "node:path";
-import { createLogger } from "../../src/log.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
-import { PgHistoryStore } from "../../src/store/pg/store.ts";
-import { HistoryStore } from "../../src/store/store.ts";
-import { DAY, snapshotAt } from "../store/helpers.ts";
-
-/** The same org recorded by both engines: the SQLite store (a temporary file) and the PostgreSQL one. */
-export interface Pair {
-  sqlite: HistoryStore;
-  pg: PgHistoryStore;
-  clock: { now: number };
-  lines: string[];
-}
-
-export interface PairOptions {
-  orgName: string;
-  maxGapS?: number;
-  rawRetentionS?: number;
-  retentionS?: number;
-}
-
-export async function openPair(dir: string, url: string, o: PairOptions, clock = { now: 0 }): Promise<Pair> {
-  const lines: string[] = [];
-  const log = createLogger({ write: (l) => lines.push(l) });
-  const common = {
-    orgName: o.orgName,
-    maxGapS: o.maxGapS ?? 130,
-    rawRetentionS: o.rawRetentionS ?? 8 * DAY,
-    retentionS: o.retentionS ?? 400 * DAY,
-    now: () => clock.now,
-    log,
-  };
-  const sqlite = new HistoryStore({ ...common, path: join(dir, `${o.orgName}.db`) });
-  return { sqlite, pg: await PgHistoryStore.open({ ...common, url }), clock, lines };
-}
-
-/** Records the snapshots in order in both stores. */
-export async function feed(p: Pair, snapshots: readonly Snapshot[]): Promise<void> {
-  for (const s of snapshots) p.sqlite.record(s);
-  await Promise.all(snapshots.map((s) => p.pg.record(s)));
-}
-
-/** Runs maintenance at `nowS` on both until neither has work pending. */
-export async function maintainBoth(p: Pair, nowS: number): Promise<void> {
-  p.clock.now = nowS * 1000;
-  while (p.sqlite.maintain()) {}
-  while (await p.pg.maintain(nowS)) {}
-}
+import { snapshotAt } from "../store/helpers.ts";
 
 /**
  * Three hours of refreshes a minute apart from `t0` with everything the writer has rules for:

@@ -2,7 +2,6 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../../src/log.ts";
-import { TooManyPoints } from "../../src/store/query.ts";
 import { HistoryStore } from "../../src/store/store.ts";
 import { ORG, snapshotAt, tempDir } from "./helpers.ts";
 
@@ -37,16 +36,6 @@ const fresh = () => storeAt(join(tmp.dir, `s${++n}.db`));
 const lease = (kind = "active_leases" as const) => ({ kind, filter: {}, from: T - 3600, to: T + 3600, step: 60 });
 
 describe("HistoryStore", () => {
-  test("restore() returns the last snapshot written, as it was", () => {
-    const path = join(tmp.dir, `s${++n}.db`);
-    const a = storeAt(path).store;
-    a.record(snapshotAt(T, { "s1/vpc": 1 }));
-    a.record(snapshotAt(T + 60, { "s1/vpc": 4 }));
-    a.close();
-    const restored = storeAt(path).store.restore();
-    expect(restored).toEqual(snapshotAt(T + 60, { "s1/vpc": 4 }));
-  });
-
   test("a stored snapshot that does not parse is not served, and says why", () => {
     const path = join(tmp.dir, `s${++n}.db`);
     const a = storeAt(path).store;
@@ -172,31 +161,5 @@ describe("HistoryStore", () => {
     const at = s.store.stats.lastWriteAt;
     s.store.record({ ...snap, up: false });
     expect(s.store.stats.lastWriteAt).toBe(at);
-  });
-
-  test("a clock that went back a long way is logged, and recording goes on", () => {
-    const s = fresh();
-    s.store.record(snapshotAt(T + 86_400, { "s1/vpc": 1 }));
-    s.store.record(snapshotAt(T, { "s1/vpc": 2 }));
-    expect(s.lines.join("")).toContain("the clock went back");
-    expect(s.store.unavailable()).toBeUndefined();
-  });
-
-  test("an answer larger than MAX_POINTS is refused before anything is read", async () => {
-    const s = fresh();
-    const values: Record<string, number> = {};
-    for (let i = 0; i < 30; i++) values[`s${i}/vpc`] = i;
-    s.store.record(snapshotAt(T, values));
-    await expect(s.store.query({ ...lease(), from: T - 10 * 86_400, to: T, step: 1 })).rejects.toBeInstanceOf(TooManyPoints);
-  });
-
-  test("a range that reaches into rolled-up hours is read in whole hours", async () => {
-    const clock = { now: T * 1000 };
-    const s = storeAt(join(tmp.dir, `roll${++n}.db`), clock);
-    for (let t = T; t < T + 3 * 86_400; t += 600) s.store.record(snapshotAt(t, { "s1/vpc": (t / 600) % 5 }));
-    clock.now = (T + 10 * 86_400) * 1000;
-    while (s.store.maintain());
-    expect((await s.store.query({ ...lease(), from: T, to: T + 86_400, step: 300 })).step).toBe(3600);
-    expect((await s.store.query({ ...lease(), from: T + 9 * 86_400, to: T + 10 * 86_400, step: 300 })).step).toBe(300);
   });
 });
