@@ -1,6 +1,7 @@
 /**
- * Where PostgreSQL's time goes in a read: the row statement of PgHistoryReader.rowsOf
- * (src/store/pg/reader.ts) once per series through postgres.js alone (no drizzle, no bucketing),
+ * Where PostgreSQL's time goes in a read: the rows-as-columns statement PgHistoryReader.rowsOf
+ * (src/store/pg/reader.ts) ran before it read one JSON text per series, once per series through
+ * postgres.js alone (no drizzle, no bucketing): the per-column parsing that change removed,
  * the server's own execution time of the same statements (EXPLAIN ANALYZE), and one round trip.
  */
 
@@ -80,7 +81,7 @@ export async function reportPgBreakdown(url: string, cases: ReadCase[], n: numbe
     const roundTrip = median(await timed(n, () => sql.unsafe("SELECT 1", [], { prepare: true })));
     const parts: Parts[] = [];
     for (const c of cases) parts.push(await caseParts(sql, c, n));
-    console.log("Where PostgreSQL's time goes (medians; one connection of postgres.js, the reader's row statement once per series):\n");
+    console.log("Where PostgreSQL's time goes (medians; one connection of postgres.js, the rows-as-columns statement once per series):\n");
     console.log("| step | median |");
     console.log("|---|---|");
     console.log(`| one round trip (\`SELECT 1\`, prepared) | ${ms(roundTrip, 3)} |`);

@@ -14,10 +14,14 @@ export interface MatchedSeries {
 
 /** Reads one org's series and rows from PostgreSQL, with the statements and answers of HistoryReader (SQLite). */
 export class PgHistoryReader {
+  private readonly rows;
+
   constructor(
     private readonly db: PgDb,
     private readonly orgName: string,
-  ) {}
+  ) {
+    this.rows = rowsStatement(db);
+  }
 
   /**
    * The series of a kind that pass the filter, ordered by labels byte by byte (COLLATE "C"), as
@@ -56,27 +60,65 @@ export class PgHistoryReader {
 
   /** One series' rows reaching into [from, to), in time order: the one row that began at or before `from` and every row that begins inside; an open row ends at `until`. */
   async rowsOf(id: number, from: number, to: number, until: number | undefined): Promise<StoredRow[]> {
-    const rows = await this.db
-      .select({
-        start: samples.start,
-        end: samples.end,
-        last: samples.last,
-        capacity: samples.capacity,
-        min: samples.min,
-        max: samples.max,
-        area: samples.area,
-        covered: samples.covered,
-        atCapacity: samples.atCapacity,
-      })
-      .from(samples)
-      .where(
-        and(
-          eq(samples.seriesId, id),
-          sql`${samples.start} >= coalesce((SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ${id} AND s2.start <= ${from}), ${from})`,
-          sql`${samples.start} <= ${to}`,
-        ),
-      )
-      .orderBy(samples.start);
-    return rows.map((r) => ({ ...r, end: r.end ?? until ?? r.start, open: r.end === null }));
+    const [r] = await this.rows.execute({ id, from, to });
+    const out: StoredRow[] = [];
+    for (const v of JSON.parse(r?.json ?? "[]") as RowValues[]) {
+      const end = v[1];
+      out.push({
+        start: v[0],
+        end: end ?? until ?? v[0],
+        last: v[2],
+        capacity: v[3],
+        min: v[4],
+        max: v[5],
+        area: v[6],
+        covered: v[7],
+        atCapacity: v[8],
+        open: end === null,
+      });
+    }
+    return out;
   }
+}
+
+/** One row of rowsStatement's array: start, end, last, capacity, min, max, area, covered, atCapacity. */
+type RowValues = [number, number | null, number, number | null, number | null, number | null, number | null, number | null, number | null];
+
+/**
+ * One series' rows as ONE JSON text, `[[start, end, last, …], …]` in `start` order, built by the
+ * server. Each value is written by its type's output function, the same text postgres.js parsed
+ * column by column before (float8 in its shortest exact form: PostgreSQL 12+ with the default
+ * extra_float_digits; times are bigint far below 2^53), so JSON.parse gives the same numbers. Values
+ * are finite (src/store/observe.ts records no other): a NaN would make the text invalid JSON and the
+ * read fail, never answer a wrong number. Why: postgres.js converts every column of every row in
+ * JS, and that, not the server, was most of a year's /report (BENCHMARKS.md (e) on PostgreSQL).
+ */
+function rowsStatement(db: PgDb) {
+  const p = sql.placeholder;
+  const cols = [
+    samples.start,
+    samples.end,
+    samples.last,
+    samples.capacity,
+    samples.min,
+    samples.max,
+    samples.area,
+    samples.covered,
+    samples.atCapacity,
+  ];
+  const row = sql`'[' || ${sql.join(
+    cols.map((c) => sql`coalesce(${c}::text, 'null')`),
+    sql` || ',' || `,
+  )} || ']'`;
+  return db
+    .select({ json: sql<string>`'[' || coalesce(string_agg(${row}, ',' ORDER BY ${samples.start}), '') || ']'` })
+    .from(samples)
+    .where(
+      and(
+        eq(samples.seriesId, p("id")),
+        sql`${samples.start} >= coalesce((SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ${p("id")} AND s2.start <= ${p("from")}), ${p("from")})`,
+        sql`${samples.start} <= ${p("to")}`,
+      ),
+    )
+    .prepare("pg_rows_of");
 }
