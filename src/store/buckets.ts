@@ -112,7 +112,8 @@ export function bucketize(rows: readonly StoredRow[], from: number, to: number, 
       const len = Math.min(pe, b + step) - Math.max(ps, b);
       at(b).add(r.last, r.last, r.last * len, len, r.last, Math.min(pe, b + step), r.last);
     }
-    if (r.open && pe === r.end) at(pe).add(r.last, r.last, 0, 0, r.last, pe, r.last);
+    // The last refresh's instant is a sample, unless it is `to` itself, outside [from, to).
+    if (r.open && pe === r.end && pe < to) at(pe).add(r.last, r.last, 0, 0, r.last, pe, r.last);
   }
   return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, bucket]) => bucket.point(t));
 }

@@ -68,6 +68,10 @@ describe("bucketize", () => {
     expect(bucketize([{ ...raw(0, 3000, 5), open: true }], 0, 7200, 3600)).toEqual([{ t: 0, min: 5, max: 5, avg: 5, last: 5 }]);
   });
 
+  test("a last refresh exactly at `to` is outside [from, to): no point there", () => {
+    expect(bucketize([{ ...raw(0, 3600, 5), open: true }], 0, 3600, 3600).map((p) => p.t)).toEqual([0]);
+  });
+
   test("points come in time order", () => {
     const rows = [raw(500, 600, 1), raw(0, 100, 2)];
     expect(bucketize(rows, 0, 1000, 100).map((p) => p.t)).toEqual([0, 500]);
