@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import postgres from "postgres";
 import { MIGRATIONS_TABLE, migratePostgres } from "../../src/store/pg/migrate.ts";
 import { claimPgOwner } from "../../src/store/pg/owner.ts";
 import { type PgServer, startPgServer } from "../pg/server.ts";
@@ -164,8 +165,28 @@ test(
     // Polled until the first batch has committed (before the run has created the tables, the count fails).
     let copied = 0;
     while (copied === 0) copied = await pgCount(url, "SELECT count(*) AS n FROM samples").catch(() => 0);
+    // The copy held still (a share lock waits for the batch in flight and keeps the next one out), so
+    // the kill lands mid-way however fast the run goes on a loaded machine.
+    const blocker = postgres(url, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const hold = blocker.begin(async (tx) => {
+      await tx`LOCK TABLE samples IN SHARE MODE`;
+      locked();
+      await released;
+    });
+    await holding;
     p.kill("SIGKILL");
     await p.exited;
+    release();
+    await hold;
+    await blocker.end();
     const afterKill = await pgCount(url, "SELECT count(*) AS n FROM samples");
     expect(afterKill).toBeGreaterThan(0);
     expect(afterKill).toBeLessThan(total);
