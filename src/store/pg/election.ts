@@ -90,8 +90,13 @@ export class Election implements SnapshotSource {
     try {
       const db = drizzle({ client: session.sql });
       const [row] = await session.answered(db.select().from(snapshots).where(eq(snapshots.orgName, this.opts.orgName)));
-      // A stored second below the one served names an older snapshot: not decoded.
-      if (!row || (!force && knownMs !== undefined && row.collectedAt < Math.floor(knownMs / 1000))) return undefined;
+      // Unless announced, a stored second not after the served one's is that snapshot or an older
+      // one: not decoded (two writes within one second are told apart by their announcement).
+      const knownS = knownMs === undefined ? undefined : Math.floor(knownMs / 1000);
+      if (!row || (!force && knownS !== undefined && row.collectedAt <= knownS)) return undefined;
+      // Newer, and found by a poll rather than announced: the notifications were lost (postgres.js
+      // may give up re-subscribing after an outage); listen again from the next round.
+      if (!force && knownS !== undefined) this.relisten();
       const stored = decodeSnapshot(row.body, row.format);
       if ("problem" in stored) {
         this.opts.log.warn("not serving the leader's stored snapshot", { reason: stored.problem });
@@ -104,6 +109,13 @@ export class Election implements SnapshotSource {
       this.opts.log.warn("reading the leader's snapshot failed", { error: this.message(err) });
       return undefined;
     }
+  }
+
+  /** Drops the notification connection; the next round subscribes again on a new one. */
+  private relisten(): void {
+    const listener = this.listener;
+    this.listener = undefined;
+    void listener?.end({ timeout: 0 }).catch(() => {});
   }
 
   /** Takes part at once (so the first refresh knows its role), then every ELECTION_INTERVAL_MS. */
