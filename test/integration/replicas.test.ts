@@ -97,6 +97,17 @@ test("two, then three replicas: one leader calls CLS for all, every replica serv
   // The leader's last success, shown by every replica.
   const successes = new Set(texts.map((t) => seriesValue(t, "nvidia_cls_last_success_timestamp_seconds")));
   expect(successes.size).toBe(1);
+
+  // The loss of a follower changes nothing for the others: the same leader goes on writing.
+  const lost = group.find((r) => r !== leader)!;
+  lost.proc.proc.kill("SIGKILL");
+  await lost.proc.proc.exited;
+  const left = group.filter((r) => r !== lost);
+  const before = await storedAt(db);
+  await leaderRefreshes(leader, 2);
+  expect(await storedAt(db)).toBeGreaterThan(before);
+  expect(await theLeader(left)).toBe(leader);
+  await sameSnapshot(left);
   await stop(group);
 }, 120_000);
 
@@ -108,6 +119,7 @@ test("kill -9 of the leader: a follower leads within 15 s and the history goes o
   await leaderRefreshes(leader, 4);
   const startS = Math.floor(Date.now() / 1000) - 60;
   const before = await storedAt(db);
+  const trendBefore = await trend(follower, startS);
 
   const killedAt = Date.now();
   leader.proc.proc.kill("SIGKILL");
@@ -121,13 +133,26 @@ test("kill -9 of the leader: a follower leads within 15 s and the history goes o
   const text = await metricsOf(follower);
   expect(seriesValue(text, "nvidia_cls_leader")).toBe(1);
   expect(seriesValue(text, "nvidia_cls_up")).toBe(1);
-  // /history reads one trend across the failover.
-  const history = (await (await fetch(`${follower.url}/history?kind=feature_in_use&from=-10m&step=1s`)).json()) as {
-    series: { points: [number, number | null][] }[];
-  };
-  expect(history.series.length).toBeGreaterThan(0);
+  // /history reads one trend across the failover: what it said before, then on without a missing second.
+  const trendAfter = await trend(follower, startS);
+  expect(trendAfter.length).toBe(trendBefore.length);
+  for (const [i, after] of trendAfter.entries()) {
+    const before = trendBefore[i]!;
+    expect(after.slice(0, before.length - 1)).toEqual(before.slice(0, -1));
+    expect(after.at(-1)![0]).toBeGreaterThan(Math.floor(killedAt / 1000));
+    for (let k = 1; k < after.length; k++) expect([k, after[k]![0] - after[k - 1]![0]]).toEqual([k, 1]);
+  }
   await stop(group);
 }, 120_000);
+
+/** Each org-wide seats-in-use series from `fromS` as [t, last] per second, as a replica's /history gives it. */
+async function trend(r: Replica, fromS: number): Promise<[number, number][][]> {
+  const res = await fetch(`${r.url}/history?kind=feature_in_use&scope=org&from=${fromS}&step=1s`);
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { series: { labels: Record<string, string>; points: { t: string; last: number }[] }[] };
+  expect(body.series.length).toBeGreaterThan(0);
+  return body.series.map((s) => s.points.map((p): [number, number] => [Date.parse(p.t) / 1000, p.last]));
+}
 
 test("the leader's session ended by pg_terminate_backend: it stops writing, one leader again, no double rows", async () => {
   const db = await server.createDatabase("terminated");
