@@ -116,6 +116,7 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
     log: deps.log,
     signal: shutdown.signal,
     initial: restored,
+    previous: () => cache.current(),
     causeNotes: () => ({ keyRereadAt: credentials.keyRereadAt() }),
   });
   // Only what this exporter fetched from CLS is written: a replica's snapshots are its leader's, already stored.

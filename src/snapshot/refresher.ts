@@ -56,6 +56,12 @@ export interface RefresherDeps {
   signal?: AbortSignal;
   /** A snapshot restored from disk (with up = 0): served while CLS cannot be reached at all. */
   initial?: Snapshot;
+  /**
+   * The snapshot served now, re-served when nothing at all was fetched; absent: the last one this
+   * refresher made (or `initial`). A replica that led no refresh yet serves its leader's snapshots,
+   * newer than anything it made.
+   */
+  previous?: () => Snapshot | undefined;
   /** What changes the hints of the outcome line (a re-read key file). */
   causeNotes?: () => CauseNotes;
 }
@@ -103,9 +109,17 @@ export function createRefresher({ initial, ...deps }: RefresherDeps): () => Prom
       invalidReasons: reasonRows(deps.invalidReasons),
     };
     // Nothing fetched: the last data as it was, but this refresh's failures (and no stale item counts).
+    const served = deps.previous?.() ?? last;
     const next =
-      result.succeeded === 0 && last
-        ? { ...last, up: false, failures: result.failures, invalidItems: meta.invalidItems, invalidReasons: meta.invalidReasons }
+      result.succeeded === 0 && served
+        ? {
+            ...served,
+            up: false,
+            failures: result.failures,
+            invalidItems: meta.invalidItems,
+            invalidReasons: meta.invalidReasons,
+            refreshedAt: finished,
+          }
         : buildSnapshot(result.data, meta);
     last = stats.lastSuccessAt === undefined ? next : { ...next, lastSuccessAt: stats.lastSuccessAt };
     logOutcome(last, result.succeeded, meta.durationMs, stats.lastCalls);

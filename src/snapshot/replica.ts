@@ -10,8 +10,8 @@ export interface SnapshotSource {
   /** Whether this exporter is its org's leader: nvidia_cls_leader. */
   leads(): boolean;
   /**
-   * The leader's latest stored snapshot, as it stored it (its up and timestamps), when it is newer than
-   * `knownMs` or `force`d; undefined when there is nothing newer. Never rejects: a database that
+   * The leader's latest stored snapshot, as it stored it (its up and timestamps), when it was
+   * refreshed after `knownMs` (see refreshedAt) or `force`d; undefined when there is nothing newer. Never rejects: a database that
    * cannot be read is the source's to log and act on; undefined then.
    */
   shared(knownMs: number | undefined, force: boolean): Promise<Snapshot | undefined>;
@@ -27,9 +27,12 @@ export interface SourcedRefreshDeps {
   current: () => Snapshot | undefined;
 }
 
+/** When the refresh that made a snapshot ended: its collection, or the later refresh that re-served it. */
+export const refreshedAt = (s: Snapshot): number => s.refreshedAt ?? s.collectedAt;
+
 /**
  * The cache's refresh on a replica: CLS when the source says so, else the leader's latest snapshot.
- * Served snapshots never go back in time: one of the leader's older than the one served (an
+ * Served snapshots never go back in time: one of the leader's refreshed before the one served (an
  * exporter that refreshed CLS itself while cut off from the database) is not taken.
  * `notified()` makes the next refresh read the leader's snapshot even when its stored second
  * equals the one served (a write notification names a new snapshot for sure).
@@ -43,11 +46,12 @@ export function sourcedRefresh({ cls, source, current }: SourcedRefreshDeps): {
   let force = false;
   const refresh = async (): Promise<Snapshot | undefined> => {
     if (source.callsCls()) return cls();
-    const served = current()?.collectedAt;
+    const served = current();
+    const at = served && refreshedAt(served);
     const forced = force;
     force = false;
-    const next = await source.shared(served, forced);
-    return next && (served === undefined || next.collectedAt > served) ? next : undefined;
+    const next = await source.shared(at, forced);
+    return next && (at === undefined || refreshedAt(next) > at) ? next : undefined;
   };
   return {
     refresh,

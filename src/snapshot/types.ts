@@ -103,6 +103,11 @@ export const snapshotSchema = z.object({
    * stored by versions that did not keep it.
    */
   lastSuccessAt: z.number().optional(),
+  /**
+   * Set on a snapshot re-served by a refresh that fetched nothing at all: when that refresh ended
+   * (ms since epoch). Its data are still as of collectedAt; history records nothing new for it.
+   */
+  refreshedAt: z.number().optional(),
   entitlements: z.array(entitlementRow),
   /** Optional: snapshots stored before product keys were read have none. */
   productKeys: z.array(productKeyRow).optional(),

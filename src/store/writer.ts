@@ -103,8 +103,9 @@ export class HistoryWriter {
    * Returns whether anything was written, and the history discarded when the clock went back.
    */
   record(s: Snapshot): { written: boolean; rewoundFrom?: number } {
-    // A refresh that fetched nothing re-serves the previous snapshot: nothing new to record.
-    if (s.collectedAt === this.lastCollectedAt) return { written: false };
+    // A refresh that fetched nothing re-serves an earlier snapshot: nothing new to record (and its
+    // old time is not the clock going back).
+    if (s.refreshedAt !== undefined || s.collectedAt === this.lastCollectedAt) return { written: false };
     const t = Math.floor(s.collectedAt / 1000);
     const plan = planRecord(t, this.observedUntil, this.open, this.maxGapS);
     const seriesChanges = new Map<string, SeriesRef>();

@@ -6,6 +6,7 @@
  * without gaps or overlaps. A replica finding a schema newer than its own follows and never leads.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { ENDPOINT_NAMES, type EndpointName } from "../../src/cls/endpoints.ts";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { MIGRATIONS_TABLE } from "../../src/store/pg/migrate.ts";
@@ -235,4 +236,53 @@ test("a replica finding a schema newer than its own follows the leader's snapsho
   expect(seriesValue(await metricsOf(older), "nvidia_cls_leader")).toBe(0);
   expect(older.proc.output()).not.toContain("this exporter leads its org");
   await stop([older]);
+}, 120_000);
+
+/** Every CLS call answered 503. */
+const clsDown = () =>
+  sim.setFaults([...ENDPOINT_NAMES, "virtual_group"].map((endpoint) => ({ endpoint: endpoint as EndpointName, status: 503 })));
+
+test("CLS down entirely: the leader serves up 0 with the data it had, and so does every follower", async () => {
+  const db = await server.createDatabase("cls_down");
+  const group = [await replica(db, "down-a"), await replica(db, "down-b")];
+  const leader = await theLeader(group);
+  await leaderRefreshes(leader, 2);
+  clsDown();
+  try {
+    await waitFor("up 0 on every replica", async () => {
+      const texts = await Promise.all(group.map(metricsOf));
+      return texts.every((t) => seriesValue(t, "nvidia_cls_up") === 0) ? texts : undefined;
+    });
+    const texts = await sameSnapshot(group);
+    expect(dataLines(texts[1]!)).toEqual(dataLines(texts[0]!));
+  } finally {
+    sim.clearFaults();
+  }
+  await stop(group);
+}, 120_000);
+
+test("a takeover while CLS is down: the new leader serves the last stored snapshot and deletes no history", async () => {
+  const db = await server.createDatabase("down_takeover");
+  const first = await replica(db, "dt-a");
+  await theLeader([first]);
+  await leaderRefreshes(first, 2);
+  const second = await replica(db, "dt-b");
+  // Longer than the gap that joins rows (15 s here) after the follower started: what it restored then is old news.
+  await leaderRefreshes(first, 9);
+  const rows = await onDb<{ n: number }>(db, "SELECT count(*)::int AS n FROM samples");
+  const servedBefore = seriesValue(await metricsOf(second), "nvidia_cls_scrape_timestamp_seconds")!;
+  clsDown();
+  try {
+    first.proc.proc.kill("SIGKILL");
+    await second.proc.waitForLine(/msg="this exporter leads its org/, { timeoutMs: 15_000 });
+    await second.proc.waitForLine(/msg="refresh failed"/);
+    await waitFor("up 0 on the new leader", async () => (seriesValue(await metricsOf(second), "nvidia_cls_up") === 0 ? true : undefined));
+    const text = await metricsOf(second);
+    expect(seriesValue(text, "nvidia_cls_scrape_timestamp_seconds")).toBeGreaterThanOrEqual(servedBefore);
+    expect((await onDb<{ n: number }>(db, "SELECT count(*)::int AS n FROM samples"))[0]!.n).toBeGreaterThanOrEqual(rows[0]!.n);
+    expect(second.proc.output()).not.toContain("the clock went back");
+  } finally {
+    sim.clearFaults();
+  }
+  await stop([first, second]);
 }, 120_000);

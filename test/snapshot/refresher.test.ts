@@ -153,3 +153,39 @@ test("a snapshot restored from disk is released once the first refresh replaced 
   expect(restored.deref()).toBeUndefined();
   expect(await refresh()).not.toBe(fresh);
 });
+
+describe("a refresh that fetches nothing at all", () => {
+  const down: ClsClient = {
+    list: async (name) => {
+      throw new ClsError("http", name, "HTTP 503", 503);
+    },
+  };
+  const refresherWith = (previous: (() => Snapshot | undefined) | undefined, initial: Snapshot | undefined) =>
+    createRefresher({
+      client: down,
+      invalid: new Map(),
+      stats: newStats(),
+      parallelism: 2,
+      timeoutMs: 1_000,
+      now: () => 90_000,
+      log: silentLogger,
+      initial,
+      previous,
+    });
+
+  test("re-serves the snapshot served now (a replica's: its leader's), with up 0, this refresh's failures and when it ended", async () => {
+    const restoredAtStart = emptySnapshot({ up: false, collectedAt: 1_000 });
+    const leaders = emptySnapshot({ up: true, collectedAt: 60_000 });
+    const s = await refresherWith(() => leaders, restoredAtStart)();
+    expect(s.collectedAt).toBe(60_000);
+    expect(s.up).toBe(false);
+    expect(s.refreshedAt).toBe(90_000);
+    expect(s.failures.length).toBeGreaterThan(0);
+  });
+
+  test("without a snapshot served, re-serves the one it was started with", async () => {
+    const restoredAtStart = emptySnapshot({ up: false, collectedAt: 1_000 });
+    const s = await refresherWith(() => undefined, restoredAtStart)();
+    expect([s.collectedAt, s.refreshedAt]).toEqual([1_000, 90_000]);
+  });
+});

@@ -31,8 +31,12 @@ function unset(schema: z.core.$ZodType, values: readonly unknown[], path: string
 }
 
 describe("stored snapshot", () => {
-  // lastSuccessAt is stamped by the refresher, not the builder.
-  const built: Snapshot = { ...buildSnapshot(everyFamilyOrg(), EVERY_FIELD_META), lastSuccessAt: EVERY_FIELD_META.collectedAt - 60_000 };
+  // lastSuccessAt and refreshedAt are stamped by the refresher, not the builder.
+  const built: Snapshot = {
+    ...buildSnapshot(everyFamilyOrg(), EVERY_FIELD_META),
+    lastSuccessAt: EVERY_FIELD_META.collectedAt - 60_000,
+    refreshedAt: EVERY_FIELD_META.collectedAt + 60_000,
+  };
 
   test("the fixture sets every field of the schema, so the round trip below covers each", () => {
     expect(unset(snapshotSchema, [built], "snapshot")).toEqual([]);

@@ -149,6 +149,8 @@ export class PgHistoryBackend implements HistoryBackend {
     try {
       await this.store.reload();
       this.takeOver = false;
+      if (this.failure) this.opts.log.info("history database reachable again", { database: redactedUrl(this.opts.url) });
+      this.failure = undefined;
       return this.writes();
     } catch (err) {
       this.unreachable(pgStoreError(err, this.opts.url, "PostgreSQL history database: taking over the org's history"));

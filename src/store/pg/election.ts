@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq, gt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { realTimers, type Timers } from "../../clock.ts";
@@ -89,11 +89,13 @@ export class Election implements SnapshotSource {
     if (!session || session.lost()) return undefined;
     try {
       const db = drizzle({ client: session.sql });
-      const [row] = await session.answered(db.select().from(snapshots).where(eq(snapshots.orgName, this.opts.orgName)));
-      // Unless announced, a stored second not after the served one's is that snapshot or an older
-      // one: not decoded (two writes within one second are told apart by their announcement).
+      // Unless announced, only a row stored in a later second than the served snapshot was refreshed
+      // in is read (and its body sent): two writes within one second are told apart by their announcement.
       const knownS = knownMs === undefined ? undefined : Math.floor(knownMs / 1000);
-      if (!row || (!force && knownS !== undefined && row.collectedAt <= knownS)) return undefined;
+      const mine = eq(snapshots.orgName, this.opts.orgName);
+      const where = force || knownS === undefined ? mine : and(mine, gt(snapshots.collectedAt, knownS));
+      const [row] = await session.answered(db.select().from(snapshots).where(where));
+      if (!row) return undefined;
       // Newer, and found by a poll rather than announced: the notifications were lost (postgres.js
       // may give up re-subscribing after an outage); listen again from the next round.
       if (!force && knownS !== undefined) this.relisten();
@@ -106,6 +108,7 @@ export class Election implements SnapshotSource {
     } catch (err) {
       // A session that cannot answer is given up: the next round reconnects (or detaches).
       await session.end();
+      if (this.current === "leader") this.lost();
       this.opts.log.warn("reading the leader's snapshot failed", { error: this.message(err) });
       return undefined;
     }

@@ -48,7 +48,11 @@ export async function announceSnapshot(tx: PgTx, orgName: string): Promise<void>
   await tx.execute(sql`SELECT pg_notify(${SNAPSHOT_CHANNEL}, ${orgTag(orgName)})`);
 }
 
+/** How long a new leader waits for a write of the previous one still in flight; then its takeover fails and is tried again at its next write. */
+export const TAKEOVER_WAIT = "30s";
+
 /** Waits until no write transaction of the org is in flight, and keeps new ones out until `tx` ends. */
 export async function takeOverWrites(tx: PgTx, orgName: string): Promise<void> {
+  await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${TAKEOVER_WAIT}'`));
   await tx.execute(sql`SELECT pg_advisory_xact_lock(${WRITE_FENCE_CLASS}::int, hashtext(${orgName}))`);
 }

@@ -12,6 +12,14 @@ import { OWNER_LOCK_CLASS } from "./owner.ts";
 export const LOCK_KEEPALIVE = { idleS: 4, intervalS: 2, count: 3 } as const;
 /** The same bound for data the server sent and the leader's host never acknowledged (PostgreSQL 12+). */
 const USER_TIMEOUT_MS = 10_000;
+
+/** LOCK_KEEPALIVE as the session parameters that set it; the history pool's sessions carry them too (src/store/pg/db.ts). */
+export const SERVER_KEEPALIVES = {
+  tcp_keepalives_idle: LOCK_KEEPALIVE.idleS,
+  tcp_keepalives_interval: LOCK_KEEPALIVE.intervalS,
+  tcp_keepalives_count: LOCK_KEEPALIVE.count,
+  tcp_user_timeout: USER_TIMEOUT_MS,
+} as const;
 /** Client side: how long a statement on the session may take before the session is given up (a leader then stops writing). */
 export const HEARTBEAT_TIMEOUT_MS = 5_000;
 
@@ -49,13 +57,7 @@ export async function openLockSession(url: string, orgName: string, onLost: () =
       lost = true;
       onLost();
     },
-    connection: {
-      application_name: "nvidia-cls-exporter election",
-      tcp_keepalives_idle: LOCK_KEEPALIVE.idleS,
-      tcp_keepalives_interval: LOCK_KEEPALIVE.intervalS,
-      tcp_keepalives_count: LOCK_KEEPALIVE.count,
-      tcp_user_timeout: USER_TIMEOUT_MS,
-    },
+    connection: { application_name: "nvidia-cls-exporter election", ...SERVER_KEEPALIVES },
   });
   let pid: number;
   try {

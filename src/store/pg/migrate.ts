@@ -20,7 +20,7 @@ export const MIGRATION_LOCK_KEY = 0x4e434c534d494752n;
 /** How long a replica waits for another's migration before failing with reason "busy" (a retry can follow). */
 export const MIGRATION_LOCK_TIMEOUT_MS = 120_000;
 /** Seconds to wait for the connection itself. */
-export const CONNECT_TIMEOUT_S = 30;
+export const CONNECT_TIMEOUT_S = 10;
 /**
  * The application marker, like SQLite's application_id: a one-row table created in a schema that
  * had no tables, before the first migration. A schema with tables but without it is another

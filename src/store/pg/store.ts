@@ -141,7 +141,10 @@ export class PgHistoryStore {
         this.failing = undefined;
         return true;
       } catch (err) {
-        if (err instanceof NotLeader) return false;
+        if (err instanceof NotLeader) {
+          this.opts.log.warn("snapshot not written: this exporter no longer holds its org's lock", { reason: err.message });
+          return false;
+        }
         this.fail(this.error(err, "writing history"));
         return false;
       }

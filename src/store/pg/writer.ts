@@ -72,7 +72,17 @@ export class PgHistoryWriter {
 
   /** Persists the snapshot and extends the history; throws (with nothing written) when PostgreSQL fails. */
   async record(s: Snapshot): Promise<{ written: boolean; rewoundFrom?: number }> {
-    // A refresh that fetched nothing re-serves the previous snapshot: nothing new to record.
+    // A refresh that fetched nothing re-serves an earlier snapshot: no new history (and its old
+    // time is not the clock going back), but its up 0 and failures are stored and announced, so
+    // replicas serve what the leader serves.
+    if (s.refreshedAt !== undefined) {
+      await this.db.transaction(async (tx) => {
+        await this.guard(tx);
+        await announceSnapshot(tx, this.orgName);
+        await this.upsertSnapshot(tx, s);
+      });
+      return { written: true };
+    }
     if (s.collectedAt === this.lastCollectedAt) return { written: false };
     const t = Math.floor(s.collectedAt / 1000);
     const plan = planRecord(t, this.observedUntil, this.open, this.maxGapS);
@@ -81,14 +91,7 @@ export class PgHistoryWriter {
       await this.guard(tx);
       // Delivered at commit: replicas serving this org read the new snapshot.
       await announceSnapshot(tx, this.orgName);
-      const body = encodeSnapshot(s);
-      await tx
-        .insert(snapshots)
-        .values({ orgName: this.orgName, collectedAt: t, format: SNAPSHOT_FORMAT, body })
-        .onConflictDoUpdate({
-          target: snapshots.orgName,
-          set: { collectedAt: sql`excluded.collected_at`, format: sql`excluded.format`, body: sql`excluded.body` },
-        });
+      await this.upsertSnapshot(tx, s);
       if (plan.rewound !== undefined) await this.rewind(tx, t);
       if (!plan.append) return plan.open;
       await setState(tx, this.orgName, "observed_until", t);
@@ -106,6 +109,18 @@ export class PgHistoryWriter {
     if (plan.append) this.observedUntil = t;
     this.lastCollectedAt = s.collectedAt;
     return { written: true, rewoundFrom: plan.rewound };
+  }
+
+  /** The org's stored snapshot; its row's second is when it was refreshed (what followers compare), its body says when collected. */
+  private async upsertSnapshot(tx: PgTx, s: Snapshot): Promise<void> {
+    const at = Math.floor((s.refreshedAt ?? s.collectedAt) / 1000);
+    await tx
+      .insert(snapshots)
+      .values({ orgName: this.orgName, collectedAt: at, format: SNAPSHOT_FORMAT, body: encodeSnapshot(s) })
+      .onConflictDoUpdate({
+        target: snapshots.orgName,
+        set: { collectedAt: sql`excluded.collected_at`, format: sql`excluded.format`, body: sql`excluded.body` },
+      });
   }
 
   /** Removes what was recorded at or after t and ends earlier rows by t. */
