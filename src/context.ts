@@ -18,7 +18,7 @@ import { createProcessMetrics } from "./render/process.ts";
 import { type Format, PrometheusRenderer, renderCatalog } from "./render/prometheus.ts";
 import { SnapshotCache } from "./snapshot/cache.ts";
 import { countRequest, createRefresher, newStats } from "./snapshot/refresher.ts";
-import { sourcedRefresh } from "./snapshot/replica.ts";
+import { leaderSilentAfterMs, sourcedRefresh } from "./snapshot/replica.ts";
 import type { Snapshot } from "./snapshot/types.ts";
 import type { HistoryBackend } from "./store/index.ts";
 
@@ -133,6 +133,9 @@ export function createExporter(config: Config, { restored: stored, ...deps }: Co
       source,
       // A snapshot restored at start is not the leader's latest: any stored one replaces it.
       current: () => (servingRestored ? undefined : cache.current()),
+      now: deps.now,
+      silentAfterMs: leaderSilentAfterMs(config.cacheTtlMs, config.scrapeTimeoutMs),
+      log: deps.log,
     });
   const cache = new SnapshotCache({
     ttlMs: config.cacheTtlMs,

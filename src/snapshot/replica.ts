@@ -1,3 +1,4 @@
+import type { Logger } from "../log.ts";
 import type { Snapshot } from "./types.ts";
 
 /**
@@ -25,7 +26,19 @@ export interface SourcedRefreshDeps {
   source: SnapshotSource;
   /** The snapshot served now. */
   current: () => Snapshot | undefined;
+  now: () => number;
+  /** A follower whose leader refreshed nothing for this long refreshes CLS itself (see leaderSilentAfterMs). */
+  silentAfterMs: number;
+  log: Logger;
 }
+
+/**
+ * How long a follower waits for its leader's next snapshot before it refreshes CLS itself: two
+ * refreshes missed (each CACHE_TTL apart and up to SCRAPE_TIMEOUT long) and an election round. A
+ * leader that hangs while holding its lock, or no replica able to lead (all refused a newer schema),
+ * must not leave every replica serving frozen data.
+ */
+export const leaderSilentAfterMs = (cacheTtlMs: number, scrapeTimeoutMs: number): number => 2 * cacheTtlMs + scrapeTimeoutMs + 5_000;
 
 /** When the refresh that made a snapshot ended: its collection, or the later refresh that re-served it. */
 export const refreshedAt = (s: Snapshot): number => s.refreshedAt ?? s.collectedAt;
@@ -37,13 +50,17 @@ export const refreshedAt = (s: Snapshot): number => s.refreshedAt ?? s.collected
  * `notified()` makes the next refresh read the leader's snapshot even when its stored second
  * equals the one served (a write notification names a new snapshot for sure).
  */
-export function sourcedRefresh({ cls, source, current }: SourcedRefreshDeps): {
+export function sourcedRefresh({ cls, source, current, now, silentAfterMs, log }: SourcedRefreshDeps): {
   refresh: () => Promise<Snapshot | undefined>;
   notified: () => void;
   /** A notification came after the refresh in flight began: one more refresh is due. */
   behind: () => boolean;
 } {
   let force = false;
+  const startedAt = now();
+  /** The leader's snapshot last taken, or when this replica started: how long the leader has been silent. */
+  let heardAt = startedAt;
+  let silent = false;
   const refresh = async (): Promise<Snapshot | undefined> => {
     if (source.callsCls()) return cls();
     const served = current();
@@ -51,7 +68,20 @@ export function sourcedRefresh({ cls, source, current }: SourcedRefreshDeps): {
     const forced = force;
     force = false;
     const next = await source.shared(at, forced);
-    return next && (at === undefined || refreshedAt(next) > at) ? next : undefined;
+    const taken = next && (at === undefined || refreshedAt(next) > at) ? next : undefined;
+    const leaders = taken ?? next;
+    if (leaders) heardAt = Math.max(heardAt, refreshedAt(leaders));
+    if (now() - heardAt <= silentAfterMs) {
+      if (silent) log.info("the leader's snapshots arrive again; serving them");
+      silent = false;
+      return taken;
+    }
+    if (!silent)
+      log.warn("no new snapshot from the org's leader: this replica refreshes CLS itself (writing nothing) until one arrives", {
+        silent_s: Math.round((now() - heardAt) / 1000),
+      });
+    silent = true;
+    return taken ?? cls();
   };
   return {
     refresh,

@@ -215,7 +215,7 @@ test("PostgreSQL stopped and started again: every replica serves throughout, the
   await stop(group);
 }, 120_000);
 
-test("a replica finding a schema newer than its own follows the leader's snapshots and never leads", async () => {
+test("a replica finding a schema newer than its own follows the leader's snapshots, never leads, and refreshes CLS itself once no leader writes", async () => {
   const db = await server.createDatabase("two_versions");
   const newer = await replica(db, "newer");
   await newer.proc.waitForLine(/msg="this exporter leads its org/);
@@ -231,9 +231,13 @@ test("a replica finding a schema newer than its own follows the leader's snapsho
 
   newer.proc.proc.kill("SIGKILL");
   await newer.proc.proc.exited;
-  // Several election rounds with the lock free: the older version still does not take it.
-  await Bun.sleep(8_000);
-  expect(seriesValue(await metricsOf(older), "nvidia_cls_leader")).toBe(0);
+  // Several election rounds with the lock free: the older version still does not take it, and once
+  // no leader has written for two cache lifetimes and more it refreshes CLS itself, writing nothing.
+  await older.proc.waitForLine(/msg="no new snapshot from the org's leader: this replica refreshes CLS itself/);
+  await older.proc.waitForLine(/msg="refresh succeeded"/);
+  const text = await metricsOf(older);
+  expect(seriesValue(text, "nvidia_cls_leader")).toBe(0);
+  expect(seriesValue(text, "nvidia_cls_up")).toBe(1);
   expect(older.proc.output()).not.toContain("this exporter leads its org");
   await stop([older]);
 }, 120_000);
