@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pseudonyms } from "../../src/capture/pseudonym.ts";
@@ -25,12 +25,10 @@ export async function replayProcess(dir: string): Promise<{ url: string; stop():
   };
 }
 
-/** The exporter as a process against `baseUrl`: its /metrics once the first refresh is in, then it is stopped. */
+/** The exporter as a process against `baseUrl`: its /metrics once the first refresh is in, then it is stopped and its folder removed. */
 export async function exporterMetrics(baseUrl: string, org: string, key: string, env: Record<string, string> = {}): Promise<string> {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-  const port = probe.port;
-  probe.stop(true);
   const data = tempDir("cls-capture-exp-");
+  // Port 0: the exporter binds a free port itself and names it, so no other process can take it in between.
   const proc = Bun.spawn([process.execPath, "run", EXPORTER], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -38,25 +36,35 @@ export async function exporterMetrics(baseUrl: string, org: string, key: string,
       NVIDIA_API_KEY: key,
       NVIDIA_ORG_NAME: org,
       NVIDIA_API_BASE_URL: baseUrl,
-      PORT: String(port),
+      LISTEN_ADDRESS: "127.0.0.1:0",
       ...env,
     },
     stdout: "ignore",
     stderr: "pipe",
   });
+  let log = "";
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stderr) log += decoder.decode(chunk, { stream: true });
+  })();
   try {
     for (let i = 0; i < 200; i++) {
-      const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
-        (r) => r.text(),
-        () => "",
-      );
+      const url = log.match(/msg=listening url=(http:\/\/\S+)/)?.[1];
+      const text = url
+        ? await fetch(`${url}/metrics`).then(
+            (r) => r.text(),
+            () => "",
+          )
+        : "";
       if (text.includes("nvidia_cls_up{")) return text;
       await Bun.sleep(50);
     }
-    throw new Error(`no metrics: ${await new Response(proc.stderr).text()}`);
+    throw new Error(`no metrics: ${log}`);
   } finally {
     proc.kill("SIGTERM");
     await proc.exited;
+    await reading;
+    rmSync(data, { recursive: true, force: true });
   }
 }
 
