@@ -171,7 +171,9 @@ export class PgHistoryBackend implements HistoryBackend {
 
   private async connect(): Promise<void> {
     try {
-      this.store = await PgHistoryStore.open({ ...this.opts, guard: leaderFence(this.opts.orgName, () => this.election.leaderPid()) });
+      const guard = leaderFence(this.opts.orgName, () => this.election.leaderPid());
+      // Leading begins with reload() (prepareWrite): the store need not read the history before.
+      this.store = await PgHistoryStore.open({ ...this.opts, guard, loadOnReload: true });
     } catch (err) {
       const e = pgStoreError(err, this.opts.url, "PostgreSQL history database: opening");
       if (e.reason === "newer_schema") this.refuseNewer(e);
