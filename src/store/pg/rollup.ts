@@ -1,4 +1,4 @@
-import { and, eq, gt, gte, inArray, isNotNull, lt, lte, min } from "drizzle-orm";
+import { and, eq, gt, gte, inArray, isNotNull, lt, lte, min, sql } from "drizzle-orm";
 import { foldHour, HOUR, type RetentionOptions, rollTarget } from "../rollup.ts";
 import { getState, type PgDb, type PgExec, setState } from "./db.ts";
 import type { WriteGuard } from "./fence.ts";
@@ -51,6 +51,16 @@ export class PgRetention {
     return { batch: ids.slice(0, this.opts.batch), done: ids.length <= this.opts.batch };
   }
 
+  /** Whether a series of the org has a row that started before `cutoff` (what pruning may delete is among those). */
+  private async startedBefore(cutoff: number): Promise<boolean> {
+    // LATERAL … LIMIT 1: an index probe per series, never a scan of the whole samples table.
+    const rows = await this.db.execute(sql`SELECT 1 FROM series s
+      CROSS JOIN LATERAL (SELECT 1 FROM samples WHERE samples.series_id = s.id AND samples.start < ${cutoff} LIMIT 1) old
+      WHERE s.org_name = ${this.opts.orgName}
+      LIMIT 1`);
+    return rows.length > 0;
+  }
+
   /** Where roll-up starts: the hour of the oldest row. Stored at once, so the scan for it runs once. */
   private async firstHour(target: number): Promise<number> {
     const [row] = await this.db
@@ -77,6 +87,9 @@ export class PgRetention {
 
   /** Deletes rows that ended before `cutoff`, a batch of series at a time; false once a full pass is done. */
   private async prune(cutoff: number): Promise<boolean> {
+    // A pass over every series (90 steps at 18,000) runs every few minutes; it begins only when some
+    // series has a row that started before the cutoff (one index probe per series), else it has none.
+    if (this.pruneCursor === undefined && !(await this.startedBefore(cutoff))) return false;
     const { batch, done } = await this.nextBatch(this.pruneCursor ?? 0);
     await this.db.transaction(async (tx) => {
       await this.guard(tx);
