@@ -29,7 +29,7 @@ export interface PgStoreOptions extends HistoryOptions {
   /**
    * The org's series and open rows are read by reload() before the first write, not by open():
    * an exporter that reloads when it takes the lead (PgHistoryBackend) would read them twice, and a
-   * follower, which never writes, would hold them for nothing (at 18,000 series, several MB).
+   * follower, which never writes, would hold them for nothing (about 4 MB at 8,100 recorded series).
    */
   loadOnReload?: boolean;
 }
