@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Snapshot } from "../../snapshot/types.ts";
 import { encodeSnapshot, SNAPSHOT_FORMAT } from "../codec.ts";
-import { observe } from "../observe.ts";
+import { type Observation, observe } from "../observe.ts";
 import { type ObservedValue, type OpenRun, planRecord, planRuns, type RunChanges } from "../runs.ts";
 import type { PgDb, PgExec, PgTx } from "./db.ts";
 import { getState, setState } from "./db.ts";
@@ -15,6 +15,7 @@ interface SeriesRef {
 }
 
 const labelsHash = (json: string) => Bun.hash.wyhash(json);
+const seriesKey = (s: { kind: string; key: string }) => `${s.kind}\n${s.key}`;
 
 /**
  * Appends snapshots to the history of one org in PostgreSQL, by the rules HistoryWriter (SQLite)
@@ -52,7 +53,7 @@ export class PgHistoryWriter {
       .select({ id: series.id, kind: series.kind, key: series.key, labels: series.labels })
       .from(series)
       .where(eq(series.orgName, orgName));
-    for (const r of rows) w.series.set(`${r.kind}\n${r.key}`, { id: r.id, labels: labelsHash(r.labels) });
+    for (const r of rows) w.series.set(seriesKey(r), { id: r.id, labels: labelsHash(r.labels) });
     w.observedUntil = await getState(read, orgName, "observed_until");
     // An open row is its series' newest: one index lookup per series, not a scan of all history.
     const open = await read
@@ -95,11 +96,7 @@ export class PgHistoryWriter {
       if (plan.rewound !== undefined) await this.rewind(tx, t);
       if (!plan.append) return plan.open;
       await setState(tx, this.orgName, "observed_until", t);
-      const observed: ObservedValue[] = [];
-      for (const o of observe(s)) {
-        const id = await this.seriesId(tx, o.kind, o.key, JSON.stringify(o.labels), seriesChanges);
-        observed.push({ id, value: o.value, capacity: o.capacity ?? null });
-      }
+      const observed = await this.observed(tx, observe(s), seriesChanges);
       const runs = planRuns(observed, plan.open, t, plan.prev, this.maxGapS);
       await writeRuns(tx, runs);
       return runs.next;
@@ -130,31 +127,71 @@ export class PgHistoryWriter {
     await tx.execute(sql`UPDATE samples SET "end" = ${t} WHERE series_id IN ${ids} AND "end" > ${t}`);
   }
 
-  private async seriesId(tx: PgTx, kind: string, key: string, labels: string, changes: Map<string, SeriesRef>): Promise<number> {
-    const mapKey = `${kind}\n${key}`;
-    const ref = changes.get(mapKey) ?? this.series.get(mapKey);
-    const hash = labelsHash(labels);
-    if (ref?.labels === hash) return ref.id;
-    if (ref) await tx.update(series).set({ labels }).where(eq(series.id, ref.id));
-    const id =
-      ref?.id ?? (await tx.insert(series).values({ orgName: this.orgName, kind, key, labels }).returning({ id: series.id }))[0]!.id;
-    changes.set(mapKey, { id, labels: hash });
-    return id;
+  /**
+   * The observations with their series ids: new series inserted and renamed ones updated in one
+   * statement each, whatever their number (a first write creates every series of the org at once).
+   * `changes` receives the refs memory takes after the commit.
+   */
+  private async observed(tx: PgTx, observations: Observation[], changes: Map<string, SeriesRef>): Promise<ObservedValue[]> {
+    const inserts = new Map<string, NewSeries>();
+    const renames = new Map<string, SeriesRef & { json: string }>();
+    for (const o of observations) {
+      const mapKey = seriesKey(o);
+      const ref = this.series.get(mapKey);
+      const json = JSON.stringify(o.labels);
+      const labels = labelsHash(json);
+      // The same series twice in one snapshot: its last labels are kept.
+      if (!ref) inserts.set(mapKey, { kind: o.kind, key: o.key, labels: json });
+      else if (ref.labels !== labels || renames.has(mapKey)) renames.set(mapKey, { id: ref.id, labels, json });
+    }
+    await renameSeries(tx, [...renames.values()]);
+    for (const [mapKey, r] of renames) changes.set(mapKey, { id: r.id, labels: r.labels });
+    for (const r of await insertSeries(tx, this.orgName, [...inserts.values()])) {
+      changes.set(seriesKey(r), { id: r.id, labels: labelsHash(inserts.get(seriesKey(r))!.labels) });
+    }
+    return observations.map((o) => ({
+      id: (changes.get(seriesKey(o)) ?? this.series.get(seriesKey(o)))!.id,
+      value: o.value,
+      capacity: o.capacity ?? null,
+    }));
   }
 }
 
-const INSERT_CHUNK = 5_000;
+interface NewSeries {
+  kind: string;
+  key: string;
+  labels: string;
+}
 
-/** The closes and opens of one snapshot: one statement each, whatever the number of series. */
+async function renameSeries(tx: PgTx, renames: { id: number; json: string }[]): Promise<void> {
+  if (renames.length === 0) return;
+  const rows = JSON.stringify(renames.map((r) => ({ id: r.id, labels: r.json })));
+  await tx.execute(sql`UPDATE series SET labels = v.labels
+    FROM json_to_recordset(${rows}::json) AS v(id integer, labels text) WHERE series.id = v.id`);
+}
+
+async function insertSeries(tx: PgTx, orgName: string, rows: NewSeries[]): Promise<{ id: number; kind: string; key: string }[]> {
+  if (rows.length === 0) return [];
+  return tx.execute<{ id: number; kind: string; key: string }>(sql`INSERT INTO series (org_name, kind, key, labels)
+    SELECT ${orgName}, v.kind, v.key, v.labels FROM json_to_recordset(${JSON.stringify(rows)}::json) AS v(kind text, key text, labels text)
+    RETURNING id, kind, key`);
+}
+
+/**
+ * The closes and opens of one snapshot: one statement each, whatever the number of series. Rows
+ * travel as one JSON parameter, not one parameter per value: a first write opens a row for every
+ * series, and building and sending tens of thousands of parameters leaves the driver's code hot
+ * and its garbage behind (BENCHMARKS.md (k)). Values are finite (observe), so JSON holds them exactly.
+ */
 async function writeRuns(tx: PgTx, runs: RunChanges): Promise<void> {
   if (runs.closes.length > 0) {
     await tx.execute(sql`UPDATE samples SET "end" = v."end"
       FROM json_to_recordset(${JSON.stringify(runs.closes)}::json) AS v(id integer, start bigint, "end" bigint)
       WHERE samples.series_id = v.id AND samples.start = v.start`);
   }
-  // Chunks keep a statement's parameters (4 a row) under PostgreSQL's 65,535.
-  for (let i = 0; i < runs.opens.length; i += INSERT_CHUNK) {
-    const chunk = runs.opens.slice(i, i + INSERT_CHUNK);
-    await tx.insert(samples).values(chunk.map((o) => ({ seriesId: o.id, start: o.start, last: o.last, capacity: o.capacity })));
+  if (runs.opens.length > 0) {
+    await tx.execute(sql`INSERT INTO samples (series_id, start, last, capacity)
+      SELECT v.id, v.start, v.last, v.capacity
+      FROM json_to_recordset(${JSON.stringify(runs.opens)}::json) AS v(id integer, start bigint, last double precision, capacity double precision)`);
   }
 }
