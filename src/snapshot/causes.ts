@@ -64,7 +64,7 @@ export const hintFor = (endpoint: EndpointName, kind: CauseKind, notes: CauseNot
 };
 
 /** What each reason an item was invalid for did to it (src/cls/schemas.ts); never CLS's own text, which may be anything. */
-const REASON_TEXT: Readonly<Record<string, string>> = {
+export const REASON_TEXT: Readonly<Record<string, string>> = {
   wrong_type: "with a field of the wrong type (read as absent)",
   too_long: "with a string over CLS_MAX_STRING_LENGTH (a name cut, an item with such an id dropped)",
   out_of_range: "with a quantity negative, non-finite or above 1e9 (read as absent)",
