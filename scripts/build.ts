@@ -1,6 +1,7 @@
 /**
  * `npm run build`: the exporter as one standalone executable (Bun and every dependency, the SQL
- * migrations and the status page's assets inside), for machines without Bun.
+ * migrations and the status page's assets inside), for machines without Bun: `bun build --compile`
+ * through Bun.build, which also takes the one plugin the OTLP exporter needs (below).
  *
  *   bun run scripts/build.ts [--target=bun-linux-arm64] [--outfile=dist/name]
  *
@@ -62,26 +63,58 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/**
+ * @opentelemetry/otlp-grpc-exporter-base loads @grpc/grpc-js with a require() made at run time
+ * (createRequire(import.meta.url)), which the bundler cannot see: in a binary it throws "Cannot find
+ * module '@grpc/grpc-js'" at the first OTLP push. Its files get a static import instead. The build
+ * fails when there was nothing to rewrite, so an upgrade that changes this is looked at, not missed.
+ */
+const GRPC_REQUIRE = '__require("@grpc/grpc-js")';
+
+function staticGrpcImport(rewritten: string[]): Bun.BunPlugin {
+  return {
+    name: "static-grpc-import",
+    setup(build) {
+      build.onLoad({ filter: /[\\/]@opentelemetry[\\/]otlp-grpc-exporter-base[\\/].*\.mjs$/ }, async ({ path }) => {
+        const text = await Bun.file(path).text();
+        if (!text.includes(GRPC_REQUIRE)) return { contents: text, loader: "js" };
+        rewritten.push(path);
+        return { contents: `import * as __grpcJs from "@grpc/grpc-js";\n${text.replaceAll(GRPC_REQUIRE, "__grpcJs")}`, loader: "js" };
+      });
+    },
+  };
+}
+
+async function compile(target: z.infer<typeof Args>["target"], outfile: string, rev: string): Promise<void> {
+  const rewritten: string[] = [];
+  const result = await Bun.build({
+    entrypoints: [ENTRY],
+    target: "bun",
+    compile: {
+      outfile,
+      ...(target ? { target: target as Bun.Build.CompileTarget } : {}),
+      // The project's bunfig.toml holds install settings only; a bunfig.toml where the binary runs is not its business.
+      autoloadBunfig: false,
+    },
+    define: { BUILD_REVISION: JSON.stringify(rev) },
+    // Not minified (2.7 MB of ~110 MB): function names in stack traces stay readable. The source map
+    // is embedded, so traces point at src/ lines.
+    sourcemap: "inline",
+    plugins: [staticGrpcImport(rewritten)],
+    throw: false,
+  });
+  for (const log of result.logs) process.stderr.write(`${log}\n`);
+  if (!result.success) fail("bun build --compile failed");
+  if (rewritten.length === 0)
+    fail(`no ${GRPC_REQUIRE} found in @opentelemetry/otlp-grpc-exporter-base: check whether the workaround is still needed`);
+}
+
 const args = parseArgs(process.argv.slice(2));
 const rev = revision(process.env);
 const outfile = args.outfile ?? `dist/${NAME}${args.target ? `-${args.target.replace(/^bun-/, "")}` : ""}`;
-const command = [
-  process.execPath,
-  "build",
-  "--compile",
-  ENTRY,
-  `--outfile=${outfile}`,
-  ...(args.target ? [`--target=${args.target}`] : []),
-  `--define=BUILD_REVISION=${JSON.stringify(rev)}`,
-  // Not minified (2.7 MB of ~110 MB): function names in stack traces stay readable. The source map is
-  // embedded, so traces point at src/ lines; the .map file Bun also writes beside it is not needed.
-  "--sourcemap=inline",
-  // The project's bunfig.toml holds install settings only; a bunfig.toml where the binary runs is not its business.
-  "--no-compile-autoload-bunfig",
-];
 const started = performance.now();
-const built = Bun.spawnSync(command, { stdout: "inherit", stderr: "inherit" });
-if (built.exitCode !== 0) fail(`bun build --compile exited with ${built.exitCode}`);
+await compile(args.target, outfile, rev);
+// Bun also writes the source map beside the binary; the binary carries its own.
 rmSync(`${outfile}.map`, { force: true });
 const exe = args.target?.includes("windows") && !outfile.endsWith(".exe") ? `${outfile}.exe` : outfile;
 const mb = (statSync(exe).size / 2 ** 20).toFixed(0);

@@ -2,7 +2,8 @@
  * `npm run build` makes a binary that works without Bun, the source tree or node_modules: run from
  * an empty folder against the simulator it migrates its SQLite history from the migrations embedded
  * in it, serves the simulator's numbers, survives a restart with the stored snapshot, answers
- * /history, serves the status page and its chart scripts, and says which revision it was built from.
+ * /history, serves the status page and its chart scripts, pushes over OTLP (its lazily loaded
+ * gRPC exporter is bundled too), and says which revision it was built from.
  */
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -15,6 +16,7 @@ import { type Simulator, startSimulator } from "../../src/sim/server.ts";
 import { SQLITE_MIGRATIONS } from "../../src/store/migrations.ts";
 import { freePort, waitFor } from "../integration/harness.ts";
 import { expectedLeases, parseMetrics, type Sample, sampleValue, servedLeases } from "../integration/history-helpers.ts";
+import { type Receiver, startReceiver } from "../integration/otlp-receiver.ts";
 import { type Binary, BinaryHarness } from "./binary.ts";
 
 const KEY = "binary-test-key-5d1e";
@@ -22,14 +24,17 @@ const ROOT = join(import.meta.dir, "..", "..");
 const harness = new BinaryHarness();
 let bin: Binary;
 let sim: Simulator;
+let receiver: Receiver;
 
-beforeAll(() => {
+beforeAll(async () => {
   bin = harness.build();
   sim = startSimulator({ scenario: loadScenario("lic-example"), apiKey: KEY, seed: 7 });
+  receiver = await startReceiver();
 }, 120_000);
 afterAll(async () => {
   await harness.cleanup();
   await sim?.stop();
+  await receiver?.stop();
 });
 
 const metrics = async (url: string): Promise<Sample[]> => parseMetrics(await (await fetch(`${url}/metrics`)).text());
@@ -51,10 +56,11 @@ test("--version prints the version, the revision given at build (over a GIT_REVI
   expect(proc.output()).toBe(`nvidia-license-server-exporter ${pkg.version} (revision ${bin.revision}, Bun ${Bun.version})\n`);
 });
 
-test("against the simulator: metrics, history, the status page; SIGTERM; a restart serves the stored snapshot with up 0", async () => {
+test("against the simulator: metrics, history, the status page, OTLP; SIGTERM; a restart serves the stored snapshot with up 0", async () => {
   const dbPath = join(bin.workDir, "data", "history.db");
   const env = { NVIDIA_API_KEY: KEY, NVIDIA_ORG_NAME: sim.orgName, DB_PATH: dbPath };
-  const first = await harness.start(bin, { ...env, NVIDIA_API_BASE_URL: sim.url, CACHE_TTL: "1s" }, true);
+  const otlp = { OTEL_ENABLED: "true", OTEL_ENDPOINT: `127.0.0.1:${receiver.port}`, OTEL_PUSH_INTERVAL: "1s" };
+  const first = await harness.start(bin, { ...env, ...otlp, NVIDIA_API_BASE_URL: sim.url, CACHE_TTL: "1s" }, true);
   const samples = await metrics(first.url);
   expect(sampleValue(samples, "nvidia_cls_up", { org_name: sim.orgName })).toBe(1);
   expect(sampleValue(samples, "nvidia_cls_exporter_build_info", { revision: bin.revision })).toBe(1);
@@ -64,6 +70,10 @@ test("against the simulator: metrics, history, the status page; SIGTERM; a resta
   await waitFor("history points", async () => ((await historySeries(first.url)) > 0 ? true : undefined));
   await expectHistory(first.url);
   await expectStatusPage(first.url);
+  const pushed = await waitFor("an OTLP push with nvidia_cls_up", () =>
+    receiver.pushes.flatMap((p) => p.metrics).find((m) => m.name === "nvidia_cls_up"),
+  );
+  expect(pushed.points[0]?.value).toBe(1);
 
   expect(await first.proc.stop()).toBe(0);
   expect(appliedMigrations(dbPath)).toEqual(SQLITE_MIGRATIONS.map((m) => m.hash));
