@@ -2,8 +2,8 @@
 # Runs the project on a machine that has only Node.js and npm: fetches the pinned Bun into .tools/
 # (from the npm registry) when the right one is not on PATH, installs dependencies from bun.lock,
 # then runs the exporter, the demo, the simulator, the tests, the type check, the linter, the
-# formatter or the migration generator.
-# Usage: scripts/dev.sh start|demo|sim|test|typecheck|lint|format|db:generate [args]
+# formatter, the migration generator or the build of a standalone binary.
+# Usage: scripts/dev.sh start|demo|sim|build|test|typecheck|lint|format|db:generate [args]
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -66,6 +66,8 @@ case "$cmd" in
   start) exec "$BUN" run src/index.ts "$@" ;;
   demo) exec "$BUN" run src/demo.ts "$@" ;;
   sim) exec "$BUN" run src/sim/main.ts "$@" ;;
+  # A standalone executable in dist/ (scripts/build.ts; --target=bun-linux-arm64 etc. to cross-compile).
+  build) exec "$BUN" run scripts/build.ts "$@" ;;
   # Both schemas: SQLite's (drizzle.config.ts, migrations/) and PostgreSQL's (migrations/postgres/).
   db:generate)
     "$BUN" x --bun drizzle-kit generate "$@"
@@ -74,5 +76,5 @@ case "$cmd" in
   typecheck) exec "$BUN" x tsc --noEmit -p . ;;
   lint) "$BUN" x tsc --noEmit -p . && exec "$BUN" x biome ci . ;;
   format) exec "$BUN" x biome check --write . ;;
-  *) echo "usage: scripts/dev.sh start|demo|sim|test|typecheck|lint|format|db:generate [args]" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh start|demo|sim|build|test|typecheck|lint|format|db:generate [args]" >&2; exit 2 ;;
 esac

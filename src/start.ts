@@ -240,14 +240,14 @@ function openSqliteHistory(config: Config, options: Omit<StoreOptions, "path">, 
 }
 
 /** What `load` reads of the configuration, or the process ends: --help and --version print and exit 0, a bad setting exits 2. */
-function configure<T>(entry: Pick<Entry, "argv" | "env" | "name">, load: (sources: ConfigSources) => T): T {
+function configure<T>(entry: Pick<Entry, "argv" | "env" | "name" | "revision">, load: (sources: ConfigSources) => T): T {
   const request = cliRequest(entry.argv);
   if (request === "help") {
     process.stdout.write(usage());
     process.exit(0);
   }
   if (request === "version") {
-    process.stdout.write(`nvidia-license-server-exporter ${pkg.version} (Bun ${Bun.version})\n`);
+    process.stdout.write(`nvidia-license-server-exporter ${pkg.version} (revision ${entry.revision}, Bun ${Bun.version})\n`);
     process.exit(0);
   }
   try {

@@ -9,7 +9,7 @@ import { Database } from "bun:sqlite";
 import { closeSync, existsSync, fsyncSync, openSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { StoreError } from "../errors.ts";
-import { closeNow, DEFAULT_MIGRATIONS, openHistorySource } from "./db.ts";
+import { closeNow, openHistorySource } from "./db.ts";
 
 /**
  * How long the copy waits on a lock: a WAL reader waits only while the writer recovers or restarts
@@ -40,7 +40,7 @@ export interface BackupResult {
  * StoreError for a source that is not ours, damaged or newer, or a copy that failed; a partly
  * written target is removed. The source is opened read-only and never changed.
  */
-export function backupHistory(source: string, target: string, migrationsFolder = DEFAULT_MIGRATIONS): BackupResult {
+export function backupHistory(source: string, target: string, migrationsFolder?: string): BackupResult {
   checkTarget(target);
   if (source === ":memory:")
     throw new BackupRefused("DB_PATH is :memory:, whose history lives in the exporter's memory only: nothing to back up");
@@ -85,7 +85,7 @@ function createTarget(target: string): void {
 }
 
 /** The source, read-only, after the checks every opening of a history database makes. */
-const openSource = (path: string, migrationsFolder: string): Database =>
+const openSource = (path: string, migrationsFolder: string | undefined): Database =>
   openHistorySource(
     path,
     migrationsFolder,

@@ -1,19 +1,15 @@
 import { Database } from "bun:sqlite";
 import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
-import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { readMigrationFiles } from "drizzle-orm/migrator";
 import { StoreError } from "../errors.ts";
 import { openImmutable } from "./immutable.ts";
+import { applyMigrations, migrationsIn, SQLITE_MIGRATIONS } from "./migrations.ts";
 import { OwnerConflict, type OwnerLock } from "./owner.ts";
 import * as schema from "./schema.ts";
 
 /** Written into the SQLite header of every database this exporter creates ("NCLS"). */
 export const APPLICATION_ID = 0x4e434c53;
-
-export const DEFAULT_MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 
 const MIGRATIONS_TABLE = "__drizzle_migrations";
 
@@ -31,10 +27,12 @@ export interface Opened {
  * file untouched, when it is not ours (another application's database, any other file) or was
  * written by a newer version of the exporter. With `claim`, takes the owner lock before the first
  * write and after the checks, so a file that is refused gets no lock file beside it either; what
- * `claim` throws (OwnerConflict) is thrown as it is.
+ * `claim` throws (OwnerConflict) is thrown as it is. The migrations are those embedded in the program
+ * unless `migrationsFolder` names others.
  */
-export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS, claim?: () => OwnerLock): Opened {
-  if (!existsSync(migrationsFolder)) throw new StoreError("error", `history database: migrations folder ${migrationsFolder} is missing`);
+export function openDatabase(path: string, migrationsFolder?: string, claim?: () => OwnerLock): Opened {
+  if (migrationsFolder !== undefined && !existsSync(migrationsFolder))
+    throw new StoreError("error", `history database: migrations folder ${migrationsFolder} is missing`);
   if (path !== ":memory:") {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -56,7 +54,7 @@ export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS
     sqlite.run("PRAGMA journal_mode = WAL");
     sqlite.run("PRAGMA synchronous = NORMAL");
     const db = drizzle({ client: sqlite, schema });
-    migrate(db, { migrationsFolder, migrationsTable: MIGRATIONS_TABLE });
+    applyMigrations<void>(db, migrationsIn(migrationsFolder, SQLITE_MIGRATIONS), { migrationsTable: MIGRATIONS_TABLE });
     checkTables(sqlite, path);
     return { sqlite, db, ...(lock ? { lock } : {}) };
   } catch (err) {
@@ -77,7 +75,7 @@ export function openDatabase(path: string, migrationsFolder = DEFAULT_MIGRATIONS
  * the file, so it is read through. Without one, the file alone is read without locking
  * (immutable), which also works on a read-only disk; done only before taking the owner lock.
  */
-function checkBeforeWriting(path: string, migrationsFolder: string, beforeLock: boolean): void {
+function checkBeforeWriting(path: string, migrationsFolder: string | undefined, beforeLock: boolean): void {
   if (path === ":memory:" || !existsSync(path)) return;
   const hot = existsSync(`${path}-wal`) || existsSync(`${path}-journal`);
   if (!hot && !beforeLock) return;
@@ -153,8 +151,8 @@ export function closeNow(sqlite: Database): void {
   }
 }
 
-/** Refuses files that are not this exporter's, and marks a new empty database as ours. */
-export function checkOwnership(sqlite: Database, path: string, migrationsFolder: string, mark: boolean): void {
+/** Refuses files that are not this exporter's, and marks a new empty database as ours. `migrationsFolder`: as for openDatabase. */
+export function checkOwnership(sqlite: Database, path: string, migrationsFolder: string | undefined, mark: boolean): void {
   const appId = (sqlite.query("PRAGMA application_id").get() as { application_id: number }).application_id;
   const tables = (sqlite.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
   if (appId !== APPLICATION_ID) {
@@ -169,7 +167,7 @@ export function checkOwnership(sqlite: Database, path: string, migrationsFolder:
     return;
   }
   if (!tables.includes(MIGRATIONS_TABLE)) return;
-  const known = new Set(readMigrationFiles({ migrationsFolder }).map((m) => m.hash));
+  const known = new Set(migrationsIn(migrationsFolder, SQLITE_MIGRATIONS).map((m) => m.hash));
   const applied = sqlite.query(`SELECT hash FROM ${MIGRATIONS_TABLE}`).all() as { hash: string }[];
   const unknown = applied.filter((m) => !known.has(m.hash)).length;
   if (unknown > 0) {
@@ -186,7 +184,7 @@ export function checkOwnership(sqlite: Database, path: string, migrationsFolder:
  * transaction, so an exporter writing it goes on. `empty` makes the error for a file with nothing
  * in it (a usage problem, not a failure); any other problem is a StoreError.
  */
-export function openHistorySource(path: string, migrationsFolder: string, busyTimeoutMs: number, empty: () => Error): Database {
+export function openHistorySource(path: string, migrationsFolder: string | undefined, busyTimeoutMs: number, empty: () => Error): Database {
   let sqlite: Database | undefined;
   let refusal: Error | undefined;
   try {

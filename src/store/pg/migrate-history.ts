@@ -11,7 +11,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import postgres from "postgres";
 import { StoreError } from "../../errors.ts";
-import { closeNow, DEFAULT_MIGRATIONS, openHistorySource } from "../db.ts";
+import { closeNow, openHistorySource } from "../db.ts";
 import { CONNECT_TIMEOUT_S, describeSchemaState, migratePostgres } from "./migrate.ts";
 import { type CopyProgress, copyOrg, type OrgCopied } from "./migrate-copy.ts";
 import { claimPgOwner } from "./owner.ts";
@@ -25,9 +25,9 @@ export class MigrateRefused extends Error {
 }
 
 export interface MigrateOptions {
-  /** SQLite migrations folder (checks the source is ours and not newer). */
+  /** SQLite migrations folder instead of the embedded ones (checks the source is ours and not newer). */
   sqliteMigrations?: string;
-  /** PostgreSQL migrations folder. */
+  /** PostgreSQL migrations folder instead of the embedded ones. */
   pgMigrations?: string;
   onProgress?: (p: CopyProgress) => void;
   /** Milliseconds since the epoch (the marker of a first copy records it). */
@@ -43,7 +43,7 @@ export async function migrateHistory(source: string, url: string, opts: MigrateO
   if (source === ":memory:")
     throw new MigrateRefused("DB_PATH is :memory:, whose history lives in the exporter's memory only: nothing to migrate");
   if (!existsSync(source)) throw new MigrateRefused(`there is no history database at DB_PATH (${source})`);
-  const sqlite = openSource(source, opts.sqliteMigrations ?? DEFAULT_MIGRATIONS);
+  const sqlite = openSource(source, opts.sqliteMigrations);
   try {
     const schema = await migratePostgres(url, { migrationsFolder: opts.pgMigrations });
     if (schema.state === "newer") throw new StoreError("newer_schema", `PostgreSQL history database: ${describeSchemaState(schema)}`);
@@ -90,7 +90,7 @@ async function underLock<T>(url: string, org: string, copy: () => Promise<T>): P
 }
 
 /** The source, read-only, after the checks every opening of a history database makes. */
-const openSource = (path: string, migrationsFolder: string): Database =>
+const openSource = (path: string, migrationsFolder: string | undefined): Database =>
   openHistorySource(
     path,
     migrationsFolder,

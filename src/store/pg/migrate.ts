@@ -1,9 +1,8 @@
-import { fileURLToPath } from "node:url";
-import { readMigrationFiles } from "drizzle-orm/migrator";
+import type { MigrationMeta } from "drizzle-orm/migrator";
 import { drizzle } from "drizzle-orm/postgres-js";
-import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres, { type Sql } from "postgres";
 import { StoreError } from "../../errors.ts";
+import { applyMigrations, migrationsIn, PG_MIGRATIONS } from "../migrations.ts";
 import { pgStoreError } from "./errors.ts";
 
 /**
@@ -31,8 +30,6 @@ export const APPLICATION_NAME = "nvidia-license-server-exporter";
 /** drizzle's table of applied migrations, kept in the same schema as the tables (never drizzle's own "drizzle" schema, which another application may use). */
 export const MIGRATIONS_TABLE = "__drizzle_migrations";
 
-const DEFAULT_MIGRATIONS = fileURLToPath(new URL("../../../migrations/postgres", import.meta.url));
-
 /** Versions count applied migrations: 0 for an empty database. */
 export type SchemaState =
   | { state: "current"; version: number }
@@ -41,6 +38,7 @@ export type SchemaState =
   | { state: "newer"; version: number; unknown: number };
 
 export interface MigrateOptions {
+  /** Migrations read from this folder instead of those embedded in the program (migrations/postgres/). */
   migrationsFolder?: string;
   lockTimeoutMs?: number;
 }
@@ -54,11 +52,10 @@ export function describeSchemaState(s: SchemaState): string {
 
 /** Migrates the database at `url` on a connection of its own, closed before returning. Throws StoreError. */
 export async function migratePostgres(url: string, options: MigrateOptions = {}): Promise<SchemaState> {
-  const migrationsFolder = options.migrationsFolder ?? DEFAULT_MIGRATIONS;
   let lost = false;
   let sql: Sql | undefined;
   try {
-    const known = readMigrationFiles({ migrationsFolder }).map((m) => m.hash);
+    const migrations = migrationsIn(options.migrationsFolder, PG_MIGRATIONS);
     // One connection: the session that holds the lock is the one that migrates. If it drops,
     // the lock is gone with it, so the run fails instead of reconnecting without the lock.
     sql = postgres(url, { max: 1, connect_timeout: CONNECT_TIMEOUT_S, onnotice: () => {}, onclose: () => (lost = true) });
@@ -67,7 +64,7 @@ export async function migratePostgres(url: string, options: MigrateOptions = {})
     const held = () => {
       if (lost) throw new StoreError("io", "the session holding the migration lock was lost");
     };
-    const state = await underLock(sql, migrationsFolder, known, held);
+    const state = await underLock(sql, migrations, held);
     held();
     await sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
     return state;
@@ -79,17 +76,20 @@ export async function migratePostgres(url: string, options: MigrateOptions = {})
   }
 }
 
-async function underLock(sql: Sql, migrationsFolder: string, known: string[], held: () => void): Promise<SchemaState> {
+async function underLock(sql: Sql, migrations: MigrationMeta[], held: () => void): Promise<SchemaState> {
   const [{ schema } = { schema: null }] = await sql<{ schema: string | null }[]>`SELECT current_schema() AS schema`;
   if (!schema) throw new StoreError("error", "no schema to create tables in (the search_path names none that exists)");
   await claimSchema(sql, schema);
   const applied = await appliedHashes(sql, schema);
-  const knownSet = new Set(known);
+  const knownSet = new Set(migrations.map((m) => m.hash));
   const unknown = applied.filter((h) => !knownSet.has(h)).length;
   if (unknown > 0) return { state: "newer", version: applied.length, unknown };
-  if (applied.length >= known.length) return { state: "current", version: applied.length };
+  if (applied.length >= migrations.length) return { state: "current", version: applied.length };
   held();
-  await migrate(drizzle({ client: sql }), { migrationsFolder, migrationsSchema: schema, migrationsTable: MIGRATIONS_TABLE });
+  await applyMigrations<Promise<void>>(drizzle({ client: sql }), migrations, {
+    migrationsSchema: schema,
+    migrationsTable: MIGRATIONS_TABLE,
+  });
   return { state: "migrated", from: applied.length, to: (await appliedHashes(sql, schema)).length };
 }
 
