@@ -82,6 +82,40 @@ function inside(r: StoredRow, from: number, to: number): boolean {
   return r.start === r.end ? r.start >= from : r.end > from;
 }
 
+/** A stored row as both engines read it: start, end (null while open), last, capacity, min, max, area, covered, at_capacity. */
+export type RowValues = [
+  number,
+  number | null,
+  number,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+];
+
+/** Rows read as value arrays (in RowValues' order), as bucketize and the report take them; an open row ends at `until`. */
+export function storedRows(values: readonly RowValues[], until: number | undefined): StoredRow[] {
+  const out: StoredRow[] = [];
+  for (const v of values) {
+    const end = v[1];
+    out.push({
+      start: v[0],
+      end: end ?? until ?? v[0],
+      last: v[2],
+      capacity: v[3],
+      min: v[4],
+      max: v[5],
+      area: v[6],
+      covered: v[7],
+      atCapacity: v[8],
+      open: end === null,
+    });
+  }
+  return out;
+}
+
 /** Points of one series over [from, to), time order, empty buckets omitted. Rows must not overlap. */
 export function bucketize(rows: readonly StoredRow[], from: number, to: number, step: number): Point[] {
   const buckets = new Map<number, Bucket>();

@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Labels } from "../snapshot/types.ts";
-import { bucketize, capacityOf, type StoredRow } from "./buckets.ts";
+import { bucketize, capacityOf, type RowValues, type StoredRow, storedRows } from "./buckets.ts";
 import type { Db } from "./db.ts";
 import type { HistoryFilter, HistoryQuery, SeriesResult } from "./query.ts";
 import { samples, series } from "./schema.ts";
@@ -9,7 +9,6 @@ import { OrgState } from "./state.ts";
 const p = sql.placeholder;
 
 /** One row of the rows statement as values: start, end, last, capacity, min, max, area, covered, atCapacity. */
-type RowValues = [number, number | null, number, number | null, number | null, number | null, number | null, number | null, number | null];
 
 /** Reads series and their rows; every statement goes through an index (series by org and kind, rows by series and start). */
 export class HistoryReader {
@@ -79,23 +78,7 @@ export class HistoryReader {
   rowsOf(id: number, from: number, to: number, until: number | undefined): StoredRow[] {
     // Arrays in the select's column order, turned into rows here: drizzle's per-column mapping
     // (identity for these columns) cost more than the statement on a year's report (BENCHMARKS.md (e)).
-    const out: StoredRow[] = [];
-    for (const r of this.rows.values({ id, from, to }) as RowValues[]) {
-      const end = r[1];
-      out.push({
-        start: r[0],
-        end: end ?? until ?? r[0],
-        last: r[2],
-        capacity: r[3],
-        min: r[4],
-        max: r[5],
-        area: r[6],
-        covered: r[7],
-        atCapacity: r[8],
-        open: end === null,
-      });
-    }
-    return out;
+    return storedRows(this.rows.values({ id, from, to }) as RowValues[], until);
   }
 }
 

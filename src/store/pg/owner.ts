@@ -1,5 +1,4 @@
-import postgres from "postgres";
-import { CONNECT_TIMEOUT_S } from "./migrate.ts";
+import { openLockSession } from "./lock-session.ts";
 
 /**
  * The org's lock: a PostgreSQL session advisory lock in the two-key space (classid
@@ -18,26 +17,14 @@ export interface OwnerLock {
   release(): Promise<void>;
 }
 
-/** Tries the org's lock once, without waiting; throws when the database cannot be reached. */
+/** Tries the org's lock once, without waiting, on a session of its own (lock-session.ts); throws when the database cannot be reached. */
 export async function claimPgOwner(url: string, orgName: string): Promise<OwnerLock> {
-  let lost = false;
-  // Never recycled (max_lifetime) or closed when idle: closing the session frees the lock.
-  const sql = postgres(url, {
-    max: 1,
-    idle_timeout: 0,
-    max_lifetime: null,
-    connect_timeout: CONNECT_TIMEOUT_S,
-    onnotice: () => {},
-    onclose: () => {
-      lost = true;
-    },
-  });
+  const session = await openLockSession(url, orgName, () => {});
   try {
-    const [row] = await sql<{ held: boolean }[]>`SELECT pg_try_advisory_lock(${OWNER_LOCK_CLASS}::int, hashtext(${orgName})) AS held`;
-    const held = row?.held === true;
-    return { held: () => held && !lost, release: () => sql.end({ timeout: 5 }) };
+    const held = await session.tryLock();
+    return { held: () => held && !session.lost(), release: () => session.end() };
   } catch (err) {
-    await sql.end({ timeout: 1 }).catch(() => {});
+    await session.end();
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Labels } from "../../snapshot/types.ts";
-import { bucketize, capacityOf, type StoredRow } from "../buckets.ts";
+import { bucketize, capacityOf, type RowValues, type StoredRow, storedRows } from "../buckets.ts";
 import type { HistoryQuery, SeriesResult } from "../query.ts";
 import { matches } from "../reader.ts";
 import { getState, type PgDb } from "./db.ts";
@@ -61,28 +61,9 @@ export class PgHistoryReader {
   /** One series' rows reaching into [from, to), in time order: the one row that began at or before `from` and every row that begins inside; an open row ends at `until`. */
   async rowsOf(id: number, from: number, to: number, until: number | undefined): Promise<StoredRow[]> {
     const [r] = await this.rows.execute({ id, from, to });
-    const out: StoredRow[] = [];
-    for (const v of JSON.parse(r?.json ?? "[]") as RowValues[]) {
-      const end = v[1];
-      out.push({
-        start: v[0],
-        end: end ?? until ?? v[0],
-        last: v[2],
-        capacity: v[3],
-        min: v[4],
-        max: v[5],
-        area: v[6],
-        covered: v[7],
-        atCapacity: v[8],
-        open: end === null,
-      });
-    }
-    return out;
+    return storedRows(JSON.parse(r?.json ?? "[]") as RowValues[], until);
   }
 }
-
-/** One row of rowsStatement's array: start, end, last, capacity, min, max, area, covered, atCapacity. */
-type RowValues = [number, number | null, number, number | null, number | null, number | null, number | null, number | null, number | null];
 
 /**
  * One series' rows as ONE JSON text, `[[start, end, last, …], …]` in `start` order, built by the
