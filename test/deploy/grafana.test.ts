@@ -76,6 +76,13 @@ describe("the dashboard JSON is importable", () => {
     expect(left).toEqual([]);
   });
 
+  test("every query reads the exporter's series through max (replicas serve the same series) or a recording rule", () => {
+    // A raw family (no `:` in its name) outside any max would show each replica apart, or summed.
+    const raw = /(?<![\w:])nvidia_cls_\w+/;
+    const unmerged = panelQueries(dashboard).filter((q) => raw.test(q.expr) && !/\bmax (by|without) \(/.test(q.expr));
+    expect(unmerged.map((q) => q.name)).toEqual([]);
+  });
+
   test("the legitimately empty list names panel queries that exist", () => {
     const names = panelQueries(dashboard).map((q) => q.name);
     for (const name of Object.keys(LEGITIMATELY_EMPTY)) expect(names).toContain(name);
