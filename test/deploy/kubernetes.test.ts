@@ -9,7 +9,7 @@ import { readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { PROMETHEUS_RULE_PATH, prometheusRuleYaml } from "../../scripts/prometheus-rule.ts";
 import { DEFAULT_LISTEN, SETTINGS } from "../../src/config/settings.ts";
-import { validateManifest } from "./kubernetes-models.ts";
+import { typeCheckManifests, validateManifest } from "./kubernetes-models.ts";
 import { applyJsonPatch, build, KUBERNETES_DIR, type Manifest, readKustomization, readManifest } from "./kustomize.ts";
 import { type Pod, podOf, workload } from "./pod.ts";
 
@@ -62,6 +62,17 @@ describe("schemas", () => {
   test.each([...base, ...overlay, ...examples].map((m) => [`${m.kind} ${m.metadata.name}`, m] as const))("%s is valid", (_, m) => {
     expect(() => validateManifest(m)).not.toThrow();
   });
+
+  test("no manifest has a field its kind does not know (the schemas allow them; the API server drops them)", async () => {
+    expect(await typeCheckManifests([...base, ...overlay, ...examples])).toBe("");
+  }, 30_000);
+
+  test("a misspelt field is found", async () => {
+    const typo = applyJsonPatch(one(base, "Deployment"), [
+      { op: "add", path: "/spec/template/spec/securityContext/runAsUsr", value: 1000 },
+    ]) as Manifest;
+    expect(await typeCheckManifests([typo])).toMatch(/runAsUsr.* does not exist in type 'IPodSecurityContext'/);
+  }, 30_000);
 
   test("an invalid manifest is refused, naming the field", () => {
     const bad = applyJsonPatch(one(base, "Deployment"), [{ op: "replace", path: "/spec/replicas", value: "two" }]) as Manifest;
