@@ -31,7 +31,20 @@ export async function prometheusRuleYaml(): Promise<string> {
     metadata: { name: "nvidia-cls-exporter", labels: { "app.kubernetes.io/name": "nvidia-cls-exporter" } },
     spec: { groups: files.flatMap((f) => f.groups) },
   };
-  return `${HEADER}${Bun.YAML.stringify(rule, null, 2)}\n`;
+  return formatted(`${HEADER}${Bun.YAML.stringify(rule, null, 2)}\n`);
+}
+
+/** The text as the repository's formatter (biome, which formats YAML too) leaves the committed file. */
+async function formatted(yaml: string): Promise<string> {
+  const biome = Bun.spawn([process.execPath, "x", "biome", "format", `--stdin-file-path=${PROMETHEUS_RULE_PATH.pathname}`], {
+    cwd: new URL("..", import.meta.url).pathname,
+    stdin: new Blob([yaml]),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([new Response(biome.stdout).text(), new Response(biome.stderr).text(), biome.exited]);
+  if (code !== 0) throw new Error(`biome format failed (exit ${code}): ${err.trim()}`);
+  return out;
 }
 
 if (import.meta.main) {
