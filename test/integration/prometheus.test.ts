@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadScenario } from "../../src/sim/fixtures.ts";
 import { generateOrg } from "../../src/sim/generate.ts";
 import { type Simulator, startSimulator } from "../../src/sim/server.ts";
+import { composePrometheusConfig } from "../deploy/compose-prometheus.ts";
 import { type Exporter, Harness, requireBinary, waitFor } from "./harness.ts";
 import { PROMETHEUS_HINT, type Prometheus, promtoolCheckMetrics, startPrometheus } from "./prom.ts";
 
@@ -153,12 +154,12 @@ beforeAll(async () => {
   specs.forEach((s, i) => {
     cases.push({ ...s, exporter: exporters[i]! });
   });
-  const jobs = cases.map((c) => `  - job_name: ${c.job}\n    static_configs:\n      - targets: ["${c.exporter.host}"]\n`).join("");
-  prom = await startPrometheus(
-    harness,
-    `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${jobs}`,
-    WAIT,
+  // deploy/compose/prometheus.yml itself (with deploy/prometheus's rules), targets and intervals substituted.
+  const config = await composePrometheusConfig(
+    cases.map((c) => ({ job: c.job, targets: [c.exporter.host] })),
+    "1s",
   );
+  prom = await startPrometheus(harness, config, WAIT);
 }, 90_000);
 
 afterAll(async () => {
@@ -251,6 +252,19 @@ describe("exporter scraped by a real Prometheus", () => {
     );
     // Refreshes kept flowing: each exporter logged more than one successful refresh.
     for (const c of cases) expect(c.exporter.proc.output().match(/msg="refresh succeeded"/g)?.length ?? 0).toBeGreaterThan(1);
+  }, 60_000);
+
+  test("the compose configuration's rules load and record from each job's series", async () => {
+    const { groups } = await prom.api<{ groups: { name: string; health?: string }[] }>("/api/v1/rules");
+    expect(groups.map((g) => g.name)).toContain("nvidia-cls-demand-records");
+    expect(groups.map((g) => g.name)).toContain("nvidia-cls-seats-alerts");
+    const jobs = async () => (await prom.query("org:nvidia_cls_up:max")).map((r) => r.metric.job).sort();
+    await waitFor(
+      "org:nvidia_cls_up:max recorded for every job",
+      async () => ((await jobs()).length === cases.length ? true : undefined),
+      WAIT,
+    );
+    expect(await jobs()).toEqual(cases.map((c) => c.job).sort());
   }, 60_000);
 
   test("promtool check metrics accepts the text and OpenMetrics expositions", async () => {
