@@ -60,6 +60,13 @@ need_postgresql() {
   install_package postgresql "the PostgreSQL tests (test/pg; or set PG_BIN to a PostgreSQL bin folder)"
 }
 
+# The deployment files' checks: `docker-compose config` (Debian's docker-compose, no engine needed)
+# and `systemd-analyze verify` (Debian's systemd).
+need_deploy_tools() {
+  command -v docker-compose >/dev/null 2>&1 || install_package docker-compose "the compose file's check (test/deploy)"
+  command -v systemd-analyze >/dev/null 2>&1 || install_package systemd "the systemd unit's check (test/deploy)"
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -72,7 +79,7 @@ case "$cmd" in
   db:generate)
     "$BUN" x --bun drizzle-kit generate "$@"
     exec "$BUN" x --bun drizzle-kit generate --config drizzle.postgres.config.ts "$@" ;;
-  test) need_prometheus; need_chromium; need_postgresql; exec "$BUN" test "$@" ;;
+  test) need_prometheus; need_chromium; need_postgresql; need_deploy_tools; exec "$BUN" test "$@" ;;
   typecheck) exec "$BUN" x tsc --noEmit -p . ;;
   lint) "$BUN" x tsc --noEmit -p . && exec "$BUN" x biome ci . ;;
   format) exec "$BUN" x biome check --write . ;;
