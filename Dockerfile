@@ -33,7 +33,8 @@ RUN [ "$(id -u bun):$(id -g bun)" = "$EXPORTER_UID:$EXPORTER_GID" ] \
 VOLUME ["/app/data"]
 USER root
 EXPOSE 9844
-# Through the entrypoint too, so the check runs as the exporter's user rather than root.
+# Through the entrypoint too, so the check runs as the exporter's user rather than root, and with
+# --no-prepare, so it never changes an owner while the exporter runs.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["/usr/local/bin/nvidia-cls-entrypoint", "bun", "run", "src/healthcheck.ts"]
+  CMD ["/usr/local/bin/nvidia-cls-entrypoint", "--no-prepare", "bun", "run", "src/healthcheck.ts"]
 ENTRYPOINT ["/usr/local/bin/nvidia-cls-entrypoint", "bun", "run", "src/index.ts"]

@@ -48,25 +48,53 @@ db_path() {
 
 as_user() { setpriv --reuid="$EXPORTER_UID" --regid="$EXPORTER_GID" --clear-groups -- "$@"; }
 
-# Makes the folder of $1 (created when missing) and the history's files in it the user's.
+# System folders (and the image's own code at /app) are never given away, whatever DB_PATH says: a
+# folder the exporter's user owns there would let it replace what root runs.
+protected() {
+  case "$1" in
+    / | /app | /bin | /boot | /dev | /etc | /home | /lib | /lib32 | /lib64 | /libx32 | /media | /mnt | /opt | /proc | /root | /run | /sbin | /srv | /sys | /tmp | /usr | /var | /var/lib) return 0 ;;
+    /app/src* | /app/node_modules* | /app/migrations* | /bin/* | /boot/* | /dev/* | /etc/* | /lib/* | /lib32/* | /lib64/* | /libx32/* | /proc/* | /root/* | /sbin/* | /sys/* | /usr/*) return 0 ;;
+  esac
+  return 1
+}
+
+# Makes the folder of $1 (created when missing) and the history's files in it the user's, when it is
+# named without ".." and reached through no symbolic link, and is not a system folder; else it is
+# left as it is (the exporter then says whether it can write there).
 prepare() {
   case "$1" in :memory: | "") return 0 ;; esac
+  case "/$1/" in
+    */../*)
+      say "the history file $1 is named through '..': its folder is left as it is (name it without '..')"
+      return 0 ;;
+  esac
   dir=$(dirname -- "$1")
-  if [ "$dir" = / ]; then
-    say "the history file $1 is at the root of the file system: its folder is left as it is"
+  # Lexically (no link followed) and as the kernel resolves it: they differ when a link is on the path.
+  plain=$(realpath -m -s -- "$dir") && real=$(realpath -m -- "$dir") || {
+    say "the history folder $dir cannot be resolved: left as it is"
+    return 0
+  }
+  if [ "$plain" != "$real" ]; then
+    say "the history folder $dir goes through a symbolic link: left as it is (name the folder it points to in DB_PATH)"
     return 0
   fi
-  if [ -L "$dir" ]; then
-    say "the history folder $dir is a symbolic link: left as it is (name the folder it points to in DB_PATH)"
+  if protected "$real"; then
+    say "the history folder $real is a system folder: left as it is (put DB_PATH in a folder of its own, such as /app/data)"
     return 0
   fi
-  mkdir -p -- "$dir"
-  if ! as_user test -w "$dir" || ! as_user test -x "$dir"; then
-    chown -h -- "$EXPORTER_UID:$EXPORTER_GID" "$dir"
-    chmod u+rwx -- "$dir"
-    say "the history folder $dir now belongs to $EXPORTER_UID:$EXPORTER_GID"
+  mkdir -p -- "$real"
+  # Made (or found) by root just now: still no link in its place.
+  if [ -L "$real" ] || [ "$(realpath -e -- "$real")" != "$real" ]; then
+    say "the history folder $real changed into a symbolic link: left as it is"
+    return 0
   fi
-  for file in "$1" "$1"-*; do
+  if ! as_user test -w "$real" || ! as_user test -x "$real"; then
+    chown -h -- "$EXPORTER_UID:$EXPORTER_GID" "$real"
+    chmod u+rwx -- "$real"
+    say "the history folder $real now belongs to $EXPORTER_UID:$EXPORTER_GID"
+  fi
+  base=$(basename -- "$1")
+  for file in "$real/$base" "$real/$base"-*; do
     [ -e "$file" ] && [ ! -L "$file" ] || continue
     [ "$(stat -c %u -- "$file")" = "$EXPORTER_UID" ] && continue
     chown -h -- "$EXPORTER_UID:$EXPORTER_GID" "$file"
@@ -74,7 +102,12 @@ prepare() {
   done
 }
 
-prepare "$(db_path "$@")"
+# --no-prepare (the image's health check): drop to the user and exec, touching nothing.
+if [ "${1:-}" = --no-prepare ]; then
+  shift
+else
+  prepare "$(db_path "$@")"
+fi
 
 # The user's home, as Docker sets it for a USER; unchanged when the id has no passwd entry.
 home=$(getent passwd "$EXPORTER_UID" | cut -d: -f6) || home=""

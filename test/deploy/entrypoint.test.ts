@@ -93,6 +93,46 @@ describe("started as root", () => {
     expect(r.report.uid).toBe(user.uid);
   });
 
+  test("never gives away a folder reached through a link, by '..', or a system folder, whatever DB_PATH says", async () => {
+    expectRoot();
+    const { dir, stub } = scratch();
+    const target = rootFolder(join(dir, "target"));
+    symlinkSync(target, join(dir, "link"));
+    const app = rootFolder(join(dir, "app"));
+    const paths = [
+      // Written out, not path.join(), which would take the "." and ".." away.
+      `${dir}/link/./h.db`,
+      `${dir}/link/h.db`,
+      "../h.db",
+      `${dir}/app/../h.db`,
+      "/etc/h.db",
+      "/usr/local/bin/h.db",
+      "/h.db",
+    ];
+    for (const path of paths) {
+      const r = await run({ args: [stub], env: { ...ids, DB_PATH: path }, cwd: app });
+      expect([path, r.code]).toEqual([path, 0]);
+      expect([path, r.stderr]).toEqual([path, expect.stringMatching(/left as it is/)]);
+      expect(r.report.uid).toBe(user.uid);
+    }
+    for (const folder of [target, dir, app, "/etc", "/usr/local/bin", "/"]) expect([folder, owner(folder).uid]).toEqual([folder, 0]);
+  });
+
+  test("with --no-prepare (the image's health check) it changes no owner and runs the command as the user", async () => {
+    expectRoot();
+    const { dir, stub } = scratch();
+    const vol = rootFolder(join(dir, "vol"));
+    const r = await run({ args: ["--no-prepare", stub, "x"], env: { ...ids, DB_PATH: join(vol, "h.db") }, cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(owner(vol).uid).toBe(0);
+    expect(r.report).toMatchObject({ uid: user.uid, args: ["x"] });
+  });
+
+  test("the image's health check goes through the entrypoint with --no-prepare", () => {
+    const dockerfile = readFileSync(join(import.meta.dir, "..", "..", "Dockerfile"), "utf8");
+    expect(dockerfile).toMatch(/HEALTHCHECK[^\n]*\\\n\s*CMD \["\/usr\/local\/bin\/nvidia-cls-entrypoint", "--no-prepare",/);
+  });
+
   test("passes the exporter's exit code on", async () => {
     expectRoot();
     const { dir, stub } = scratch();
