@@ -5,7 +5,9 @@
  * recording rules loaded: no query errors, and none is empty unless listed below with the reason.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { CATALOG, LIVE_CATALOG } from "../../src/render/catalog.ts";
 import { Harness } from "../integration/harness.ts";
+import { outerByLabels, PER_PROCESS_COUNTERS, rawFamiliesOf, TABLE_ROW_LABELS } from "./grafana-aggregations.ts";
 import { DATASOURCE_REF, loadDashboard, panelQueries, panelsOf, queryVariablesOf, substitute, unsubstituted } from "./grafana-dashboard.ts";
 import { BUILT_INS, type Ran, resolveVariables, runPanelQueries } from "./grafana-queries.ts";
 import { JOB, type Stack, startStack } from "./grafana-stack.ts";
@@ -76,11 +78,29 @@ describe("the dashboard JSON is importable", () => {
     expect(left).toEqual([]);
   });
 
-  test("every query reads the exporter's series through max (replicas serve the same series) or a recording rule", () => {
-    // A raw family (no `:` in its name) outside any max would show each replica apart, or summed.
-    const raw = /(?<![\w:])nvidia_cls_\w+/;
-    const unmerged = panelQueries(dashboard).filter((q) => raw.test(q.expr) && !/\bmax (by|without) \(/.test(q.expr));
-    expect(unmerged.map((q) => q.name)).toEqual([]);
+  test("every data family is read through a max directly around it (replicas serve the same series)", () => {
+    // A max elsewhere in the expression (around a sum, say) would still add the replicas up.
+    const wrong = panelQueries(dashboard).flatMap((q) =>
+      rawFamiliesOf(q.expr)
+        .filter((r) => !PER_PROCESS_COUNTERS.includes(r.family) && r.aggregation !== "max")
+        .map((r) => `${q.name}: ${r.family} under ${r.aggregation}`),
+    );
+    expect(wrong).toEqual([]);
+  });
+
+  test("every per-process counter is summed over the replicas, each counting its own work", () => {
+    const counters = [...CATALOG, ...LIVE_CATALOG].filter((m) => m.type === "counter").map((m) => m.name);
+    expect([...PER_PROCESS_COUNTERS].sort()).toEqual(counters.sort());
+    const read = panelQueries(dashboard).flatMap((q) => rawFamiliesOf(q.expr).map((r) => ({ ...r, name: q.name })));
+    const counted = read.filter((r) => PER_PROCESS_COUNTERS.includes(r.family));
+    expect(new Set(counted.map((r) => r.family)).size).toBeGreaterThanOrEqual(6);
+    expect(counted.filter((r) => r.aggregation !== "sum").map((r) => `${r.name}: ${r.family} under ${r.aggregation}`)).toEqual([]);
+  });
+
+  test("the tables keep each row's ids, so rows of the same name stay apart", () => {
+    for (const q of panelQueries(dashboard).filter((q) => q.panel in TABLE_ROW_LABELS))
+      expect(outerByLabels(q.expr), q.name).toEqual(expect.arrayContaining(TABLE_ROW_LABELS[q.panel]!));
+    for (const panel of Object.keys(TABLE_ROW_LABELS)) expect(panelQueries(dashboard).map((q) => q.panel)).toContain(panel);
   });
 
   test("the legitimately empty list names panel queries that exist", () => {
