@@ -128,11 +128,6 @@ describe("started as root", () => {
     expect(r.report).toMatchObject({ uid: user.uid, args: ["x"] });
   });
 
-  test("the image's health check goes through the entrypoint with --no-prepare", () => {
-    const dockerfile = readFileSync(join(import.meta.dir, "..", "..", "Dockerfile"), "utf8");
-    expect(dockerfile).toMatch(/HEALTHCHECK[^\n]*\\\n\s*CMD \["\/usr\/local\/bin\/nvidia-cls-entrypoint", "--no-prepare",/);
-  });
-
   test("passes the exporter's exit code on", async () => {
     expectRoot();
     const { dir, stub } = scratch();
