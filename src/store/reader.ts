@@ -3,6 +3,7 @@ import type { Labels } from "../snapshot/types.ts";
 import { bucketize, capacityOf, type RowValues, type StoredRow, storedRows } from "./buckets.ts";
 import type { Db } from "./db.ts";
 import type { HistoryFilter, HistoryQuery, SeriesResult } from "./query.ts";
+import { reachingRange } from "./row-sql.ts";
 import { samples, series } from "./schema.ts";
 import { OrgState } from "./state.ts";
 
@@ -41,13 +42,7 @@ export class HistoryReader {
         atCapacity: samples.atCapacity,
       })
       .from(samples)
-      .where(
-        and(
-          eq(samples.seriesId, p("id")),
-          sql`${samples.start} >= coalesce((SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ${p("id")} AND s2.start <= ${p("from")}), ${p("from")})`,
-          sql`${samples.start} <= ${p("to")}`,
-        ),
-      )
+      .where(reachingRange(samples, p("id"), p("from"), p("to")))
       .orderBy(samples.start)
       .prepare();
   }

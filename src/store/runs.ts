@@ -4,6 +4,19 @@
  * and PgHistoryWriter (PostgreSQL) both write what these functions decide.
  */
 
+/** A series a writer knows: its id, and a hash of the labels JSON the database holds. */
+export interface SeriesRef {
+  id: number;
+  /** Enough to notice a rename, without keeping ~250 bytes per series. */
+  labels: bigint;
+}
+
+/** The hash SeriesRef.labels keeps of a labels JSON. */
+export const labelsHash = (json: string): bigint => Bun.hash.wyhash(json);
+
+/** A series' identity within its org, as writers key their maps of SeriesRef. */
+export const seriesKey = (s: { kind: string; key: string }): string => `${s.kind}\n${s.key}`;
+
 /** An open row: the series has had this value since `start`, through the last recorded refresh. */
 export interface OpenRun {
   start: number;

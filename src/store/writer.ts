@@ -3,17 +3,10 @@ import type { Snapshot } from "../snapshot/types.ts";
 import { encodeSnapshot, SNAPSHOT_FORMAT } from "./codec.ts";
 import type { Db } from "./db.ts";
 import { observe } from "./observe.ts";
-import { type OpenRun, planRecord, planRuns, type RecordPlan } from "./runs.ts";
+import { newestRow } from "./row-sql.ts";
+import { labelsHash, type OpenRun, planRecord, planRuns, type RecordPlan, type SeriesRef, seriesKey } from "./runs.ts";
 import { samples, series, snapshots } from "./schema.ts";
 import { OrgState } from "./state.ts";
-
-interface SeriesRef {
-  id: number;
-  /** Hash of the labels JSON the database holds: enough to notice a rename, without keeping ~250 bytes per series. */
-  labels: bigint;
-}
-
-const labelsHash = (json: string) => Bun.hash.wyhash(json);
 
 const p = sql.placeholder;
 
@@ -80,19 +73,13 @@ export class HistoryWriter {
       .from(series)
       .where(eq(series.orgName, this.orgName))
       .all();
-    for (const r of rows) this.series.set(`${r.kind}\n${r.key}`, { id: r.id, labels: labelsHash(r.labels) });
+    for (const r of rows) this.series.set(seriesKey(r), { id: r.id, labels: labelsHash(r.labels) });
     this.observedUntil = this.state.get("observed_until");
     // An open row is its series' newest: one primary-key lookup per series, not a scan of all history.
     const open = this.db
       .select({ id: samples.seriesId, start: samples.start, last: samples.last, capacity: samples.capacity })
       .from(series)
-      .innerJoin(
-        samples,
-        and(
-          eq(samples.seriesId, series.id),
-          eq(samples.start, sql`(SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ${series.id})`),
-        ),
-      )
+      .innerJoin(samples, newestRow(samples, series.id))
       .where(and(eq(series.orgName, this.orgName), isNull(samples.end)))
       .all();
     for (const r of open) this.open.set(r.id, { start: r.start, last: r.last, capacity: r.capacity });
@@ -144,7 +131,7 @@ export class HistoryWriter {
   }
 
   private seriesId(kind: string, key: string, labels: string, changes: Map<string, SeriesRef>): number {
-    const mapKey = `${kind}\n${key}`;
+    const mapKey = seriesKey({ kind, key });
     const ref = changes.get(mapKey) ?? this.series.get(mapKey);
     const hash = labelsHash(labels);
     if (ref?.labels === hash) return ref.id;

@@ -3,6 +3,7 @@ import type { Labels } from "../../snapshot/types.ts";
 import { bucketize, capacityOf, type RowValues, type StoredRow, storedRows } from "../buckets.ts";
 import type { HistoryQuery, SeriesResult } from "../query.ts";
 import { matches } from "../reader.ts";
+import { reachingRange } from "../row-sql.ts";
 import { getState, type PgDb } from "./db.ts";
 import { samples, series } from "./schema.ts";
 
@@ -94,12 +95,6 @@ function rowsStatement(db: PgDb) {
   return db
     .select({ json: sql<string>`'[' || coalesce(string_agg(${row}, ',' ORDER BY ${samples.start}), '') || ']'` })
     .from(samples)
-    .where(
-      and(
-        eq(samples.seriesId, p("id")),
-        sql`${samples.start} >= coalesce((SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ${p("id")} AND s2.start <= ${p("from")}), ${p("from")})`,
-        sql`${samples.start} <= ${p("to")}`,
-      ),
-    )
+    .where(reachingRange(samples, p("id"), p("from"), p("to")))
     .prepare("pg_rows_of");
 }

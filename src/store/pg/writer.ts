@@ -2,20 +2,12 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Snapshot } from "../../snapshot/types.ts";
 import { encodeSnapshot, SNAPSHOT_FORMAT } from "../codec.ts";
 import { type Observation, observe } from "../observe.ts";
-import { type ObservedValue, type OpenRun, planRecord, planRuns, type RunChanges } from "../runs.ts";
+import { newestRow } from "../row-sql.ts";
+import { labelsHash, type ObservedValue, type OpenRun, planRecord, planRuns, type RunChanges, type SeriesRef, seriesKey } from "../runs.ts";
 import type { PgDb, PgExec, PgTx } from "./db.ts";
 import { getState, setState } from "./db.ts";
 import { announceSnapshot, type WriteGuard } from "./fence.ts";
 import { samples, series, snapshots } from "./schema.ts";
-
-interface SeriesRef {
-  id: number;
-  /** Hash of the labels JSON the database holds: enough to notice a rename (as HistoryWriter keeps it). */
-  labels: bigint;
-}
-
-const labelsHash = (json: string) => Bun.hash.wyhash(json);
-const seriesKey = (s: { kind: string; key: string }) => `${s.kind}\n${s.key}`;
 
 /**
  * Appends snapshots to the history of one org in PostgreSQL, by the rules HistoryWriter (SQLite)
@@ -59,13 +51,7 @@ export class PgHistoryWriter {
     const open = await read
       .select({ id: samples.seriesId, start: samples.start, last: samples.last, capacity: samples.capacity })
       .from(series)
-      .innerJoin(
-        samples,
-        and(
-          eq(samples.seriesId, series.id),
-          eq(samples.start, sql`(SELECT max(s2.start) FROM samples s2 WHERE s2.series_id = ${series.id})`),
-        ),
-      )
+      .innerJoin(samples, newestRow(samples, series.id))
       .where(and(eq(series.orgName, orgName), isNull(samples.end)));
     for (const r of open) w.open.set(r.id, { start: r.start, last: r.last, capacity: r.capacity });
     return w;
