@@ -152,8 +152,7 @@ export class PgHistoryBackend implements HistoryBackend {
     try {
       await this.store.reload();
       this.takeOver = false;
-      if (this.failure) this.opts.log.info("history database reachable again", { database: redactedUrl(this.opts.url) });
-      this.failure = undefined;
+      this.reachable();
       return this.writes();
     } catch (err) {
       this.unreachable(pgStoreError(err, this.opts.url, "PostgreSQL history database: taking over the org's history"));
@@ -185,6 +184,11 @@ export class PgHistoryBackend implements HistoryBackend {
       else this.unreachable(e);
       return;
     }
+    this.reachable();
+  }
+
+  /** The failure that unreachable() recorded is over: logged once, cleared. */
+  private reachable(): void {
     if (this.failure) this.opts.log.info("history database reachable again", { database: redactedUrl(this.opts.url) });
     this.failure = undefined;
   }
